@@ -1,0 +1,40 @@
+/**
+ * The one error boundary: the only place that turns errors into messages and exit codes.
+ * Known errors (RackerError) print one line; anything else is a bug and prints one line
+ * too, with the stack only under --debug / RACKER_DEBUG=1.
+ */
+import { RackerError } from '../lib/errors.js';
+
+export function isDebug(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
+  if (env.RACKER_DEBUG && env.RACKER_DEBUG !== '0') return true;
+  // Only flags before the first positional are racker's own; later ones belong to the command.
+  for (const a of argv) {
+    if (a === '--debug' || a === '-D' || a === '--verbose') return true;
+    if (!a.startsWith('-')) break;
+  }
+  return false;
+}
+
+export function reportError(prog: string, err: unknown, debug: boolean, usageExitCode: number): number {
+  if (err instanceof RackerError) {
+    const code = err.name === 'UsageError' ? usageExitCode : err.exitCode;
+    process.stderr.write(`${prog}: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${prog}: internal error: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  else process.stderr.write(`${prog}: run with --debug for details\n`);
+  return 125;
+}
+
+export async function guard(prog: string, usageExitCode: number, main: () => Promise<number | void>): Promise<void> {
+  const debug = isDebug(process.argv.slice(2), process.env);
+  try {
+    const code = await main();
+    process.exitCode = code ?? 0;
+  } catch (err) {
+    process.exitCode = reportError(prog, err, debug, usageExitCode);
+  }
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/** racker: docker's verbs over systemd-nspawn machines. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from '../lib/errors.js';
+import { guard } from './boundary.js';
+import { rackerCommands } from './commands/index.js';
+import { version } from './version.js';
+
+await guard('racker', 125, async () => {
+  await yargs(hideBin(process.argv))
+    .scriptName('racker')
+    .usage('Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker\'s habits.')
+    .command(rackerCommands)
+    .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' })
+    .demandCommand(1, 'racker needs a command; see racker --help')
+    .recommendCommands()
+    .strict()
+    .version(version)
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    })
+    .parseAsync();
+});

@@ -1,0 +1,28 @@
+/**
+ * One logger for everything racker prints that is not data: it all goes to stderr,
+ * so stdout stays clean for IDs, tables and JSON.
+ */
+export interface Logger {
+  /** -v / RACKER_DEBUG: subprocess argv, timings. */
+  debug(message: string): void;
+  /** Progress and status lines a user wants to see. */
+  info(message: string): void;
+  warn(message: string): void;
+  readonly verbose: boolean;
+}
+
+export function createLogger(opts: { verbose: boolean; quiet?: boolean; write?: (s: string) => void }): Logger {
+  const write = opts.write ?? ((s: string) => void process.stderr.write(s));
+  return {
+    verbose: opts.verbose,
+    debug: (m) => {
+      if (opts.verbose) write(`racker: ${m}\n`);
+    },
+    info: (m) => {
+      if (!opts.quiet) write(`${m}\n`);
+    },
+    warn: (m) => write(`WARNING: ${m}\n`),
+  };
+}
+
+export const silentLogger: Logger = { verbose: false, debug() {}, info() {}, warn() {} };

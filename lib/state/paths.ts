@@ -1,0 +1,51 @@
+import path from 'node:path';
+
+/**
+ * Every path racker uses, in one place. Persistent state lives under /var/lib/racker,
+ * runtime state (locks, mounts, container pids) under /run/racker; RACKER_ROOT=DIR puts
+ * both under DIR so tests and users can keep separate stores.
+ */
+export interface Paths {
+  readonly lib: string;
+  readonly run: string;
+  /** The shared OCI layout skopeo copies into (blobs shared across images). */
+  readonly oci: string;
+  /** Unpacked machine images, one directory per image ID. */
+  readonly images: string;
+  /** tag → image ID table. */
+  readonly repositories: string;
+  readonly locks: string;
+  /** Scratch space on the same filesystem as images, so finished work is renamed into place. */
+  readonly tmp: string;
+  readonly containers: string;
+  image(id: string): string;
+  imageRootfs(id: string): string;
+  imageMeta(id: string): string;
+  lock(name: string): string;
+}
+
+export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
+  const root = env.RACKER_ROOT;
+  const lib = root ? path.join(path.resolve(root), 'lib') : '/var/lib/racker';
+  const run = root ? path.join(path.resolve(root), 'run') : '/run/racker';
+  return pathsUnder(lib, run);
+}
+
+export function pathsUnder(lib: string, run: string): Paths {
+  const images = path.join(lib, 'images');
+  const locks = path.join(run, 'locks');
+  return {
+    lib,
+    run,
+    oci: path.join(lib, 'oci'),
+    images,
+    repositories: path.join(lib, 'repositories.json'),
+    locks,
+    tmp: path.join(lib, 'tmp'),
+    containers: path.join(lib, 'containers'),
+    image: (id) => path.join(images, id),
+    imageRootfs: (id) => path.join(images, id, 'rootfs'),
+    imageMeta: (id) => path.join(images, id, 'image.json'),
+    lock: (name) => path.join(locks, `${name}.lock`),
+  };
+}
