@@ -33,7 +33,7 @@ export async function guard(prog: string, usageExitCode: number, main: () => Pro
   const debug = isDebug(process.argv.slice(2), process.env);
   try {
     const code = await main();
-    process.exitCode = code ?? 0;
+    process.exitCode = code ?? process.exitCode ?? 0;
   } catch (err) {
     process.exitCode = reportError(prog, err, debug, usageExitCode);
   }

@@ -31,6 +31,9 @@ export class PermissionError extends RackerError {}
 /** Registry unreachable, auth failed, manifest unknown. */
 export class RegistryError extends RackerError {}
 
+/** The registry could not be reached at all (DNS, refused, timeout): a bootstrap source may stand in. */
+export class RegistryUnreachableError extends RegistryError {}
+
 /** An external program is not installed; the hint names the Debian package. */
 export class MissingToolError extends RackerError {
   constructor(

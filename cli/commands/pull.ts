@@ -1,0 +1,34 @@
+import type { CommandModule } from 'yargs';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+
+interface Args extends GlobalArgs {
+  image: string;
+  force?: boolean;
+  quiet?: boolean;
+  'tls-verify'?: boolean;
+  source?: 'auto' | 'registry' | 'bootstrap';
+}
+
+export const pullCommand: CommandModule<object, Args> = {
+  command: 'pull [options] <image>',
+  describe: 'Download an image or a curated label (debian-bookworm, …) from a registry',
+  builder: (y) =>
+    y
+      .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST] or a label (see postroj list-images)' })
+      .option('force', { type: 'boolean', describe: 'Download and unpack again even when up to date' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the image reference' })
+      .option('tls-verify', { type: 'boolean', describe: 'Verify TLS certificates (default: true; loopback registries use plain HTTP)' })
+      .option('source', { choices: ['auto', 'registry', 'bootstrap'] as const, describe: 'For Debian-family labels: where the image comes from' }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const { pullImageByName } = await import('../../lib/image/pull-any.js');
+    const result = await pullImageByName(ctx, args.image, {
+      force: args.force,
+      tlsVerify: args['tls-verify'],
+      source: args.source,
+      status: args.quiet ? undefined : (line) => out(line),
+      progress: args.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
+    });
+    out(result.key.replace(/^label:/, ''));
+  },
+};

@@ -1,0 +1,32 @@
+/** The rows of `racker images`: one per tag, plus untagged (dangling) images. */
+import type { Paths } from '../state/paths.js';
+import { displayName } from './names.js';
+import { listImages, readTags, type ImageRecord } from './store.js';
+
+export interface ImageRow {
+  repository: string;
+  tag: string;
+  id: string;
+  created?: string;
+  size: number;
+  record: ImageRecord;
+}
+
+export async function imageRows(paths: Paths): Promise<ImageRow[]> {
+  const [tags, images] = await Promise.all([readTags(paths), listImages(paths)]);
+  const byId = new Map(images.map((r) => [r.id, r]));
+  const rows: ImageRow[] = [];
+  const tagged = new Set<string>();
+  for (const [key, entry] of Object.entries(tags)) {
+    const record = byId.get(entry.id);
+    if (!record) continue;
+    tagged.add(entry.id);
+    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, record });
+  }
+  for (const record of images) {
+    if (tagged.has(record.id)) continue;
+    rows.push({ repository: '<none>', tag: '<none>', id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, record });
+  }
+  // Newest first, like docker.
+  return rows.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.repository.localeCompare(b.repository));
+}

@@ -1,0 +1,66 @@
+/**
+ * racker rmi: untag, and delete the image once no tag and no container needs it.
+ * Like docker, an image a container uses is refused unless forced; forced, the tag goes
+ * but the data stays until the last container using it is removed.
+ */
+import type { Context } from '../context.js';
+import { RackerError } from '../errors.js';
+import { withLock } from '../state/lock.js';
+import { gcArgv, removeTagArgv } from '../tools/umoci.js';
+import { resolveImageName } from './names.js';
+import { layoutTag } from './oci-layout.js';
+import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
+import { containersUsing } from './usage.js';
+
+export interface RemovedLine {
+  kind: 'Untagged' | 'Deleted';
+  what: string;
+}
+
+export async function removeImage(ctx: Context, input: string, opts: { force?: boolean } = {}): Promise<RemovedLine[]> {
+  let key: string | undefined;
+  try {
+    key = resolveImageName(input).key;
+  } catch {
+    key = undefined; // maybe an image ID
+  }
+  const { record, tagKey } = await findImage(ctx.paths, key, input);
+  const users = await containersUsing(ctx.paths, record.id);
+  if (users.length && !opts.force) {
+    throw new RackerError(
+      `conflict: unable to remove image ${input} (must force) - image is being used by container ${shortId(users[0]!)}`,
+    );
+  }
+  const tags = await readTags(ctx.paths);
+  // By ID: every tag of the image goes; by name: only that tag.
+  const untag = tagKey ? [tagKey] : Object.keys(tags).filter((k) => tags[k]!.id === record.id);
+  if (!tagKey && untag.length > 1 && !opts.force) {
+    throw new RackerError(
+      `conflict: unable to delete ${shortId(record.id)} (must be forced) - image is referenced in multiple repositories`,
+    );
+  }
+  const lines: RemovedLine[] = [];
+  let stillTagged = false;
+  await updateTags(ctx.paths, (t) => {
+    for (const k of untag) delete t[k];
+    stillTagged = taggedIds(t).has(record.id);
+  });
+  for (const k of untag) {
+    lines.push({ kind: 'Untagged', what: k.replace(/^label:/, '') });
+    await dropLayoutTag(ctx, k);
+  }
+  if (!stillTagged && users.length === 0) {
+    await removeImageData(ctx.paths, record.id);
+    lines.push({ kind: 'Deleted', what: record.id });
+  }
+  return lines;
+}
+
+/** Forget the tag in the shared OCI layout and collect blobs nothing refers to any more. */
+async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
+  if (key.startsWith('label:')) return;
+  await withLock(ctx.paths.lock('oci-layout'), async () => {
+    const r = await ctx.run(removeTagArgv(ctx.paths.oci, layoutTag(key)), { reject: false });
+    if (r.exitCode === 0) await ctx.run(gcArgv(ctx.paths.oci));
+  });
+}
