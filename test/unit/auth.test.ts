@@ -1,0 +1,270 @@
+import fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { RackerError, UsageError } from '../../lib/errors.js';
+import {
+  authFileCandidates,
+  authFileForWriting,
+  canonicalRegistry,
+  findCredentials,
+  removeCredentials,
+  saveCredentials,
+  writeTemporaryAuthFile,
+} from '../../lib/registry/auth.js';
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describe('registry auth', () => {
+  let base: string;
+  let home: string;
+  let runtime: string;
+  let env: NodeJS.ProcessEnv;
+
+  beforeEach(async () => {
+    base = await mkdtemp(path.join(os.tmpdir(), 'racker-auth-'));
+    home = path.join(base, 'home');
+    runtime = path.join(base, 'run');
+    fs.mkdirSync(home);
+    fs.mkdirSync(runtime);
+    env = { HOME: home, XDG_RUNTIME_DIR: runtime };
+  });
+
+  afterEach(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  const xdgFile = () => path.join(runtime, 'containers', 'auth.json');
+  const configFile = () => path.join(home, '.config', 'containers', 'auth.json');
+  const dockerFile = () => path.join(home, '.docker', 'config.json');
+
+  function put(file: string, doc: unknown): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, typeof doc === 'string' ? doc : JSON.stringify(doc));
+  }
+  const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+
+  describe('authFileCandidates', () => {
+    it('lists REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR, ~/.config, ~/.docker in that order', () => {
+      const custom = path.join(base, 'custom.json');
+      expect(authFileCandidates({ ...env, REGISTRY_AUTH_FILE: custom })).to.deep.equal([
+        custom,
+        xdgFile(),
+        configFile(),
+        dockerFile(),
+      ]);
+    });
+
+    it('skips what is not set, and honours XDG_CONFIG_HOME and DOCKER_CONFIG', () => {
+      expect(authFileCandidates({ HOME: home })).to.deep.equal([configFile(), dockerFile()]);
+      expect(authFileCandidates({ HOME: home, XDG_CONFIG_HOME: '/cfg', DOCKER_CONFIG: '/dk' })).to.deep.equal([
+        '/cfg/containers/auth.json',
+        '/dk/config.json',
+      ]);
+    });
+
+    it('writes to REGISTRY_AUTH_FILE, else XDG_RUNTIME_DIR, else ~/.config', () => {
+      expect(authFileForWriting({ ...env, REGISTRY_AUTH_FILE: '/x/a.json' })).to.equal('/x/a.json');
+      expect(authFileForWriting(env)).to.equal(xdgFile());
+      expect(authFileForWriting({ HOME: home })).to.equal(configFile());
+    });
+  });
+
+  describe('canonicalRegistry', () => {
+    it('normalises docker and containers key forms', () => {
+      expect(canonicalRegistry('https://index.docker.io/v1/')).to.equal('docker.io');
+      expect(canonicalRegistry('registry-1.docker.io')).to.equal('docker.io');
+      expect(canonicalRegistry('Quay.IO')).to.equal('quay.io');
+      expect(canonicalRegistry('http://127.0.0.1:5000/v2/')).to.equal('127.0.0.1:5000');
+      expect(canonicalRegistry('127.0.0.1:5000')).to.equal('127.0.0.1:5000');
+      expect(canonicalRegistry('quay.io/org/repo')).to.equal(undefined);
+    });
+  });
+
+  describe('findCredentials', () => {
+    it('returns undefined when no file exists', async () => {
+      expect(await findCredentials('quay.io', env)).to.equal(undefined);
+    });
+
+    it('takes the first file in precedence order that has the registry', async () => {
+      put(dockerFile(), { auths: { 'quay.io': { auth: b64('docker:d') } } });
+      put(configFile(), { auths: { 'quay.io': { auth: b64('config:c') } } });
+      expect(await findCredentials('quay.io', env)).to.deep.equal({ username: 'config', password: 'c' });
+      put(xdgFile(), { auths: { 'quay.io': { auth: b64('xdg:x') } } });
+      expect(await findCredentials('quay.io', env)).to.deep.equal({ username: 'xdg', password: 'x' });
+      const custom = path.join(base, 'custom.json');
+      put(custom, { auths: { 'quay.io': { auth: b64('custom:u') } } });
+      expect(await findCredentials('quay.io', { ...env, REGISTRY_AUTH_FILE: custom })).to.deep.equal({
+        username: 'custom',
+        password: 'u',
+      });
+    });
+
+    it('falls through files that have other registries only', async () => {
+      put(xdgFile(), { auths: { 'ghcr.io': { auth: b64('g:g') } } });
+      put(dockerFile(), { auths: { 'quay.io': { auth: b64('q:q') } } });
+      expect(await findCredentials('quay.io', env)).to.deep.equal({ username: 'q', password: 'q' });
+    });
+
+    it('reads docker config.json: URL keys, Docker Hub aliases, credsStore ignored', async () => {
+      put(dockerFile(), {
+        auths: {
+          'https://index.docker.io/v1/': { auth: b64('hubuser:hubpass') },
+          'registry.example.com:5000': { auth: b64('ex:ex') },
+          'ghcr.io': {},
+        },
+        credsStore: 'desktop',
+        HttpHeaders: { 'User-Agent': 'x' },
+      });
+      expect(await findCredentials('docker.io', env)).to.deep.equal({ username: 'hubuser', password: 'hubpass' });
+      expect(await findCredentials('index.docker.io', env)).to.deep.equal({ username: 'hubuser', password: 'hubpass' });
+      expect(await findCredentials('registry.example.com:5000', env)).to.deep.equal({ username: 'ex', password: 'ex' });
+      // an entry whose secret lives in a credential helper is not usable
+      expect(await findCredentials('ghcr.io', env)).to.equal(undefined);
+    });
+
+    it('prefers the "docker.io" key for Docker Hub', async () => {
+      put(configFile(), {
+        auths: {
+          'registry-1.docker.io': { auth: b64('old:old') },
+          'docker.io': { auth: b64('new:new') },
+        },
+      });
+      expect(await findCredentials('docker.io', env)).to.deep.equal({ username: 'new', password: 'new' });
+    });
+
+    it('splits user:password at the first colon, so passwords may contain ":"', async () => {
+      put(configFile(), { auths: { 'quay.io': { auth: b64('robot:pa:ss:w0rd=') } } });
+      expect(await findCredentials('quay.io', env)).to.deep.equal({ username: 'robot', password: 'pa:ss:w0rd=' });
+    });
+
+    it('reports a malformed file by name, without its content', async () => {
+      const secret = 'hunter2-very-secret';
+      put(configFile(), `{"auths": {"quay.io": {"auth": "${b64(`u:${secret}`)}"}, ${secret}`);
+      let caught: unknown;
+      await findCredentials('quay.io', env).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(RackerError);
+      const err = caught as RackerError;
+      expect(err.message).to.equal(`malformed registry auth file ${configFile()}`);
+      const everything = `${err.message} ${err.hint ?? ''} ${String(err.cause ?? '')} ${err.stack ?? ''}`;
+      expect(everything).not.to.include(secret);
+      expect(everything).not.to.include(b64(`u:${secret}`));
+    });
+
+    it('reports wrong shapes and undecodable auth values as malformed', async () => {
+      put(configFile(), { auths: { 'quay.io': { auth: 42 } } });
+      await findCredentials('quay.io', env).then(
+        () => expect.fail('should throw'),
+        (err: unknown) => expect((err as Error).message).to.include('malformed'),
+      );
+      put(configFile(), { auths: { 'quay.io': { auth: b64('no-colon-here') } } });
+      await findCredentials('quay.io', env).then(
+        () => expect.fail('should throw'),
+        (err: unknown) => {
+          expect((err as Error).message).to.equal(`malformed registry auth file ${configFile()}`);
+          expect((err as Error).message).not.to.include('no-colon-here');
+        },
+      );
+    });
+  });
+
+  describe('saveCredentials', () => {
+    it('writes the racker-owned file with mode 0600 in a 0700 directory', async () => {
+      const file = await saveCredentials('quay.io', { username: 'u', password: 'p:w' }, env);
+      expect(file).to.equal(xdgFile());
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+      expect(fs.statSync(path.dirname(file)).mode & 0o777).to.equal(0o700);
+      expect(readJson(file)).to.deep.equal({ auths: { 'quay.io': { auth: b64('u:p:w') } } });
+      expect(await findCredentials('quay.io', env)).to.deep.equal({ username: 'u', password: 'p:w' });
+      // no temp files left behind
+      expect(fs.readdirSync(path.dirname(file))).to.deep.equal(['auth.json']);
+    });
+
+    it('keeps other registries and other keys, and replaces aliases of the same registry', async () => {
+      put(configFile(), {
+        auths: {
+          'ghcr.io': { auth: b64('g:g') },
+          'https://index.docker.io/v1/': { auth: b64('old:old') },
+        },
+        credHelpers: { 'gcr.io': 'gcloud' },
+      });
+      const file = await saveCredentials('docker.io', { username: 'new', password: 'pw' }, { HOME: home });
+      expect(file).to.equal(configFile());
+      expect(readJson(file)).to.deep.equal({
+        auths: { 'ghcr.io': { auth: b64('g:g') }, 'docker.io': { auth: b64('new:pw') } },
+        credHelpers: { 'gcr.io': 'gcloud' },
+      });
+      expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
+    });
+
+    it('uses REGISTRY_AUTH_FILE when set', async () => {
+      const custom = path.join(base, 'deep', 'custom.json');
+      expect(await saveCredentials('quay.io', { username: 'u', password: 'p' }, { ...env, REGISTRY_AUTH_FILE: custom })).to.equal(
+        custom,
+      );
+      expect(fs.existsSync(custom)).to.equal(true);
+      expect(fs.existsSync(xdgFile())).to.equal(false);
+    });
+
+    it('does not overwrite a malformed file', async () => {
+      put(xdgFile(), 'not json');
+      await saveCredentials('quay.io', { username: 'u', password: 'p' }, env).then(
+        () => expect.fail('should throw'),
+        (err: unknown) => expect((err as Error).message).to.include('malformed'),
+      );
+      expect(fs.readFileSync(xdgFile(), 'utf8')).to.equal('not json');
+    });
+
+    it('refuses a user name containing ":"', async () => {
+      await saveCredentials('quay.io', { username: 'a:b', password: 'p' }, env).then(
+        () => expect.fail('should throw'),
+        (err: unknown) => expect(err).to.be.instanceOf(UsageError),
+      );
+    });
+  });
+
+  describe('removeCredentials', () => {
+    it('removes the registry from every file that has it, keeping the rest', async () => {
+      put(xdgFile(), { auths: { 'quay.io': { auth: b64('a:a') }, 'ghcr.io': { auth: b64('g:g') } } });
+      put(dockerFile(), { auths: { 'https://quay.io/v1/': { auth: b64('b:b') } }, credsStore: 'x' });
+      expect(await removeCredentials('quay.io', env)).to.equal(true);
+      expect(readJson(xdgFile())).to.deep.equal({ auths: { 'ghcr.io': { auth: b64('g:g') } } });
+      expect(readJson(dockerFile())).to.deep.equal({ auths: {}, credsStore: 'x' });
+      expect(await findCredentials('quay.io', env)).to.equal(undefined);
+      expect(await findCredentials('ghcr.io', env)).to.deep.equal({ username: 'g', password: 'g' });
+    });
+
+    it('returns false when no file had it, and leaves files alone', async () => {
+      put(configFile(), { auths: { 'ghcr.io': { auth: b64('g:g') } } });
+      const before = fs.statSync(configFile()).mtimeMs;
+      expect(await removeCredentials('quay.io', env)).to.equal(false);
+      expect(fs.statSync(configFile()).mtimeMs).to.equal(before);
+    });
+
+    it('removes Docker Hub under any alias', async () => {
+      put(configFile(), { auths: { 'docker.io': { auth: b64('a:a') }, 'index.docker.io': { auth: b64('b:b') } } });
+      expect(await removeCredentials('docker.io', env)).to.equal(true);
+      expect(readJson(configFile())).to.deep.equal({ auths: {} });
+    });
+  });
+
+  describe('writeTemporaryAuthFile', () => {
+    it('writes a 0600 file with only this registry, and removes it on dispose', async () => {
+      const tmp = path.join(base, 'tmp');
+      fs.mkdirSync(tmp);
+      const handle = await writeTemporaryAuthFile('index.docker.io', { username: 'u', password: 'p:q' }, tmp);
+      expect(path.dirname(handle.path)).to.equal(tmp);
+      expect(fs.statSync(handle.path).mode & 0o777).to.equal(0o600);
+      expect(readJson(handle.path)).to.deep.equal({ auths: { 'docker.io': { auth: b64('u:p:q') } } });
+      // readable by our own lookup (and by skopeo --authfile: same format)
+      expect(await findCredentials('docker.io', { REGISTRY_AUTH_FILE: handle.path, HOME: home })).to.deep.equal({
+        username: 'u',
+        password: 'p:q',
+      });
+      await handle.dispose();
+      expect(fs.readdirSync(tmp)).to.deep.equal([]);
+      await handle.dispose(); // idempotent
+    });
+  });
+});

@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { displayName, displayString, resolveImageName } from '../../lib/image/names.js';
+import { layoutTag, parseImageConfig } from '../../lib/image/oci-layout.js';
+import { sourceReference } from '../../lib/image/pull.js';
+import { parseReference } from '../../lib/image/reference.js';
+
+describe('image names', () => {
+  it('a curated label wins over a Docker Hub name of the same spelling', () => {
+    const n = resolveImageName('debian-bookworm');
+    expect(n.kind).to.equal('label');
+    expect(n.key).to.equal('label:debian-bookworm');
+    expect(resolveImageName('debian-bookworm:latest').key).to.equal('label:debian-bookworm');
+  });
+
+  it('other names are registry references, keyed canonically', () => {
+    expect(resolveImageName('debian:bookworm').key).to.equal('docker.io/library/debian:bookworm');
+    expect(resolveImageName('debian-bookworm:12').key).to.equal('docker.io/library/debian-bookworm:12');
+    expect(resolveImageName('127.0.0.1:5000/racker/busybox').key).to.equal('127.0.0.1:5000/racker/busybox:latest');
+  });
+
+  it('shows keys in the REPOSITORY/TAG columns like docker', () => {
+    expect(displayName('docker.io/library/debian:bookworm')).to.deep.equal({ repository: 'debian', tag: 'bookworm' });
+    expect(displayName('docker.io/user/app:1')).to.deep.equal({ repository: 'user/app', tag: '1' });
+    expect(displayName('label:fedora-43')).to.deep.equal({ repository: 'fedora-43', tag: 'latest' });
+    expect(displayName(`quay.io/a/b@sha256:${'0'.repeat(64)}`)).to.deep.equal({ repository: 'quay.io/a/b', tag: '<none>' });
+    expect(displayString('docker.io/library/debian:bookworm')).to.equal('debian:bookworm');
+  });
+
+  it('sends docker.io pulls to RACKER_REGISTRY_MIRROR, and nothing else', () => {
+    const env = { RACKER_REGISTRY_MIRROR: 'http://127.0.0.1:5000/' };
+    expect(sourceReference(parseReference('debian:bookworm'), env).registry).to.equal('127.0.0.1:5000');
+    expect(sourceReference(parseReference('quay.io/a/b'), env).registry).to.equal('quay.io');
+    expect(sourceReference(parseReference('debian'), {}).registry).to.equal('docker.io');
+  });
+});
+
+describe('OCI layout helpers', () => {
+  it('layout tags are valid OCI ref names and distinct for distinct keys', () => {
+    const a = layoutTag('docker.io/library/debian:bookworm');
+    const b = layoutTag('docker.io/library/debian_bookworm');
+    expect(a).to.match(/^[A-Za-z0-9._-]+$/);
+    expect(a).to.match(/^docker.io_library_debian_bookworm-[a-f0-9]{12}$/);
+    expect(a).not.to.equal(b);
+  });
+
+  it('keeps only well-typed config fields', () => {
+    expect(
+      parseImageConfig({ Env: ['A=1'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '', User: 'u', Labels: { a: 'b', n: 1 }, Junk: 1 }),
+    ).to.deep.equal({ Env: ['A=1'], Cmd: ['sh'], User: 'u', Labels: { a: 'b' } });
+    expect(parseImageConfig(undefined)).to.deep.equal({});
+    expect(parseImageConfig({ Cmd: [1, 2] })).to.deep.equal({});
+  });
+});
