@@ -15,6 +15,8 @@ await guard('racker', 125, async () => {
     .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' })
     .demandCommand(1, 'racker needs a command; see racker --help')
     .recommendCommands()
+    // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
+    .parserConfiguration({ 'boolean-negation': false })
     .strict()
     .version(version)
     .help()

@@ -8,7 +8,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # What racker runs (systemd-nspawn, skopeo, umoci, mmdebstrap) and what the tests need
 # (docker-registry for the fixture registry, busybox-static for a non-OS image,
 # apache2-utils for htpasswd, xz-utils for .tar.xz imports).
-packages=(systemd-container skopeo umoci mmdebstrap docker-registry busybox-static xz-utils
+packages=(systemd-container skopeo umoci mmdebstrap docker-registry busybox-static xz-utils jq curl iproute2
   apache2-utils ca-certificates util-linux mount)
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -8,7 +8,7 @@ interface Args extends GlobalArgs {
 }
 
 export const imagesCommand: CommandModule<object, Args> = {
-  command: 'images [options]',
+  command: 'images',
   aliases: ['image ls'],
   describe: 'List images',
   builder: (y) =>

@@ -8,7 +8,7 @@ interface Args extends GlobalArgs {
 }
 
 export const importCommand: CommandModule<object, Args> = {
-  command: 'import [options] <file> [reference]',
+  command: 'import <file> [reference]',
   describe: 'Import a root filesystem tarball (.tar, .tar.gz, .tar.xz; a file or an http(s) URL) as an image',
   builder: (y) =>
     y

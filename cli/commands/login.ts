@@ -37,7 +37,7 @@ async function prompt(question: string, hidden: boolean): Promise<string> {
 }
 
 export const loginCommand: CommandModule<object, LoginArgs> = {
-  command: 'login [options] [server]',
+  command: 'login [server]',
   describe: 'Log in to a registry (credentials go to the containers auth file, mode 0600)',
   builder: (y) =>
     y

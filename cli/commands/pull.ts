@@ -10,7 +10,7 @@ interface Args extends GlobalArgs {
 }
 
 export const pullCommand: CommandModule<object, Args> = {
-  command: 'pull [options] <image>',
+  command: 'pull <image>',
   describe: 'Download an image or a curated label (debian-bookworm, …) from a registry',
   builder: (y) =>
     y

@@ -7,7 +7,7 @@ interface Args extends GlobalArgs {
 }
 
 export const rmiCommand: CommandModule<object, Args> = {
-  command: 'rmi [options] <images..>',
+  command: 'rmi <images..>',
   aliases: ['image rm'],
   describe: 'Remove one or more images',
   builder: (y) =>

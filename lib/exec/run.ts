@@ -66,8 +66,9 @@ export function createRunner(log: Logger): Runner {
         reject: false,
         timeout: opts.timeoutMs,
         stripFinalNewline: false,
-        stdio: opts.inherit ? 'inherit' : 'pipe',
-        ...(opts.input === undefined && !opts.inherit ? { stdin: 'ignore' as const } : {}),
+        ...(opts.inherit
+          ? { stdio: 'inherit' as const }
+          : { stdin: opts.input === undefined ? ('ignore' as const) : ('pipe' as const), stdout: 'pipe' as const, stderr: 'pipe' as const }),
       });
       if (opts.onLine && child.stdout) {
         let buf = '';

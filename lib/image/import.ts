@@ -41,8 +41,14 @@ export async function importImage(ctx: Context, source: string, name: string | u
     const digest = await sha256File(file);
     const rootfs = path.join(dir, 'rootfs');
     await fs.mkdir(rootfs);
+    let reported = 0;
     await extractRootfs(file, rootfs, {
-      onProgress: opts.progress ? (bytes) => opts.progress!(`Extracted ${Math.round(bytes / 1e6)} MB`) : undefined,
+      // A line per 50 MB read: progress for big imports, silence for small ones.
+      onProgress: (bytes) => {
+        if (!opts.progress || bytes - reported < 50e6) return;
+        reported = bytes;
+        opts.progress(`Extracting: ${Math.round(bytes / 1e6)} MB read`);
+      },
     });
     if (file !== source) await fs.rm(file);
     const created = ctx.clock().toISOString();

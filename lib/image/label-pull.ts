@@ -115,6 +115,7 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
           variant: 'minbase',
           include: PROVISION_PACKAGES.apt,
           ...(boot.components ? { components: boot.components } : {}),
+          ...(boot.keyring ? { keyring: boot.keyring } : {}),
         }),
       );
       const id = contentId({ label: label.name, mirror, created: ctx.clock().toISOString() });

@@ -131,7 +131,7 @@ async function copyIntoLayout(
   tag: string,
   o: { tlsVerify: boolean; credentials?: { username: string; password: string }; progress?: (line: string) => void },
 ): Promise<void> {
-  await fs.mkdir(ctx.paths.run, { recursive: true });
+  await Promise.all([fs.mkdir(ctx.paths.run, { recursive: true }), fs.mkdir(ctx.paths.lib, { recursive: true })]);
   const auth = o.credentials ? await writeTemporaryAuthFile(source.registry, o.credentials, ctx.paths.run) : undefined;
   try {
     // skopeo updates index.json of the shared layout: one writer at a time.

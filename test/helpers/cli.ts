@@ -1,0 +1,70 @@
+/** Run the compiled CLI the way a user does, against a private RACKER_ROOT. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const rackerBin = path.join(repoRoot, 'dist/cli/racker.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  input?: string | Buffer;
+  /** Prefix argv, e.g. ['runuser', '-u', 'nobody', '--']. */
+  wrapper?: string[];
+  timeoutMs?: number;
+}
+
+export function tempRoot(prefix = 'racker-test-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function cli(bin: string, args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const argv = [...(opts.wrapper ?? []), process.execPath, bin, ...args];
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      env: { ...process.env, RACKER_DEBUG: undefined, ...opts.env } as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export function racker(args: string[], opts: CliOptions & { root: string }): Promise<CliResult> {
+  return cli(rackerBin, args, { ...opts, env: { RACKER_ROOT: opts.root, ...opts.env } });
+}
+
+/** Start racker in its own process group, so a test can kill it and everything it started. */
+export function spawnRacker(args: string[], opts: { root: string; env?: Record<string, string> }): import('node:child_process').ChildProcess {
+  return spawn(process.execPath, [rackerBin, ...args], {
+    env: { ...process.env, RACKER_ROOT: opts.root, ...opts.env },
+    stdio: 'ignore',
+    detached: true,
+  });
+}
+
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
