@@ -164,7 +164,7 @@ function skopeoFailure(err: CommandError, source: ImageReference): Error {
     case 'not-found':
       return new NotFoundError(`manifest for ${shown} not found: manifest unknown`);
     case 'unauthorized':
-      return new RegistryError(`unauthorized: access to ${shown} was denied`, { hint: `racker login ${source.registry}` });
+      return new RegistryError(`unauthorized: access to ${shown} was denied`, { hint: `run: racker login ${source.registry}` });
     case 'tls':
       return new RegistryError(`TLS verification failed for ${source.registry}`, { hint: 'use --tls-verify=false if you trust this registry' });
     case 'unreachable':

@@ -88,7 +88,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
     if (status === 401 || status === 403) {
       throw new AbortError(
         new RegistryError(`unauthorized: access to ${shown} was denied`, {
-          hint: `check your credentials (racker login ${ref.registry})`,
+          hint: `run: racker login ${ref.registry}`,
         }),
       );
     }
@@ -124,7 +124,7 @@ async function fetchToken(params: Record<string, string>, opts: RegistryOptions)
     https: { rejectUnauthorized: opts.tlsVerify },
   });
   if (res.statusCode === 401 || res.statusCode === 403) {
-    throw new AbortError(new RegistryError('unauthorized: the registry refused the credentials', { hint: 'racker login REGISTRY' }));
+    throw new AbortError(new RegistryError('unauthorized: the registry refused the credentials', { hint: 'run: racker login REGISTRY' }));
   }
   if (res.statusCode >= 500) throw new RegistryError(`token service answered ${res.statusCode}`);
   const body = JSON.parse(res.body) as { token?: string; access_token?: string };

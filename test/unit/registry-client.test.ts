@@ -119,7 +119,7 @@ describe('registry client', () => {
       const err = await rejection(remoteManifestDigest(parseReference(`${reg.host}/a:b`), { tlsVerify: false }));
       expect(err).to.be.instanceOf(RegistryError);
       expect(err.message).to.equal(`unauthorized: access to ${reg.host}/a:b was denied`);
-      expect((err as RegistryError).hint).to.equal(`check your credentials (racker login ${reg.host})`);
+      expect((err as RegistryError).hint).to.equal(`run: racker login ${reg.host}`);
     } finally {
       await reg.close();
     }
