@@ -4,11 +4,12 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
-import { rackerCommands } from './commands/index.js';
+import { rackerCommands, trailingCommands } from './commands/index.js';
+import { extractTrailing } from './trailing.js';
 import { version } from './version.js';
 
 await guard('racker', 125, async () => {
-  await yargs(hideBin(process.argv))
+  await yargs(extractTrailing(hideBin(process.argv), trailingCommands))
     .scriptName('racker')
     .usage('Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker\'s habits.')
     .command(rackerCommands)

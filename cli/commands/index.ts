@@ -1,17 +1,36 @@
 import type { CommandModule } from 'yargs';
+import type { ValueOptions } from '../trailing.js';
+import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
+import { inspectCommand, killCommand, rmCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
+import { logsCommand } from './logs.js';
+import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
+import { runCommand, runValueOptions, superviseCommand } from './run.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
 // so `racker --help` loads no operation code).
 export const rackerCommands: CommandModule<any, any>[] = [
+  runCommand,
+  execCommand,
+  psCommand,
+  logsCommand,
+  stopCommand,
+  killCommand,
+  rmCommand,
+  waitCommand,
+  inspectCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,
   importCommand,
   loginCommand,
   logoutCommand,
+  superviseCommand,
 ];
+
+/** Commands whose arguments after the first positional belong to a command inside. */
+export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, exec: execValueOptions };

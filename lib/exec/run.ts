@@ -34,7 +34,7 @@ export interface RunResult {
 export type Runner = (argv: readonly string[], opts?: RunOptions) => Promise<RunResult>;
 
 /** Debian packages that provide the tools racker runs, for the "install it with" hint. */
-const TOOL_PACKAGES: Record<string, string> = {
+export const TOOL_PACKAGES: Record<string, string> = {
   skopeo: 'skopeo',
   umoci: 'umoci',
   mmdebstrap: 'mmdebstrap',
@@ -43,6 +43,10 @@ const TOOL_PACKAGES: Record<string, string> = {
   nsenter: 'util-linux',
   mount: 'mount',
   umount: 'mount',
+  xz: 'xz-utils',
+  zstd: 'zstd',
+  bzip2: 'bzip2',
+  mkfifo: 'coreutils',
 };
 
 export function redact(text: string, secrets: readonly string[] = []): string {

@@ -7,14 +7,7 @@ import type { Readable } from 'node:stream';
 import { execa } from 'execa';
 import { CommandError, MissingToolError } from '../errors.js';
 import type { Logger } from '../log.js';
-
-/** Debian packages of the programs streamed through here, for the "install it with" hint. */
-const STREAM_TOOL_PACKAGES: Record<string, string> = {
-  xz: 'xz-utils',
-  zstd: 'zstd',
-  bzip2: 'bzip2',
-  mkfifo: 'coreutils',
-};
+import { TOOL_PACKAGES } from './run.js';
 
 export interface StreamOptions {
   /** Fed to the program's stdin; without it stdin is /dev/null. */
@@ -51,7 +44,7 @@ export function spawnStream(argv: readonly string[], opts: StreamOptions = {}): 
   });
   const done = child.then((r) => {
     opts.log?.debug(`${argv.join(' ')} → ${r.exitCode ?? r.signal} in ${Math.round(performance.now() - started)} ms`);
-    if ((r as { code?: string }).code === 'ENOENT') throw new MissingToolError(file, STREAM_TOOL_PACKAGES[file] ?? file);
+    if ((r as { code?: string }).code === 'ENOENT') throw new MissingToolError(file, TOOL_PACKAGES[file] ?? file);
     if (r.failed) {
       const stderr = String(r.stderr ?? '');
       throw new CommandError([...argv], r.exitCode, r.signal ?? undefined, stderr.trim() ? stderr : (r.shortMessage ?? ''));

@@ -22,6 +22,11 @@ export interface Paths {
   imageRootfs(id: string): string;
   imageMeta(id: string): string;
   lock(name: string): string;
+  container(id: string): string;
+  containerMeta(id: string): string;
+  /** Where a running container's overlay is mounted (runtime state: gone after reboot). */
+  containerRootfs(id: string): string;
+  containerLog(id: string): string;
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
@@ -47,5 +52,9 @@ export function pathsUnder(lib: string, run: string): Paths {
     imageRootfs: (id) => path.join(images, id, 'rootfs'),
     imageMeta: (id) => path.join(images, id, 'image.json'),
     lock: (name) => path.join(locks, `${name}.lock`),
+    container: (id) => path.join(lib, 'containers', id),
+    containerMeta: (id) => path.join(lib, 'containers', id, 'container.json'),
+    containerRootfs: (id) => path.join(run, 'containers', id, 'rootfs'),
+    containerLog: (id) => path.join(lib, 'containers', id, `${id}-json.log`),
   };
 }

@@ -1,4 +1,4 @@
-/** Pure argv builders for systemd-nspawn. */
+/** Pure argv builders for systemd-nspawn and nsenter. */
 
 export interface NspawnRunOptions {
   directory: string;
@@ -14,14 +14,113 @@ export interface NspawnRunOptions {
   privateNetwork?: boolean;
 }
 
+function registration(register: boolean, machine: string | undefined): string[] {
+  const argv = register ? ['--register=yes'] : ['--register=no', '--keep-unit'];
+  if (machine) argv.push(`--machine=${machine}`);
+  return argv;
+}
+
 /** A one-shot, non-boot command in a root directory (used for provisioning images). */
 export function nspawnRunArgv(o: NspawnRunOptions): string[] {
   const argv = ['systemd-nspawn', '--quiet', `--directory=${o.directory}`, '--console=pipe', '--resolv-conf=copy-host', '--timezone=off'];
-  if (o.register) argv.push('--register=yes');
-  else argv.push('--register=no', '--keep-unit');
-  if (o.machine) argv.push(`--machine=${o.machine}`);
+  argv.push(...registration(o.register, o.machine));
   if (o.privateNetwork) argv.push('--private-network');
   for (const [k, v] of Object.entries(o.env ?? {})) argv.push(`--setenv=${k}=${v}`);
   argv.push('--', ...o.command);
   return argv;
+}
+
+export interface Bind {
+  host: string;
+  container: string;
+  readOnly: boolean;
+}
+
+export interface ContainerNspawnOptions {
+  directory: string;
+  machine: string;
+  hostname: string;
+  register: boolean;
+  privateNetwork: boolean;
+  binds: readonly Bind[];
+}
+
+/** nspawn parses ':' in --bind as a separator; backslash escapes keep it in a path. */
+function escapeBindPath(p: string): string {
+  return p.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
+}
+
+function containerFlags(o: ContainerNspawnOptions): string[] {
+  const argv = [
+    'systemd-nspawn',
+    '--quiet',
+    `--directory=${o.directory}`,
+    `--hostname=${o.hostname}`,
+    '--resolv-conf=copy-host',
+    '--timezone=off',
+    '--link-journal=no',
+    ...registration(o.register, o.machine),
+  ];
+  if (o.privateNetwork) argv.push('--private-network');
+  for (const b of o.binds) {
+    argv.push(`${b.readOnly ? '--bind-ro' : '--bind'}=${escapeBindPath(b.host)}:${escapeBindPath(b.container)}`);
+  }
+  return argv;
+}
+
+/**
+ * Boot mode: systemd runs as PID 1. The console goes to nspawn's stdout read-only, so
+ * nothing of the boot reaches the user's terminal unless asked (logs of a system container).
+ */
+export function nspawnBootArgv(o: ContainerNspawnOptions): string[] {
+  return [...containerFlags(o), '--boot', '--console=read-only'];
+}
+
+export interface DirectOptions extends ContainerNspawnOptions {
+  command: readonly string[];
+  env: readonly string[];
+  workingDir?: string;
+  /** uid[:gid] or a name nspawn resolves inside the container. */
+  user?: string;
+  /** -t: a pseudo-terminal (console=interactive); otherwise plain pipes. */
+  tty: boolean;
+}
+
+/** Direct mode: the command is the container's PID 1, like docker. */
+export function nspawnDirectArgv(o: DirectOptions): string[] {
+  const argv = [...containerFlags(o), `--console=${o.tty ? 'interactive' : 'pipe'}`];
+  if (o.workingDir) argv.push(`--chdir=${o.workingDir}`);
+  if (o.user) argv.push(`--user=${o.user}`);
+  for (const e of o.env) argv.push(`--setenv=${e}`);
+  argv.push('--', ...o.command);
+  return argv;
+}
+
+export interface NsenterOptions {
+  leader: number;
+  command: readonly string[];
+  workingDir?: string;
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * Run a command inside a running container's namespaces (all of them: the mount
+ * namespace switch also puts us in the container's root). The environment is the
+ * nsenter process's own, which the caller sets cleanly.
+ */
+export function nsenterArgv(o: NsenterOptions): string[] {
+  const argv = ['nsenter', `--target=${o.leader}`, '--all'];
+  // nsenter opens the --wd path before it enters the mount namespace, so name the
+  // directory through the container's root as the host sees it.
+  if (o.workingDir) argv.push(`--wd=/proc/${o.leader}/root${o.workingDir === '/' ? '' : o.workingDir}`);
+  if (o.gid !== undefined) argv.push(`--setgid=${o.gid}`);
+  if (o.uid !== undefined) argv.push(`--setuid=${o.uid}`);
+  argv.push('--', ...o.command);
+  return argv;
+}
+
+/** Is the booted system up? "running" or "degraded" means ready for commands. */
+export function isSystemRunningArgv(leader: number): string[] {
+  return nsenterArgv({ leader, command: ['systemctl', 'is-system-running'] });
 }

@@ -1,0 +1,44 @@
+import type { CommandModule, Options } from 'yargs';
+import { UsageError } from '../../lib/errors.js';
+import { contextFor, type GlobalArgs } from '../common.js';
+import { trailing, valueOptionsOf } from '../trailing.js';
+
+export const execOptions = {
+  interactive: { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
+  tty: { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' },
+  env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables' },
+  'env-file': { type: 'string', array: true, describe: 'Read environment variables from a file' },
+  workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
+  user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+} as const satisfies Record<string, Options>;
+
+export const execValueOptions = valueOptionsOf(execOptions);
+
+type Args = GlobalArgs & {
+  interactive?: boolean;
+  tty?: boolean;
+  env?: string[];
+  'env-file'?: string[];
+  workdir?: string;
+  user?: string;
+};
+
+export const execCommand: CommandModule<object, Args> = {
+  command: 'exec',
+  describe: 'Execute a command in a running container: racker exec [OPTIONS] CONTAINER COMMAND [ARG...]',
+  builder: (y) => y.usage('Usage: racker exec [OPTIONS] CONTAINER COMMAND [ARG...]').options(execOptions),
+  handler: async (args) => {
+    const { target, command } = trailing();
+    if (!target || !command.length) throw new UsageError('"racker exec" requires at least 2 arguments (see racker exec --help)');
+    const ctx = contextFor(args);
+    const { execIn } = await import('../../lib/container/exec-in.js');
+    process.exitCode = await execIn(ctx, target, command, {
+      interactive: Boolean(args.interactive),
+      tty: Boolean(args.tty),
+      env: args.env ?? [],
+      envFiles: args['env-file'] ?? [],
+      workdir: args.workdir,
+      user: args.user,
+    });
+  },
+};

@@ -1,0 +1,122 @@
+/** stop, kill, rm, wait: one verb each, applied to every container named, like docker. */
+import type { CommandModule } from 'yargs';
+import type { Context } from '../../lib/context.js';
+import type { ContainerRecord } from '../../lib/container/record.js';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+
+type Each = (ctx: Context, record: ContainerRecord, name: string) => Promise<string | undefined>;
+
+/** Apply to each name; report each failure on stderr; exit 1 if any failed (docker's rule). */
+async function forEach(args: GlobalArgs & { containers: string[] }, each: Each): Promise<void> {
+  const ctx = contextFor(args);
+  const { findContainer } = await import('../../lib/container/record.js');
+  let firstError: unknown;
+  for (const name of args.containers) {
+    try {
+      const line = await each(ctx, await findContainer(ctx.paths, name), name);
+      if (line !== undefined) out(line);
+    } catch (err) {
+      if (args.containers.length === 1) throw err;
+      firstError ??= err;
+      process.stderr.write(`racker: ${(err as Error).message}\n`);
+    }
+  }
+  if (firstError) process.exitCode = 1;
+}
+
+const containers = { type: 'string', array: true, demandOption: true } as const;
+
+export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number }> = {
+  command: 'stop <containers..>',
+  describe: 'Stop one or more running containers (booted ones power off cleanly)',
+  builder: (y) =>
+    y.positional('containers', containers).option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' }),
+  handler: (args) =>
+    forEach(args, async (ctx, record, name) => {
+      const { stopContainer } = await import('../../lib/container/control.js');
+      await stopContainer(ctx, record, args.time);
+      return name;
+    }),
+};
+
+export const killCommand: CommandModule<object, GlobalArgs & { containers: string[]; signal: string }> = {
+  command: 'kill <containers..>',
+  describe: 'Kill one or more running containers',
+  builder: (y) => y.positional('containers', containers).option('signal', { alias: 's', type: 'string', default: 'KILL', describe: 'Signal to send' }),
+  handler: (args) =>
+    forEach(args, async (ctx, record, name) => {
+      const { killContainer, normalizeSignal } = await import('../../lib/container/control.js');
+      await killContainer(ctx, record, normalizeSignal(args.signal));
+      return name;
+    }),
+};
+
+export const rmCommand: CommandModule<object, GlobalArgs & { containers: string[]; force?: boolean; volumes?: boolean }> = {
+  command: 'rm <containers..>',
+  describe: 'Remove one or more containers',
+  builder: (y) =>
+    y
+      .positional('containers', containers)
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
+      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Accepted for docker compatibility (racker has no anonymous volumes)' }),
+  handler: (args) =>
+    forEach(args, async (ctx, record, name) => {
+      const { removeContainer } = await import('../../lib/container/remove.js');
+      await removeContainer(ctx, record, Boolean(args.force));
+      return name;
+    }),
+};
+
+export const waitCommand: CommandModule<object, GlobalArgs & { containers: string[] }> = {
+  command: 'wait <containers..>',
+  describe: 'Block until one or more containers stop, then print their exit codes',
+  builder: (y) => y.positional('containers', containers),
+  handler: (args) =>
+    forEach(args, async (ctx, record) => {
+      const { waitForExit } = await import('../../lib/container/control.js');
+      const { liveState } = await import('../../lib/container/record.js');
+      const end = await waitForExit(ctx, record.id);
+      // --rm containers vanish when they end: their code is gone with them, as in docker.
+      return String(end ? (liveState(end).exitCode ?? 0) : 0);
+    }),
+};
+
+export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[] }> = {
+  command: 'inspect <names..>',
+  describe: 'Return low-level information on containers or images (JSON)',
+  builder: (y) => y.positional('names', { type: 'string', array: true, demandOption: true }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const { findContainer } = await import('../../lib/container/record.js');
+    const { inspectContainer } = await import('../../lib/container/view.js');
+    const { NotFoundError } = await import('../../lib/errors.js');
+    const results: unknown[] = [];
+    let missing: string | undefined;
+    for (const name of args.names) {
+      try {
+        results.push(inspectContainer(await findContainer(ctx.paths, name)));
+        continue;
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+      try {
+        const { findImage } = await import('../../lib/image/store.js');
+        const { resolveImageName } = await import('../../lib/image/names.js');
+        let key: string | undefined;
+        try {
+          key = resolveImageName(name).key;
+        } catch {
+          key = undefined;
+        }
+        const { record } = await findImage(ctx.paths, key, name);
+        results.push({ Id: record.id, Created: record.created ?? '', Size: record.size, Architecture: record.architecture ?? '', Os: record.os ?? 'linux', Config: record.config, Racker: { Systemd: record.systemd, Origin: record.origin } });
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        missing ??= name;
+        process.stderr.write(`racker: No such object: ${name}\n`);
+      }
+    }
+    out(JSON.stringify(results, null, 4));
+    if (missing) process.exitCode = 1;
+  },
+};

@@ -1,0 +1,62 @@
+import type { CommandModule } from 'yargs';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+
+interface Args extends GlobalArgs {
+  all?: boolean;
+  quiet?: boolean;
+  'no-trunc'?: boolean;
+  format?: string;
+  filter?: string[];
+}
+
+export const psCommand: CommandModule<object, Args> = {
+  command: 'ps',
+  aliases: ['container ls'],
+  describe: 'List containers',
+  builder: (y) =>
+    y
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
+      .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+      .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' })
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=…, status=created|running|exited, id=…, ancestor=…' }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const { listContainers, liveState } = await import('../../lib/container/record.js');
+    const { reapOrphan } = await import('../../lib/container/control.js');
+    const { psRow, matchesFilter } = await import('../../lib/container/view.js');
+    const { table } = await import('../../lib/format/human.js');
+    const { UsageError } = await import('../../lib/errors.js');
+    const filters = args.filter ?? [];
+    for (const f of filters) {
+      if (!/^(name|status|id|ancestor)=/.test(f)) throw new UsageError(`invalid filter '${f}'`);
+    }
+    let records = await listContainers(ctx.paths);
+    // Containers whose racker process died: record their end now that it is known.
+    const orphans = records.filter((r) => r.state.status === 'running' && liveState(r).status === 'exited');
+    if (orphans.length) {
+      await Promise.all(orphans.map((r) => reapOrphan(ctx, r.id)));
+      records = await listContainers(ctx.paths);
+    }
+    const now = ctx.clock().getTime();
+    const shown = records
+      .filter((r) => args.all || filters.some((f) => f.startsWith('status=')) || liveState(r).status === 'running')
+      .filter((r) => matchesFilter(r, filters))
+      .sort((a, b) => b.created.localeCompare(a.created));
+    const rows = shown.map((r) => psRow(r, now, !args['no-trunc']));
+    if (args.quiet) {
+      if (rows.length) out(rows.map((r) => r.ID).join('\n'));
+      return;
+    }
+    if (args.format === 'json') {
+      for (const r of rows) out(JSON.stringify(r));
+      return;
+    }
+    process.stdout.write(
+      table(
+        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+        rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),
+      ),
+    );
+  },
+};

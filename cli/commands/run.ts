@@ -1,0 +1,121 @@
+import type { CommandModule, Options } from 'yargs';
+import { UsageError } from '../../lib/errors.js';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+import { trailing, valueOptionsOf } from '../trailing.js';
+
+export const runOptions = {
+  interactive: { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
+  tty: { alias: 't', type: 'boolean', describe: 'Allocate a pseudo-TTY' },
+  detach: { alias: 'd', type: 'boolean', describe: 'Run in the background and print the container ID' },
+  rm: { type: 'boolean', describe: 'Remove the container when it exits' },
+  name: { type: 'string', describe: 'Assign a name to the container' },
+  env: { alias: 'e', type: 'string', array: true, describe: 'Set environment variables (KEY=VALUE, or KEY to pass the host value)' },
+  'env-file': { type: 'string', array: true, describe: 'Read environment variables from a file' },
+  workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
+  user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' },
+  hostname: { type: 'string', describe: 'Container host name (default: the container name)' },
+  entrypoint: { type: 'string', describe: "Overwrite the image's ENTRYPOINT" },
+  network: { type: 'string', describe: 'host (default) or none (own network namespace, loopback only)' },
+  publish: { alias: 'p', type: 'string', array: true, describe: 'Publish a port (needs a private network; not available yet)' },
+  pull: { type: 'string', choices: ['always', 'missing', 'never'], describe: 'Pull image before running (default missing)' },
+  boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
+  'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
+  'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
+} as const satisfies Record<string, Options>;
+
+export const runValueOptions = valueOptionsOf(runOptions);
+
+type Args = GlobalArgs & {
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  rm?: boolean;
+  name?: string;
+  env?: string[];
+  'env-file'?: string[];
+  workdir?: string;
+  user?: string;
+  volume?: string[];
+  hostname?: string;
+  entrypoint?: string;
+  network?: string;
+  publish?: string[];
+  pull?: 'always' | 'missing' | 'never';
+  boot?: boolean;
+  'no-boot'?: boolean;
+  'boot-timeout': number;
+};
+
+export const runCommand: CommandModule<object, Args> = {
+  command: 'run',
+  describe: 'Create and run a new container from an image: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]',
+  builder: (y) => y.usage('Usage: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]').options(runOptions),
+  handler: async (args) => {
+    const { target: image, command } = trailing();
+    if (!image) throw new UsageError('"racker run" requires at least 1 argument (see racker run --help)');
+    if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
+    if (args.detach && args.rm && args.tty) throw new UsageError('-d with -t and --rm is not supported');
+    const ctx = contextFor(args);
+    const { createContainer } = await import('../../lib/container/create.js');
+    const record = await createContainer(ctx, {
+      image,
+      args: command,
+      name: args.name,
+      env: args.env,
+      envFiles: args['env-file'],
+      workdir: args.workdir,
+      user: args.user,
+      volumes: args.volume,
+      hostname: args.hostname,
+      entrypoint: args.entrypoint,
+      network: args.network,
+      publish: args.publish,
+      tty: args.tty,
+      interactive: args.interactive,
+      autoRemove: args.rm,
+      detach: args.detach,
+      boot: args.boot ? true : args['no-boot'] ? false : undefined,
+      pull: args.pull,
+      status: (line) => process.stderr.write(`${line}\n`),
+    });
+    if (args.detach) {
+      const { startDetached } = await import('../../lib/container/detached.js');
+      await startDetached(ctx, record, args['boot-timeout']);
+      out(record.id);
+      return;
+    }
+    const { supervise } = await import('../../lib/container/supervise.js');
+    const abort = new AbortController();
+    const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+    try {
+      process.exitCode = await supervise(ctx, record, {
+        bootTimeoutSeconds: args['boot-timeout'],
+        signal: abort.signal,
+        sinks: record.config.tty
+          ? {}
+          : { stdout: (c) => void process.stdout.write(c), stderr: (c) => void process.stderr.write(c) },
+      });
+    } finally {
+      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+    }
+  },
+};
+
+/** The detached supervisor of `run -d`: not for users, so hidden from help. */
+export const superviseCommand: CommandModule<object, GlobalArgs & { id: string; 'boot-timeout': number }> = {
+  command: '__supervise <id>',
+  describe: false,
+  builder: (y) => y.positional('id', { type: 'string', demandOption: true }).option('boot-timeout', { type: 'number', default: 60 }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const { readContainer } = await import('../../lib/container/record.js');
+    const { supervise } = await import('../../lib/container/supervise.js');
+    const record = await readContainer(ctx.paths, args.id);
+    if (!record) throw new UsageError(`No such container: ${args.id}`);
+    const abort = new AbortController();
+    process.on('SIGTERM', () => abort.abort('SIGTERM'));
+    process.exitCode = await supervise(ctx, record, { bootTimeoutSeconds: args['boot-timeout'], signal: abort.signal });
+  },
+};

@@ -1,0 +1,100 @@
+/** stop, kill, wait: signalling a running container and waiting for its end. */
+import type { Context } from '../context.js';
+import { RackerError, UsageError } from '../errors.js';
+import { signalNumber } from '../exec/process.js';
+import { liveState, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
+import { killContainerProcesses, removeContainerFiles } from './remove.js';
+import { unmountRootfs } from './rootfs.js';
+
+/**
+ * systemd powers off on SIGRTMIN+4. Node knows no real-time signal names; on Linux with
+ * glibc SIGRTMIN is 34 (32 and 33 are taken by the thread library).
+ */
+const SIGRTMIN_PLUS_4 = 38;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** "KILL", "SIGKILL", "9" → "SIGKILL". */
+export function normalizeSignal(input: string): NodeJS.Signals {
+  const upper = input.toUpperCase();
+  if (/^\d+$/.test(upper)) {
+    const n = Number(upper);
+    const name = Object.entries(signalTable()).find(([, v]) => v === n)?.[0];
+    if (name) return name as NodeJS.Signals;
+  } else {
+    const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+    if (signalNumber(name) !== undefined) return name as NodeJS.Signals;
+  }
+  throw new UsageError(`invalid signal: ${input}`);
+}
+
+function signalTable(): Record<string, number> {
+  return Object.fromEntries(
+    ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGUSR1', 'SIGUSR2', 'SIGTERM', 'SIGCONT', 'SIGSTOP', 'SIGWINCH'].map((s) => [s, signalNumber(s)!]),
+  );
+}
+
+function requireRunning(record: ContainerRecord): number {
+  const state = liveState(record);
+  const target = state.leaderPid ?? state.nspawnPid;
+  if (state.status !== 'running' || !target) throw new RackerError(`container ${record.name} is not running`);
+  return target;
+}
+
+/** Wait until the container has exited (its supervisor recorded it, or its processes are gone). */
+export async function waitForExit(ctx: Context, id: string, timeoutMs = Infinity): Promise<ContainerRecord | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await readContainer(ctx.paths, id);
+    if (!r || liveState(r).status !== 'running') return r;
+    if (Date.now() > deadline) return r;
+    await sleep(20);
+  }
+}
+
+export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  const target = requireRunning(record);
+  await updateState(ctx.paths, record.id, { killSignal: signal });
+  process.kill(target, signal);
+}
+
+/**
+ * Booted containers power off cleanly (SIGRTMIN+4 to systemd); direct ones get SIGTERM.
+ * After `timeoutSeconds`, SIGKILL — like docker stop.
+ */
+export async function stopContainer(ctx: Context, record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+  if (liveState(record).status !== 'running') return; // docker: stopping a stopped container is fine
+  const target = requireRunning(record);
+  if (record.config.boot) process.kill(target, SIGRTMIN_PLUS_4);
+  else {
+    await updateState(ctx.paths, record.id, { killSignal: 'SIGTERM' });
+    process.kill(target, 'SIGTERM');
+  }
+  let after = await waitForExit(ctx, record.id, timeoutSeconds * 1000);
+  if (after && liveState(after).status === 'running') {
+    await updateState(ctx.paths, record.id, { killSignal: 'SIGKILL' });
+    await killContainerProcesses(after);
+    after = await waitForExit(ctx, record.id, 5000);
+  }
+  await reapOrphan(ctx, record.id);
+}
+
+/**
+ * A container whose supervisor died (racker killed -9) has nobody to unmount and record its
+ * end: do it here, once its processes are gone.
+ */
+export async function reapOrphan(ctx: Context, id: string): Promise<void> {
+  const r = await readContainer(ctx.paths, id);
+  if (!r || r.state.status !== 'running' || processAlive(r.state.supervisorPid)) return;
+  if (processAlive(r.state.nspawnPid)) return;
+  await unmountRootfs(ctx, id);
+  if (r.config.autoRemove) await removeContainerFiles(ctx, id);
+  else {
+    const killed = r.state.killSignal;
+    await updateState(ctx.paths, id, {
+      status: 'exited',
+      exitCode: r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255),
+      finishedAt: ctx.clock().toISOString(),
+    });
+  }
+}

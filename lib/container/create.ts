@@ -1,0 +1,147 @@
+/**
+ * racker create/run, first half: find (or pull) the image, turn flags into a container
+ * config, give the container an ID and a unique name, write its record.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import type { Context } from '../context.js';
+import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { resolveImageName } from '../image/names.js';
+import { findImage, type ImageRecord } from '../image/store.js';
+import { withLock } from '../state/lock.js';
+import {
+  hostnameFor,
+  listContainers,
+  newContainerId,
+  validateName,
+  writeContainer,
+  type ContainerRecord,
+} from './record.js';
+import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
+
+export interface CreateOptions {
+  image: string;
+  args: string[];
+  name?: string;
+  env?: string[];
+  envFiles?: string[];
+  workdir?: string;
+  user?: string;
+  volumes?: string[];
+  hostname?: string;
+  entrypoint?: string;
+  network?: string;
+  publish?: string[];
+  tty?: boolean;
+  interactive?: boolean;
+  autoRemove?: boolean;
+  detach?: boolean;
+  /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
+  boot?: boolean;
+  pull?: 'always' | 'missing' | 'never';
+  /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
+  status?: (line: string) => void;
+}
+
+async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
+  const policy = opts.pull ?? 'missing';
+  if (!['always', 'missing', 'never'].includes(policy)) throw new UsageError(`invalid pull policy: ${policy}`);
+  let key: string | undefined;
+  try {
+    key = resolveImageName(opts.image).key;
+  } catch (err) {
+    // Not a reference: maybe an image ID.
+    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(opts.image)) throw err;
+  }
+  const pull = async () => {
+    const { pullImageByName } = await import('../image/pull-any.js');
+    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status });
+  };
+  if (policy === 'always' && key) await pull();
+  try {
+    return (await findImage(ctx.paths, key, opts.image)).record;
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || policy === 'never' || !key) throw err;
+  }
+  opts.status?.(`Unable to find image '${opts.image}' locally`);
+  await pull();
+  return (await findImage(ctx.paths, key, opts.image)).record;
+}
+
+export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
+  if (opts.name !== undefined) validateName(opts.name);
+  const network = opts.network ?? 'host';
+  if (network !== 'host' && network !== 'none') {
+    throw new UsageError(`network ${network} not supported: use host (the default) or none`);
+  }
+  if (opts.publish?.length) {
+    throw new RackerError('publishing ports (-p) needs a private network with port forwarding, which racker does not set up yet', {
+      hint: 'the container shares the host network by default: its ports are reachable on the host as they are',
+    });
+  }
+  const binds = (opts.volumes ?? []).map(parseVolume);
+  for (const b of binds) {
+    // docker creates a missing host directory for a bind mount.
+    if (!existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
+  }
+  const fileEnv: string[] = [];
+  for (const f of opts.envFiles ?? []) {
+    const text = await fs.readFile(f, 'utf8').catch(() => {
+      throw new NotFoundError(`open ${f}: no such file or directory`);
+    });
+    fileEnv.push(...parseEnvFile(text, f));
+  }
+  const image = await imageFor(ctx, opts);
+  const boot = opts.boot ?? image.systemd;
+  if (boot && !image.systemd) {
+    throw new UsageError(`image ${opts.image} has no systemd, so it can't boot (run it with --no-boot)`);
+  }
+  let command = resolveCommand(image.config, opts.entrypoint, opts.args);
+  // A detached system container without an explicit command just runs systemd.
+  if (boot && opts.detach && !opts.args.length && opts.entrypoint === undefined) command = [];
+  if (!boot && !command.length) throw new UsageError('no command specified');
+  if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
+
+  const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
+  const id = newContainerId();
+  return withLock(ctx.paths.lock('names'), async () => {
+    const existing = await listContainers(ctx.paths);
+    const taken = new Set(existing.map((c) => c.name));
+    let name: string;
+    if (opts.name !== undefined) {
+      name = opts.name;
+      const holder = existing.find((c) => c.name === name);
+      if (holder) {
+        throw new RackerError(
+          `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+    } else {
+      do name = generateName();
+      while (taken.has(name));
+    }
+    const record: ContainerRecord = {
+      id,
+      name,
+      created: ctx.clock().toISOString(),
+      image: { id: image.id, name: opts.image },
+      config: {
+        imageName: opts.image,
+        imageId: image.id,
+        command,
+        env,
+        ...(opts.workdir || image.config.WorkingDir ? { workingDir: opts.workdir || image.config.WorkingDir } : {}),
+        ...(opts.user || image.config.User ? { user: opts.user || image.config.User } : {}),
+        hostname: opts.hostname ?? hostnameFor(name),
+        tty: Boolean(opts.tty),
+        interactive: Boolean(opts.interactive),
+        binds,
+        network,
+        boot,
+        autoRemove: Boolean(opts.autoRemove),
+      },
+      state: { status: 'created' },
+    };
+    await writeContainer(ctx.paths, record);
+    return record;
+  });
+}

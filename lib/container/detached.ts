@@ -1,0 +1,34 @@
+/**
+ * `run -d`: a detached racker process supervises the container (same code as a
+ * foreground run); this process waits until the container is ready, then returns.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from '../context.js';
+import { RackerError } from '../errors.js';
+import { spawnDaemon } from '../exec/process.js';
+import { processAlive, readContainer, type ContainerRecord } from './record.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** dist/lib/container/detached.js → dist/cli/racker.js */
+const rackerBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/racker.js');
+
+export async function startDetached(ctx: Context, record: ContainerRecord, bootTimeoutSeconds: number): Promise<void> {
+  const argv = [process.execPath, rackerBin, ...(ctx.log.verbose ? ['--debug'] : []), '__supervise', record.id, '--boot-timeout', String(bootTimeoutSeconds)];
+  // The supervisor's own diagnostics (with --debug, its subprocesses) stay with the container.
+  const supervisorPid = await spawnDaemon(argv, path.join(ctx.paths.container(record.id), 'supervisor.log'));
+  const deadline = Date.now() + (bootTimeoutSeconds + 10) * 1000;
+  for (;;) {
+    const r = await readContainer(ctx.paths, record.id);
+    if (!r) throw new RackerError(`container ${record.id.slice(0, 12)} disappeared while starting`);
+    if (r.state.status === 'exited') {
+      if (r.state.error) throw new RackerError(r.state.error, { exitCode: r.state.exitCode ?? 125 });
+      return; // ran and finished already: docker prints the ID too
+    }
+    if (r.state.status === 'running' && (r.state.leaderPid || !r.config.boot)) return;
+    if (r.state.status !== 'running' && !processAlive(supervisorPid)) throw new RackerError(`container ${record.id.slice(0, 12)} failed to start (see ${path.join(ctx.paths.container(record.id), 'supervisor.log')})`);
+    if (Date.now() > deadline) throw new RackerError(`container ${record.id.slice(0, 12)} did not become ready in time`);
+    await sleep(15);
+  }
+}

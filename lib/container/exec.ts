@@ -1,0 +1,84 @@
+/**
+ * Running a command inside a running container (the main command of a booted container,
+ * and `racker exec`): nsenter into the container's PID 1 with a clean environment.
+ */
+import { promises as fs } from 'node:fs';
+import type { Context } from '../context.js';
+import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
+import { nsenterArgv } from '../tools/nspawn.js';
+import { resolveInRoot, checkCommand } from './lookup.js';
+import { envRecord, resolveUser } from './spec.js';
+
+export interface ExecSpec {
+  leader: number;
+  /** The container's root as the host sees it (for finding the command and the user). */
+  rootfs: string;
+  command: string[];
+  env: string[];
+  workingDir?: string;
+  user?: string;
+  hostname: string;
+  tty: boolean;
+  interactive: boolean;
+}
+
+export interface OutputSinks {
+  stdout?: (chunk: Buffer) => void;
+  stderr?: (chunk: Buffer) => void;
+}
+
+async function readInRoot(root: string, file: string): Promise<string> {
+  const host = await resolveInRoot(root, file);
+  return host ? fs.readFile(host, 'utf8').catch(() => '') : '';
+}
+
+/** POSIX shell quoting, for the one place a command line is needed: script(1)'s -c. */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The argv and environment for an exec. With -t the command runs under script(1) on the
+ * host, which gives it a real pseudo-terminal of the caller's window size.
+ */
+export async function execPlan(spec: ExecSpec): Promise<{ argv: string[]; env: Record<string, string> }> {
+  const user = spec.user ? resolveUser(spec.user, await readInRoot(spec.rootfs, '/etc/passwd'), await readInRoot(spec.rootfs, '/etc/group')) : undefined;
+  const env: Record<string, string> = {
+    HOSTNAME: spec.hostname,
+    HOME: user?.home ?? '/root',
+    ...(spec.tty ? { TERM: process.env.TERM || 'xterm' } : {}),
+    ...envRecord(spec.env),
+  };
+  const workingDir = spec.workingDir || '/';
+  const [first] = spec.command;
+  await checkCommand(spec.rootfs, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), workingDir);
+  const inner = nsenterArgv({
+    leader: spec.leader,
+    command: spec.command,
+    workingDir,
+    ...(user ? { uid: user.uid, gid: user.gid } : {}),
+  });
+  const argv = spec.tty ? ['script', '--quiet', '--return', '--command', shellQuote(inner), '/dev/null'] : inner;
+  return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
+}
+
+export async function startExec(ctx: Context, spec: ExecSpec, sinks: OutputSinks): Promise<StartedProcess> {
+  const plan = await execPlan(spec);
+  const proc = await startProcess(plan.argv, {
+    cleanEnv: true,
+    env: plan.env,
+    stdin: spec.interactive || spec.tty ? 'inherit' : 'ignore',
+    stdout: spec.tty || !sinks.stdout ? 'inherit' : 'pipe',
+    stderr: spec.tty || !sinks.stderr ? 'inherit' : 'pipe',
+    log: ctx.log,
+  });
+  if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
+  if (sinks.stderr) proc.stderr?.on('data', sinks.stderr);
+  return proc;
+}
+
+export async function execInContainer(ctx: Context, spec: ExecSpec, sinks: OutputSinks = {}): Promise<number> {
+  const proc = await startExec(ctx, spec, sinks);
+  return exitStatus(await proc.exited);
+}
+

@@ -1,0 +1,27 @@
+/** `logs` and `logs -f`: print the log, then keep printing until the container ends. */
+import type { Context } from '../context.js';
+import { readLog, type LogEntry } from './logs.js';
+import { liveState, readContainer, type ContainerRecord } from './record.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function followLogs(
+  ctx: Context,
+  record: ContainerRecord,
+  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void },
+): Promise<void> {
+  const file = ctx.paths.containerLog(record.id);
+  let { entries, end } = await readLog(file);
+  if (opts.tail !== Infinity) entries = opts.tail > 0 ? entries.slice(-opts.tail) : [];
+  entries.forEach(opts.write);
+  if (!opts.follow) return;
+  for (;;) {
+    const current = await readContainer(ctx.paths, record.id);
+    const running = current !== undefined && liveState(current).status === 'running';
+    const next = await readLog(file, end);
+    next.entries.forEach(opts.write);
+    end = next.end;
+    if (!running) return;
+    await sleep(100);
+  }
+}

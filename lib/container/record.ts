@@ -1,0 +1,139 @@
+/**
+ * A container's persistent record (containers/<id>/container.json), written atomically
+ * by whoever changes it. The stored status is what racker last knew; `liveStatus` checks
+ * it against the processes, so `ps` tells the truth even after racker was killed -9.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { NotFoundError, UsageError } from '../errors.js';
+import { readJson, writeJsonAtomic } from '../state/atomic.js';
+import type { Paths } from '../state/paths.js';
+import type { Bind } from '../tools/nspawn.js';
+
+export type ContainerStatus = 'created' | 'running' | 'exited';
+
+export interface ContainerConfig {
+  /** The image as the user named it, for `ps`. */
+  imageName: string;
+  imageId: string;
+  /** Entrypoint + Cmd resolved like docker; empty for a system container with no command. */
+  command: string[];
+  env: string[];
+  workingDir?: string;
+  user?: string;
+  hostname: string;
+  tty: boolean;
+  interactive: boolean;
+  binds: Bind[];
+  network: 'host' | 'none';
+  boot: boolean;
+  autoRemove: boolean;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /** The racker process watching the container (foreground run or detached supervisor). */
+  supervisorPid?: number;
+  nspawnPid?: number;
+  /** The container's PID 1 as seen from the host: what exec and kill target. */
+  leaderPid?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  /** Set by `racker kill`/`stop`, so the exit code can say which signal ended it. */
+  killSignal?: string;
+  error?: string;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  /** The same field name usage.ts reads to keep images in use. */
+  image: { id: string; name: string };
+  config: ContainerConfig;
+  state: ContainerState;
+}
+
+export function newContainerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** docker's rule for --name. */
+export function validateName(name: string): void {
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || name.length > 128) {
+    throw new UsageError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (at most 128 characters)`);
+  }
+}
+
+/** A hostname nspawn and DNS accept: letters, digits and dashes, at most 63 characters. */
+export function hostnameFor(name: string): string {
+  const h = name.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return h || 'racker';
+}
+
+export async function readContainer(paths: Paths, id: string): Promise<ContainerRecord | undefined> {
+  try {
+    return await readJson<ContainerRecord | undefined>(paths.containerMeta(id), undefined);
+  } catch {
+    return undefined; // being written for the first time, or being removed
+  }
+}
+
+export async function writeContainer(paths: Paths, record: ContainerRecord): Promise<void> {
+  await writeJsonAtomic(paths.containerMeta(record.id), record);
+}
+
+/** Apply a change to the stored state (re-reading first: another process may have updated it). */
+export async function updateState(paths: Paths, id: string, change: Partial<ContainerState>): Promise<ContainerRecord | undefined> {
+  const record = await readContainer(paths, id);
+  if (!record) return undefined;
+  record.state = { ...record.state, ...change };
+  await writeContainer(paths, record);
+  return record;
+}
+
+export async function listContainers(paths: Paths): Promise<ContainerRecord[]> {
+  let names: string[];
+  try {
+    names = await fs.readdir(paths.containers);
+  } catch {
+    return [];
+  }
+  const records = await Promise.all(names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => readContainer(paths, n)));
+  return records.filter((r): r is ContainerRecord => r !== undefined);
+}
+
+/** By name, full ID or unique ID prefix, like docker. */
+export async function findContainer(paths: Paths, idOrName: string): Promise<ContainerRecord> {
+  const all = await listContainers(paths);
+  const byName = all.find((c) => c.name === idOrName.replace(/^\//, ''));
+  if (byName) return byName;
+  if (/^[a-f0-9]{1,64}$/.test(idOrName)) {
+    const matches = all.filter((c) => c.id.startsWith(idOrName));
+    if (matches.length === 1) return matches[0]!;
+    if (matches.length > 1) throw new UsageError(`multiple containers found with provided prefix: ${idOrName}`);
+  }
+  throw new NotFoundError(`No such container: ${idOrName}`);
+}
+
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The truth about a container: a record saying "running" whose nspawn process is gone
+ * has exited, whatever happened to the racker process that should have noted it.
+ */
+export function liveState(record: ContainerRecord): ContainerState {
+  const s = record.state;
+  if (s.status !== 'running') return s;
+  if (processAlive(s.nspawnPid) || processAlive(s.supervisorPid)) return s;
+  return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
+}

@@ -1,0 +1,44 @@
+/**
+ * Each container's root: an overlayfs with the image read-only below and the
+ * container's own upper directory, so starting costs the same for any image size
+ * and images are never modified.
+ */
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { overlayMountArgv, umountArgv } from '../tools/mount.js';
+
+export function upperDir(ctx: Context, id: string): string {
+  return path.join(ctx.paths.container(id), 'upper');
+}
+
+/** Is something mounted exactly at `target`? (/proc/self/mountinfo field 5, octal-escaped). */
+export function isMounted(target: string): boolean {
+  const text = readFileSync('/proc/self/mountinfo', 'utf8');
+  const escaped = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  return text.split('\n').some((line) => line.split(' ')[4] === escaped);
+}
+
+export async function mountRootfs(ctx: Context, id: string, imageId: string): Promise<string> {
+  const target = ctx.paths.containerRootfs(id);
+  if (isMounted(target)) return target;
+  const upper = upperDir(ctx, id);
+  const work = path.join(ctx.paths.container(id), 'work');
+  const lower = ctx.paths.imageRootfs(imageId.replace(/^sha256:/, ''));
+  await Promise.all([fs.mkdir(upper, { recursive: true }), fs.mkdir(work, { recursive: true }), fs.mkdir(target, { recursive: true })]);
+  // systemd-nspawn refuses a root without /usr ("doesn't look like an OS tree"); a
+  // busybox image has none. An empty /usr in this container's upper layer satisfies it.
+  if (!existsSync(path.join(lower, 'usr'))) await fs.mkdir(path.join(upper, 'usr'), { recursive: true });
+  await ctx.run(overlayMountArgv({ lower, upper, work, target }));
+  return target;
+}
+
+export async function unmountRootfs(ctx: Context, id: string): Promise<void> {
+  const target = ctx.paths.containerRootfs(id);
+  if (isMounted(target)) {
+    const r = await ctx.run(umountArgv(target), { reject: false });
+    // Busy (a process still inside, e.g. an exec that outlived the container): detach lazily.
+    if (r.exitCode !== 0 && isMounted(target)) await ctx.run(umountArgv(target, true));
+  }
+  await fs.rm(path.dirname(target), { recursive: true, force: true });
+}

@@ -1,0 +1,99 @@
+/** How containers look from outside: `ps` rows and docker-shaped `inspect` JSON. */
+import { humanDuration } from '../format/human.js';
+import { shortId } from '../image/store.js';
+import { liveState, type ContainerRecord } from './record.js';
+
+export function statusText(record: ContainerRecord, now: number): string {
+  const s = liveState(record);
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
+  return 'Created';
+}
+
+export function commandText(record: ContainerRecord, truncate: boolean): string {
+  const text = record.config.command.length ? record.config.command.join(' ') : '/sbin/init';
+  const shown = truncate && text.length > 20 ? `${text.slice(0, 19)}…` : text;
+  return `"${shown}"`;
+}
+
+export interface PsRow {
+  ID: string;
+  Image: string;
+  Command: string;
+  CreatedAt: string;
+  RunningFor: string;
+  Status: string;
+  State: string;
+  Ports: string;
+  Names: string;
+}
+
+export function psRow(record: ContainerRecord, now: number, truncate: boolean): PsRow {
+  return {
+    ID: truncate ? record.id.slice(0, 12) : record.id,
+    Image: record.image.name,
+    Command: commandText(record, truncate),
+    CreatedAt: record.created,
+    RunningFor: `${humanDuration(now - Date.parse(record.created))} ago`,
+    Status: statusText(record, now),
+    State: liveState(record).status,
+    Ports: '',
+    Names: record.name,
+  };
+}
+
+export function matchesFilter(record: ContainerRecord, filters: readonly string[]): boolean {
+  return filters.every((f) => {
+    const eq = f.indexOf('=');
+    const key = f.slice(0, eq);
+    const value = f.slice(eq + 1);
+    if (key === 'name') return record.name.includes(value);
+    if (key === 'status') return liveState(record).status === value;
+    if (key === 'id') return record.id.startsWith(value);
+    if (key === 'ancestor') return record.image.name === value || shortId(record.image.id) === shortId(value);
+    return false;
+  });
+}
+
+export function inspectContainer(record: ContainerRecord): Record<string, unknown> {
+  const s = liveState(record);
+  const c = record.config;
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: c.command[0] ?? '/sbin/init',
+    Args: c.command.slice(1),
+    State: {
+      Status: s.status,
+      Running: s.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: s.status === 'running' ? (s.leaderPid ?? s.nspawnPid ?? 0) : 0,
+      ExitCode: s.exitCode ?? 0,
+      Error: s.error ?? '',
+      StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
+      FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+    },
+    Image: record.image.id,
+    Name: `/${record.name}`,
+    HostConfig: {
+      AutoRemove: c.autoRemove,
+      NetworkMode: c.network,
+      Binds: c.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
+    },
+    Config: {
+      Hostname: c.hostname,
+      User: c.user ?? '',
+      Tty: c.tty,
+      OpenStdin: c.interactive,
+      Env: c.env,
+      Cmd: c.command,
+      Image: c.imageName,
+      WorkingDir: c.workingDir ?? '',
+    },
+    Mounts: c.binds.map((b) => ({ Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly })),
+    Racker: { Boot: c.boot, NspawnPid: s.nspawnPid ?? 0, LeaderPid: s.leaderPid ?? 0 },
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Long-running subprocesses (container processes): started, watched and signalled rather
+ * than buffered. Beside run.ts so that execa stays inside lib/exec/.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { execa, type Options } from 'execa';
+import { MissingToolError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { TOOL_PACKAGES, redact } from './run.js';
+
+type Stdio = 'inherit' | 'ignore' | 'pipe' | { file: string; append: true };
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  /** Only `env` reaches the program: nothing of racker's own environment leaks in. */
+  cleanEnv?: boolean;
+  stdin?: Stdio;
+  stdout?: Stdio;
+  stderr?: Stdio;
+  /** A new session: survives racker's exit and its terminal's signals. */
+  detached?: boolean;
+  log?: Logger;
+}
+
+export interface Exit {
+  exitCode?: number;
+  signal?: NodeJS.Signals;
+}
+
+export interface StartedProcess {
+  pid: number;
+  stdin?: Writable;
+  stdout?: Readable;
+  stderr?: Readable;
+  exited: Promise<Exit>;
+  kill(signal?: NodeJS.Signals | number): void;
+  /** Let racker exit while the process goes on. */
+  unref(): void;
+}
+
+/** 128+N for a signal death, like shells and docker report it. */
+export function exitStatus(exit: Exit): number {
+  if (exit.exitCode !== undefined) return exit.exitCode;
+  if (exit.signal) {
+    const n = signalNumber(exit.signal);
+    return n ? 128 + n : 255;
+  }
+  return 255;
+}
+
+export function signalNumber(signal: string): number | undefined {
+  return (osConstants.signals as Record<string, number>)[signal];
+}
+
+export async function startProcess(argv: readonly string[], opts: StartOptions = {}): Promise<StartedProcess> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('startProcess: empty argv');
+  const started = performance.now();
+  const options: Options = {
+    env: opts.env,
+    extendEnv: !opts.cleanEnv,
+    stdin: opts.stdin ?? 'ignore',
+    stdout: opts.stdout ?? 'ignore',
+    stderr: opts.stderr ?? 'ignore',
+    detached: opts.detached ?? false,
+    buffer: false,
+    reject: false,
+    // racker decides when a container process dies, not execa.
+    cleanup: false,
+  };
+  const child = execa(file, args, options);
+  // Wait for spawn (or its failure) so callers get a real PID.
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', () => resolve());
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') reject(new MissingToolError(file, TOOL_PACKAGES[file] ?? file));
+      else reject(err);
+    });
+  });
+  opts.log?.debug(`started ${redact(argv.join(' '))} as ${child.pid} in ${Math.round(performance.now() - started)} ms`);
+  const exited = child.then((r) => {
+    opts.log?.debug(`${file} (${child.pid}) → ${r.exitCode ?? r.signal} after ${Math.round(performance.now() - started)} ms`);
+    return { ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.signal ? { signal: r.signal as NodeJS.Signals } : {}) };
+  });
+  return {
+    pid: child.pid!,
+    ...(child.stdin ? { stdin: child.stdin } : {}),
+    ...(child.stdout ? { stdout: child.stdout } : {}),
+    ...(child.stderr ? { stderr: child.stderr } : {}),
+    exited,
+    kill: (signal = 'SIGTERM') => {
+      try {
+        process.kill(child.pid!, signal);
+      } catch {
+        /* already gone */
+      }
+    },
+    unref: () => child.unref(),
+  };
+}
+
+/**
+ * Start a process that outlives racker (the supervisor of `run -d`): its own session,
+ * stdin/stdout closed, stderr appended to a file, nothing keeping racker's event loop alive.
+ */
+export async function spawnDaemon(argv: readonly string[], stderrFile: string): Promise<number> {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('spawnDaemon: empty argv');
+  const fd = openSync(stderrFile, 'a', 0o640);
+  try {
+    const child = spawn(file, args, { detached: true, stdio: ['ignore', 'ignore', fd] });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    child.unref();
+    return child.pid!;
+  } finally {
+    closeSync(fd);
+  }
+}
