@@ -1,0 +1,65 @@
+import { expect } from 'chai';
+import { isSystemRunningArgv, nsenterArgv, nspawnBootArgv, nspawnDirectArgv } from '../../lib/tools/nspawn.js';
+import { overlayMountArgv, umountArgv } from '../../lib/tools/mount.js';
+
+const base = {
+  directory: '/run/racker/containers/abc/rootfs',
+  machine: 'racker-abc',
+  hostname: 'web',
+  privateNetwork: false,
+  binds: [],
+};
+
+describe('container argv', () => {
+  it('boot mode on a host without machined (CI containers)', () => {
+    expect(nspawnBootArgv({ ...base, register: false })).to.deep.equal([
+      'systemd-nspawn', '--quiet', '--directory=/run/racker/containers/abc/rootfs', '--hostname=web', '--resolv-conf=copy-host',
+      '--timezone=off', '--link-journal=no', '--register=no', '--keep-unit', '--machine=racker-abc', '--boot', '--console=read-only',
+    ]);
+  });
+
+  it('boot mode on a host with systemd and machined: registered, so machinectl lists it', () => {
+    const argv = nspawnBootArgv({ ...base, register: true });
+    expect(argv).to.include('--register=yes');
+    expect(argv).to.include('--machine=racker-abc');
+    expect(argv).not.to.include('--keep-unit');
+  });
+
+  it('direct mode: env, working dir, user, binds with colons escaped, private network', () => {
+    expect(
+      nspawnDirectArgv({
+        ...base,
+        register: false,
+        privateNetwork: true,
+        binds: [{ host: '/srv/a:b', container: '/data', readOnly: true }, { host: '/x', container: '/y', readOnly: false }],
+        command: ['sh', '-c', 'echo $A'],
+        env: ['A=1', 'PATH=/bin'],
+        workingDir: '/tmp',
+        user: 'nobody',
+        tty: false,
+      }),
+    ).to.deep.equal([
+      'systemd-nspawn', '--quiet', '--directory=/run/racker/containers/abc/rootfs', '--hostname=web', '--resolv-conf=copy-host',
+      '--timezone=off', '--link-journal=no', '--register=no', '--keep-unit', '--machine=racker-abc', '--private-network',
+      '--bind-ro=/srv/a\\:b:/data', '--bind=/x:/y', '--console=pipe', '--chdir=/tmp', '--user=nobody', '--setenv=A=1', '--setenv=PATH=/bin',
+      '--', 'sh', '-c', 'echo $A',
+    ]);
+    expect(nspawnDirectArgv({ ...base, register: false, command: ['sh'], env: [], tty: true })).to.include('--console=interactive');
+  });
+
+  it('nsenter into the leader; --wd through the leader root; uid/gid', () => {
+    expect(nsenterArgv({ leader: 42, command: ['id'], workingDir: '/etc', uid: 65534, gid: 65534 })).to.deep.equal([
+      'nsenter', '--target=42', '--all', '--wd=/proc/42/root/etc', '--setgid=65534', '--setuid=65534', '--', 'id',
+    ]);
+    expect(nsenterArgv({ leader: 42, command: ['pwd'], workingDir: '/' })).to.deep.equal(['nsenter', '--target=42', '--all', '--wd=/proc/42/root', '--', 'pwd']);
+    expect(isSystemRunningArgv(7)).to.deep.equal(['nsenter', '--target=7', '--all', '--', 'systemctl', 'is-system-running']);
+  });
+
+  it('overlay mount and unmount', () => {
+    expect(overlayMountArgv({ lower: '/l', upper: '/u', work: '/w', target: '/t' })).to.deep.equal([
+      'mount', '-t', 'overlay', 'overlay', '-o', 'lowerdir=/l,upperdir=/u,workdir=/w', '/t',
+    ]);
+    expect(umountArgv('/t')).to.deep.equal(['umount', '/t']);
+    expect(umountArgv('/t', true)).to.deep.equal(['umount', '--lazy', '/t']);
+  });
+});
