@@ -93,9 +93,7 @@ export const runCommand: CommandModule<object, Args> = {
       process.exitCode = await supervise(ctx, record, {
         bootTimeoutSeconds: args['boot-timeout'],
         signal: abort.signal,
-        sinks: record.config.tty
-          ? {}
-          : { stdout: (c) => void process.stdout.write(c), stderr: (c) => void process.stderr.write(c) },
+        sinks: { stdout: (c) => void process.stdout.write(c), stderr: (c) => void process.stderr.write(c) },
       });
     } finally {
       for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);

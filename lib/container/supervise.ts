@@ -139,7 +139,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         {
           stdin: config.interactive || tty ? 'inherit' : 'ignore',
           stdout: tty ? 'inherit' : 'pipe',
-          stderr: tty ? 'inherit' : 'pipe',
+          // Piped even with -t (the command's output then goes through the pty on stdout):
+          // nspawn's own teardown warning must not reach the user.
+          stderr: 'pipe',
           detached: !tty,
           log: ctx.log,
         },
