@@ -1,12 +1,11 @@
 /**
  * Long-running subprocesses (container processes): started, watched and signalled rather
- * than buffered. Beside run.ts so that execa stays inside lib/exec/.
+ * than buffered. node:child_process directly, for start-up speed (see run.ts).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { execa, type Options } from 'execa';
 import { MissingToolError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TOOL_PACKAGES, redact } from './run.js';
@@ -59,31 +58,33 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
   const [file, ...args] = argv;
   if (!file) throw new Error('startProcess: empty argv');
   const started = performance.now();
-  const options: Options = {
-    env: opts.env,
-    extendEnv: !opts.cleanEnv,
-    stdin: opts.stdin ?? 'ignore',
-    stdout: opts.stdout ?? 'ignore',
-    stderr: opts.stderr ?? 'ignore',
-    detached: opts.detached ?? false,
-    buffer: false,
-    reject: false,
-    // racker decides when a container process dies, not execa.
-    cleanup: false,
-  };
-  const child = execa(file, args, options);
-  // Wait for spawn (or its failure) so callers get a real PID.
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', () => resolve());
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') reject(new MissingToolError(file, TOOL_PACKAGES[file] ?? file));
-      else reject(err);
-    });
+  const fds: number[] = [];
+  const stdio = [opts.stdin ?? 'ignore', opts.stdout ?? 'ignore', opts.stderr ?? 'ignore'].map((s) => {
+    if (typeof s !== 'object') return s;
+    const fd = openSync(s.file, 'a', 0o640);
+    fds.push(fd);
+    return fd;
   });
+  const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
+  const child = spawn(file, args, { env, stdio: stdio as StdioOptions, detached: opts.detached ?? false });
+  try {
+    // Wait for spawn (or its failure) so callers get a real PID.
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        reject(err.code === 'ENOENT' ? new MissingToolError(file, TOOL_PACKAGES[file] ?? file) : err);
+      });
+    });
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
   opts.log?.debug(`started ${redact(argv.join(' '))} as ${child.pid} in ${Math.round(performance.now() - started)} ms`);
-  const exited = child.then((r) => {
-    opts.log?.debug(`${file} (${child.pid}) → ${r.exitCode ?? r.signal} after ${Math.round(performance.now() - started)} ms`);
-    return { ...(r.exitCode !== undefined ? { exitCode: r.exitCode } : {}), ...(r.signal ? { signal: r.signal as NodeJS.Signals } : {}) };
+  const exited = new Promise<Exit>((resolve) => {
+    // 'close' waits for the pipes to drain too, so no output is lost.
+    child.once('close', (code, signal) => {
+      opts.log?.debug(`${file} (${child.pid}) → ${code ?? signal} after ${Math.round(performance.now() - started)} ms`);
+      resolve({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) });
+    });
   });
   return {
     pid: child.pid!,

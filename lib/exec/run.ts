@@ -1,9 +1,13 @@
 /**
- * The only module that starts subprocesses. Everything else builds argv arrays
- * (lib/tools/*) and hands them here, so quoting is never lost and every command
- * is logged (with -v) and timed in one place.
+ * Running a tool to completion. Everything else builds argv arrays (lib/tools/*) and
+ * hands them here (or to process.ts for long-running container processes), so quoting is
+ * never lost and every command is logged (with --debug) and timed in one place.
+ *
+ * Built on node:child_process rather than execa: execa's module graph (~100 files)
+ * took 100-170 ms to load on this machine, which every `racker run` would pay.
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -56,58 +60,55 @@ export function redact(text: string, secrets: readonly string[] = []): string {
 }
 
 export function createRunner(log: Logger): Runner {
-  return async (argv, opts = {}) => {
-    const [file, ...args] = argv;
-    if (!file) throw new Error('run: empty argv');
-    const shown = redact(argv.join(' '), opts.secrets);
-    const started = performance.now();
-    try {
-      const child = execa(file, args, {
-        input: opts.input,
-        env: opts.env,
-        extendEnv: !opts.cleanEnv,
+  return (argv, opts = {}) =>
+    new Promise<RunResult>((resolve, reject) => {
+      const [file, ...args] = argv;
+      if (!file) return reject(new Error('run: empty argv'));
+      const shown = redact(argv.join(' '), opts.secrets);
+      const started = performance.now();
+      const env = opts.cleanEnv ? definedOnly(opts.env ?? {}) : { ...process.env, ...definedOnly(opts.env ?? {}) };
+      const child = spawn(file, args, {
+        env,
         cwd: opts.cwd,
-        reject: false,
-        timeout: opts.timeoutMs,
-        stripFinalNewline: false,
-        ...(opts.inherit
-          ? { stdio: 'inherit' as const }
-          : { stdin: opts.input === undefined ? ('ignore' as const) : ('pipe' as const), stdout: 'pipe' as const, stderr: 'pipe' as const }),
+        stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
-      if (opts.onLine && child.stdout) {
-        let buf = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buf += chunk.toString();
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            opts.onLine!(buf.slice(0, nl));
-            buf = buf.slice(nl + 1);
-          }
-        });
-      }
-      const r = await child;
-      log.debug(`${shown} → ${r.exitCode ?? r.signal} in ${Math.round(performance.now() - started)} ms`);
-      if ((r as { code?: string }).code === 'ENOENT') {
-        throw new MissingToolError(file, TOOL_PACKAGES[file] ?? file);
-      }
-      const result: RunResult = {
-        stdout: String(r.stdout ?? ''),
-        stderr: String(r.stderr ?? ''),
-        exitCode: r.exitCode ?? (r.signal ? 128 : 1),
-        ...(r.signal ? { signal: r.signal } : {}),
-      };
-      if (opts.reject !== false && (result.exitCode !== 0 || r.signal)) {
-        throw new CommandError(
-          redact(shown, opts.secrets).split(' '),
-          r.exitCode,
-          r.signal ?? undefined,
-          redact(result.stderr, opts.secrets),
-        );
-      }
-      return result;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') throw new MissingToolError(file, TOOL_PACKAGES[file] ?? file);
-      throw err;
-    }
-  };
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let partial = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out.push(chunk);
+        if (!opts.onLine) return;
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop()!;
+        lines.forEach(opts.onLine);
+      });
+      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
+      const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs) : undefined;
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer);
+        reject(e.code === 'ENOENT' ? new MissingToolError(file, TOOL_PACKAGES[file] ?? file) : e);
+      });
+      child.once('close', (code, signal) => {
+        if (timer) clearTimeout(timer);
+        if (partial && opts.onLine) opts.onLine(partial);
+        log.debug(`${shown} → ${code ?? signal} in ${Math.round(performance.now() - started)} ms`);
+        const result: RunResult = {
+          stdout: Buffer.concat(out).toString(),
+          stderr: Buffer.concat(err).toString(),
+          exitCode: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0),
+          ...(signal ? { signal } : {}),
+        };
+        if (opts.reject !== false && (code !== 0 || signal)) {
+          return reject(new CommandError(shown.split(' '), code ?? undefined, signal ?? undefined, redact(result.stderr, opts.secrets)));
+        }
+        resolve(result);
+      });
+    });
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
