@@ -4,7 +4,7 @@
  * it against the processes, so `ps` tells the truth even after racker was killed -9.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
@@ -53,6 +53,11 @@ export interface ContainerRecord {
   image: { id: string; name: string };
   config: ContainerConfig;
   state: ContainerState;
+}
+
+/** The nspawn machine name: unique per container, valid for machined. */
+export function machineName(id: string): string {
+  return `racker-${id.slice(0, 12)}`;
 }
 
 export function newContainerId(): string {
@@ -120,10 +125,11 @@ export async function findContainer(paths: Paths, idOrName: string): Promise<Con
 export function processAlive(pid: number | undefined): boolean {
   if (!pid) return false;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // A zombie has exited; only its parent has not collected it yet.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 

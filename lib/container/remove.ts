@@ -1,5 +1,5 @@
 /** Removing a container: stop whatever still runs, unmount, delete its files. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { liveState, processAlive, type ContainerRecord } from './record.js';
@@ -7,20 +7,44 @@ import { unmountRootfs } from './rootfs.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** SIGKILL the container's PID 1 and nspawn, and wait (bounded) until both are gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+/**
+ * SIGKILL a container: its PID 1 (nspawn's child — the whole PID namespace dies with it),
+ * and nspawn itself only while it has no child yet. Killing nspawn first would orphan
+ * the container under the host's PID 1.
+ */
+export function killContainerTree(nspawnPid: number | undefined, leaderPid?: number): void {
+  if (leaderPid) kill(leaderPid);
+  if (!nspawnPid) return;
+  const children = childrenOf(nspawnPid);
+  for (const child of children) kill(child);
+  if (!children.length && !leaderPid) kill(nspawnPid);
+}
+
+/** Kill the container and wait (bounded) until nspawn and PID 1 are gone, re-killing late children. */
 export async function killContainerProcesses(record: ContainerRecord, timeoutMs = 5000): Promise<void> {
   const { leaderPid, nspawnPid } = record.state;
-  for (const pid of [leaderPid, nspawnPid]) {
-    if (pid && processAlive(pid)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
-  }
   const deadline = Date.now() + timeoutMs;
-  while ((processAlive(nspawnPid) || processAlive(leaderPid)) && Date.now() < deadline) await sleep(10);
+  while (processAlive(nspawnPid) || processAlive(leaderPid)) {
+    killContainerTree(processAlive(nspawnPid) ? nspawnPid : undefined, processAlive(leaderPid) ? leaderPid : undefined);
+    if (Date.now() > deadline) break;
+    await sleep(10);
+  }
 }
 
 export async function removeContainerFiles(ctx: Context, id: string): Promise<void> {

@@ -7,6 +7,7 @@ import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { overlayMountArgv, umountArgv } from '../tools/mount.js';
+import { machineName } from './record.js';
 
 export function upperDir(ctx: Context, id: string): string {
   return path.join(ctx.paths.container(id), 'upper');
@@ -41,4 +42,7 @@ export async function unmountRootfs(ctx: Context, id: string): Promise<void> {
     if (r.exitCode !== 0 && isMounted(target)) await ctx.run(umountArgv(target, true));
   }
   await fs.rm(path.dirname(target), { recursive: true, force: true });
+  // nspawn leaves its mount-propagation directory behind when it is killed; an empty
+  // directory per container would pile up in /run.
+  await fs.rmdir(`/run/systemd/nspawn/propagate/${machineName(id)}`).catch(() => undefined);
 }

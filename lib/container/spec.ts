@@ -78,6 +78,8 @@ export function parseVolume(spec: string): Bind {
 }
 
 export interface ResolvedUser {
+  /** The passwd entry's name, when there is one. */
+  name?: string;
   uid: number;
   gid: number;
   home: string;
@@ -101,7 +103,7 @@ export function resolveUser(spec: string, passwd: string, group: string): Resolv
       gid = Number(g[2]);
     }
   }
-  return { uid, gid, home: entry?.[5] || '/' };
+  return { ...(entry ? { name: entry[0]! } : {}), uid, gid, home: entry?.[5] || '/' };
 }
 
 /** docker's generated names: adjective_surname. */

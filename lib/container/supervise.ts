@@ -4,42 +4,45 @@
  * tear everything down. The foreground `racker run` does this itself; `run -d` leaves it
  * to a detached `racker` process running the same code.
  */
+import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { RackerError, TestbedError } from '../errors.js';
+import { RackerError, TestbedError, UsageError } from '../errors.js';
 import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../exec/process.js';
 import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '../tools/nspawn.js';
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, type OutputSinks } from './exec.js';
 import { hostHasMachined } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
-import { checkCommand } from './lookup.js';
-import { readContainer, updateState, type ContainerRecord } from './record.js';
+import { checkCommand, resolveInRoot } from './lookup.js';
+import { machineName, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
+import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { removeContainerFiles } from './remove.js';
+import { resolveUser } from './spec.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
   sinks?: OutputSinks;
   /** Called once the container is ready (booted, or its command started). */
   onReady?: () => void;
-  /** Abort = stop the container now (Ctrl-C on a foreground run). */
+  /** Abort = kill the container now (Ctrl-C on a foreground run); the reason is the signal name. */
   signal?: AbortSignal;
   bootTimeoutSeconds: number;
 }
 
-export function machineName(record: ContainerRecord): string {
-  return `racker-${record.id.slice(0, 12)}`;
-}
-
-export function nspawnOptions(ctx: Context, record: ContainerRecord, rootfs: string): ContainerNspawnOptions {
+export function nspawnOptions(record: ContainerRecord, rootfs: string): ContainerNspawnOptions {
   return {
     directory: rootfs,
-    machine: machineName(record),
+    machine: machineName(record.id),
     hostname: record.config.hostname,
     register: hostHasMachined(),
     privateNetwork: record.config.network === 'none',
     binds: record.config.binds,
   };
+}
+
+/** Lines systemd-nspawn itself prints about the container, not the command's output. */
+export function isNspawnNoise(line: string): boolean {
+  return /^Attempted to remove disk file system under "\/run\/systemd\/nspawn\/propagate\//.test(line) || /^Container racker-[a-f0-9]{12} (terminated by signal|exited|failed)/.test(line);
 }
 
 function teeTo(log: LogWriter | undefined, sinks: OutputSinks | undefined): Required<OutputSinks> {
@@ -55,6 +58,16 @@ function teeTo(log: LogWriter | undefined, sinks: OutputSinks | undefined): Requ
   };
 }
 
+/** nspawn's stderr in direct mode carries the command's stderr and nspawn's own lines: drop the latter. */
+function withoutNoise(sink: (c: Buffer) => void): (c: Buffer) => void {
+  return (c) => {
+    const text = c.toString();
+    if (!text.includes('Attempted to remove') && !text.includes('Container racker-')) return sink(c);
+    const kept = text.split(/(?<=\n)/).filter((l) => !isNspawnNoise(l)).join('');
+    if (kept) sink(Buffer.from(kept));
+  };
+}
+
 /** Keep the last bit of nspawn's stderr, to explain a failed start. */
 function tail(proc: StartedProcess): () => string {
   let text = '';
@@ -64,8 +77,13 @@ function tail(proc: StartedProcess): () => string {
   return () =>
     text
       .split('\n')
-      .filter((l) => l.trim() && !l.includes('Attempted to remove disk file system'))
+      .filter((l) => l.trim() && !isNspawnNoise(l))
       .slice(-1)[0] ?? '';
+}
+
+async function readInRoot(root: string, file: string): Promise<string> {
+  const host = await resolveInRoot(root, file);
+  return host ? fs.readFile(host, 'utf8').catch(() => '') : '';
 }
 
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
@@ -75,109 +93,115 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   const sinks = teeTo(log, opts.sinks);
   let nspawn: StartedProcess | undefined;
   let nspawnExit: Promise<number> | undefined;
+  let running = false;
+  let leader: number | undefined;
   let exitCode = 125;
   let error: string | undefined;
-  const abort = () => {
-    // Kill the container's PID 1 (all of it goes with it), or nspawn if it has none yet.
-    void readContainer(ctx.paths, id).then((r) => {
-      const target = r?.state.leaderPid ?? nspawn?.pid;
-      if (target) {
-        try {
-          process.kill(target, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    });
-  };
+  const aborted = () => opts.signal?.aborted === true;
+  const abort = () => killContainerTree(nspawn?.pid, leader);
   opts.signal?.addEventListener('abort', abort, { once: true });
+  const alive = () => running && !aborted();
+  const started = async (proc: StartedProcess) => {
+    nspawn = proc;
+    running = true;
+    nspawnExit = proc.exited.then((e) => {
+      running = false;
+      return exitStatus(e);
+    });
+    await updateState(ctx.paths, id, { status: 'running', supervisorPid: process.pid, nspawnPid: proc.pid, startedAt: ctx.clock().toISOString() });
+    // Ctrl-C that came while nspawn was starting.
+    if (aborted()) abort();
+  };
   try {
     const rootfs = await mountRootfs(ctx, id, config.imageId);
-    const base = nspawnOptions(ctx, initial, rootfs);
+    const base = nspawnOptions(initial, rootfs);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
     if (config.boot) {
-      nspawn = await startProcess(nspawnBootArgv(base), {
+      const proc = await startProcess(nspawnBootArgv(base), {
         stdout: config.command.length ? 'ignore' : 'pipe',
         stderr: 'pipe',
         detached: true,
         log: ctx.log,
       });
       // A system container without a command: its console is what `logs` shows.
-      if (!config.command.length) nspawn.stdout?.on('data', sinks.stdout);
-      const lastError = tail(nspawn);
-      let running = true;
-      nspawnExit = nspawn.exited.then((e) => {
-        running = false;
-        return exitStatus(e);
-      });
-      await updateState(ctx.paths, id, { status: 'running', supervisorPid: process.pid, nspawnPid: nspawn.pid, startedAt: ctx.clock().toISOString() });
+      if (!config.command.length) proc.stdout?.on('data', sinks.stdout);
+      const lastError = tail(proc);
+      await started(proc);
       try {
-        const leader = await waitForLeader(nspawn.pid, deadline, () => running);
-        await waitUntilBooted(ctx, leader, deadline, () => running, opts.bootTimeoutSeconds);
-        await updateState(ctx.paths, id, { leaderPid: leader });
-        opts.onReady?.();
-        if (config.command.length) {
-          const proc = await startExec(
-            ctx,
-            { leader, rootfs, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
-            sinks,
-          );
-          exitCode = exitStatus(await proc.exited);
-          process.kill(leader, 'SIGKILL');
-          await nspawnExit;
-        } else {
-          exitCode = await nspawnExit;
-        }
+        leader = await waitForLeader(proc.pid, deadline, alive);
+        await waitUntilBooted(ctx, leader, deadline, alive, opts.bootTimeoutSeconds);
       } catch (err) {
         if (err instanceof TestbedError && lastError()) err.message += `: ${lastError()}`;
         throw err;
       }
+      await updateState(ctx.paths, id, { leaderPid: leader });
+      opts.onReady?.();
+      if (config.command.length) {
+        const exec = await startExec(
+          ctx,
+          { leader, rootfs, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
+          sinks,
+        );
+        exitCode = exitStatus(await exec.exited);
+        killContainerTree(proc.pid, leader);
+        await nspawnExit;
+      } else {
+        exitCode = await nspawnExit!;
+      }
     } else {
-      await checkCommand(rootfs, config.command[0]!, config.env, config.workingDir || '/');
-      nspawn = await startProcess(
-        nspawnDirectArgv({ ...base, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, tty }),
+      const workingDir = config.workingDir || '/';
+      await checkCommand(rootfs, config.command[0]!, config.env, workingDir);
+      // Resolve -u here: a clear error for an unknown user, and HOME like docker sets it.
+      const user = config.user
+        ? resolveUser(config.user, await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'))
+        : undefined;
+      // nspawn --user takes a user name it resolves inside the container, nothing else.
+      if (config.user && (!user?.name || config.user.includes(':'))) {
+        throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);
+      }
+      const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...config.env];
+      const proc = await startProcess(
+        nspawnDirectArgv({ ...base, command: config.command, env, workingDir, ...(user?.name ? { user: user.name } : {}), tty }),
         {
-          stdin: config.interactive || tty ? 'inherit' : 'ignore',
+          stdin: config.interactive ? 'inherit' : tty ? 'inherit' : 'ignore',
           stdout: tty ? 'inherit' : 'pipe',
           // Piped even with -t (the command's output then goes through the pty on stdout):
-          // nspawn's own teardown warning must not reach the user.
+          // nspawn's own lines must not reach the user.
           stderr: 'pipe',
           detached: !tty,
           log: ctx.log,
         },
       );
-      nspawn.stdout?.on('data', sinks.stdout);
-      nspawn.stderr?.on('data', (c: Buffer) => {
-        // nspawn's own complaint when it tears down the overlay: not the command's output.
-        if (!c.toString().startsWith('Attempted to remove disk file system')) sinks.stderr(c);
-      });
-      let running = true;
-      nspawnExit = nspawn.exited.then((e) => {
-        running = false;
-        return exitStatus(e);
-      });
-      await updateState(ctx.paths, id, { status: 'running', supervisorPid: process.pid, nspawnPid: nspawn.pid, startedAt: ctx.clock().toISOString() });
-      const leader = await waitForLeader(nspawn.pid, deadline, () => running).catch(() => undefined);
+      proc.stdout?.on('data', sinks.stdout);
+      proc.stderr?.on('data', withoutNoise(sinks.stderr));
+      await started(proc);
+      leader = await waitForLeader(proc.pid, deadline, alive).catch(() => undefined);
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
+      if (aborted()) abort();
       opts.onReady?.();
-      exitCode = await nspawnExit;
+      exitCode = await nspawnExit!;
     }
   } catch (err) {
-    error = err instanceof Error ? err.message : String(err);
-    if (err instanceof RackerError) exitCode = err.exitCode;
-    if (nspawn) {
-      nspawn.kill('SIGKILL');
-      await nspawnExit;
+    if (!aborted()) {
+      error = err instanceof Error ? err.message : String(err);
+      if (err instanceof RackerError) exitCode = err.exitCode;
     }
-    throw err;
+    if (nspawn) {
+      // Re-kill until nspawn is gone: its child may appear after the first kill.
+      while (running) {
+        killContainerTree(nspawn.pid, leader && processAlive(leader) ? leader : undefined);
+        await Promise.race([nspawnExit, new Promise((r) => setTimeout(r, 50))]);
+      }
+    }
+    if (!aborted()) throw err;
   } finally {
     opts.signal?.removeEventListener('abort', abort);
     await log?.close();
     const latest = await readContainer(ctx.paths, id);
-    // A kill from `racker kill`/`stop` or Ctrl-C: report it as the signal, like docker (137…).
+    // A kill from `racker kill`/`stop`: report it as the signal, like docker (137…).
     const killed = latest?.state.killSignal;
     if (killed && exitCode !== 0 && !error) exitCode = 128 + (signalNumber(killed) ?? 9);
-    if (opts.signal?.aborted && !error) exitCode = 128 + (signalNumber(String(opts.signal.reason ?? 'SIGINT')) ?? 2);
+    if (aborted()) exitCode = 128 + (signalNumber(String(opts.signal?.reason ?? 'SIGINT')) ?? 2);
     await unmountRootfs(ctx, id);
     if (config.autoRemove) await removeContainerFiles(ctx, id);
     else {
@@ -191,3 +215,4 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   }
   return exitCode;
 }
+

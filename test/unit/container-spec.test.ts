@@ -50,10 +50,10 @@ describe('container spec', () => {
   it('resolves -u against the container passwd and group files', () => {
     const passwd = 'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n';
     const group = 'root:x:0:\nstaff:x:50:\n';
-    expect(resolveUser('nobody', passwd, group)).to.deep.equal({ uid: 65534, gid: 65534, home: '/nonexistent' });
-    expect(resolveUser('0:staff', passwd, group)).to.deep.equal({ uid: 0, gid: 50, home: '/root' });
+    expect(resolveUser('nobody', passwd, group)).to.deep.equal({ name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent' });
+    expect(resolveUser('0:staff', passwd, group)).to.deep.equal({ name: 'root', uid: 0, gid: 50, home: '/root' });
     expect(resolveUser('1234', passwd, group)).to.deep.equal({ uid: 1234, gid: 0, home: '/' });
-    expect(resolveUser('nobody:7', passwd, group)).to.deep.equal({ uid: 65534, gid: 7, home: '/nonexistent' });
+    expect(resolveUser('nobody:7', passwd, group)).to.deep.equal({ name: 'nobody', uid: 65534, gid: 7, home: '/nonexistent' });
     expect(throwsMessage(() => resolveUser('ghost', passwd, group))).to.equal('unable to find user ghost: no matching entries in passwd file');
     expect(throwsMessage(() => resolveUser('root:ghosts', passwd, group))).to.equal('unable to find group ghosts: no matching entries in group file');
   });
