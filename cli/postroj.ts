@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /** postroj: probes inside racker's machines (package installs, units, HTTP) across distributions. */
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
 import { listImagesCommand } from './postroj/list-images.js';
+import { pkgprobeCommand } from './postroj/pkgprobe.js';
 import { version } from './version.js';
 
 // postroj is a test tool: usage errors exit 2 (like most test runners), not docker's 125.
@@ -12,7 +13,7 @@ await guard('postroj', 2, async () => {
   await yargs(hideBin(process.argv))
     .scriptName('postroj')
     .usage('Usage: postroj COMMAND\n\nProbe packages and services inside systemd-nspawn machines.')
-    .command([listImagesCommand])
+    .command([listImagesCommand, pkgprobeCommand] as CommandModule<any, any>[])
     .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr' })
     .demandCommand(1, 'postroj needs a command; see postroj --help')
     // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.

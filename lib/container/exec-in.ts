@@ -2,8 +2,9 @@
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { NotFoundError, RackerError } from '../errors.js';
-import { execInContainer } from './exec.js';
-import { findContainer, liveState } from './record.js';
+import { exitStatus } from '../exec/process.js';
+import { execInContainer, startExec } from './exec.js';
+import { findContainer, liveState, type ContainerRecord } from './record.js';
 import { mergeEnv, parseEnvFile } from './spec.js';
 
 export interface ExecOptions {
@@ -37,4 +38,34 @@ export async function execIn(ctx: Context, container: string, command: string[],
     tty: opts.tty,
     interactive: opts.interactive,
   });
+}
+
+export interface Captured {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command in a running container and collect its output (postroj's probes). */
+export async function execCapture(ctx: Context, record: ContainerRecord, command: string[], env: string[] = []): Promise<Captured> {
+  const state = liveState(record);
+  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${record.name} is not running`);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const proc = await startExec(
+    ctx,
+    {
+      leader: state.leaderPid,
+      rootfs: ctx.paths.containerRootfs(record.id),
+      command,
+      env: mergeEnv(record.config.env, env, {}),
+      workingDir: '/',
+      hostname: record.config.hostname,
+      tty: false,
+      interactive: false,
+    },
+    { stdout: (c) => out.push(c), stderr: (c) => err.push(c) },
+  );
+  const exitCode = exitStatus(await proc.exited);
+  return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }

@@ -1,0 +1,68 @@
+import type { CommandModule } from 'yargs';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+
+interface Args extends GlobalArgs {
+  image: string;
+  package?: string[];
+  'check-unit'?: string[];
+  'check-network'?: string[];
+  'check-command'?: string[];
+  'expect-status'?: string;
+  'expect-body'?: string;
+  'expect-header'?: string[];
+  'follow-redirects'?: boolean;
+  timeout: number;
+  'boot-timeout': number;
+  'report-json'?: string;
+  'report-junit'?: string;
+  format?: string;
+}
+
+export const pkgprobeCommand: CommandModule<object, Args> = {
+  command: 'pkgprobe',
+  describe: 'Install packages in a machine of one image and check units, HTTP/TCP endpoints and commands',
+  builder: (y) =>
+    y
+      .option('image', { type: 'string', demandOption: true, describe: 'A curated label (debian-bookworm, …) or an image reference' })
+      .option('package', { type: 'string', array: true, describe: 'A package file, an http(s) URL, or a repository package name (repeatable)' })
+      .option('check-unit', { type: 'string', array: true, describe: 'A systemd unit that must be enabled (or static), start, and be active (repeatable)' })
+      .option('check-network', { type: 'string', array: true, describe: 'http(s)://… that must answer as expected, or tcp://HOST:PORT that must accept (repeatable)' })
+      .option('expect-status', { type: 'string', describe: 'HTTP status: 200, 2xx, 200,302 (default: any 2xx or 3xx)' })
+      .option('expect-body', { type: 'string', describe: 'A regular expression the HTTP body must match' })
+      .option('expect-header', { type: 'string', array: true, describe: "'Name: regex' an HTTP header must match (repeatable)" })
+      .option('follow-redirects', { type: 'boolean', describe: 'Follow HTTP redirects (default: no, so 302 can be asserted)' })
+      .option('check-command', { type: 'string', array: true, describe: 'A shell command that must exit 0 inside (repeatable)' })
+      .option('timeout', { type: 'number', default: 30, describe: 'Seconds each unit/network check may take to pass' })
+      .option('boot-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the machine to boot' })
+      .option('report-json', { type: 'string', describe: 'Write a JSON report to this file' })
+      .option('report-junit', { type: 'string', describe: 'Write a JUnit XML report to this file' })
+      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const { pkgprobe, validateSpec } = await import('../../lib/postroj/pkgprobe.js');
+    const { summaryText, junitXml } = await import('../../lib/postroj/report.js');
+    const { writeFileAtomic } = await import('../../lib/state/atomic.js');
+    const spec = {
+      packages: args.package ?? [],
+      units: args['check-unit'] ?? [],
+      network: args['check-network'] ?? [],
+      commands: args['check-command'] ?? [],
+      http: {
+        ...(args['expect-status'] ? { status: args['expect-status'] } : {}),
+        ...(args['expect-body'] ? { body: args['expect-body'] } : {}),
+        ...(args['expect-header'] ? { headers: args['expect-header'] } : {}),
+        followRedirects: Boolean(args['follow-redirects']),
+      },
+      timeoutMs: args.timeout * 1000,
+      bootTimeoutSeconds: args['boot-timeout'],
+    };
+    validateSpec(spec);
+    const report = await pkgprobe(ctx, args.image, spec, (line) => process.stderr.write(`${line}\n`));
+    if (args['report-json']) await writeFileAtomic(args['report-json'], `${JSON.stringify([report], null, 2)}\n`);
+    if (args['report-junit']) await writeFileAtomic(args['report-junit'], junitXml([report]));
+    if (args.format === 'json') out(JSON.stringify(report, null, 2));
+    else process.stdout.write(summaryText([report]));
+    // Every probe counts: any failure fails the run.
+    process.exitCode = report.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,58 @@
+/** Probe reports: a text summary for people, JSON for programs, JUnit XML for CI systems. */
+import type { ProbeResult } from '../../probes/types.js';
+
+export interface ImageReport {
+  image: string;
+  ok: boolean;
+  durationMs: number;
+  probes: ProbeResult[];
+  /** Set when the machine itself could not be started. */
+  error?: string;
+}
+
+export function summaryText(reports: readonly ImageReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    lines.push(`${r.ok ? 'PASS' : 'FAIL'} ${r.image} (${(r.durationMs / 1000).toFixed(1)} s)`);
+    if (r.error) lines.push(`  error: ${r.error}`);
+    for (const p of r.probes) {
+      lines.push(`  ${p.ok ? 'ok  ' : 'FAIL'} ${p.name} (${(p.durationMs / 1000).toFixed(1)} s)`);
+      if (!p.ok) lines.push(...p.evidence.split('\n').map((l) => `       ${l}`));
+    }
+  }
+  const failed = reports.reduce((n, r) => n + r.probes.filter((p) => !p.ok).length + (r.error ? 1 : 0), 0);
+  const passed = reports.reduce((n, r) => n + r.probes.filter((p) => p.ok).length, 0);
+  lines.push(`${passed} passed, ${failed} failed`);
+  return `${lines.join('\n')}\n`;
+}
+
+function xml(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+/** One testsuite per image, one testcase per probe (a failed start is a failed testcase). */
+export function junitXml(reports: readonly ImageReport[]): string {
+  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  const total = reports.reduce((n, r) => n + r.probes.length + (r.error ? 1 : 0), 0);
+  const failures = reports.reduce((n, r) => n + r.probes.filter((p) => !p.ok).length + (r.error ? 1 : 0), 0);
+  out.push(`<testsuites name="postroj" tests="${total}" failures="${failures}">`);
+  for (const r of reports) {
+    const cases = r.probes.length + (r.error ? 1 : 0);
+    const fails = r.probes.filter((p) => !p.ok).length + (r.error ? 1 : 0);
+    out.push(`  <testsuite name="${xml(r.image)}" tests="${cases}" failures="${fails}" time="${(r.durationMs / 1000).toFixed(3)}">`);
+    if (r.error) out.push(`    <testcase classname="${xml(r.image)}" name="start machine" time="0"><failure message="${xml(r.error)}"/></testcase>`);
+    for (const p of r.probes) {
+      const head = `    <testcase classname="${xml(r.image)}" name="${xml(p.name)}" time="${(p.durationMs / 1000).toFixed(3)}"`;
+      if (p.ok) out.push(`${head}/>`);
+      else out.push(`${head}><failure message="${xml(p.evidence.split('\n')[0] ?? '')}">${xml(p.evidence)}</failure></testcase>`);
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,72 @@
+/**
+ * --package SPEC: a local file (.deb, .rpm, .pkg.tar.zst, .apk — copied in), an http(s)
+ * URL (downloaded on the host with retries), or a repository package name; installed
+ * with the machine's own package manager so that dependencies resolve.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UsageError } from '../lib/errors.js';
+import { installPackagesArgv } from '../lib/image/provision.js';
+import { lastLines, timed, type ProbeMachine, type ProbeResult } from './types.js';
+
+export type PackageSource = { kind: 'file'; path: string } | { kind: 'url'; url: string } | { kind: 'name'; name: string };
+
+const PACKAGE_FILE = /\.(deb|rpm|pkg\.tar\.(zst|xz|gz)|apk)$/;
+
+export function classifyPackage(spec: string): PackageSource {
+  if (/^https?:\/\//i.test(spec)) return { kind: 'url', url: spec };
+  if (spec.includes('/') || PACKAGE_FILE.test(spec)) {
+    if (!existsSync(spec)) throw new UsageError(`package file not found: ${spec}`);
+    return { kind: 'file', path: path.resolve(spec) };
+  }
+  return { kind: 'name', name: spec };
+}
+
+/** Per family, the argv that installs a package file already inside the machine. */
+export function installFileArgv(family: ProbeMachine['family'], inside: string): string[][] {
+  switch (family) {
+    case 'apt':
+      // apt resolves the file's dependencies from the archive: it needs fresh lists.
+      return [['apt-get', 'update'], ['apt-get', 'install', '-y', '--no-install-recommends', inside]];
+    case 'zypper':
+      return [['zypper', '--non-interactive', 'install', '--allow-unsigned-rpm', inside]];
+    case 'pacman':
+      return [['pacman', '-U', '--noconfirm', inside]];
+    default:
+      return installPackagesArgv(family, [inside]);
+  }
+}
+
+export interface PackageProbeOptions {
+  download: (url: string, dest: string) => Promise<void>;
+}
+
+export function packageProbe(machine: ProbeMachine, spec: string, opts: PackageProbeOptions): Promise<ProbeResult> {
+  return timed(`package ${spec}`, async () => {
+    const source = classifyPackage(spec);
+    let steps: string[][];
+    if (source.kind === 'name') steps = installPackagesArgv(machine.family, [source.name]);
+    else {
+      let file = source.kind === 'file' ? source.path : '';
+      let tmp: string | undefined;
+      if (source.kind === 'url') {
+        tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'postroj-'));
+        file = path.join(tmp, decodeURIComponent(path.basename(new URL(source.url).pathname)) || 'package');
+        await opts.download(source.url, file);
+      }
+      try {
+        steps = installFileArgv(machine.family, await machine.copyIn(file, path.basename(file)));
+      } finally {
+        if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+      }
+    }
+    const log: string[] = [];
+    for (const step of steps) {
+      const r = await machine.exec(step, ['DEBIAN_FRONTEND=noninteractive']);
+      log.push(`$ ${step.join(' ')} → ${r.exitCode}`);
+      if (r.exitCode !== 0) return { ok: false, evidence: `${log.join('\n')}\n${lastLines(r.stdout + r.stderr)}` };
+    }
+    return { ok: true, evidence: log.join('\n') };
+  });
+}

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { cli, racker, repoRoot, tempRoot, type CliResult } from '../helpers/cli.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+const postrojBin = path.join(repoRoot, 'dist/cli/postroj.js');
+
+/** A real .deb: a script and a systemd service that runs it. */
+function buildDeb(dir: string): string {
+  const root = path.join(dir, 'pkg');
+  mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
+  mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
+  mkdirSync(path.join(root, 'lib/systemd/system'), { recursive: true });
+  writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: postroj-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: racker tests <tests@localhost>\nDepends: procps\nDescription: postroj test package\n');
+  writeFileSync(path.join(root, 'usr/bin/postroj-hello'), '#!/bin/sh\necho hello from postroj\nexec sleep infinity\n', { mode: 0o755 });
+  writeFileSync(path.join(root, 'lib/systemd/system/postroj-hello.service'), '[Unit]\nDescription=postroj test service\n[Service]\nExecStart=/usr/bin/postroj-hello\n[Install]\nWantedBy=multi-user.target\n');
+  const deb = path.join(dir, 'postroj-hello_1.0_all.deb');
+  execFileSync('dpkg-deb', ['--root-owner-group', '--build', root, deb], { stdio: 'ignore' });
+  return deb;
+}
+
+describe('postroj (integration: label provisioned from the fixture registry, packages from the Debian archive)', function () {
+  let reg: FixtureRegistry;
+  let root: string;
+  let work: string;
+  let env: Record<string, string>;
+  let server: http.Server;
+  let base: string;
+  let deb: string;
+  const postroj = (args: string[]): Promise<CliResult> => cli(postrojBin, args, { env: { RACKER_ROOT: root, ...env } });
+
+  before(async function () {
+    requireIntegration(this);
+    reg = await startRegistry();
+    root = tempRoot();
+    work = tempRoot('postroj-work-');
+    env = { RACKER_REGISTRY_MIRROR: reg.host };
+    deb = buildDeb(work);
+    server = http.createServer((req, res) => {
+      if (req.url !== '/postroj-hello_1.0_all.deb') return void res.writeHead(404).end();
+      res.writeHead(200);
+      createReadStream(deb).pipe(res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    server?.close();
+    await reg?.stop();
+    for (const d of [root, work]) if (d) await fs.rm(d, { recursive: true, force: true });
+  });
+
+  it('list-images: the curated table, none pulled yet', async () => {
+    const r = await postroj(['list-images']);
+    expect(r.code).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^LABEL\s+FAMILY\s+SOURCE\s+BOOTSTRAP\s+PULLED$/);
+    expect(lines.length - 1).to.be.at.least(22);
+    expect(lines.find((l) => l.startsWith('debian-bookworm '))).to.match(/^debian-bookworm\s+apt\s+docker\.io\/library\/debian:bookworm\s+mmdebstrap\s+no$/);
+    const json = JSON.parse((await postroj(['list-images', '--format', 'json'])).stdout);
+    expect(json.find((l: { name: string }) => l.name === 'fedora-43')).to.deep.equal({ name: 'fedora-43', family: 'dnf', source: 'docker.io/library/fedora:43', bootstrap: false, pulled: false });
+  });
+
+  it('pkgprobe: nginx from the archive installs, its unit is active, it answers on port 80', async function () {
+    this.timeout(900_000);
+    const junit = path.join(work, 'report.xml');
+    const json = path.join(work, 'report.json');
+    const r = await postroj([
+      'pkgprobe', '--image', 'debian-bookworm', '--package', 'nginx', '--check-unit', 'nginx',
+      '--check-network', 'http://localhost:80/', '--expect-status', '200', '--expect-body', 'Welcome to nginx',
+      '--expect-header', 'Content-Type: ^text/html', '--check-command', 'nginx -v',
+      '--report-junit', junit, '--report-json', json,
+    ]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).to.match(/^PASS debian-bookworm \(\d+\.\d s\)$/);
+    expect(lines.slice(1).map((l) => l.replace(/ \(\d+\.\d s\)$/, ''))).to.deep.equal([
+      '  ok   package nginx',
+      '  ok   unit nginx',
+      '  ok   http http://localhost:80/',
+      '  ok   command nginx -v',
+      '4 passed, 0 failed',
+    ]);
+    expect(readFileSync(junit, 'utf8')).to.contain('<testsuites name="postroj" tests="4" failures="0">');
+    const report = JSON.parse(readFileSync(json, 'utf8'));
+    expect(report[0].probes.map((p: { name: string; ok: boolean }) => [p.name, p.ok])).to.deep.equal([
+      ['package nginx', true],
+      ['unit nginx', true],
+      ['http http://localhost:80/', true],
+      ['command nginx -v', true],
+    ]);
+    // The machine is gone, and so is nginx on port 80.
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+    const after = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--check-network', 'tcp://127.0.0.1:80', '--timeout', '1']);
+    expect(after.code).to.equal(1);
+  });
+
+  it('pkgprobe: a .deb file and the same .deb by URL install with their dependencies; the service starts', async function () {
+    this.timeout(600_000);
+    for (const spec of [deb, `${base}/postroj-hello_1.0_all.deb`]) {
+      const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', spec, '--check-unit', 'postroj-hello', '--check-command', 'ps -C sleep -o args= | grep -qx "sleep infinity"']);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout.trim().split('\n').pop()).to.equal('3 passed, 0 failed');
+    }
+  });
+
+  it('pkgprobe: every failing probe is reported, with evidence, and the exit status is 1', async function () {
+    this.timeout(300_000);
+    const junit = path.join(work, 'fail.xml');
+    const r = await postroj([
+      'pkgprobe', '--image', 'debian-bookworm', '--check-unit', 'nosuch', '--check-network', 'http://localhost:81/', '--timeout', '2',
+      '--check-command', 'echo visible; false', '--check-command', 'true', '--report-junit', junit,
+    ]);
+    expect(r.code).to.equal(1);
+    expect(r.stdout).to.contain('  FAIL unit nosuch');
+    expect(r.stdout).to.contain('Unit nosuch.service could not be found.');
+    expect(r.stdout).to.contain('  FAIL http http://localhost:81/');
+    expect(r.stdout).to.contain("curl: (7) Failed to connect to localhost port 81");
+    expect(r.stdout).to.contain('  FAIL command echo visible; false');
+    expect(r.stdout).to.contain('       visible');
+    expect(r.stdout).to.match(/ {2}ok {3}command true \(/);
+    expect(r.stdout.trim().split('\n').pop()).to.equal('1 passed, 3 failed');
+    expect(readFileSync(junit, 'utf8')).to.contain('<testsuites name="postroj" tests="4" failures="3">');
+  });
+
+  it('pkgprobe: bad input is a usage error (exit 2) before any machine starts', async () => {
+    const cases: [string[], string][] = [
+      [['pkgprobe', '--image', 'debian-bookworm', '--expect-status', '99x'], 'postroj: invalid --expect-status "99x": use e.g. 200, 2xx or 200,302\n'],
+      [['pkgprobe', '--image', 'debian-bookworm', '--package', './nope.deb'], 'postroj: package file not found: ./nope.deb\n'],
+      [['pkgprobe', '--image', 'debian-bookworm', '--check-network', 'ftp://x'], 'postroj: invalid --check-network "ftp://x": use http(s)://… or tcp://HOST:PORT\n'],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = await postroj(args);
+      expect(r.code, args.join(' ')).to.equal(2);
+      expect(r.stderr).to.equal(stderr);
+    }
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+  });
+});
