@@ -6,14 +6,26 @@ import { UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
 import { listImagesCommand } from './postroj/list-images.js';
 import { pkgprobeCommand } from './postroj/pkgprobe.js';
+import { matrixCommand, pullLabelsCommand, selftestCommand } from './postroj/selftest.js';
 import { version } from './version.js';
+
+/** yargs reads a lone '-' as a positional: `--report-json -` (stdout) becomes `--report-json=-`. */
+function dashValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out[out.length - 1];
+    if (a === '-' && prev !== undefined && /^--report-(json|junit)$/.test(prev)) out[out.length - 1] = `${prev}=-`;
+    else out.push(a);
+  }
+  return out;
+}
 
 // postroj is a test tool: usage errors exit 2 (like most test runners), not docker's 125.
 await guard('postroj', 2, async () => {
-  await yargs(hideBin(process.argv))
+  await yargs(dashValues(hideBin(process.argv)))
     .scriptName('postroj')
     .usage('Usage: postroj COMMAND\n\nProbe packages and services inside systemd-nspawn machines.')
-    .command([listImagesCommand, pkgprobeCommand] as CommandModule<any, any>[])
+    .command([listImagesCommand, pullLabelsCommand, pkgprobeCommand, selftestCommand, matrixCommand] as CommandModule<any, any>[])
     .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr' })
     .demandCommand(1, 'postroj needs a command; see postroj --help')
     // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.

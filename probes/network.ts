@@ -5,7 +5,6 @@
  * Redirects are not followed unless asked: Grafana answers 302 to /login, and that is
  * an answer worth asserting.
  */
-import net from 'node:net';
 import pRetry, { AbortError } from 'p-retry';
 import { UsageError } from '../lib/errors.js';
 import { timed, type ProbeMachine, type ProbeResult } from './types.js';
@@ -114,31 +113,28 @@ export function httpProbe(machine: ProbeMachine, url: string, e: HttpExpectation
   });
 }
 
-/** The machine shares the host's network (racker's default), so connecting here is connecting there. */
-export function tcpProbe(url: string, timeoutMs: number): Promise<ProbeResult> {
+/**
+ * tcp://host:port accepts a connection, seen from inside the machine (its own network
+ * namespace by default): bash's /dev/tcp, host and port passed as arguments, not code.
+ */
+export function tcpProbe(machine: ProbeMachine, url: string, timeoutMs: number): Promise<ProbeResult> {
   return timed(`tcp ${url}`, async () => {
     const u = new URL(url);
     const port = Number(u.port);
     if (!u.hostname || !port) throw new UsageError(`invalid --check-network ${url}: use tcp://HOST:PORT`);
     let last = '';
     try {
-      await retryUntil(timeoutMs, () =>
-        new Promise<void>((resolve, reject) => {
-          const socket = net.connect({ host: u.hostname.replace(/^\[|\]$/g, ''), port, timeout: 3000 });
-          socket.once('connect', () => {
-            socket.destroy();
-            resolve();
-          });
-          socket.once('timeout', () => socket.destroy(new Error('connect timed out')));
-          socket.once('error', (err) => {
-            last = err.message;
-            reject(err);
-          });
-        }),
-      );
+      await retryUntil(timeoutMs, async () => {
+        const r = await machine.exec(['bash', '-c', 'exec 3<>"/dev/tcp/$0/$1"', u.hostname.replace(/^\[|\]$/g, ''), String(port)]);
+        if (r.exitCode === 127) throw new AbortError('bash is not installed in the machine');
+        if (r.exitCode !== 0) {
+          last = r.stderr.trim() || `exit ${r.exitCode}`;
+          throw new Error(last);
+        }
+      });
       return { ok: true, evidence: 'connected' };
-    } catch {
-      return { ok: false, evidence: last };
+    } catch (err) {
+      return { ok: false, evidence: last || (err as Error).message };
     }
   });
 }

@@ -86,18 +86,16 @@ export const runCommand: CommandModule<object, Args> = {
       return;
     }
     const { supervise } = await import('../../lib/container/supervise.js');
-    const abort = new AbortController();
-    const onSignal = (sig: NodeJS.Signals) => abort.abort(sig);
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
-    try {
-      process.exitCode = await supervise(ctx, record, {
+    const { withInterrupt } = await import('../interrupt.js');
+    const { value } = await withInterrupt((signal) =>
+      supervise(ctx, record, {
         bootTimeoutSeconds: args['boot-timeout'],
-        signal: abort.signal,
+        signal,
         sinks: { stdout: (c) => void process.stdout.write(c), stderr: (c) => void process.stderr.write(c) },
-      });
-    } finally {
-      for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
-    }
+      }),
+    );
+    // supervise already turns an interrupt into 128+N.
+    process.exitCode = value;
   },
 };
 

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { contextFor, out, type GlobalArgs } from '../common.js';
+import { contextFor, type GlobalArgs } from '../common.js';
 
 interface Args extends GlobalArgs {
   image: string;
@@ -16,6 +16,8 @@ interface Args extends GlobalArgs {
   'report-json'?: string;
   'report-junit'?: string;
   format?: string;
+  network: 'none' | 'host';
+  'keep-on-failure'?: boolean;
 }
 
 export const pkgprobeCommand: CommandModule<object, Args> = {
@@ -36,12 +38,13 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       .option('boot-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for the machine to boot' })
       .option('report-json', { type: 'string', describe: 'Write a JSON report to this file' })
       .option('report-junit', { type: 'string', describe: 'Write a JUnit XML report to this file' })
-      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' }),
+      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
+      .option('network', { choices: ['none', 'host'] as const, default: 'none' as const, describe: "The machine's network once booted: none (its own namespace, loopback only) or host" })
+      .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { pkgprobe, validateSpec } = await import('../../lib/postroj/pkgprobe.js');
-    const { summaryText, junitXml } = await import('../../lib/postroj/report.js');
-    const { writeFileAtomic } = await import('../../lib/state/atomic.js');
+    const { exitCodeFor, writeReports } = await import('./reports.js');
     const spec = {
       packages: args.package ?? [],
       units: args['check-unit'] ?? [],
@@ -55,14 +58,15 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       },
       timeoutMs: args.timeout * 1000,
       bootTimeoutSeconds: args['boot-timeout'],
+      machineNetwork: args.network,
+      keepOnFailure: Boolean(args['keep-on-failure']),
     };
     validateSpec(spec);
-    const report = await pkgprobe(ctx, args.image, spec, (line) => process.stderr.write(`${line}\n`));
-    if (args['report-json']) await writeFileAtomic(args['report-json'], `${JSON.stringify([report], null, 2)}\n`);
-    if (args['report-junit']) await writeFileAtomic(args['report-junit'], junitXml([report]));
-    if (args.format === 'json') out(JSON.stringify(report, null, 2));
-    else process.stdout.write(summaryText([report]));
-    // Every probe counts: any failure fails the run.
-    process.exitCode = report.ok ? 0 : 1;
+    const { withInterrupt } = await import('../interrupt.js');
+    const { value: report, exitCode } = await withInterrupt((signal) =>
+      pkgprobe(ctx, args.image, spec, { status: (line) => process.stderr.write(`${line}\n`), signal }),
+    );
+    await writeReports([report], args, args.format === 'json');
+    process.exitCode = exitCode ?? exitCodeFor([report]);
   },
 };

@@ -1,6 +1,12 @@
 /**
- * A probe machine: a booted racker container of the image under test, with a unique
- * name (so parallel runs never collide), removed afterwards whatever happened.
+ * A probe machine: a racker container of the image under test, with a unique name (so
+ * parallel runs never collide), removed afterwards whatever happened.
+ *
+ * Packages are installed before the machine boots, by one-shot systemd-nspawn runs on its
+ * overlay with the host's network (the archive must be reachable); the machine then boots
+ * in its own network namespace, so two machines whose services both listen on port 80
+ * are probed at the same time without conflict. `network: 'host'` boots on the host's
+ * network instead.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -8,12 +14,16 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { createContainer } from '../container/create.js';
 import { startDetached } from '../container/detached.js';
-import { execCapture } from '../container/exec-in.js';
+import { execCapture, type Captured } from '../container/exec-in.js';
+import { hostHasMachined } from '../container/host.js';
+import { checkCommand, resolveInRoot } from '../container/lookup.js';
 import { readContainer, type ContainerRecord } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
+import { mountRootfs } from '../container/rootfs.js';
 import { TestbedError } from '../errors.js';
-import { resolveImageName } from '../image/names.js';
 import type { PackageFamily } from '../image/labels.js';
+import { resolveImageName } from '../image/names.js';
+import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { ProbeMachine } from '../../probes/types.js';
 
 /** os-release ID / ID_LIKE → package family, for images that are not curated labels. */
@@ -33,48 +43,88 @@ export function familyFromOsRelease(text: string, hasCommand: (name: string) => 
 
 export interface Machine extends ProbeMachine {
   record: ContainerRecord;
+  /** Boot it (after the packages are in). Afterwards exec runs in the booted system. */
+  boot(): Promise<void>;
   remove(): Promise<void>;
 }
 
-export async function startMachine(ctx: Context, image: string, opts: { bootTimeoutSeconds: number; status?: (l: string) => void }): Promise<Machine> {
+async function onPath(rootfs: string, tool: string): Promise<boolean> {
+  try {
+    await checkCommand(rootfs, tool, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function prepareMachine(
+  ctx: Context,
+  image: string,
+  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void },
+): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,
     args: [],
     name: `postroj-${randomBytes(4).toString('hex')}`,
     detach: true,
     boot: true,
+    network: opts.network,
     pull: 'missing',
     ...(opts.status ? { status: opts.status } : {}),
   });
   let current = record;
+  let booted = false;
   const remove = async () => {
     const latest = await readContainer(ctx.paths, record.id);
     if (latest) await removeContainer(ctx, latest, true);
   };
   try {
-    await startDetached(ctx, record, opts.bootTimeoutSeconds);
-    current = (await readContainer(ctx.paths, record.id)) ?? record;
-    const exec = (command: string[], env: string[] = []) => execCapture(ctx, current, command, env);
+    const rootfs = await mountRootfs(ctx, record.id, record.config.imageId);
     const name = resolveImageName(image);
     let family = name.kind === 'label' ? name.label.family : undefined;
     if (!family) {
-      const osRelease = (await exec(['cat', '/etc/os-release'])).stdout;
-      const present = new Set<string>();
-      for (const tool of ['dnf', 'microdnf']) if ((await exec(['sh', '-c', `command -v ${tool}`])).exitCode === 0) present.add(tool);
-      family = familyFromOsRelease(osRelease, (t) => present.has(t));
+      const osRelease = await resolveInRoot(rootfs, '/etc/os-release');
+      const text = osRelease ? await fs.readFile(osRelease, 'utf8').catch(() => '') : '';
+      const tools = new Set<string>();
+      for (const t of ['dnf', 'microdnf']) if (await onPath(rootfs, t)) tools.add(t);
+      family = familyFromOsRelease(text, (t) => tools.has(t));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
     }
-    const rootfs = ctx.paths.containerRootfs(record.id);
+    const offline = async (command: string[], env: string[]): Promise<Captured> => {
+      const r = await ctx.run(
+        nspawnRunArgv({
+          directory: rootfs,
+          command,
+          env: Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])),
+          register: hostHasMachined(),
+          machine: `${record.name}-setup`,
+        }),
+        { reject: false },
+      );
+      const stderr = r.stderr
+        .split('\n')
+        .filter((l) => !l.startsWith('Attempted to remove disk file system'))
+        .join('\n');
+      return { exitCode: r.exitCode, stdout: r.stdout, stderr };
+    };
     return {
-      record: current,
+      get record() {
+        return current;
+      },
       family,
-      exec,
+      exec: (command, env = []) => (booted ? execCapture(ctx, current, command, env) : offline(command, env)),
       copyIn: async (hostPath, fileName) => {
-        // /var/tmp, not /tmp: systemd may mount a fresh tmpfs over /tmp inside.
+        // /var/tmp, not /tmp: systemd mounts a fresh tmpfs over /tmp when the machine boots.
         const inside = `/var/tmp/postroj-${fileName}`;
         await fs.mkdir(path.join(rootfs, 'var/tmp'), { recursive: true });
         await fs.copyFile(hostPath, path.join(rootfs, inside));
         return inside;
+      },
+      boot: async () => {
+        await startDetached(ctx, record, opts.bootTimeoutSeconds);
+        current = (await readContainer(ctx.paths, record.id)) ?? record;
+        if (current.state.status !== 'running') throw new TestbedError(`${image} did not boot: ${current.state.error ?? 'it exited'}`);
+        booted = true;
       },
       remove,
     };

@@ -11,7 +11,7 @@ import { classifyPackage, packageProbe } from '../../probes/package.js';
 import type { ProbeResult } from '../../probes/types.js';
 import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
-import { startMachine } from './machine.js';
+import { prepareMachine, type Machine } from './machine.js';
 import type { ImageReport } from './report.js';
 
 export interface ProbeSpec {
@@ -22,6 +22,10 @@ export interface ProbeSpec {
   http: HttpExpectations;
   timeoutMs: number;
   bootTimeoutSeconds: number;
+  /** none (default): the machine boots in its own network namespace; host: on the host's. */
+  machineNetwork?: 'host' | 'none';
+  /** Leave a machine with a failed probe running, for `racker exec`. */
+  keepOnFailure?: boolean;
 }
 
 /** Check the spec before starting anything: bad input is a usage error, not a failed probe. */
@@ -41,31 +45,53 @@ async function download(url: string, dest: string): Promise<void> {
   });
 }
 
-export async function pkgprobe(ctx: Context, image: string, spec: ProbeSpec, status?: (l: string) => void): Promise<ImageReport> {
+export async function pkgprobe(
+  ctx: Context,
+  image: string,
+  spec: ProbeSpec,
+  opts: { status?: (l: string) => void; signal?: AbortSignal } = {},
+): Promise<ImageReport> {
   const started = performance.now();
-  const report = (probes: ProbeResult[], error?: string): ImageReport => ({
+  const probes: ProbeResult[] = [];
+  const report = (error?: string, kept?: string): ImageReport => ({
     image,
     ok: !error && probes.every((p) => p.ok),
     durationMs: Math.round(performance.now() - started),
     probes,
     ...(error ? { error } : {}),
+    ...(kept ? { kept } : {}),
   });
-  let machine;
+  let machine: Machine;
   try {
-    machine = await startMachine(ctx, image, { bootTimeoutSeconds: spec.bootTimeoutSeconds, ...(status ? { status } : {}) });
+    machine = await prepareMachine(ctx, image, {
+      bootTimeoutSeconds: spec.bootTimeoutSeconds,
+      network: spec.machineNetwork ?? 'none',
+      ...(opts.status ? { status: opts.status } : {}),
+    });
   } catch (err) {
-    return report([], errorMessage(err));
+    return report(errorMessage(err));
   }
-  const probes: ProbeResult[] = [];
+  // Ctrl-C: the machine goes, whatever step we are in.
+  const onAbort = () => void machine.remove();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let keep = false;
   try {
+    // Packages go in before boot, with the host's network: the archive must be reachable.
     for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download }));
+    try {
+      await machine.boot();
+    } catch (err) {
+      return report(errorMessage(err));
+    }
     for (const u of spec.units) probes.push(await unitProbe(machine, u, spec.timeoutMs));
     for (const n of spec.network) {
-      probes.push(n.startsWith('tcp://') ? await tcpProbe(n, spec.timeoutMs) : await httpProbe(machine, n, spec.http, spec.timeoutMs));
+      probes.push(n.startsWith('tcp://') ? await tcpProbe(machine, n, spec.timeoutMs) : await httpProbe(machine, n, spec.http, spec.timeoutMs));
     }
     for (const c of spec.commands) probes.push(await commandProbe(machine, c));
+    keep = Boolean(spec.keepOnFailure) && probes.some((p) => !p.ok) && !opts.signal?.aborted;
+    return report(undefined, keep ? machine.record.name : undefined);
   } finally {
-    await machine.remove();
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (!keep) await machine.remove();
   }
-  return report(probes);
 }

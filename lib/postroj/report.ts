@@ -6,8 +6,10 @@ export interface ImageReport {
   ok: boolean;
   durationMs: number;
   probes: ProbeResult[];
-  /** Set when the machine itself could not be started. */
+  /** Set when the machine itself could not be pulled, provisioned or booted (the testbed failed). */
   error?: string;
+  /** With --keep-on-failure: the container left running. */
+  kept?: string;
 }
 
 export function summaryText(reports: readonly ImageReport[]): string {
@@ -15,6 +17,7 @@ export function summaryText(reports: readonly ImageReport[]): string {
   for (const r of reports) {
     lines.push(`${r.ok ? 'PASS' : 'FAIL'} ${r.image} (${(r.durationMs / 1000).toFixed(1)} s)`);
     if (r.error) lines.push(`  error: ${r.error}`);
+    if (r.kept) lines.push(`  kept running for inspection: racker exec -it ${r.kept} bash   (remove with: racker rm -f ${r.kept})`);
     for (const p of r.probes) {
       lines.push(`  ${p.ok ? 'ok  ' : 'FAIL'} ${p.name} (${(p.durationMs / 1000).toFixed(1)} s)`);
       if (!p.ok) lines.push(...p.evidence.split('\n').map((l) => `       ${l}`));

@@ -129,6 +129,69 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
     expect(readFileSync(junit, 'utf8')).to.contain('<testsuites name="postroj" tests="4" failures="3">');
   });
 
+  it('pkgprobe: an image that cannot boot is a testbed failure: exit 16', async () => {
+    const r = await postroj(['pkgprobe', '--image', `${reg.host}/racker/busybox:latest`, '--check-command', 'true']);
+    expect(r.code, r.stdout + r.stderr).to.equal(16);
+    expect(r.stdout).to.contain(`  error: image ${reg.host}/racker/busybox:latest has no systemd, so it can't boot (run it with --no-boot)`);
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+  });
+
+  it('pkgprobe --keep-on-failure leaves the failing machine running and says how to enter it', async function () {
+    this.timeout(300_000);
+    const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--check-command', 'false', '--keep-on-failure']);
+    expect(r.code).to.equal(1);
+    const m = /kept running for inspection: racker exec -it (postroj-[a-f0-9]{8}) bash/.exec(r.stdout);
+    expect(m, r.stdout).to.not.equal(null);
+    const exec = await racker(['exec', m![1]!, 'systemctl', 'is-system-running'], { root });
+    expect(exec.stdout).to.match(/^(running|degraded)\n$/);
+    expect((await racker(['rm', '-f', m![1]!], { root })).code).to.equal(0);
+  });
+
+  it('selftest --jobs 2: two machines, each with nginx on its own port 80, at the same time; valid JUnit and JSON', async function () {
+    this.timeout(900_000);
+    await racker(['pull', '-q', `${reg.host}/racker/multilayer:latest`], { root });
+    const images = ['debian-bookworm', `${reg.host}/racker/multilayer:latest`];
+    const junit = path.join(work, 'selftest.xml');
+    const r = await postroj(['selftest', '--images', images.join(','), '--jobs', '2', '--report-junit', junit, '--report-json', '-']);
+    expect(r.code, r.stderr).to.equal(0);
+    const reports = JSON.parse(r.stdout);
+    expect(reports.map((x: { image: string; ok: boolean }) => [x.image, x.ok])).to.deep.equal(images.map((i) => [i, true]));
+    for (const report of reports) {
+      expect(report.probes.map((p: { name: string }) => p.name)).to.deep.equal([
+        'package curl', 'package nginx', 'unit nginx', 'http http://localhost:80/', 'command hostnamectl | grep -q "Virtualization: systemd-nspawn"',
+      ]);
+    }
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="postroj" tests="10" failures="0">')).to.equal(true);
+    const suites = [...xml.matchAll(/<testsuite name="([^"]+)" tests="(\d+)" failures="(\d+)"/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(suites).to.deep.equal(images.map((i) => [i, '5', '0']));
+    expect(xml.match(/<testcase /g)).to.have.length(10);
+    expect(xml.trimEnd().endsWith('</testsuites>')).to.equal(true);
+    expect(r.stderr).to.contain('10 passed, 0 failed');
+  });
+
+  it('selftest counts every probe: one failing image fails the run even when the last one passes', async function () {
+    this.timeout(300_000);
+    const r = await postroj(['selftest', '--images', `${reg.host}/racker/busybox:latest,debian-bookworm`, '--jobs', '2']);
+    expect(r.code).to.equal(16);
+    expect(r.stdout).to.match(/^FAIL 127\.0\.0\.1:\d+\/racker\/busybox:latest/m);
+    expect(r.stdout).to.match(/^PASS debian-bookworm/m);
+  });
+
+  it('matrix: the labels in the shape of a CI job matrix', async () => {
+    const r = await postroj(['matrix', '--images', 'debian-bookworm,fedora-43']);
+    expect(r.code).to.equal(0);
+    expect(JSON.parse(r.stdout)).to.deep.equal({
+      include: [
+        { image: 'debian-bookworm', family: 'apt', source: 'docker.io/library/debian:bookworm' },
+        { image: 'fedora-43', family: 'dnf', source: 'docker.io/library/fedora:43' },
+      ],
+    });
+    const bad = await postroj(['matrix', '--family', 'rpm']);
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.equal('postroj: unknown family rpm (one of apt, dnf, microdnf, yum, zypper, pacman)\n');
+  });
+
   it('pkgprobe: bad input is a usage error (exit 2) before any machine starts', async () => {
     const cases: [string[], string][] = [
       [['pkgprobe', '--image', 'debian-bookworm', '--expect-status', '99x'], 'postroj: invalid --expect-status "99x": use e.g. 200, 2xx or 200,302\n'],

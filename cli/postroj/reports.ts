@@ -1,0 +1,38 @@
+/** Writing postroj's reports where the user asked, and the exit code they add up to. */
+import { junitXml, summaryText, type ImageReport } from '../../lib/postroj/report.js';
+import { writeFileAtomic } from '../../lib/state/atomic.js';
+import { out } from '../common.js';
+
+/** postroj's documented exit codes. */
+export const EXIT_PROBE_FAILED = 1;
+export const EXIT_TESTBED = 16;
+
+export async function writeReports(
+  reports: ImageReport[],
+  args: { 'report-json'?: string; 'report-junit'?: string },
+  jsonOnStdout: boolean,
+): Promise<void> {
+  const json = `${JSON.stringify(reports, null, 2)}\n`;
+  const junit = junitXml(reports);
+  // '-' sends a report to stdout instead of the summary.
+  let stdoutTaken = false;
+  for (const [file, text] of [
+    [args['report-json'], json],
+    [args['report-junit'], junit],
+  ] as const) {
+    if (!file) continue;
+    if (file === '-') {
+      process.stdout.write(text);
+      stdoutTaken = true;
+    } else await writeFileAtomic(file, text);
+  }
+  if (stdoutTaken) process.stderr.write(summaryText(reports));
+  else if (jsonOnStdout) out(json.trimEnd());
+  else process.stdout.write(summaryText(reports));
+}
+
+/** 16 when the testbed failed (image not pulled, provisioned or booted), 1 when a probe failed. */
+export function exitCodeFor(reports: readonly ImageReport[]): number {
+  if (reports.some((r) => r.error)) return EXIT_TESTBED;
+  return reports.every((r) => r.ok) ? 0 : EXIT_PROBE_FAILED;
+}
