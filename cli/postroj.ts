@@ -27,6 +27,7 @@ await guard('postroj', 2, async () => {
     .usage('Usage: postroj COMMAND\n\nProbe packages and services inside systemd-nspawn machines.')
     .command([listImagesCommand, pullLabelsCommand, pkgprobeCommand, selftestCommand, matrixCommand] as CommandModule<any, any>[])
     .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr' })
+    .option('no-color', { type: 'boolean', global: true, describe: 'Plain PASS/FAIL words even on a terminal (also NO_COLOR=1)' })
     .demandCommand(1, 'postroj needs a command; see postroj --help')
     // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
     .parserConfiguration({ 'boolean-negation': false })

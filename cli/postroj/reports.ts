@@ -1,5 +1,5 @@
 /** Writing postroj's reports where the user asked, and the exit code they add up to. */
-import { junitXml, summaryText, type ImageReport } from '../../lib/postroj/report.js';
+import { junitXml, PLAIN, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { writeFileAtomic } from '../../lib/state/atomic.js';
 import { out } from '../common.js';
 
@@ -7,9 +7,14 @@ import { out } from '../common.js';
 export const EXIT_PROBE_FAILED = 1;
 export const EXIT_TESTBED = 16;
 
+/** Symbols only on a terminal, and never with NO_COLOR or --no-color. */
+function marks(stream: NodeJS.WriteStream, args: { 'no-color'?: boolean }) {
+  return stream.isTTY && !args['no-color'] && !process.env.NO_COLOR ? SYMBOLS : PLAIN;
+}
+
 export async function writeReports(
   reports: ImageReport[],
-  args: { 'report-json'?: string; 'report-junit'?: string },
+  args: { 'report-json'?: string; 'report-junit'?: string; 'no-color'?: boolean },
   jsonOnStdout: boolean,
 ): Promise<void> {
   const json = `${JSON.stringify(reports, null, 2)}\n`;
@@ -26,9 +31,9 @@ export async function writeReports(
       stdoutTaken = true;
     } else await writeFileAtomic(file, text);
   }
-  if (stdoutTaken) process.stderr.write(summaryText(reports));
+  if (stdoutTaken) process.stderr.write(summaryText(reports, marks(process.stderr, args)));
   else if (jsonOnStdout) out(json.trimEnd());
-  else process.stdout.write(summaryText(reports));
+  else process.stdout.write(summaryText(reports, marks(process.stdout, args)));
 }
 
 /** 16 when the testbed failed (image not pulled, provisioned or booted), 1 when a probe failed. */

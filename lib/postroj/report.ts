@@ -12,14 +12,25 @@ export interface ImageReport {
   kept?: string;
 }
 
-export function summaryText(reports: readonly ImageReport[]): string {
+/** ✓/✗ for a terminal; plain PASS/FAIL words for logs and pipes. */
+export interface Marks {
+  pass: string;
+  fail: string;
+  ok: string;
+  bad: string;
+}
+
+export const PLAIN: Marks = { pass: 'PASS', fail: 'FAIL', ok: 'ok  ', bad: 'FAIL' };
+export const SYMBOLS: Marks = { pass: '✓', fail: '✗', ok: '✓', bad: '✗' };
+
+export function summaryText(reports: readonly ImageReport[], marks: Marks = PLAIN): string {
   const lines: string[] = [];
   for (const r of reports) {
-    lines.push(`${r.ok ? 'PASS' : 'FAIL'} ${r.image} (${(r.durationMs / 1000).toFixed(1)} s)`);
+    lines.push(`${r.ok ? marks.pass : marks.fail} ${r.image} (${(r.durationMs / 1000).toFixed(1)} s)`);
     if (r.error) lines.push(`  error: ${r.error}`);
     if (r.kept) lines.push(`  kept running for inspection: racker exec -it ${r.kept} bash   (remove with: racker rm -f ${r.kept})`);
     for (const p of r.probes) {
-      lines.push(`  ${p.ok ? 'ok  ' : 'FAIL'} ${p.name} (${(p.durationMs / 1000).toFixed(1)} s)`);
+      lines.push(`  ${p.ok ? marks.ok : marks.bad} ${p.name} (${(p.durationMs / 1000).toFixed(1)} s)`);
       if (!p.ok) lines.push(...p.evidence.split('\n').map((l) => `       ${l}`));
     }
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mismatch, parseCurlResponse, statusMatches, validateExpectations } from '../../probes/network.js';
 import { classifyPackage, installFileArgv } from '../../probes/package.js';
 import { familyFromOsRelease } from '../../lib/postroj/machine.js';
-import { junitXml, summaryText, type ImageReport } from '../../lib/postroj/report.js';
+import { junitXml, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { validateSpec } from '../../lib/postroj/pkgprobe.js';
 
 function throwsMessage(fn: () => unknown): string {
@@ -117,6 +117,14 @@ describe('probe reports', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('✓/✗ marks for a terminal', () => {
+    expect(summaryText([reports[0]!], SYMBOLS).split('\n').slice(0, 3)).to.deep.equal([
+      '✗ debian-bookworm (12.3 s)',
+      '  ✓ package nginx (6.9 s)',
+      '  ✗ http http://localhost/ (2.0 s)',
+    ]);
   });
 
   it('JUnit XML: a suite per image, a case per probe, escaped', () => {
