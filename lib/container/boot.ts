@@ -1,26 +1,10 @@
 /** Finding a container's PID 1 and waiting until its systemd says the system is up. */
-import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { TestbedError } from '../errors.js';
 import { isSystemRunningArgv } from '../tools/nspawn.js';
+import { childrenOf, commOf } from './procfs.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-function comm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * nspawn's child becomes the container's PID 1 once it has exec'd the payload (systemd,
@@ -29,9 +13,9 @@ function comm(pid: number): string | undefined {
 export async function waitForLeader(nspawnPid: number, deadline: number, alive: () => boolean): Promise<number> {
   let delay = 2;
   for (;;) {
-    const child = children(nspawnPid)[0];
+    const child = childrenOf(nspawnPid)[0];
     if (child !== undefined) {
-      const name = comm(child);
+      const name = commOf(child);
       if (name !== undefined && name !== 'systemd-nspawn') return child;
     }
     if (!alive()) throw new TestbedError('the container exited while starting');

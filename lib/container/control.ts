@@ -1,4 +1,5 @@
 /** stop, kill, wait: signalling a running container and waiting for its end. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
@@ -11,8 +12,6 @@ import { unmountRootfs } from './rootfs.js';
  * glibc SIGRTMIN is 34 (32 and 33 are taken by the thread library).
  */
 const SIGRTMIN_PLUS_4 = 38;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** "KILL", "SIGKILL", "9" → "SIGKILL". */
 export function normalizeSignal(input: string): NodeJS.Signals {

@@ -2,14 +2,13 @@
  * `run -d`: a detached racker process supervises the container (same code as a
  * foreground run); this process waits until the container is ready, then returns.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { spawnDaemon } from '../exec/process.js';
 import { processAlive, readContainer, type ContainerRecord } from './record.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** dist/lib/container/detached.js → dist/cli/racker.js */
 const rackerBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/racker.js');

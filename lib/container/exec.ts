@@ -2,12 +2,11 @@
  * Running a command inside a running container (the main command of a booted container,
  * and `racker exec`): nsenter into the container's PID 1 with a clean environment.
  */
-import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
-import { resolveInRoot, checkCommand } from './lookup.js';
-import { envRecord, resolveUser } from './spec.js';
+import { checkCommand, resolveUserInRoot } from './lookup.js';
+import { envRecord } from './spec.js';
 
 export interface ExecSpec {
   leader: number;
@@ -27,11 +26,6 @@ export interface OutputSinks {
   stderr?: (chunk: Buffer) => void;
 }
 
-async function readInRoot(root: string, file: string): Promise<string> {
-  const host = await resolveInRoot(root, file);
-  return host ? fs.readFile(host, 'utf8').catch(() => '') : '';
-}
-
 /** POSIX shell quoting, for the one place a command line is needed: script(1)'s -c. */
 export function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -42,7 +36,7 @@ export function shellQuote(argv: readonly string[]): string {
  * host, which gives it a real pseudo-terminal of the caller's window size.
  */
 export async function execPlan(spec: ExecSpec): Promise<{ argv: string[]; env: Record<string, string> }> {
-  const user = spec.user ? resolveUser(spec.user, await readInRoot(spec.rootfs, '/etc/passwd'), await readInRoot(spec.rootfs, '/etc/group')) : undefined;
+  const user = spec.user ? await resolveUserInRoot(spec.rootfs, spec.user) : undefined;
   const env: Record<string, string> = {
     HOSTNAME: spec.hostname,
     HOME: user?.home ?? '/root',

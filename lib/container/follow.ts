@@ -1,9 +1,8 @@
 /** `logs` and `logs -f`: print the log, then keep printing until the container ends. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { readLog, type LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function followLogs(
   ctx: Context,

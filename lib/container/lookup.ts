@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { resolveUser, type ResolvedUser } from './spec.js';
 
 export class CommandNotRunnable extends RackerError {}
 
@@ -82,3 +83,14 @@ export async function checkCommand(root: string, command: string, env: readonly 
   throw new CommandNotRunnable(`exec: "${command}": executable file not found in $PATH`, { exitCode: 127 });
 }
 
+
+/** A file of the container's (links followed inside its root); empty when missing. */
+export async function readFileInRoot(root: string, file: string): Promise<string> {
+  const host = await resolveInRoot(root, file);
+  return host ? fs.readFile(host, 'utf8').catch(() => '') : '';
+}
+
+/** -u against the container's own /etc/passwd and /etc/group. */
+export async function resolveUserInRoot(root: string, spec: string): Promise<ResolvedUser> {
+  return resolveUser(spec, await readFileInRoot(root, '/etc/passwd'), await readFileInRoot(root, '/etc/group'));
+}

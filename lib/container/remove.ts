@@ -1,19 +1,12 @@
 /** Removing a container: stop whatever still runs, unmount, delete its files. */
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { liveState, processAlive, type ContainerRecord } from './record.js';
+import { childrenOf } from './procfs.js';
 import { unmountRootfs } from './rootfs.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
 
 function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
   try {

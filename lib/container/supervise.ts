@@ -4,7 +4,6 @@
  * tear everything down. The foreground `racker run` does this itself; `run -d` leaves it
  * to a detached `racker` process running the same code.
  */
-import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { RackerError, TestbedError, UsageError } from '../errors.js';
 import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../exec/process.js';
@@ -13,11 +12,10 @@ import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, type OutputSinks } from './exec.js';
 import { hostHasMachined } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
-import { checkCommand, resolveInRoot } from './lookup.js';
+import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { resolveUser } from './spec.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -79,11 +77,6 @@ function tail(proc: StartedProcess): () => string {
       .split('\n')
       .filter((l) => l.trim() && !isNspawnNoise(l))
       .slice(-1)[0] ?? '';
-}
-
-async function readInRoot(root: string, file: string): Promise<string> {
-  const host = await resolveInRoot(root, file);
-  return host ? fs.readFile(host, 'utf8').catch(() => '') : '';
 }
 
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
@@ -152,9 +145,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const workingDir = config.workingDir || '/';
       await checkCommand(rootfs, config.command[0]!, config.env, workingDir);
       // Resolve -u here: a clear error for an unknown user, and HOME like docker sets it.
-      const user = config.user
-        ? resolveUser(config.user, await readInRoot(rootfs, '/etc/passwd'), await readInRoot(rootfs, '/etc/group'))
-        : undefined;
+      const user = config.user ? await resolveUserInRoot(rootfs, config.user) : undefined;
       // nspawn --user takes a user name it resolves inside the container, nothing else.
       if (config.user && (!user?.name || config.user.includes(':'))) {
         throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);

@@ -1,17 +1,9 @@
 import { expect } from 'chai';
+import { throwsMessage } from '../helpers/assert.js';
 import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand, resolveUser } from '../../lib/container/spec.js';
 import { hostnameFor, validateName } from '../../lib/container/record.js';
 import { normalizeSignal } from '../../lib/container/control.js';
 import { shellQuote } from '../../lib/container/exec.js';
-
-function throwsMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error');
-}
 
 describe('container spec', () => {
   it('resolves the command like docker (Entrypoint, Cmd, --entrypoint)', () => {

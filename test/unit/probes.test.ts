@@ -1,18 +1,10 @@
 import { expect } from 'chai';
+import { throwsMessage } from '../helpers/assert.js';
 import { mismatch, parseCurlResponse, statusMatches, validateExpectations } from '../../probes/network.js';
 import { classifyPackage, installFileArgv } from '../../probes/package.js';
 import { familyFromOsRelease } from '../../lib/postroj/machine.js';
 import { junitXml, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { validateSpec } from '../../lib/postroj/pkgprobe.js';
-
-function throwsMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error('expected an error');
-}
 
 describe('HTTP probe logic', () => {
   it('parses curl -i output, taking the last header block after redirects', () => {
