@@ -144,13 +144,13 @@ async function main(): Promise<void> {
     row('node -e 0', nodeFloor);
 
     const rssBoot = peakRssMb(['node', racker, 'run', '--rm', debian, 'true'], env);
+    const leftover = readdirSync(path.join(root, 'lib/containers'));
+    if (leftover.length) throw new Error(`bench: ${leftover.length} containers left behind`);
     rmSync(path.join(root, 'lib'), { recursive: true, force: true });
     const rssPull = peakRssMb(['node', racker, 'pull', '-q', debian], env);
     rows.push(['peak RSS boot-run (MB)', rssBoot.toFixed(0), '', '', '', '≤ 100 MB'], ['peak RSS pull-cold (MB)', rssPull.toFixed(0), '', '', '', '≤ 100 MB']);
     results['rss-boot-run-mb'] = rssBoot;
     results['rss-pull-cold-mb'] = rssPull;
-    const leftover = readdirSync(path.join(root, 'lib/containers')).length;
-    if (leftover) throw new Error(`bench: ${leftover} containers left behind`);
   } finally {
     spawnSync('node', [racker, 'rm', '-f', ...Array.from({ length: 8 }, (_, i) => `bench-${i}`), 'bench-one'], { env, stdio: 'ignore' });
     await reg.stop();
