@@ -10,15 +10,20 @@ import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 const postrojBin = path.join(repoRoot, 'dist/cli/postroj.js');
 
-/** A real .deb: a script and a systemd service that runs it. */
+/**
+ * A real .deb: a small HTTP server (python3's http.server, a dependency apt must resolve)
+ * as a systemd service on port 8080, and a second unit that always fails.
+ */
 function buildDeb(dir: string): string {
   const root = path.join(dir, 'pkg');
-  mkdirSync(path.join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
-  mkdirSync(path.join(root, 'lib/systemd/system'), { recursive: true });
-  writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: postroj-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: racker tests <tests@localhost>\nDepends: procps\nDescription: postroj test package\n');
-  writeFileSync(path.join(root, 'usr/bin/postroj-hello'), '#!/bin/sh\necho hello from postroj\nexec sleep infinity\n', { mode: 0o755 });
-  writeFileSync(path.join(root, 'lib/systemd/system/postroj-hello.service'), '[Unit]\nDescription=postroj test service\n[Service]\nExecStart=/usr/bin/postroj-hello\n[Install]\nWantedBy=multi-user.target\n');
+  for (const d of ['DEBIAN', 'usr/share/postroj-hello', 'lib/systemd/system']) mkdirSync(path.join(root, d), { recursive: true });
+  writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: postroj-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: racker tests <tests@localhost>\nDepends: python3\nDescription: postroj test package\n');
+  writeFileSync(path.join(root, 'usr/share/postroj-hello/index.html'), '<h1>hello from postroj</h1>\n');
+  writeFileSync(
+    path.join(root, 'lib/systemd/system/postroj-hello.service'),
+    '[Unit]\nDescription=postroj test web server\n[Service]\nExecStart=/usr/bin/python3 -m http.server 8080 --bind 127.0.0.1 --directory /usr/share/postroj-hello\n[Install]\nWantedBy=multi-user.target\n',
+  );
+  writeFileSync(path.join(root, 'lib/systemd/system/postroj-broken.service'), '[Unit]\nDescription=always fails\n[Service]\nExecStart=/bin/sh -c "echo broken on purpose >&2; exit 3"\n[Install]\nWantedBy=multi-user.target\n');
   const deb = path.join(dir, 'postroj-hello_1.0_all.deb');
   execFileSync('dpkg-deb', ['--root-owner-group', '--build', root, deb], { stdio: 'ignore' });
   return deb;
@@ -101,13 +106,40 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
     expect(after.code).to.equal(1);
   });
 
-  it('pkgprobe: a .deb file and the same .deb by URL install with their dependencies; the service starts', async function () {
+  it('pkgprobe: a .deb built here, from a file and by URL: installs with its dependencies, its unit goes active, its HTTP probe passes', async function () {
     this.timeout(600_000);
     for (const spec of [deb, `${base}/postroj-hello_1.0_all.deb`]) {
-      const r = await postroj(['pkgprobe', '--image', 'debian-bookworm', '--package', spec, '--check-unit', 'postroj-hello', '--check-command', 'ps -C sleep -o args= | grep -qx "sleep infinity"']);
+      const r = await postroj([
+        'pkgprobe', '--image', 'debian-bookworm', '--package', spec, '--check-unit', 'postroj-hello',
+        '--check-network', 'http://127.0.0.1:8080/', '--expect-status', '200', '--expect-body', 'hello from postroj',
+        '--expect-header', 'Content-Type: ^text/html',
+      ]);
       expect(r.code, r.stdout + r.stderr).to.equal(0);
       expect(r.stdout.trim().split('\n').pop()).to.equal('3 passed, 0 failed');
     }
+  });
+
+  it('pkgprobe: the broken variants fail with the right evidence and exit 1', async function () {
+    this.timeout(600_000);
+    const r = await postroj([
+      'pkgprobe', '--image', 'debian-bookworm', '--package', deb, '--package', 'postroj-no-such-package',
+      '--check-unit', 'postroj-broken', '--check-unit', 'postroj-hello',
+      '--check-network', 'http://127.0.0.1:8080/missing', '--check-network', 'http://127.0.0.1:8080/', '--timeout', '3',
+      '--expect-status', '200', '--expect-body', 'Grafana',
+    ]);
+    expect(r.code).to.equal(1);
+    const text = r.stdout;
+    expect(text).to.match(/ {2}ok {3}package \/.*postroj-hello_1\.0_all\.deb/);
+    expect(text).to.contain('  FAIL package postroj-no-such-package');
+    expect(text).to.contain('E: Unable to locate package postroj-no-such-package');
+    expect(text).to.contain('  FAIL unit postroj-broken');
+    expect(text).to.contain('broken on purpose');
+    expect(text).to.match(/ {2}ok {3}unit postroj-hello/);
+    expect(text).to.contain('  FAIL http http://127.0.0.1:8080/missing');
+    expect(text).to.contain('status 404, expected 200');
+    expect(text).to.contain('  FAIL http http://127.0.0.1:8080/');
+    expect(text).to.contain('body does not match /Grafana/');
+    expect(text.trim().split('\n').pop()).to.equal('2 passed, 4 failed');
   });
 
   it('pkgprobe: every failing probe is reported, with evidence, and the exit status is 1', async function () {
