@@ -55,7 +55,8 @@ export const runCommand: CommandModule<object, Args> = {
     const { target: image, command } = trailing();
     if (!image) throw new UsageError('"racker run" requires at least 1 argument (see racker run --help)');
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
-    if (args.detach && args.rm && args.tty) throw new UsageError('-d with -t and --rm is not supported');
+    // No `attach` yet: a detached container has no terminal to give a pty to.
+    if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');
     const ctx = contextFor(args);
     const { createContainer } = await import('../../lib/container/create.js');
     const record = await createContainer(ctx, {

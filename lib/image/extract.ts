@@ -45,7 +45,7 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { Unpack, type ReadEntry } from 'tar';
 import { CommandError, MissingToolError, NotFoundError, RackerError, UsageError } from '../errors.js';
-import { spawnStream, type SpawnedStream } from '../exec/stream.js';
+import { spawnStream } from '../exec/stream.js';
 import type { Logger } from '../log.js';
 
 export interface ExtractResult {
