@@ -63,9 +63,10 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
     };
     validateSpec(spec);
     const { withInterrupt } = await import('../interrupt.js');
-    const { value: report, exitCode } = await withInterrupt((signal) =>
-      pkgprobe(ctx, args.image, spec, { status: (line) => process.stderr.write(`${line}\n`), signal }),
-    );
+    const { progress } = await import('../progress.js');
+    const live = progress();
+    const { value: report, exitCode } = await withInterrupt((signal) => pkgprobe(ctx, args.image, spec, { status: live.line, signal }));
+    live.done();
     await writeReports([report], args, args.format === 'json');
     process.exitCode = exitCode ?? exitCodeFor([report]);
   },

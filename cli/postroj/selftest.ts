@@ -35,15 +35,18 @@ export const selftestCommand: CommandModule<object, Args> = {
     const { exitCodeFor, writeReports } = await import('./reports.js');
     const { withInterrupt } = await import('../interrupt.js');
     const images = selectImages(args.images, args.family);
+    const { progress } = await import('../progress.js');
+    const live = progress();
     const { value: reports, exitCode } = await withInterrupt((signal) =>
       selftest(ctx, images, {
         jobs: args.jobs,
         timeoutMs: args.timeout * 1000,
         bootTimeoutSeconds: args['boot-timeout'],
-        status: (line) => process.stderr.write(`${line}\n`),
+        status: live.line,
         signal,
       }),
     );
+    live.done();
     await writeReports(reports, args, args.format === 'json');
     // Every probe of every image counts, not the last one.
     process.exitCode = exitCode ?? exitCodeFor(reports);

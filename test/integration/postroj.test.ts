@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createReadStream, mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { cli, racker, repoRoot, tempRoot, type CliResult } from '../helpers/cli.js';
+import { cli, racker, repoRoot, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -208,6 +208,21 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
     expect(r.code).to.equal(16);
     expect(r.stdout).to.match(/^FAIL 127\.0\.0\.1:\d+\/racker\/busybox:latest/m);
     expect(r.stdout).to.match(/^PASS debian-bookworm/m);
+  });
+
+  it('Ctrl-C during a probe: exit 130 and the machine is removed', async function () {
+    this.timeout(300_000);
+    const child = spawn(process.execPath, [postrojBin, 'pkgprobe', '--image', 'debian-bookworm', '--check-command', 'sleep 300'], {
+      env: { ...process.env, RACKER_ROOT: root, ...env },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // Wait until the machine is up and the probe runs inside it.
+    await waitFor(() => spawnSync('pgrep', ['-f', '^sleep 300$']).status === 0, 120_000, 'the probe to start');
+    child.kill('SIGINT');
+    expect(await exited).to.equal(130);
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+    expect(readFileSync('/proc/mounts', 'utf8')).not.to.contain(root);
   });
 
   it('matrix: the labels in the shape of a CI job matrix', async () => {
