@@ -1,14 +1,15 @@
 /**
  * What skopeo can't tell cheaply: the registry's current manifest digest for a tag,
- * learnt with one HEAD request (plus a token round-trip when the registry asks for one).
+ * learnt with one HEAD request (plus a token round-trip when the registry asks for one),
+ * over node:http(s) (see http.ts for why not got).
  * This is what lets a repeated pull say "Image is up to date" without copying anything.
  */
-import got, { type Response } from 'got';
 import pRetry, { AbortError } from 'p-retry';
 import { NotFoundError, RegistryError, RegistryUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatReference, isLoopbackRegistry, registryEndpoint, type ImageReference } from '../image/reference.js';
 import type { Credentials } from './auth.js';
+import { httpRequest, type HttpResponse as Response } from './http.js';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -51,13 +52,11 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
   const url = `${registryBaseUrl(ref.registry)}/v2/${ref.repository}/manifests/${ref.tag ?? 'latest'}`;
   const shown = formatReference(ref);
   const request = (authorization?: string): Promise<Response> =>
-    got(url, {
+    httpRequest(url, {
       method: 'HEAD',
       headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      timeout: { request: opts.timeoutMs ?? 15000 },
-      https: { rejectUnauthorized: opts.tlsVerify },
+      timeoutMs: opts.timeoutMs ?? 15000,
+      rejectUnauthorized: opts.tlsVerify,
     });
 
   const attempt = async (): Promise<string> => {
@@ -74,7 +73,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
     } catch (err) {
       if (err instanceof AbortError) throw err;
       const code = (err as { code?: string }).code ?? (err as Error).message;
-      if (/CERT|SSL|TLS|SELF_SIGNED/i.test(code)) {
+      if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
         throw new AbortError(
           new RegistryError(`TLS verification failed for ${ref.registry}: ${code}`, {
             hint: 'use --tls-verify=false if you trust this registry',
@@ -116,12 +115,10 @@ async function fetchToken(params: Record<string, string>, opts: RegistryOptions)
   const url = new URL(params.realm!);
   if (params.service) url.searchParams.set('service', params.service);
   if (params.scope) url.searchParams.set('scope', params.scope);
-  const res = await got(url, {
+  const res = await httpRequest(url, {
     headers: opts.credentials ? { authorization: basic(opts.credentials) } : {},
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-    timeout: { request: opts.timeoutMs ?? 15000 },
-    https: { rejectUnauthorized: opts.tlsVerify },
+    timeoutMs: opts.timeoutMs ?? 15000,
+    rejectUnauthorized: opts.tlsVerify,
   });
   if (res.statusCode === 401 || res.statusCode === 403) {
     throw new AbortError(new RegistryError('unauthorized: the registry refused the credentials', { hint: 'run: racker login REGISTRY' }));
@@ -140,13 +137,7 @@ async function fetchToken(params: Record<string, string>, opts: RegistryOptions)
 export async function checkLogin(registry: string, opts: RegistryOptions & { credentials: Credentials }): Promise<void> {
   const url = `${registryBaseUrl(registry)}/v2/`;
   const get = (authorization: string): Promise<Response> =>
-    got(url, {
-      headers: { authorization },
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      timeout: { request: opts.timeoutMs ?? 15000 },
-      https: { rejectUnauthorized: opts.tlsVerify },
-    });
+    httpRequest(url, { headers: { authorization }, timeoutMs: opts.timeoutMs ?? 15000, rejectUnauthorized: opts.tlsVerify });
   let res: Response;
   try {
     res = await pRetry(
