@@ -31,6 +31,7 @@ await guard('postroj', 2, async () => {
     .demandCommand(1, 'postroj needs a command; see postroj --help')
     // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
     .parserConfiguration({ 'boolean-negation': false })
+    .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
     .strict()
     .version(version)
     .help()

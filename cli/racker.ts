@@ -18,6 +18,7 @@ await guard('racker', 125, async () => {
     .recommendCommands()
     // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
     .parserConfiguration({ 'boolean-negation': false })
+    .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
     .strict()
     .version(version)
     .help()

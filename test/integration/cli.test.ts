@@ -1,0 +1,53 @@
+import { expect } from 'chai';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { cli, rackerBin, repoRoot, tempRoot } from '../helpers/cli.js';
+
+// The CLI's conventions; these need no root and no tools.
+describe('CLI conventions', () => {
+  const root = tempRoot();
+  const run = (bin: string, args: string[]) => cli(bin, args, { env: { RACKER_ROOT: root } });
+  const postrojBin = path.join(repoRoot, 'dist/cli/postroj.js');
+  after(() => rmSync(root, { recursive: true, force: true }));
+
+  it('--version prints the package version', async () => {
+    const version = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version;
+    expect((await run(rackerBin, ['--version'])).stdout).to.equal(`${version}\n`);
+    expect((await run(postrojBin, ['--version'])).stdout).to.equal(`${version}\n`);
+  });
+
+  it('--help lists the docker verbs', async () => {
+    const r = await run(rackerBin, ['--help']);
+    expect(r.code).to.equal(0);
+    for (const verb of ['run', 'exec', 'ps', 'logs', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout']) {
+      expect(r.stdout, verb).to.match(new RegExp(`^  racker ${verb}\\b`, 'm'));
+    }
+    expect(r.stdout).not.to.contain('__supervise');
+  });
+
+  it('completion prints a shell completion script', async () => {
+    const r = await run(rackerBin, ['completion']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.contain('###-begin-racker-completions-###');
+    expect((await run(postrojBin, ['completion'])).stdout).to.contain('###-begin-postroj-completions-###');
+  });
+
+  it('an unknown command or flag: one line, exit 125 (racker) or 2 (postroj), no stack trace', async () => {
+    const a = await run(rackerBin, ['frobnicate']);
+    expect(a.code).to.equal(125);
+    expect(a.stderr.trim().split('\n')).to.have.length(1);
+    expect(a.stderr).to.match(/^racker: Unknown argument: frobnicate/);
+    const b = await run(rackerBin, ['images', '--bogus']);
+    expect(b.code).to.equal(125);
+    expect(b.stderr).to.equal('racker: Unknown argument: bogus\n');
+    const c = await run(postrojBin, ['selftest', '--jobs', '2', '--bogus']);
+    expect(c.code).to.equal(2);
+    expect(c.stderr).to.equal('postroj: Unknown argument: bogus\n');
+  });
+
+  it('run without an image says what it needs', async () => {
+    const r = await run(rackerBin, ['run', '--rm']);
+    expect(r.code).to.equal(125);
+    expect(r.stderr).to.equal('racker: "racker run" requires at least 1 argument (see racker run --help)\n');
+  });
+});
