@@ -1,0 +1,41 @@
+/** The yargs setup racker and postroj share: flags, conventions, the one error boundary. */
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { UsageError } from '../lib/errors.js';
+import { guard } from './boundary.js';
+import { version } from './version.js';
+
+export interface Program {
+  name: string;
+  usage: string;
+  commands: CommandModule<any, any>[];
+  /** Exit code for usage errors: docker's 125 for racker, 2 for postroj (a test tool). */
+  usageExitCode: number;
+  /** Extra global options. */
+  extend?: (y: Argv) => Argv;
+}
+
+export async function runProgram(p: Program, argv: string[]): Promise<void> {
+  await guard(p.name, p.usageExitCode, async () => {
+    const base = yargs(argv)
+      .scriptName(p.name)
+      .usage(p.usage)
+      .command(p.commands)
+      .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' });
+    await (p.extend ? p.extend(base) : base)
+      .demandCommand(1, `${p.name} needs a command; see ${p.name} --help`)
+      .recommendCommands()
+      // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
+      .parserConfiguration({ 'boolean-negation': false })
+      .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
+      .strict()
+      .version(version)
+      .help()
+      .alias('help', 'h')
+      .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
+      .fail((msg, err) => {
+        if (err) throw err;
+        throw new UsageError(msg);
+      })
+      .parseAsync();
+  });
+}
