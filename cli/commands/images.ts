@@ -9,7 +9,6 @@ interface Args extends GlobalArgs {
 
 export const imagesCommand: CommandModule<object, Args> = {
   command: 'images',
-  aliases: ['image ls'],
   describe: 'List images',
   builder: (y) =>
     y

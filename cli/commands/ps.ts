@@ -11,7 +11,6 @@ interface Args extends GlobalArgs {
 
 export const psCommand: CommandModule<object, Args> = {
   command: 'ps',
-  aliases: ['container ls'],
   describe: 'List containers',
   builder: (y) =>
     y

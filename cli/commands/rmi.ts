@@ -8,7 +8,6 @@ interface Args extends GlobalArgs {
 
 export const rmiCommand: CommandModule<object, Args> = {
   command: 'rmi <images..>',
-  aliases: ['image rm'],
   describe: 'Remove one or more images',
   builder: (y) =>
     y
