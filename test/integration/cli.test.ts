@@ -45,6 +45,20 @@ describe('CLI conventions', () => {
     expect(c.stderr).to.equal('postroj: Unknown argument: bogus\n');
   });
 
+  it('doc/reference is generated from the commands and has not drifted', async function () {
+    this.timeout(120_000);
+    const gen = path.join(repoRoot, 'scripts/gen-reference.mjs');
+    const fresh = await cli(gen, ['--check']);
+    expect(fresh.stdout).to.equal('reference is up to date\n');
+    expect(fresh.code).to.equal(0);
+    // The check does fail when a page is missing or different.
+    const empty = tempRoot('racker-ref-');
+    const stale = await cli(gen, ['--check', '--dir', empty]);
+    rmSync(empty, { recursive: true, force: true });
+    expect(stale.code).to.equal(1);
+    expect(stale.stdout).to.match(/^out of date \(run: node scripts\/gen-reference\.mjs\): racker-run\.md racker-exec\.md .* README\.md\n$/);
+  });
+
   it('run without an image says what it needs', async () => {
     const r = await run(rackerBin, ['run', '--rm']);
     expect(r.code).to.equal(125);

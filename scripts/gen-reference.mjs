@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Generates doc/reference/: one page per command, from the CLIs' own --help (the yargs
+// definitions), so the reference can't drift; test/integration/cli.test.ts checks it.
+// Usage: npm run build && node scripts/gen-reference.mjs [--check] [--dir DIR]
+//   --check: write nothing; exit 1 and name the pages that differ from what would be generated.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export const COMMANDS = {
+  racker: ['run', 'exec', 'ps', 'logs', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout'],
+  postroj: ['list-images', 'pull', 'pkgprobe', 'selftest', 'matrix'],
+};
+
+function help(program, command) {
+  // Not a terminal: yargs does not wrap, so the text is the same on every machine.
+  return execFileSync(process.execPath, [path.join(repo, 'dist/cli', `${program}.js`), command, '--help'], {
+    env: { ...process.env, RACKER_DEBUG: '' },
+  }).toString();
+}
+
+/** The pages as { relative path: content }. */
+export function renderReference() {
+  const pages = {};
+  const index = ['# Command reference', '', 'Generated from the commands\' own `--help` by `scripts/gen-reference.mjs`; do not edit by hand.', ''];
+  for (const [program, commands] of Object.entries(COMMANDS)) {
+    index.push(`## ${program}`, '');
+    for (const command of commands) {
+      const file = `${program}-${command}.md`;
+      pages[file] = `# ${program} ${command}\n\n\`\`\`\n${help(program, command).trimEnd()}\n\`\`\`\n`;
+      index.push(`- [${program} ${command}](${file})`);
+    }
+    index.push('');
+  }
+  pages['README.md'] = `${index.join('\n').trimEnd()}\n`;
+  return pages;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const dirAt = args.indexOf('--dir');
+  const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1]) : path.join(repo, 'doc/reference');
+  const pages = renderReference();
+  if (args.includes('--check')) {
+    const stale = Object.entries(pages)
+      .filter(([file, text]) => !existsSync(path.join(dir, file)) || readFileSync(path.join(dir, file), 'utf8') !== text)
+      .map(([file]) => file);
+    if (stale.length) {
+      console.log(`out of date (run: node scripts/gen-reference.mjs): ${stale.join(' ')}`);
+      process.exitCode = 1;
+    } else console.log('reference is up to date');
+  } else {
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of Object.entries(pages)) writeFileSync(path.join(dir, file), text);
+    console.log(`wrote ${Object.keys(pages).length} pages to ${path.relative(repo, dir) || dir}`);
+  }
+}
