@@ -6,19 +6,14 @@ import type { Context } from '../context.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
+import type { ContainerConfig } from './record.js';
 import { envRecord } from './spec.js';
 
-export interface ExecSpec {
+/** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
+export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
   leader: number;
   /** The container's root as the host sees it (for finding the command and the user). */
   rootfs: string;
-  command: string[];
-  env: string[];
-  workingDir?: string;
-  user?: string;
-  hostname: string;
-  tty: boolean;
-  interactive: boolean;
 }
 
 export interface OutputSinks {
