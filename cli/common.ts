@@ -24,3 +24,21 @@ export function contextFor(args: GlobalArgs & { quiet?: boolean }, opts: { root?
 export function out(text: string): void {
   process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
 }
+
+/**
+ * docker's rule for verbs taking several names (rm, stop, rmi, …): try every name, report
+ * each failure on stderr, exit 1 if any failed; with a single name its error is the error.
+ */
+export async function forEachName(names: readonly string[], work: (name: string) => Promise<void>): Promise<void> {
+  let failed = false;
+  for (const name of names) {
+    try {
+      await work(name);
+    } catch (err) {
+      if (names.length === 1) throw err;
+      failed = true;
+      process.stderr.write(`racker: ${(err as Error).message}\n`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+}

@@ -2,26 +2,18 @@
 import type { CommandModule } from 'yargs';
 import type { Context } from '../../lib/context.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
-import { contextFor, out, type GlobalArgs } from '../common.js';
+import { contextFor, forEachName, out, type GlobalArgs } from '../common.js';
 
 type Each = (ctx: Context, record: ContainerRecord, name: string) => Promise<string | undefined>;
 
-/** Apply to each name; report each failure on stderr; exit 1 if any failed (docker's rule). */
+/** Each name is looked up as a container, then handed to `each`; its line goes to stdout. */
 async function forEach(args: GlobalArgs & { containers: string[] }, each: Each): Promise<void> {
   const ctx = contextFor(args);
   const { findContainer } = await import('../../lib/container/record.js');
-  let firstError: unknown;
-  for (const name of args.containers) {
-    try {
-      const line = await each(ctx, await findContainer(ctx.paths, name), name);
-      if (line !== undefined) out(line);
-    } catch (err) {
-      if (args.containers.length === 1) throw err;
-      firstError ??= err;
-      process.stderr.write(`racker: ${(err as Error).message}\n`);
-    }
-  }
-  if (firstError) process.exitCode = 1;
+  await forEachName(args.containers, async (name) => {
+    const line = await each(ctx, await findContainer(ctx.paths, name), name);
+    if (line !== undefined) out(line);
+  });
 }
 
 const containers = { type: 'string', array: true, demandOption: true } as const;

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { contextFor, out, type GlobalArgs } from '../common.js';
+import { contextFor, forEachName, out, type GlobalArgs } from '../common.js';
 
 interface Args extends GlobalArgs {
   images: string[];
@@ -16,17 +16,8 @@ export const rmiCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = contextFor(args);
     const { removeImage } = await import('../../lib/image/remove.js');
-    // Like docker: try every name, report each failure, exit non-zero if any failed.
-    let firstError: unknown;
-    for (const name of args.images) {
-      try {
-        for (const line of await removeImage(ctx, name, { force: args.force })) out(`${line.kind}: ${line.what}`);
-      } catch (err) {
-        if (args.images.length === 1) throw err;
-        firstError ??= err;
-        process.stderr.write(`racker: ${(err as Error).message}\n`);
-      }
-    }
-    if (firstError) process.exitCode = 1;
+    await forEachName(args.images, async (name) => {
+      for (const line of await removeImage(ctx, name, { force: args.force })) out(`${line.kind}: ${line.what}`);
+    });
   },
 };

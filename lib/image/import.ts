@@ -3,11 +3,12 @@
  * `docker import`. Extraction refuses entries that would escape the root (extract.ts).
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from '../context.js';
-import { NotFoundError, RegistryError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
+import { downloadFile, redactUrl } from '../registry/download.js';
 import { extractRootfs } from './extract.js';
 import { formatReference, parseReference } from './reference.js';
 import { retag } from './pull.js';
@@ -32,7 +33,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
     let file = source;
     if (isUrl(source)) {
       file = path.join(dir, 'download');
-      await download(ctx, source, file, opts);
+      await downloadFile(source, file, { log: ctx.log, ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.retries !== undefined ? { retries: opts.retries } : {}) });
     } else {
       await fs.access(source).catch(() => {
         throw new NotFoundError(`open ${source}: no such file or directory`);
@@ -71,50 +72,8 @@ export async function importImage(ctx: Context, source: string, name: string | u
   }
 }
 
-/** URLs may carry user:password@; never store or print that part. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
-
 async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return `sha256:${hash.digest('hex')}`;
-}
-
-async function download(ctx: Context, url: string, dest: string, opts: ImportOptions): Promise<void> {
-  const [{ default: got }, { default: pRetry, AbortError }] = await Promise.all([import('got'), import('p-retry')]);
-  const shown = redactUrl(url);
-  await pRetry(
-    async () => {
-      let lastReport = 0;
-      const stream = got.stream(url, { retry: { limit: 0 }, timeout: { request: 10 * 60_000, response: 30_000 } });
-      stream.on('downloadProgress', (p: { transferred: number; total?: number }) => {
-        if (!opts.progress || p.transferred - lastReport < 8e6) return;
-        lastReport = p.transferred;
-        opts.progress(`Downloading ${Math.round(p.transferred / 1e6)} MB${p.total ? ` of ${Math.round(p.total / 1e6)} MB` : ''}`);
-      });
-      try {
-        await pipeline(stream, createWriteStream(dest));
-      } catch (err) {
-        const status = (err as { response?: { statusCode?: number } }).response?.statusCode;
-        if (status && status < 500) throw new AbortError(new RegistryError(`download of ${shown} failed: HTTP ${status}`));
-        throw new RegistryError(`download of ${shown} failed: ${status ? `HTTP ${status}` : (err as Error).message}`);
-      }
-    },
-    {
-      retries: opts.retries ?? 3,
-      minTimeout: 300,
-      onFailedAttempt: ({ error, attemptNumber }) => ctx.log.debug(`download attempt ${attemptNumber}: ${error.message}`),
-    },
-  );
 }

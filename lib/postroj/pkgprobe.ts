@@ -2,8 +2,6 @@
  * postroj pkgprobe: start a machine of one image, run every check asked for (packages
  * first, then units, network, commands — all of them, whatever fails), tear it down.
  */
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import type { Context } from '../context.js';
 import { commandProbe } from '../../probes/command.js';
 import { httpProbe, tcpProbe, validateExpectations, type HttpExpectations } from '../../probes/network.js';
@@ -11,6 +9,7 @@ import { classifyPackage, packageProbe } from '../../probes/package.js';
 import type { ProbeResult } from '../../probes/types.js';
 import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
+import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
 import type { ImageReport } from './report.js';
 
@@ -35,14 +34,6 @@ export function validateSpec(spec: ProbeSpec): void {
     if (!/^(https?|tcp):\/\/[^\s/]/.test(u)) throw new UsageError(`invalid --check-network ${JSON.stringify(u)}: use http(s)://… or tcp://HOST:PORT`);
   }
   validateExpectations(spec.http);
-}
-
-async function download(url: string, dest: string): Promise<void> {
-  const [{ default: got }, { default: pRetry }] = await Promise.all([import('got'), import('p-retry')]);
-  await pRetry(() => pipeline(got.stream(url, { retry: { limit: 0 }, timeout: { request: 300_000 } }), createWriteStream(dest)), {
-    retries: 3,
-    minTimeout: 500,
-  });
 }
 
 export async function pkgprobe(
@@ -77,7 +68,7 @@ export async function pkgprobe(
   let keep = false;
   try {
     // Packages go in before boot, with the host's network: the archive must be reachable.
-    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download }));
+    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download: (url, dest) => downloadFile(url, dest, { log: ctx.log }) }));
     try {
       await machine.boot();
     } catch (err) {
