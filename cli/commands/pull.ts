@@ -29,6 +29,7 @@ export const pullCommand: CommandModule<object, Args> = {
       status: args.quiet ? undefined : (line) => out(line),
       progress: args.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
-    out(result.key.replace(/^label:/, ''));
+    const { keyName } = await import('../../lib/image/names.js');
+    out(keyName(result.key));
   },
 };

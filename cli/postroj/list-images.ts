@@ -14,9 +14,10 @@ export const listImagesCommand: CommandModule<object, Args> = {
     const ctx = contextFor(args, { root: false });
     const { LABELS } = await import('../../lib/image/labels.js');
     const { readTags } = await import('../../lib/image/store.js');
+    const { labelKey } = await import('../../lib/image/names.js');
     const { table } = await import('../../lib/format/human.js');
     const tags = await readTags(ctx.paths).catch(() => ({}) as Record<string, unknown>);
-    const rows = LABELS.map((l) => ({ name: l.name, family: l.family, source: l.source, bootstrap: Boolean(l.bootstrap), pulled: `label:${l.name}` in tags }));
+    const rows = LABELS.map((l) => ({ name: l.name, family: l.family, source: l.source, bootstrap: Boolean(l.bootstrap), pulled: labelKey(l.name) in tags }));
     if (args.format === 'json') {
       out(JSON.stringify(rows, null, 2));
       return;

@@ -13,6 +13,7 @@ import { withLock } from '../state/lock.js';
 import { mmdebstrapArgv, resolveDebianMirror } from '../tools/mmdebstrap.js';
 import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { Label } from './labels.js';
+import { labelKey } from './names.js';
 import { PROVISION_PACKAGES, provisionPlan } from './provision.js';
 import { lockName, pullReference, retag, type PullOptions, type PullResult } from './pull.js';
 import { parseReference } from './reference.js';
@@ -23,10 +24,6 @@ export type LabelSource = 'auto' | 'registry' | 'bootstrap';
 
 export interface LabelPullOptions extends PullOptions {
   source?: LabelSource;
-}
-
-export function labelKey(label: Label): string {
-  return `label:${label.name}`;
 }
 
 export async function pullLabel(ctx: Context, label: Label, opts: LabelPullOptions = {}): Promise<PullResult> {
@@ -47,7 +44,7 @@ export async function pullLabel(ctx: Context, label: Label, opts: LabelPullOptio
 
 async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPullOptions): Promise<PullResult> {
   const base = await pullReference(ctx, parseReference(label.source), opts);
-  const key = labelKey(label);
+  const key = labelKey(label.name);
   const status = opts.status ?? (() => {});
   return withLock(ctx.paths.lock(lockName(key)), async () => {
     const current = (await readTags(ctx.paths))[key];
@@ -90,7 +87,7 @@ async function runPlan(ctx: Context, label: Label, rootfs: string, progress?: (l
 
 async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Promise<PullResult> {
   const boot = label.bootstrap!;
-  const key = labelKey(label);
+  const key = labelKey(label.name);
   const status = opts.status ?? (() => {});
   await cleanScratch(ctx.paths);
   return withLock(ctx.paths.lock(lockName(key)), async () => {

@@ -11,17 +11,31 @@ export type ImageName =
 
 const LABEL_PREFIX = 'label:';
 
+/** The tag-table key of a curated label ("label:debian-bookworm"). */
+export function labelKey(name: string): string {
+  return `${LABEL_PREFIX}${name}`;
+}
+
+export function isLabelKey(key: string): boolean {
+  return key.startsWith(LABEL_PREFIX);
+}
+
+/** How a key is named in `pull`/`rmi` output: the label's bare name, a reference as it is. */
+export function keyName(key: string): string {
+  return isLabelKey(key) ? key.slice(LABEL_PREFIX.length) : key;
+}
+
 export function resolveImageName(input: string): ImageName {
   const bare = input.endsWith(':latest') ? input.slice(0, -':latest'.length) : input;
   const label = findLabel(bare);
-  if (label) return { kind: 'label', label, key: `${LABEL_PREFIX}${label.name}` };
+  if (label) return { kind: 'label', label, key: labelKey(label.name) };
   const ref = parseReference(input);
   return { kind: 'registry', ref, key: formatReference(ref) };
 }
 
 /** The REPOSITORY and TAG columns for a tag key. */
 export function displayName(key: string): { repository: string; tag: string } {
-  if (key.startsWith(LABEL_PREFIX)) return { repository: key.slice(LABEL_PREFIX.length), tag: 'latest' };
+  if (isLabelKey(key)) return { repository: keyName(key), tag: 'latest' };
   const ref = parseReference(key);
   return { repository: familiarName(ref), tag: ref.tag ?? '<none>' };
 }

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { gcArgv, removeTagArgv } from '../tools/umoci.js';
-import { resolveImageName } from './names.js';
+import { isLabelKey, keyName, resolveImageName } from './names.js';
 import { layoutTag } from './oci-layout.js';
 import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
 import { containersUsing } from './usage.js';
@@ -46,7 +46,7 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
     stillTagged = taggedIds(t).has(record.id);
   });
   for (const k of untag) {
-    lines.push({ kind: 'Untagged', what: k.replace(/^label:/, '') });
+    lines.push({ kind: 'Untagged', what: keyName(k) });
     await dropLayoutTag(ctx, k);
   }
   if (!stillTagged && users.length === 0) {
@@ -58,7 +58,8 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
 
 /** Forget the tag in the shared OCI layout and collect blobs nothing refers to any more. */
 async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
-  if (key.startsWith('label:')) return;
+  // Labels are provisioned images: they have no tag in the OCI layout.
+  if (isLabelKey(key)) return;
   await withLock(ctx.paths.lock('oci-layout'), async () => {
     const r = await ctx.run(removeTagArgv(ctx.paths.oci, layoutTag(key)), { reject: false });
     if (r.exitCode === 0) await ctx.run(gcArgv(ctx.paths.oci));
