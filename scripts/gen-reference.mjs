@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const COMMANDS = {
-  racker: ['run', 'exec', 'ps', 'logs', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout'],
+  racker: ['run', 'exec', 'shell', 'ps', 'logs', 'start', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout'],
   postroj: ['list-images', 'pull', 'pkgprobe', 'selftest', 'matrix'],
 };
 

@@ -3,13 +3,14 @@ import type { ValueOptions } from '../trailing.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
-import { inspectCommand, killCommand, rmCommand, stopCommand, waitCommand } from './lifecycle.js';
+import { inspectCommand, killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { logsCommand } from './logs.js';
 import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
+import { shellCommand, shellValueOptions } from './shell.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
 // so `racker --help` loads no operation code).
@@ -18,6 +19,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   execCommand,
   psCommand,
   logsCommand,
+  startCommand,
   stopCommand,
   killCommand,
   rmCommand,
@@ -29,8 +31,9 @@ export const rackerCommands: CommandModule<any, any>[] = [
   importCommand,
   loginCommand,
   logoutCommand,
+  shellCommand,
   superviseCommand,
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */
-export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, exec: execValueOptions };
+export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, exec: execValueOptions, shell: shellValueOptions };

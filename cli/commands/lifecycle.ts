@@ -1,4 +1,4 @@
-/** stop, kill, rm, wait: one verb each, applied to every container named, like docker. */
+/** start, stop, kill, rm, wait: one verb each, applied to every container named, like docker. */
 import type { CommandModule } from 'yargs';
 import type { Context } from '../../lib/context.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
@@ -17,6 +17,18 @@ async function forEach(args: GlobalArgs & { containers: string[] }, each: Each):
 }
 
 const containers = { type: 'string', array: true, demandOption: true } as const;
+
+export const startCommand: CommandModule<object, GlobalArgs & { containers: string[] }> = {
+  command: 'start <containers..>',
+  describe: 'Start one or more stopped containers (in the background; their files are kept)',
+  builder: (y) => y.positional('containers', containers),
+  handler: (args) =>
+    forEach(args, async (ctx, record, name) => {
+      const { startContainer } = await import('../../lib/container/start.js');
+      await startContainer(ctx, record);
+      return name;
+    }),
+};
 
 export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number }> = {
   command: 'stop <containers..>',

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { RackerError } from '../errors.js';
+import { RackerError, UsageError } from '../errors.js';
 import { resolveUser, type ResolvedUser } from './spec.js';
 
 export class CommandNotRunnable extends RackerError {}
@@ -93,4 +93,12 @@ export async function readFileInRoot(root: string, file: string): Promise<string
 /** -u against the container's own /etc/passwd and /etc/group. */
 export async function resolveUserInRoot(root: string, spec: string): Promise<ResolvedUser> {
   return resolveUser(spec, await readFileInRoot(root, '/etc/passwd'), await readFileInRoot(root, '/etc/group'));
+}
+
+/** A login shell for the container: `preferred` when the image has it, else bash, else sh. */
+export async function shellInRoot(root: string, preferred?: string): Promise<string> {
+  for (const candidate of [preferred, '/bin/bash', '/bin/sh']) {
+    if (candidate?.startsWith('/') && (await resolveInRoot(root, candidate))) return candidate;
+  }
+  throw new UsageError('the image has no shell (/bin/sh)');
 }

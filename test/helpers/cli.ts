@@ -21,6 +21,7 @@ export interface CliOptions {
   /** Prefix argv, e.g. ['runuser', '-u', 'nobody', '--']. */
   wrapper?: string[];
   timeoutMs?: number;
+  cwd?: string;
 }
 
 export function tempRoot(prefix = 'racker-test-'): string {
@@ -33,6 +34,7 @@ export function cli(bin: string, args: string[], opts: CliOptions = {}): Promise
     const child = spawn(argv[0]!, argv.slice(1), {
       env: { ...process.env, RACKER_DEBUG: undefined, ...opts.env } as NodeJS.ProcessEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -1,0 +1,137 @@
+/**
+ * racker shell: a toolbox-like pet container per user and image. Created on first use as a
+ * booted system container with the user's home bind-mounted and their account inside;
+ * later calls reuse it (starting it again when it stopped), so what they install stays.
+ */
+import { existsSync, promises as fs } from 'node:fs';
+import type { Context } from '../context.js';
+import { NotFoundError, UsageError } from '../errors.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { withLock } from '../state/lock.js';
+import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
+import { execInContainer } from './exec.js';
+import { resolveInRoot, shellInRoot } from './lookup.js';
+import { findContainer, hostnameFor, liveState, type ContainerRecord } from './record.js';
+import { mergeEnv } from './spec.js';
+
+export interface ShellOptions {
+  image: string;
+  /** Empty: the user's login shell. */
+  command: string[];
+  /** Remove the container after the command. */
+  remove: boolean;
+  /** Remove an existing container first. */
+  reset: boolean;
+  cwd: string;
+  tty: boolean;
+  /** Pull progress and notes go here (stderr). */
+  status: (line: string) => void;
+  bootTimeoutSeconds: number;
+}
+
+async function hostAccount(ctx: Context): Promise<Account> {
+  return invokingUser(ctx.env, process.getuid?.() ?? 0, async (key) => {
+    const r = await ctx.run(['getent', 'passwd', key], { reject: false });
+    return r.exitCode === 0 ? r.stdout.split('\n')[0] : undefined;
+  });
+}
+
+async function existing(ctx: Context, name: string): Promise<ContainerRecord | undefined> {
+  try {
+    return await findContainer(ctx.paths, name);
+  } catch (err) {
+    if (err instanceof NotFoundError) return undefined;
+    throw err;
+  }
+}
+
+async function readIfThere(file: string | undefined): Promise<string | undefined> {
+  return file ? fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
+}
+
+/**
+ * Make the caller's account exist in the running container, written through the host's
+ * view of its root (links resolved inside the root, so an image can't redirect the write).
+ */
+async function installAccount(rootfs: string, account: Account, shell: string): Promise<void> {
+  const where = {
+    passwd: await resolveInRoot(rootfs, '/etc/passwd'),
+    group: await resolveInRoot(rootfs, '/etc/group'),
+    shadow: await resolveInRoot(rootfs, '/etc/shadow'),
+  };
+  const before: AccountFiles = {
+    passwd: (await readIfThere(where.passwd)) ?? '',
+    group: (await readIfThere(where.group)) ?? '',
+    shadow: await readIfThere(where.shadow),
+  };
+  const after = withAccount(before, account, shell);
+  for (const [k, mode] of [['passwd', 0o644], ['group', 0o644], ['shadow', 0o640]] as const) {
+    const text = after[k];
+    if (text === undefined || text === before[k]) continue;
+    await writeFileAtomic(where[k] ?? `${rootfs}/etc/${k}`, text, mode);
+  }
+}
+
+/** Find, create or start the pet container; running when this returns. */
+async function petContainer(ctx: Context, opts: ShellOptions, account: Account, name: string): Promise<ContainerRecord> {
+  const { removeContainer } = await import('./remove.js');
+  let pet = await existing(ctx, name);
+  if (pet && opts.reset) {
+    await removeContainer(ctx, pet, true);
+    pet = undefined;
+  }
+  if (!pet) {
+    const { createContainer } = await import('./create.js');
+    const { startDetached } = await import('./detached.js');
+    const home = account.home && account.home !== '/' && existsSync(account.home) ? [`${account.home}:${account.home}`] : [];
+    pet = await createContainer(ctx, {
+      image: opts.image,
+      args: [],
+      name,
+      detach: true,
+      boot: true,
+      volumes: home,
+      hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
+      status: opts.status,
+    });
+    await startDetached(ctx, pet, opts.bootTimeoutSeconds);
+  } else if (liveState(pet).status !== 'running') {
+    const { startContainer } = await import('./start.js');
+    await startContainer(ctx, pet, opts.bootTimeoutSeconds);
+  }
+  return findContainer(ctx.paths, name);
+}
+
+export async function enterShell(ctx: Context, opts: ShellOptions): Promise<number> {
+  const account = await hostAccount(ctx);
+  const name = petName(account.name, opts.image);
+  // One caller at a time creates or starts a given pet container.
+  const pet = await withLock(ctx.paths.lock(`shell-${name}`), () => petContainer(ctx, opts, account, name));
+  const state = liveState(pet);
+  if (!pet.config.boot) throw new UsageError(`container ${name} is not a system container`);
+  if (state.status !== 'running' || !state.leaderPid) throw new UsageError(`container ${name} is not running`);
+  const rootfs = ctx.paths.containerRootfs(pet.id);
+  const shell = await shellInRoot(rootfs, account.shell);
+  // root is root everywhere; anyone else gets their account written in (every time: an
+  // image update or a `passwd` inside may have changed it, and it costs two reads).
+  if (account.uid !== 0) await installAccount(rootfs, account, shell);
+  const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
+  try {
+    return await execInContainer(ctx, {
+      leader: state.leaderPid,
+      rootfs,
+      command: opts.command.length ? opts.command : [shell, '-l'],
+      env: mergeEnv(pet.config.env, env, ctx.env),
+      workingDir: shellWorkdir(opts.cwd, account.home),
+      user: `${account.uid}:${account.gid}`,
+      hostname: pet.config.hostname,
+      tty: opts.tty,
+      interactive: true,
+    });
+  } finally {
+    if (opts.remove) {
+      const { removeContainer } = await import('./remove.js');
+      await removeContainer(ctx, pet, true);
+    }
+  }
+}

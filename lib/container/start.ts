@@ -1,0 +1,29 @@
+/**
+ * racker start: run a stopped container again, in the background. Its upper layer (every
+ * file it changed) was kept when it stopped, so this is the same machine booting again.
+ */
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import { withLock } from '../state/lock.js';
+import { reapOrphan } from './control.js';
+import { startDetached } from './detached.js';
+import { findContainer, liveState, writeContainer, type ContainerRecord } from './record.js';
+
+/** Start `record` unless it runs already (docker: starting a running container is fine). */
+export async function startContainer(ctx: Context, record: ContainerRecord, bootTimeoutSeconds = 60): Promise<ContainerRecord> {
+  // Two `start`s of one container at once must not start two supervisors.
+  return withLock(ctx.paths.lock(`start-${record.id}`), async () => {
+    // Its supervisor may have been killed -9: unmount and record the end first.
+    await reapOrphan(ctx, record.id);
+    const current = await findContainer(ctx.paths, record.id);
+    if (liveState(current).status === 'running') return current;
+    if (current.config.tty) {
+      throw new UsageError(`container ${current.name} was created with -t, and racker has no attach: run a new container, or use racker exec -it on a running one`);
+    }
+    // A fresh state: the last run's exit code and kill signal say nothing about this one.
+    const fresh: ContainerRecord = { ...current, state: { status: 'created' } };
+    await writeContainer(ctx.paths, fresh);
+    await startDetached(ctx, fresh, bootTimeoutSeconds);
+    return findContainer(ctx.paths, record.id);
+  });
+}

@@ -1,0 +1,180 @@
+import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { killLeftovers, leftovers } from '../helpers/containers.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+function ok(r: CliResult): CliResult {
+  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+/** A uid and gid nobody on this host has. */
+function freeId(): number {
+  for (let id = 42_420; id < 43_000; id++) {
+    try {
+      execFileSync('getent', ['passwd', String(id)], { stdio: 'ignore' });
+    } catch {
+      try {
+        execFileSync('getent', ['group', String(id)], { stdio: 'ignore' });
+      } catch {
+        return id;
+      }
+    }
+  }
+  throw new Error('no free uid');
+}
+
+describe('racker shell and racker start (integration)', function () {
+  let reg: FixtureRegistry;
+  let root: string;
+  let home: string;
+  let uid: number;
+  // A real account on the host, as `sudo racker shell` would see it through SUDO_USER.
+  const user = `rkshell${process.pid % 10_000}`;
+  const pet = `shell-${user}-debian-bookworm`;
+  let env: Record<string, string>;
+  const shell = (args: string[], opts: { cwd?: string; input?: string } = {}) => racker(['shell', ...args], { root, env, ...opts });
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(600_000);
+    reg = await startRegistry();
+    root = tempRoot();
+    home = path.join(root, 'home', user);
+    mkdirSync(path.join(home, 'project'), { recursive: true });
+    uid = freeId();
+    execFileSync('groupadd', ['-g', String(uid), user]);
+    execFileSync('useradd', ['-M', '-u', String(uid), '-g', String(uid), '-d', home, '-s', '/bin/bash', '-c', 'Shell Tester', user]);
+    execFileSync('chown', ['-R', `${uid}:${uid}`, home]);
+    // The label's base image comes from the fixture registry standing in for Docker Hub.
+    env = { SUDO_USER: user, RACKER_REGISTRY_MIRROR: reg.host };
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    if (root) {
+      await racker(['rm', '-f', pet, 'pet'], { root }).catch(() => undefined);
+      await killLeftovers(root);
+    }
+    try {
+      execFileSync('userdel', [user], { stdio: 'ignore' });
+      execFileSync('groupdel', [user], { stdio: 'ignore' });
+    } catch {
+      /* never created */
+    }
+    await reg?.stop();
+    if (root) await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it('first use pulls the label and runs the command as the invoking user', async function () {
+    this.timeout(300_000);
+    const r = ok(await shell(['debian-bookworm', '--', 'id', '-un']));
+    expect(r.stdout).to.equal(`${user}\n`);
+  });
+
+  it('the account inside has the same uid, gid, home and shell; the cwd under home is kept', async () => {
+    const r = ok(
+      await shell(['debian-bookworm', 'sh', '-c', 'id -u; id -g; echo "$HOME"; echo "$SHELL"; echo "$USER"; pwd; getent passwd "$USER" | cut -d: -f5-7'], {
+        cwd: path.join(home, 'project'),
+      }),
+    );
+    expect(r.stdout.split('\n')).to.deep.equal([
+      String(uid),
+      String(uid),
+      home,
+      '/bin/bash',
+      user,
+      path.join(home, 'project'),
+      `Shell Tester:${home}:/bin/bash`,
+      '',
+    ]);
+  });
+
+  it('a directory outside home is not kept: the command starts in home', async () => {
+    const r = ok(await shell(['debian-bookworm', 'pwd'], { cwd: '/tmp' }));
+    expect(r.stdout).to.equal(`${home}\n`);
+  });
+
+  it('a file written to $HOME inside is on the host, owned by the user', async () => {
+    ok(await shell(['debian-bookworm', 'sh', '-c', 'echo from-inside > "$HOME/written-inside"']));
+    const file = path.join(home, 'written-inside');
+    expect(readFileSync(file, 'utf8')).to.equal('from-inside\n');
+    const st = statSync(file);
+    expect([st.uid, st.gid]).to.deep.equal([uid, uid]);
+  });
+
+  it('the host DNS configuration is inside', async () => {
+    const r = ok(await shell(['debian-bookworm', 'cat', '/etc/resolv.conf']));
+    expect(r.stdout).to.equal(readFileSync('/etc/resolv.conf', 'utf8'));
+  });
+
+  it('without a command: a login shell reading stdin', async () => {
+    const r = ok(await shell(['debian-bookworm'], { input: 'shopt -q login_shell && echo "login $0 $((40 + 2))"\n' }));
+    expect(r.stdout).to.equal('login /bin/bash 42\n');
+  });
+
+  it('the container persists: one pet, reused, started again after a stop', async function () {
+    this.timeout(120_000);
+    ok(await shell(['debian-bookworm', 'touch', '/var/tmp/pet-marker']));
+    const ps = ok(await racker(['ps', '-a', '--format', 'json'], { root }));
+    const rows = ps.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(rows.map((c) => [c.Names, c.State])).to.deep.equal([[pet, 'running']]);
+
+    expect(ok(await racker(['stop', pet], { root })).stdout).to.equal(`${pet}\n`);
+    expect((await racker(['ps', '-q'], { root })).stdout).to.equal('');
+    const again = await shell(['debian-bookworm', 'test', '-e', '/var/tmp/pet-marker']);
+    expect(again.code, again.stderr).to.equal(0);
+  });
+
+  it('--reset starts afresh; --rm removes the container afterwards', async function () {
+    this.timeout(120_000);
+    const reset = await shell(['--reset', 'debian-bookworm', 'test', '-e', '/var/tmp/pet-marker']);
+    expect(reset.code).to.equal(1);
+    ok(await shell(['--rm', 'debian-bookworm', 'true']));
+    expect((await racker(['ps', '-aq'], { root })).stdout).to.equal('');
+    expect(leftovers(root)).to.deep.equal([]);
+  });
+
+  it('racker start boots a stopped container again with its files; starting a running one is fine', async function () {
+    this.timeout(180_000);
+    const image = `${reg.host}/library/debian:bookworm`;
+    ok(await racker(['run', '-d', '--name', 'pet', image], { root }));
+    ok(await racker(['exec', 'pet', 'touch', '/root/kept'], { root }));
+    ok(await racker(['stop', 'pet'], { root }));
+    const stopped = JSON.parse(ok(await racker(['inspect', 'pet'], { root })).stdout)[0];
+    expect(stopped.State.Running).to.equal(false);
+
+    expect(ok(await racker(['start', 'pet'], { root })).stdout).to.equal('pet\n');
+    const started = JSON.parse(ok(await racker(['inspect', 'pet'], { root })).stdout)[0];
+    expect(started.State.Running).to.equal(true);
+    expect(started.State.ExitCode).to.equal(0);
+    expect((await racker(['exec', 'pet', 'test', '-e', '/root/kept'], { root })).code).to.equal(0);
+    expect(ok(await racker(['start', 'pet'], { root })).stdout).to.equal('pet\n');
+
+    const missing = await racker(['start', 'no-such-container'], { root });
+    expect([missing.code, missing.stderr]).to.deep.equal([125, 'racker: No such container: no-such-container\n']);
+    ok(await racker(['rm', '-f', 'pet'], { root }));
+    expect(leftovers(root)).to.deep.equal([]);
+  });
+
+  it('run -it without a command gives a login shell on a terminal', async function () {
+    this.timeout(120_000);
+    const image = `${reg.host}/library/debian:bookworm`;
+    // script(1) gives racker a terminal; what it types arrives there as keystrokes.
+    const child = spawn('script', ['--quiet', '--return', '--command', `${process.execPath} ${rackerBin} run -it --rm ${image}`, '/dev/null'], {
+      env: { ...process.env, RACKER_ROOT: root },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stdin.write('shopt -q login_shell && echo "login-$((40 + 2))"; exit 3\n');
+    const code = await new Promise((r) => child.on('close', r));
+    expect(out).to.match(/login-42/);
+    expect(code).to.equal(3);
+    expect(leftovers(root)).to.deep.equal([]);
+  });
+});
