@@ -51,6 +51,10 @@ export const TOOL_PACKAGES: Record<string, string> = {
   zstd: 'zstd',
   bzip2: 'bzip2',
   mkfifo: 'coreutils',
+  cp: 'coreutils',
+  script: 'bsdutils',
+  journalctl: 'systemd',
+  getent: 'libc-bin',
 };
 
 export function redact(text: string, secrets: readonly string[] = []): string {
