@@ -18,9 +18,14 @@ export const importCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = contextFor(args);
     const { importImage } = await import('../../lib/image/import.js');
-    const id = await importImage(ctx, args.file, args.reference, {
-      progress: args.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
-    });
+    const { progress } = await import('../progress.js');
+    const live = args.quiet ? undefined : progress();
+    let id: string;
+    try {
+      id = await importImage(ctx, args.file, args.reference, { progress: live?.line, meter: live?.meter });
+    } finally {
+      live?.done();
+    }
     out(id);
   },
 };

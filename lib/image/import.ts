@@ -7,6 +7,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Context } from '../context.js';
+import type { Meter } from '../progress.js';
 import { NotFoundError } from '../errors.js';
 import { downloadFile, redactUrl } from '../registry/download.js';
 import { extractRootfs } from './extract.js';
@@ -17,6 +18,8 @@ import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
 
 export interface ImportOptions {
   progress?: (line: string) => void;
+  /** Byte progress for a bar (download, then extraction); replaces the plain progress lines. */
+  meter?: Meter;
   retries?: number;
 }
 
@@ -33,7 +36,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
     let file = source;
     if (isUrl(source)) {
       file = path.join(dir, 'download');
-      await downloadFile(source, file, { log: ctx.log, ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.retries !== undefined ? { retries: opts.retries } : {}) });
+      await downloadFile(source, file, { log: ctx.log, ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.meter ? { meter: opts.meter } : {}), ...(opts.retries !== undefined ? { retries: opts.retries } : {}) });
     } else {
       await fs.access(source).catch(() => {
         throw new NotFoundError(`open ${source}: no such file or directory`);
@@ -43,9 +46,11 @@ export async function importImage(ctx: Context, source: string, name: string | u
     const rootfs = path.join(dir, 'rootfs');
     await fs.mkdir(rootfs);
     let reported = 0;
+    const size = opts.meter ? (await fs.stat(file)).size : 0;
     await extractRootfs(file, rootfs, {
       // A line per 50 MB read: progress for big imports, silence for small ones.
       onProgress: (bytes) => {
+        if (opts.meter) return opts.meter('Extracting', bytes, size);
         if (!opts.progress || bytes - reported < 50e6) return;
         reported = bytes;
         opts.progress(`Extracting: ${Math.round(bytes / 1e6)} MB read`);

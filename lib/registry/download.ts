@@ -7,11 +7,14 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Meter } from '../progress.js';
 
 export interface DownloadOptions {
   log?: Logger;
   /** "Downloading N MB of M MB" every 8 MB. */
   progress?: (line: string) => void;
+  /** Every progress event, for a bar; when given, the lines above are not printed. */
+  meter?: Meter;
   retries?: number;
 }
 
@@ -37,6 +40,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
       let lastReport = 0;
       const stream = got.stream(url, { retry: { limit: 0 }, timeout: { request: 10 * 60_000, response: 30_000 } });
       stream.on('downloadProgress', (p: { transferred: number; total?: number }) => {
+        if (opts.meter) return opts.meter('Downloading', p.transferred, p.total);
         if (!opts.progress || p.transferred - lastReport < 8e6) return;
         lastReport = p.transferred;
         opts.progress(`Downloading ${Math.round(p.transferred / 1e6)} MB${p.total ? ` of ${Math.round(p.total / 1e6)} MB` : ''}`);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, promises as fs, readdirSync, statSync, copyFileSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { racker, tempRoot } from '../helpers/cli.js';
+import { racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 
 describe('import (integration)', function () {
@@ -59,6 +59,27 @@ describe('import (integration)', function () {
     expect(statSync(path.join(rootfs, 'etc/hostname')).uid).to.equal(1234);
     const images = await racker(['images'], { root });
     expect(images.stdout.split('\n')[1]).to.match(new RegExp(`^local/bb\\s+1\\s+${id.slice(0, 12)}\\s`));
+  });
+
+  it('on a terminal, download and extraction draw progress bars; in a pipe, plain output only', async () => {
+    // script(1) gives racker a terminal (stdout and stderr both go to it).
+    // (Not spawnSync: the test's own HTTP server must keep answering.)
+    const child = spawn('script', ['--quiet', '--return', '--command', `${process.execPath} ${rackerBin} import ${base}/rootfs.tar.gz local/tty`, '/dev/null'], {
+      env: { ...process.env, RACKER_ROOT: root, RACKER_DEBUG: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let shown = '';
+    child.stdout.on('data', (b: Buffer) => (shown += b.toString()));
+    const status = await new Promise((r) => child.on('close', r));
+    expect(status, shown).to.equal(0);
+    // The last drawing of each bar is full; the line is cleared before the image ID.
+    const text = JSON.stringify(shown);
+    expect(shown, text).to.match(/\r\x1b\[KDownloading \[=+\]  ([\d.]+MB)\/\1\r/);
+    expect(shown, text).to.match(/\r\x1b\[KExtracting \[=+\]  ([\d.]+MB)\/\1\r\x1b\[Ksha256:[a-f0-9]{64}\r\n$/);
+
+    const piped = await racker(['import', `${base}/rootfs.tar.gz`, 'local/piped'], { root });
+    expect(piped.code).to.equal(0);
+    expect(piped.stderr).to.equal('');
   });
 
   it('imports from a URL, retrying a server error', async () => {
