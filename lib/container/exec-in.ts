@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { NotFoundError, RackerError } from '../errors.js';
 import { exitStatus } from '../exec/process.js';
-import { execInContainer, startExec } from './exec.js';
+import { execInContainer, startExec, type ExecStreams } from './exec.js';
 import { findContainer, liveState, type ContainerRecord } from './record.js';
 import { mergeEnv, parseEnvFile } from './spec.js';
 
@@ -16,7 +16,8 @@ export interface ExecOptions {
   user?: string;
 }
 
-export async function execIn(ctx: Context, container: string, command: string[], opts: ExecOptions): Promise<number> {
+/** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
+export async function execIn(ctx: Context, container: string, command: string[], opts: ExecOptions, sinks: ExecStreams = {}): Promise<number> {
   const record = await findContainer(ctx.paths, container);
   const state = liveState(record);
   if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${record.id} is not running`);
@@ -37,7 +38,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
     hostname: record.config.hostname,
     tty: opts.tty,
     interactive: opts.interactive,
-  });
+  }, sinks);
 }
 
 export interface Captured {

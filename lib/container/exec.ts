@@ -21,6 +21,11 @@ export interface OutputSinks {
   stderr?: (chunk: Buffer) => void;
 }
 
+/** Output sinks, and the command's stdin when it is not racker's own (the Engine API feeds it from a connection). */
+export interface ExecStreams extends OutputSinks {
+  stdin?: NodeJS.ReadableStream;
+}
+
 /** POSIX shell quoting, for the one place a command line is needed: script(1)'s -c. */
 export function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -51,22 +56,28 @@ export async function execPlan(spec: ExecSpec): Promise<{ argv: string[]; env: R
   return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
 }
 
-export async function startExec(ctx: Context, spec: ExecSpec, sinks: OutputSinks): Promise<StartedProcess> {
+export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams): Promise<StartedProcess> {
   const plan = await execPlan(spec);
   const proc = await startProcess(plan.argv, {
     cleanEnv: true,
     env: plan.env,
-    stdin: spec.interactive || spec.tty ? 'inherit' : 'ignore',
+    stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
     stdout: spec.tty || !sinks.stdout ? 'inherit' : 'pipe',
     stderr: spec.tty || !sinks.stderr ? 'inherit' : 'pipe',
     log: ctx.log,
   });
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
   if (sinks.stderr) proc.stderr?.on('data', sinks.stderr);
+  if (sinks.stdin && proc.stdin) {
+    // The command may exit before its input ends: a write to its closed stdin is not an error.
+    proc.stdin.on('error', () => undefined);
+    sinks.stdin.pipe(proc.stdin);
+    void proc.exited.then(() => sinks.stdin?.unpipe(proc.stdin));
+  }
   return proc;
 }
 
-export async function execInContainer(ctx: Context, spec: ExecSpec, sinks: OutputSinks = {}): Promise<number> {
+export async function execInContainer(ctx: Context, spec: ExecSpec, sinks: ExecStreams = {}): Promise<number> {
   const proc = await startExec(ctx, spec, sinks);
   return exitStatus(await proc.exited);
 }

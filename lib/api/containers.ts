@@ -1,0 +1,369 @@
+/**
+ * /containers: the same operations as racker's verbs (lib/container), answered the way
+ * dockerd answers. Containers run under racker's detached supervisor (what `racker start`
+ * uses), so they outlive the service; their output is read from the json-file log, which
+ * is what attach and logs stream.
+ */
+import { promises as fs } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from '../context.js';
+import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../container/control.js';
+import { createContainer, type CreateOptions } from '../container/create.js';
+import { followLogs } from '../container/follow.js';
+import { readLog, type LogEntry } from '../container/logs.js';
+import { findContainer, listContainers, liveState, readContainer, type ContainerRecord } from '../container/record.js';
+import { removeContainer } from '../container/remove.js';
+import { startContainer } from '../container/start.js';
+import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
+import { UsageError } from '../errors.js';
+import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
+import { ApiError } from './errors.js';
+import type { StreamOut } from './exchange.js';
+import { frame, streamContentType } from './frames.js';
+import { flag, route, type Route } from './router.js';
+import { compareVersions } from './version.js';
+
+/** The parts of a /containers/create body racker reads (docker's field names). */
+export interface CreateBody {
+  Image?: string;
+  Cmd?: string[] | string | null;
+  Entrypoint?: string[] | string | null;
+  Env?: string[] | null;
+  WorkingDir?: string;
+  User?: string;
+  Hostname?: string;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Labels?: Record<string, string> | null;
+  HostConfig?: {
+    Binds?: string[] | null;
+    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    AutoRemove?: boolean;
+    NetworkMode?: string;
+    PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+  } | null;
+}
+
+function strings(v: string[] | string | null | undefined): string[] | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === 'string' ? [v] : v;
+}
+
+/** docker's NetworkMode names → racker's: its default (host), or none. */
+function networkOf(mode: string | undefined): string {
+  if (!mode || mode === 'default' || mode === 'bridge') return 'host';
+  return mode;
+}
+
+/** A create body as racker's CreateOptions (pure; the caller adds the name). */
+export function createOptionsFrom(body: CreateBody): { options: CreateOptions; meta: ApiMeta } {
+  if (!body.Image) throw new ApiError(400, 'Config cannot be empty in order to create a container');
+  const entrypoint = strings(body.Entrypoint);
+  const cmd = strings(body.Cmd) ?? [];
+  const host = body.HostConfig ?? {};
+  const volumes = [...(host.Binds ?? [])];
+  for (const m of host.Mounts ?? []) {
+    if (m.Type !== 'bind' || !m.Source || !m.Target) throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind mounts)`);
+    volumes.push(`${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
+  }
+  const publish: string[] = [];
+  for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
+    for (const b of bindings ?? []) publish.push(`${b.HostPort ?? ''}:${port}`);
+  }
+  const attached = Boolean(body.AttachStdin || body.AttachStdout || body.AttachStderr);
+  const options: CreateOptions = {
+    image: body.Image,
+    // An Entrypoint array: its first word replaces the image's, the rest goes before Cmd.
+    ...(entrypoint?.length ? { entrypoint: entrypoint[0]!, args: [...entrypoint.slice(1), ...cmd] } : { args: cmd }),
+    // Only KEY=VALUE: a bare KEY would take a value from the service's own environment.
+    env: (body.Env ?? []).filter((e) => e.includes('=')),
+    ...(body.WorkingDir ? { workdir: body.WorkingDir } : {}),
+    ...(body.User ? { user: body.User } : {}),
+    ...(body.Hostname ? { hostname: body.Hostname } : {}),
+    volumes,
+    network: networkOf(host.NetworkMode),
+    publish,
+    // The service gives no terminal (Tty is kept as docker's stream format only).
+    tty: false,
+    interactive: Boolean(body.OpenStdin),
+    // Removal is the service's job, after the exit code is known (wait condition=removed).
+    autoRemove: false,
+    // Nobody attached (-d, or an API client's plain create): a system container may run just systemd.
+    detach: !attached,
+    // dockerd's create never pulls: a 404 makes the client pull and create again.
+    pull: 'never',
+  };
+  return { options, meta: { autoRemove: Boolean(host.AutoRemove), tty: Boolean(body.Tty), labels: body.Labels ?? {} } };
+}
+
+/** ?filters={"status":["running"]} (or the old {"status":{"running":true}}) as racker's name=… filters, plus labels. */
+export function parseFilters(text: string | null): { racker: string[][]; labels: string[] } {
+  if (!text) return { racker: [], labels: [] };
+  let parsed: Record<string, string[] | Record<string, boolean>>;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    throw new ApiError(400, 'invalid filter');
+  }
+  const racker: string[][] = [];
+  let labels: string[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    const values = Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+    if (key === 'label') labels = values;
+    else if (['name', 'status', 'id', 'ancestor'].includes(key)) racker.push(values.map((v) => `${key}=${v}`));
+    else throw new ApiError(400, `invalid filter '${key}' (racker supports name, status, id, ancestor, label)`);
+  }
+  return { racker, labels };
+}
+
+function labelMatches(labels: Record<string, string>, wanted: readonly string[]): boolean {
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    return eq < 0 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}
+
+function unixSeconds(iso: string): number {
+  return Math.floor(Date.parse(iso) / 1000);
+}
+
+export function containerSummary(r: ContainerRecord, meta: ApiMeta, now: number): Record<string, unknown> {
+  const c = r.config;
+  return {
+    Id: r.id,
+    Names: [`/${r.name}`],
+    Image: r.image.name,
+    ImageID: r.image.id,
+    Command: c.command.length ? c.command.join(' ') : '/sbin/init',
+    Created: unixSeconds(r.created),
+    Ports: [],
+    Labels: meta.labels ?? {},
+    State: liveState(r).status,
+    Status: statusText(r, now),
+    HostConfig: { NetworkMode: c.network },
+    NetworkSettings: { Networks: { [c.network]: {} } },
+    Mounts: c.binds.map((b) => ({ Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly, Propagation: '' })),
+  };
+}
+
+export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<string, unknown> {
+  const base = inspectContainer(r) as { Config: Record<string, unknown>; HostConfig: Record<string, unknown> } & Record<string, unknown>;
+  return {
+    ...base,
+    Driver: 'overlay',
+    Platform: 'linux',
+    RestartCount: 0,
+    LogPath: '',
+    Config: { ...base.Config, Tty: Boolean(meta.tty), Labels: meta.labels ?? {}, Entrypoint: null, AttachStdout: false, AttachStderr: false },
+    HostConfig: { ...base.HostConfig, AutoRemove: Boolean(meta.autoRemove), LogConfig: { Type: 'json-file', Config: {} } },
+    NetworkSettings: { Networks: { [r.config.network]: {} }, Ports: {} },
+  };
+}
+
+/** Whether `now` is the end of a run that began after `before` (a wait or attach set up earlier). */
+function endedSince(before: ContainerRecord, now: ContainerRecord, sawRunning: boolean): boolean {
+  const s = liveState(now);
+  if (s.status !== 'exited') return false;
+  // A start that failed before the container ran records an end but no start.
+  return sawRunning || now.state.startedAt !== before.state.startedAt || now.state.finishedAt !== before.state.finishedAt;
+}
+
+/**
+ * Follow a container's output from its log until its current or next run has ended
+ * (attach is set up before start). `fromStart`: the whole log first (attach ?logs=1).
+ */
+export async function streamRun(
+  ctx: Context,
+  id: string,
+  opts: { fromStart: boolean; follow: boolean; write: (e: LogEntry) => void; closed: () => boolean },
+): Promise<ExitResult | undefined> {
+  const file = ctx.paths.containerLog(id);
+  const initial = await readContainer(ctx.paths, id);
+  if (!initial) return undefined;
+  let end = opts.fromStart ? 0 : await fs.stat(file).then((s) => s.size, () => 0);
+  let sawRunning = liveState(initial).status === 'running';
+  for (;;) {
+    // The record first: once it says exited, the log is complete (the supervisor closes it before).
+    const r = await readContainer(ctx.paths, id);
+    const next = await readLog(file, end);
+    next.entries.forEach(opts.write);
+    end = next.end;
+    if (!r || !opts.follow) return r && exitResult(r);
+    if (liveState(r).status === 'running') sawRunning = true;
+    else if (endedSince(initial, r, sawRunning)) {
+      // A command that failed after the container started (boot mode: not found inside) says why;
+      // a failed start is the start request's error instead.
+      if (r.state.error && r.state.startedAt) opts.write({ log: `${r.state.error}\n`, stream: 'stderr', time: '' });
+      return exitResult(r);
+    }
+    if (opts.closed()) return undefined;
+    await sleep(API_POLL_MS);
+  }
+}
+
+/** Entries of a log as what a stream carries: frames, or raw bytes for a Tty container. */
+function entryWriter(out: StreamOut, opts: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean }): (e: LogEntry) => void {
+  return (e) => {
+    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) return;
+    const data = Buffer.from(opts.timestamps && e.time ? `${e.time} ${e.log}` : e.log);
+    out.write(opts.tty ? data : frame(e.stream === 'stdout' ? 1 : 2, data));
+  };
+}
+
+type WaitCondition = 'not-running' | 'next-exit' | 'removed';
+
+async function waitFor(engine: Engine, id: string, condition: WaitCondition, closed: () => boolean): Promise<ExitResult | undefined> {
+  const { paths } = engine.ctx;
+  const initial = await readContainer(paths, id);
+  if (!initial) return engine.endedResult(id) ?? { StatusCode: 0, Error: null };
+  let last = exitResult(initial);
+  let sawRunning = liveState(initial).status === 'running';
+  for (;;) {
+    const r = await readContainer(paths, id);
+    if (!r) return engine.endedResult(id) ?? last;
+    const s = liveState(r);
+    if (s.status === 'running') sawRunning = true;
+    else last = exitResult(r);
+    if (condition === 'not-running' && s.status !== 'running') return last;
+    if (condition === 'next-exit' && endedSince(initial, r, sawRunning)) return last;
+    if (closed()) return undefined;
+    await sleep(API_POLL_MS);
+  }
+}
+
+export function containerRoutes(engine: Engine): Route[] {
+  const { ctx } = engine;
+  const find = (id: string) => findContainer(ctx.paths, id);
+  return [
+    route('GET', /^\/containers\/json$/, async (x) => {
+      const { racker, labels } = parseFilters(x.query.get('filters'));
+      let records = await listContainers(ctx.paths);
+      // Like `racker ps`: containers whose supervisor died get their end recorded first.
+      const orphans = records.filter((r) => r.state.status === 'running' && liveState(r).status === 'exited');
+      if (orphans.length) {
+        await Promise.all(orphans.map((r) => reapOrphan(ctx, r.id)));
+        records = await listContainers(ctx.paths);
+      }
+      const all = flag(x.query, 'all') || racker.some((f) => f[0]?.startsWith('status='));
+      const now = ctx.clock().getTime();
+      const rows: Record<string, unknown>[] = [];
+      for (const r of records.sort((a, b) => b.created.localeCompare(a.created))) {
+        if (!all && liveState(r).status !== 'running') continue;
+        // Values of one key are alternatives; keys must all match.
+        if (!racker.every((alternatives) => alternatives.some((f) => matchesFilter(r, [f])))) continue;
+        const meta = await engine.meta(r.id);
+        if (!labelMatches(meta.labels ?? {}, labels)) continue;
+        rows.push(containerSummary(r, meta, now));
+      }
+      const limit = Number(x.query.get('limit') ?? -1);
+      x.json(200, limit > 0 ? rows.slice(0, limit) : rows);
+    }),
+    route('GET', /^\/containers\/([^/]+)\/json$/, async (x, [id]) => {
+      const r = await find(id!);
+      x.json(200, containerInspect(r, await engine.meta(r.id)));
+    }),
+    route('POST', /^\/containers\/create$/, async (x) => {
+      const { options, meta } = createOptionsFrom(((await x.body()) ?? {}) as CreateBody);
+      const name = x.query.get('name');
+      const record = await createContainer(ctx, { ...options, ...(name ? { name: name.replace(/^\//, '') } : {}) });
+      await engine.setMeta(record.id, meta);
+      x.json(201, { Id: record.id, Warnings: [] });
+    }),
+    route('POST', /^\/containers\/([^/]+)\/start$/, async (x, [id]) => {
+      const record = await find(id!);
+      if (liveState(record).status === 'running') return x.empty(304);
+      const meta = await engine.meta(record.id);
+      try {
+        await startContainer(ctx, record, engine.bootTimeoutSeconds);
+      } finally {
+        // Ended (or failed to start): the watcher removes it once its result is kept.
+        if (meta.autoRemove) engine.watch(record.id);
+      }
+      x.empty(204);
+    }),
+    route('POST', /^\/containers\/([^/]+)\/wait$/, async (x, [id]) => {
+      const record = await find(id!);
+      const condition = (x.query.get('condition') || 'not-running') as WaitCondition;
+      if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition: "${condition}"`);
+      // Headers at once: the docker CLI waits for them before it starts the container.
+      const out = x.stream(200, 'application/json');
+      const result = await waitFor(engine, record.id, condition, () => out.closed);
+      if (result) out.write(`${JSON.stringify(result)}\n`);
+      out.end();
+    }),
+    route('POST', /^\/containers\/([^/]+)\/stop$/, async (x, [id]) => {
+      const record = await find(id!);
+      if (liveState(record).status !== 'running') return x.empty(304);
+      const t = x.query.get('t');
+      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      x.empty(204);
+    }),
+    route('POST', /^\/containers\/([^/]+)\/kill$/, async (x, [id]) => {
+      const record = await find(id!);
+      if (liveState(record).status !== 'running') throw new ApiError(409, `Cannot kill container: ${id}: Container ${record.id} is not running`);
+      await killContainer(ctx, record, normalizeSignal(x.query.get('signal') || 'KILL'));
+      x.empty(204);
+    }),
+    route('DELETE', /^\/containers\/([^/]+)$/, async (x, [id]) => {
+      const record = await find(id!);
+      if (liveState(record).status === 'running' && !flag(x.query, 'force')) {
+        throw new ApiError(409, `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
+      }
+      await removeContainer(ctx, record, flag(x.query, 'force'));
+      x.empty(204);
+    }),
+    route('POST', /^\/containers\/([^/]+)\/resize$/, async (x, [id]) => {
+      await find(id!);
+      x.empty(200); // no terminal to resize
+    }),
+    route('GET', /^\/containers\/([^/]+)\/logs$/, async (x, [id]) => {
+      const record = await find(id!);
+      const meta = await engine.meta(record.id);
+      const stdout = flag(x.query, 'stdout');
+      const stderr = flag(x.query, 'stderr');
+      if (!stdout && !stderr) throw new ApiError(400, 'Bad parameters: you must choose at least one stream');
+      const tailText = x.query.get('tail') || 'all';
+      const tail = tailText === 'all' ? Infinity : Number(tailText);
+      if (!Number.isInteger(tail) && tail !== Infinity) throw new UsageError(`invalid tail value: ${tailText}`);
+      const tty = Boolean(meta.tty);
+      const out = x.stream(200, streamContentType(tty, x.apiVersion, compareVersions));
+      const write = entryWriter(out, { tty, stdout, stderr, timestamps: flag(x.query, 'timestamps') });
+      const gone = new Error('client gone');
+      await followLogs(ctx, record, {
+        follow: flag(x.query, 'follow'),
+        tail,
+        write: (e) => {
+          if (out.closed) throw gone;
+          write(e);
+        },
+      }).catch((err: unknown) => {
+        if (err !== gone) throw err;
+      });
+      out.end();
+    }),
+    route('POST', /^\/containers\/([^/]+)\/attach$/, async (x, [id]) => {
+      const record = await find(id!);
+      const meta = await engine.meta(record.id);
+      const tty = Boolean(meta.tty);
+      const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
+      // racker's supervisor gives the container no stdin from here: what the client sends is dropped.
+      stdin?.resume();
+      const write = entryWriter(out, { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') });
+      const done = streamRun(ctx, record.id, {
+        fromStart: flag(x.query, 'logs'),
+        follow: flag(x.query, 'stream'),
+        write,
+        closed: () => out.closed,
+      });
+      engine.track(record.id, done.then(() => undefined, () => undefined));
+      try {
+        await done;
+      } finally {
+        out.end();
+      }
+    }),
+  ];
+}

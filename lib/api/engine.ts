@@ -1,0 +1,121 @@
+/**
+ * What the API server keeps between requests: the Context, exec instances (in memory,
+ * as dockerd keeps them), the attach streams still draining, and the exit codes of
+ * auto-removed containers. Per-container API settings racker's own record has no field
+ * for (docker's Tty, AutoRemove, Labels) live beside it in engine-api.json, so they
+ * survive a restart of the service and go away with the container.
+ */
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from '../context.js';
+import { listContainers, liveState, readContainer, type ContainerRecord } from '../container/record.js';
+import { removeContainer } from '../container/remove.js';
+import { readJson, writeJsonAtomic } from '../state/atomic.js';
+
+export interface ApiMeta {
+  /** HostConfig.AutoRemove: the service removes the container once it has ended. */
+  autoRemove?: boolean;
+  /** Config.Tty: output is sent raw instead of in frames (racker gives no terminal). */
+  tty?: boolean;
+  labels?: Record<string, string>;
+}
+
+export interface ExitResult {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+export interface EngineOptions {
+  ctx: Context;
+  /** racker's version, for /version and the Server header. */
+  version: string;
+  bootTimeoutSeconds: number;
+}
+
+const META = 'engine-api.json';
+const POLL_MS = 25;
+
+export class Engine {
+  readonly ctx: Context;
+  readonly version: string;
+  readonly bootTimeoutSeconds: number;
+  /** Exit results of containers removed by AutoRemove, for late `wait`s. */
+  private readonly ended = new Map<string, ExitResult>();
+  private readonly draining = new Map<string, Set<Promise<void>>>();
+  private readonly monitors = new Map<string, Promise<void>>();
+  private stopped = false;
+
+  constructor(opts: EngineOptions) {
+    this.ctx = opts.ctx;
+    this.version = opts.version;
+    this.bootTimeoutSeconds = opts.bootTimeoutSeconds;
+  }
+
+  async meta(id: string): Promise<ApiMeta> {
+    return readJson<ApiMeta>(path.join(this.ctx.paths.container(id), META), {}).catch(() => ({}));
+  }
+
+  async setMeta(id: string, meta: ApiMeta): Promise<void> {
+    await writeJsonAtomic(path.join(this.ctx.paths.container(id), META), meta);
+  }
+
+  /** An attach stream of container id that must be drained before AutoRemove deletes the log. */
+  track(id: string, done: Promise<void>): void {
+    const set = this.draining.get(id) ?? new Set();
+    this.draining.set(id, set);
+    set.add(done);
+    void done.finally(() => {
+      set.delete(done);
+      if (!set.size) this.draining.delete(id);
+    });
+  }
+
+  /** The result of an auto-removed container, once it is gone. */
+  endedResult(id: string): ExitResult | undefined {
+    return this.ended.get(id);
+  }
+
+  /** Watch an AutoRemove container: when it ends, let attaches drain, keep its result, remove it. */
+  watch(id: string): void {
+    if (this.monitors.has(id)) return;
+    const work = (async () => {
+      for (;;) {
+        const r = await readContainer(this.ctx.paths, id);
+        if (!r) return; // removed by someone else
+        const s = liveState(r);
+        if (s.status === 'exited') {
+          await Promise.allSettled([...(this.draining.get(id) ?? [])]);
+          this.ended.set(id, exitResult(r));
+          await removeContainer(this.ctx, r, true).catch((err: unknown) => this.ctx.log.warn(`removing ${id.slice(0, 12)}: ${String(err)}`));
+          return;
+        }
+        if (this.stopped) return;
+        await sleep(POLL_MS);
+      }
+    })().finally(() => this.monitors.delete(id));
+    this.monitors.set(id, work);
+  }
+
+  /** At start-up: AutoRemove containers that ended while no service ran go; running ones are watched. */
+  async adopt(): Promise<void> {
+    for (const r of await listContainers(this.ctx.paths)) {
+      if (!(await this.meta(r.id)).autoRemove) continue;
+      if (liveState(r).status !== 'created') this.watch(r.id);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+/**
+ * A container's end as `wait` reports it. Error stays null: the docker CLI reads an Error
+ * as "waiting failed" (exit 125), while a command that could not run must give 126/127.
+ */
+export function exitResult(r: ContainerRecord): ExitResult {
+  return { StatusCode: liveState(r).exitCode ?? 0, Error: null };
+}
+
+/** Poll interval shared by the waits of the API (wait, attach). */
+export const API_POLL_MS = POLL_MS;

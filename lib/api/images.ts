@@ -1,0 +1,152 @@
+/** /images: list, inspect, pull (/images/create, streamed progress), remove — over lib/image. */
+import type { Engine } from './engine.js';
+import { ApiError, messageOf } from './errors.js';
+import { flag, route, type Route } from './router.js';
+import { displayName, displayString, resolveImageName } from '../image/names.js';
+import { findImage, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
+import { pullImageByName } from '../image/pull-any.js';
+import { removeImage } from '../image/remove.js';
+import type { Paths } from '../state/paths.js';
+
+/** Tags and digests of each image, in docker's "name:tag" and "name@digest" forms. */
+async function namesById(paths: Paths): Promise<Map<string, { tags: string[]; digests: string[] }>> {
+  const tags: Record<string, TagEntry> = await readTags(paths);
+  const out = new Map<string, { tags: string[]; digests: string[] }>();
+  for (const [key, entry] of Object.entries(tags)) {
+    const names = out.get(entry.id) ?? { tags: [], digests: [] };
+    out.set(entry.id, names);
+    names.tags.push(displayString(key));
+    if (entry.repoDigest) {
+      const digest = `${displayName(key).repository}@${entry.repoDigest}`;
+      if (!names.digests.includes(digest)) names.digests.push(digest);
+    }
+  }
+  return out;
+}
+
+function unixSeconds(iso: string | undefined): number {
+  const t = iso ? Date.parse(iso) : NaN;
+  return Number.isNaN(t) ? 0 : Math.floor(t / 1000);
+}
+
+export function imageSummary(r: ImageRecord, names: { tags: string[]; digests: string[] } | undefined, containers: number): Record<string, unknown> {
+  return {
+    Id: r.id,
+    ParentId: '',
+    RepoTags: names?.tags.length ? names.tags.sort() : [],
+    RepoDigests: names?.digests ?? [],
+    Created: unixSeconds(r.created),
+    Size: r.size,
+    VirtualSize: r.size,
+    SharedSize: -1,
+    Labels: r.config.Labels ?? {},
+    Containers: containers,
+  };
+}
+
+export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: string[] } | undefined): Record<string, unknown> {
+  return {
+    Id: r.id,
+    RepoTags: names?.tags.sort() ?? [],
+    RepoDigests: names?.digests ?? [],
+    Parent: '',
+    Comment: '',
+    Created: r.created ?? '0001-01-01T00:00:00Z',
+    Container: '',
+    DockerVersion: '',
+    Author: '',
+    Config: {
+      Hostname: '',
+      Domainname: '',
+      User: r.config.User ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      ExposedPorts: r.config.ExposedPorts ?? null,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: r.config.Env ?? [],
+      Cmd: r.config.Cmd ?? null,
+      Image: '',
+      Volumes: null,
+      WorkingDir: r.config.WorkingDir ?? '',
+      Entrypoint: r.config.Entrypoint ?? null,
+      OnBuild: null,
+      Labels: r.config.Labels ?? null,
+      ...(r.config.StopSignal ? { StopSignal: r.config.StopSignal } : {}),
+    },
+    Architecture: r.architecture ?? 'amd64',
+    Os: r.os ?? 'linux',
+    Size: r.size,
+    VirtualSize: r.size,
+    GraphDriver: { Name: 'overlay', Data: null },
+    RootFS: { Type: 'layers', Layers: [] },
+    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+    Racker: { Systemd: r.systemd, Origin: r.origin },
+  };
+}
+
+/** An image named in a path: a reference, a label or an ID (prefix). */
+export async function lookupImage(paths: Paths, name: string): Promise<ImageRecord> {
+  let key: string | undefined;
+  try {
+    key = resolveImageName(name).key;
+  } catch {
+    key = undefined; // maybe an ID
+  }
+  return (await findImage(paths, key, name)).record;
+}
+
+/**
+ * One of racker's pull lines as the Engine's JSON progress message: "ID: status" lines
+ * (layers, the tag) carry an id; "Digest: …" and "Status: …" do not.
+ */
+export function progressMessage(line: string): { status: string; id?: string; progressDetail?: object } {
+  const m = /^([^\s:]+): (.*)$/.exec(line);
+  if (m && m[1] !== 'Digest' && m[1] !== 'Status') return { status: m[2]!, id: m[1]!, progressDetail: {} };
+  return { status: line };
+}
+
+export function imageRoutes(engine: Engine): Route[] {
+  const { ctx } = engine;
+  return [
+    route('GET', /^\/images\/json$/, async (x) => {
+      const [images, names] = await Promise.all([listImages(ctx.paths), namesById(ctx.paths)]);
+      // Like dockerd: untagged images are listed too (<none>:<none>); Containers is -1 (not counted).
+      const rows = images.map((r) => imageSummary(r, names.get(r.id), -1));
+      rows.sort((a, b) => (b.Created as number) - (a.Created as number));
+      x.json(200, rows);
+    }),
+    route('GET', /^\/images\/(.+)\/json$/, async (x, [name]) => {
+      const r = await lookupImage(ctx.paths, name!);
+      x.json(200, imageInspect(r, (await namesById(ctx.paths)).get(r.id)));
+    }),
+    route('POST', /^\/images\/create$/, async (x) => {
+      const from = x.query.get('fromImage');
+      if (!from) {
+        throw new ApiError(501, `importing images (fromSrc) is not supported: use racker import; not implemented: POST /images/create`);
+      }
+      const tag = x.query.get('tag');
+      // "tag" may be a tag or a digest; fromImage may already carry one.
+      const name = tag ? `${from}${tag.includes(':') ? '@' : ':'}${tag}` : from;
+      resolveImageName(name); // a malformed reference: 400 before any stream starts
+      const out = x.stream(200, 'application/json');
+      const send = (msg: object) => out.write(`${JSON.stringify(msg)}\r\n`);
+      try {
+        await pullImageByName(ctx, name, { status: (l) => send(progressMessage(l)), progress: (l) => send(progressMessage(l)) });
+      } catch (err) {
+        const message = messageOf(err);
+        send({ errorDetail: { message }, error: message });
+      }
+      out.end();
+    }),
+    route('DELETE', /^\/images\/(.+)$/, async (x, [name]) => {
+      const lines = await removeImage(ctx, name!, { force: flag(x.query, 'force') });
+      x.json(
+        200,
+        lines.map((l) => (l.kind === 'Untagged' ? { Untagged: l.what } : { Deleted: l.what })),
+      );
+    }),
+  ];
+}

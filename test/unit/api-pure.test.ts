@@ -1,0 +1,139 @@
+import { expect } from 'chai';
+import { createOptionsFrom, parseFilters } from '../../lib/api/containers.js';
+import { frame, parseFrames, streamContentType } from '../../lib/api/frames.js';
+import { progressMessage } from '../../lib/api/images.js';
+import { flag, match, route } from '../../lib/api/router.js';
+import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, splitVersion } from '../../lib/api/version.js';
+
+describe('Engine API: versions', () => {
+  it('compares versions numerically', () => {
+    expect(compareVersions('1.9', '1.24')).to.be.below(0);
+    expect(compareVersions('1.41', '1.41')).to.equal(0);
+    expect(compareVersions('1.43', '1.41')).to.be.above(0);
+  });
+
+  it('strips a /v1.xx prefix and accepts versions in range', () => {
+    expect(splitVersion('/v1.41/containers/json')).to.deep.equal({ path: '/containers/json', version: '1.41' });
+    expect(splitVersion('/containers/json')).to.deep.equal({ path: '/containers/json', version: MAX_API_VERSION });
+    expect(splitVersion(`/v${MIN_API_VERSION}/_ping`).error).to.equal(undefined);
+  });
+
+  it('refuses versions out of range with dockerd\'s messages', () => {
+    expect(splitVersion('/v1.99/info').error).to.equal(`client version 1.99 is too new. Maximum supported API version is ${MAX_API_VERSION}`);
+    expect(splitVersion('/v1.12/info').error).to.match(/^client version 1.12 is too old. Minimum supported API version is 1.24/);
+  });
+});
+
+describe('Engine API: stream frames', () => {
+  it('an 8-byte header: stream, three zeros, big-endian size', () => {
+    const f = frame(2, Buffer.from('hi\n'));
+    expect([...f.subarray(0, 8)]).to.deep.equal([2, 0, 0, 0, 0, 0, 0, 3]);
+    expect(f.subarray(8).toString()).to.equal('hi\n');
+  });
+
+  it('parses frames back, keeping an incomplete one', () => {
+    const data = Buffer.concat([frame(1, Buffer.from('a')), frame(2, Buffer.from('bc')), frame(1, Buffer.from('def')).subarray(0, 9)]);
+    const { frames, rest } = parseFrames(data);
+    expect(frames.map((f) => [f.stream, f.payload.toString()])).to.deep.equal([[1, 'a'], [2, 'bc']]);
+    expect(rest.length).to.equal(9);
+  });
+
+  it('multiplexed-stream is the content type from 1.42 without a TTY', () => {
+    expect(streamContentType(false, '1.41', compareVersions)).to.equal('application/vnd.docker.raw-stream');
+    expect(streamContentType(false, '1.43', compareVersions)).to.equal('application/vnd.docker.multiplexed-stream');
+    expect(streamContentType(true, '1.43', compareVersions)).to.equal('application/vnd.docker.raw-stream');
+  });
+});
+
+describe('Engine API: router', () => {
+  const routes = [route('GET', /^\/images\/(.+)\/json$/, () => undefined), route('DELETE', /^\/images\/(.+)$/, () => undefined)];
+
+  it('image names may contain slashes and colons; params are decoded', () => {
+    expect(match(routes, 'GET', '/images/127.0.0.1:5000/racker/busybox:latest/json')?.params).to.deep.equal(['127.0.0.1:5000/racker/busybox:latest']);
+    expect(match(routes, 'DELETE', '/images/a%2Fb')?.params).to.deep.equal(['a/b']);
+  });
+
+  it('HEAD falls back to GET; an unknown method or path matches nothing', () => {
+    expect(match(routes, 'HEAD', '/images/x/json')).to.not.equal(undefined);
+    expect(match(routes, 'POST', '/images/x/json')).to.equal(undefined);
+    expect(match(routes, 'GET', '/networks')).to.equal(undefined);
+  });
+
+  it('reads boolean query flags like dockerd', () => {
+    const q = new URLSearchParams('a=1&b=true&c=0&d=&e=False');
+    expect(['a', 'b', 'c', 'd', 'e', 'f'].map((k) => flag(q, k))).to.deep.equal([true, true, false, false, false, false]);
+  });
+});
+
+describe('Engine API: create body → racker CreateOptions', () => {
+  it('maps what docker run sends', () => {
+    const { options, meta } = createOptionsFrom({
+      Image: 'debian',
+      Cmd: ['sh', '-c', 'echo hi'],
+      Env: ['A=1', 'UNSET'],
+      WorkingDir: '/tmp',
+      User: 'nobody',
+      Hostname: '',
+      Tty: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Labels: { app: 'x' },
+      HostConfig: { AutoRemove: true, NetworkMode: 'default', Binds: ['/srv:/data:ro'], PortBindings: {} },
+    });
+    expect(options).to.deep.include({
+      image: 'debian',
+      args: ['sh', '-c', 'echo hi'],
+      env: ['A=1'],
+      workdir: '/tmp',
+      user: 'nobody',
+      volumes: ['/srv:/data:ro'],
+      network: 'host',
+      publish: [],
+      tty: false,
+      autoRemove: false,
+      detach: false,
+      pull: 'never',
+    });
+    expect(options).to.not.have.property('hostname');
+    expect(meta).to.deep.equal({ autoRemove: true, tty: true, labels: { app: 'x' } });
+  });
+
+  it('an Entrypoint array: first word replaces the entrypoint, the rest goes before Cmd', () => {
+    expect(createOptionsFrom({ Image: 'i', Entrypoint: ['sh', '-c'], Cmd: ['echo x'] }).options).to.deep.include({ entrypoint: 'sh', args: ['-c', 'echo x'] });
+    expect(createOptionsFrom({ Image: 'i', Entrypoint: [''], Cmd: null }).options).to.deep.include({ entrypoint: '', args: [] });
+    expect(createOptionsFrom({ Image: 'i', Entrypoint: null, Cmd: null }).options).to.not.have.property('entrypoint');
+  });
+
+  it('nobody attached: detached (a system container may run just systemd)', () => {
+    expect(createOptionsFrom({ Image: 'i' }).options.detach).to.equal(true);
+  });
+
+  it('bind Mounts become volumes; ports become -p (refused by create, as racker run does)', () => {
+    const { options } = createOptionsFrom({
+      Image: 'i',
+      HostConfig: { Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', ReadOnly: true }], PortBindings: { '80/tcp': [{ HostPort: '8080' }] } },
+    });
+    expect(options.volumes).to.deep.equal(['/a:/b:ro']);
+    expect(options.publish).to.deep.equal(['8080:80/tcp']);
+    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'volume', Target: '/b' }] } })).to.throw(/only bind mounts/);
+  });
+
+  it('no Image: 400', () => {
+    expect(() => createOptionsFrom({})).to.throw(/Config cannot be empty/);
+  });
+});
+
+describe('Engine API: filters and pull progress', () => {
+  it('parses both filter encodings; label filters kept apart', () => {
+    expect(parseFilters('{"status":["running","exited"],"label":["a=1"]}')).to.deep.equal({ racker: [['status=running', 'status=exited']], labels: ['a=1'] });
+    expect(parseFilters('{"name":{"web":true}}')).to.deep.equal({ racker: [['name=web']], labels: [] });
+    expect(() => parseFilters('{"network":["x"]}')).to.throw(/invalid filter 'network'/);
+  });
+
+  it("racker's pull lines as the Engine's progress messages", () => {
+    expect(progressMessage('bookworm: Pulling from library/debian')).to.deep.equal({ status: 'Pulling from library/debian', id: 'bookworm', progressDetail: {} });
+    expect(progressMessage('c295c0f44317: Pull complete')).to.deep.equal({ status: 'Pull complete', id: 'c295c0f44317', progressDetail: {} });
+    expect(progressMessage('Digest: sha256:abc')).to.deep.equal({ status: 'Digest: sha256:abc' });
+    expect(progressMessage('Status: Downloaded newer image for x')).to.deep.equal({ status: 'Status: Downloaded newer image for x' });
+  });
+});
