@@ -6,12 +6,12 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError } from '../errors.js';
+import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError, UsageError } from '../errors.js';
 import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { findCredentials, writeTemporaryAuthFile } from '../registry/auth.js';
-import { remoteManifestDigest } from '../registry/client.js';
-import { classifySkopeoError, copyToLayoutArgv } from '../tools/skopeo.js';
+import { remoteManifestDigest, tlsHint } from '../registry/client.js';
+import { copyToLayoutArgv, parseSkopeoError } from '../tools/skopeo.js';
 import { unpackArgv } from '../tools/umoci.js';
 import { layoutTag, readLayoutImage } from './oci-layout.js';
 import { familiarString, formatReference, isLoopbackRegistry, type ImageReference } from './reference.js';
@@ -50,6 +50,30 @@ export function sourceReference(ref: ImageReference, env: NodeJS.ProcessEnv): Im
   return mirror && ref.registry === 'docker.io' ? { ...ref, registry: mirror } : ref;
 }
 
+/**
+ * How long a pull waits on a registry, in seconds, each overridable from the environment:
+ * - RACKER_REGISTRY_TIMEOUT (15): one request racker makes itself (the manifest digest, a
+ *   token), from connecting to the end of the answer. Such answers are a few hundred bytes.
+ * - RACKER_PULL_TIMEOUT (3600): the whole copy of the image by skopeo, which has no
+ *   per-read timeout. An hour keeps a multi-GB image on a slow link from being cut off,
+ *   while a registry that stalls mid-blob still cannot hold a pull (or a CI job) forever.
+ */
+export const REGISTRY_TIMEOUT_ENV = 'RACKER_REGISTRY_TIMEOUT';
+export const PULL_TIMEOUT_ENV = 'RACKER_PULL_TIMEOUT';
+
+export function pullTimeouts(env: NodeJS.ProcessEnv): { requestMs: number; copySeconds: number } {
+  const seconds = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!/^[0-9]+(\.[0-9]+)?$/.test(raw.trim()) || !(n > 0)) {
+      throw new UsageError(`${name} must be a number of seconds greater than 0 (got ${JSON.stringify(raw)})`);
+    }
+    return n;
+  };
+  return { requestMs: Math.round(seconds(REGISTRY_TIMEOUT_ENV, 15) * 1000), copySeconds: seconds(PULL_TIMEOUT_ENV, 3600) };
+}
+
 export function lockName(key: string): string {
   return `pull-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
@@ -59,6 +83,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
   const source = sourceReference(ref, ctx.env);
   const tlsVerify = opts.tlsVerify ?? !isLoopbackRegistry(source.registry);
   const status = opts.status ?? (() => {});
+  const timeouts = pullTimeouts(ctx.env);
   status(`${ref.tag ?? ref.digest}: Pulling from ${ref.repository}`);
 
   await cleanScratch(ctx.paths);
@@ -66,7 +91,13 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
     ctx.paths.lock(lockName(key)),
     async () => {
       const credentials = await findCredentials(source.registry, ctx.env);
-      const digest = await remoteManifestDigest(source, { tlsVerify, credentials, log: ctx.log });
+      const digest = await remoteManifestDigest(source, {
+        tlsVerify,
+        credentials,
+        log: ctx.log,
+        timeoutMs: timeouts.requestMs,
+        timeoutSetting: REGISTRY_TIMEOUT_ENV,
+      });
       const current = (await readTags(ctx.paths))[key];
       if (!opts.force && current?.repoDigest === digest && imageExists(ctx.paths, current.id)) {
         status(`Digest: ${digest}`);
@@ -75,7 +106,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
       }
 
       const tag = layoutTag(key);
-      await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress });
+      await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress, timeoutSeconds: timeouts.copySeconds });
       const layoutImage = await readLayoutImage(ctx.paths.oci, tag);
       const id = layoutImage.configDigest;
       if (opts.force || !imageExists(ctx.paths, id)) {
@@ -129,46 +160,108 @@ async function copyIntoLayout(
   ctx: Context,
   source: ImageReference,
   tag: string,
-  o: { tlsVerify: boolean; credentials?: { username: string; password: string }; progress?: (line: string) => void },
+  o: {
+    tlsVerify: boolean;
+    credentials?: { username: string; password: string };
+    progress?: (line: string) => void;
+    timeoutSeconds: number;
+  },
 ): Promise<void> {
   await Promise.all([fs.mkdir(ctx.paths.run, { recursive: true }), fs.mkdir(ctx.paths.lib, { recursive: true })]);
   const auth = o.credentials ? await writeTemporaryAuthFile(source.registry, o.credentials, ctx.paths.run) : undefined;
+  const started: string[] = [];
+  const backstopMs = o.timeoutSeconds * 1000 + 30_000;
+  let t0 = 0;
   try {
     // skopeo updates index.json of the shared layout: one writer at a time.
     await withLock(ctx.paths.lock('oci-layout'), async () => {
-      await ctx.run(
-        copyToLayoutArgv(formatReference(source), ctx.paths.oci, tag, {
-          tlsVerify: o.tlsVerify,
-          ...(auth ? { authFile: auth.path } : {}),
-        }),
-        { onLine: (line) => progressLine(line, o.progress) },
-      );
+      await removePartialBlobs(ctx.paths.oci);
+      t0 = Date.now();
+      try {
+        await ctx.run(
+          copyToLayoutArgv(formatReference(source), ctx.paths.oci, tag, {
+            tlsVerify: o.tlsVerify,
+            ...(auth ? { authFile: auth.path } : {}),
+            timeoutSeconds: o.timeoutSeconds,
+          }),
+          {
+            onLine: (line) => progressLine(line, started, o.progress),
+            // Only a backstop: skopeo's own --command-timeout ends it cleanly before this.
+            timeoutMs: backstopMs,
+          },
+        );
+      } catch (err) {
+        await removePartialBlobs(ctx.paths.oci);
+        throw err;
+      }
     });
   } catch (err) {
-    if (err instanceof CommandError) throw skopeoFailure(err, source);
+    if (err instanceof CommandError) {
+      const killedByBackstop = err.signal === 'SIGTERM' && Date.now() - t0 >= backstopMs;
+      throw skopeoFailure(err, source, { timeoutSeconds: o.timeoutSeconds, killedByBackstop });
+    }
     throw err;
   } finally {
     await auth?.dispose();
   }
+  for (const id of started) o.progress?.(`${id}: Pull complete`);
 }
 
-/** skopeo's "Copying blob sha256:…" lines, in docker's shape. */
-function progressLine(line: string, progress?: (line: string) => void): void {
+/**
+ * skopeo streams each blob into an "oci-put-blob*" file at the top of the layout and renames it
+ * into blobs/ once its digest checks out. A skopeo killed by a signal leaves that file behind;
+ * with the oci-layout lock held, no other copy is writing, so any such file is garbage.
+ */
+async function removePartialBlobs(layout: string): Promise<void> {
+  const names = await fs.readdir(layout).catch(() => [] as string[]);
+  await Promise.all(names.filter((n) => n.startsWith('oci-put-blob')).map((n) => fs.rm(path.join(layout, n), { force: true })));
+}
+
+/**
+ * skopeo's "Copying blob sha256:…" lines, in docker's shape. Without a terminal skopeo prints
+ * them when a blob starts, so "Pull complete" waits until the whole copy has succeeded.
+ */
+function progressLine(line: string, started: string[], progress?: (line: string) => void): void {
   const m = /^Copying blob (?:sha256:)?([a-f0-9]{12})[a-f0-9]*(.*)$/.exec(line.trim());
-  if (m && progress) progress(`${m[1]}: ${/skipped|already exists/.test(m[2] ?? '') ? 'Already exists' : 'Pull complete'}`);
+  if (!m || !progress) return;
+  if (/skipped|already exists/.test(m[2] ?? '')) return progress(`${m[1]}: Already exists`);
+  started.push(m[1]!);
+  progress(`${m[1]}: Pulling fs layer`);
 }
 
-function skopeoFailure(err: CommandError, source: ImageReference): Error {
+/** A failed skopeo copy as one line saying what the registry did (exported for unit tests). */
+export function skopeoFailure(
+  err: CommandError,
+  source: ImageReference,
+  { timeoutSeconds, killedByBackstop = false }: { timeoutSeconds: number; killedByBackstop?: boolean },
+): Error {
   const shown = formatReference(source);
-  switch (classifySkopeoError(err.stderr)) {
+  const registry = source.registry;
+  // Our backstop timer means the same as skopeo's own deadline.
+  const failure = killedByBackstop ? { kind: 'timeout' as const } : parseSkopeoError(err.stderr);
+  switch (failure.kind) {
     case 'not-found':
       return new NotFoundError(`manifest for ${shown} not found: manifest unknown`);
     case 'unauthorized':
-      return new RegistryError(`unauthorized: access to ${shown} was denied`, { hint: `run: racker login ${source.registry}` });
+      return new RegistryError(`unauthorized: access to ${shown} was denied`, { hint: `run: racker login ${registry}` });
     case 'tls':
-      return new RegistryError(`TLS verification failed for ${source.registry}`, { hint: 'use --tls-verify=false if you trust this registry' });
+      return new RegistryError(`TLS verification failed for ${registry}`, { hint: tlsHint(registry) });
     case 'unreachable':
-      return new RegistryUnreachableError(`cannot reach registry ${source.registry}`);
+      return new RegistryUnreachableError(`cannot reach registry ${registry}`);
+    case 'timeout':
+      return new RegistryError(`registry ${registry} did not finish sending ${shown} within ${timeoutSeconds} s`, {
+        hint: `set ${PULL_TIMEOUT_ENV}=SECONDS to allow longer`,
+      });
+    case 'corrupt':
+      return new RegistryError(
+        failure.expected
+          ? `registry ${registry} sent a corrupt blob for ${shown}: expected ${failure.expected}, got ${failure.actual}`
+          : `registry ${registry} sent a corrupt blob for ${shown}: its size does not match the manifest`,
+      );
+    case 'interrupted':
+      return new RegistryError(`registry ${registry} closed the connection before a blob of ${shown} was complete`);
+    case 'server-error':
+      return new RegistryError(`registry ${registry} answered ${failure.status} while sending ${shown}`);
     default:
       return err;
   }

@@ -4,12 +4,15 @@
  * over node:http(s) (see http.ts for why not got).
  * This is what lets a repeated pull say "Image is up to date" without copying anything.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { rootCertificates } from 'node:tls';
 import pRetry, { AbortError } from 'p-retry';
 import { NotFoundError, RegistryError, RegistryUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { formatReference, isLoopbackRegistry, registryEndpoint, type ImageReference } from '../image/reference.js';
 import type { Credentials } from './auth.js';
-import { httpRequest, type HttpResponse as Response } from './http.js';
+import { httpRequest as rawHttpRequest, HttpTimeoutError, type HttpOptions, type HttpResponse as Response } from './http.js';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -22,9 +25,78 @@ export interface RegistryOptions {
   /** false: accept self-signed certificates. Loopback registries are plain HTTP regardless. */
   tlsVerify: boolean;
   credentials?: Credentials;
+  /** For each request, from connecting to the last byte of the answer. */
   timeoutMs?: number;
+  /** The setting that changes timeoutMs (e.g. an environment variable), named when a request times out. */
+  timeoutSetting?: string;
   retries?: number;
   log?: Logger;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/**
+ * Where a registry's own CA certificates go: containers-certs.d(5), the first of these that
+ * has a directory for the registry ("host:port", or "host" for 443) — the same lookup skopeo
+ * does, so one installed CA serves both racker's requests and skopeo's copy.
+ */
+export const CERTS_DIRS = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
+
+/** node's bundled roots plus the registry's *.crt files; undefined when it has none (node's default). */
+export function registryCAs(host: string, dirs: readonly string[] = CERTS_DIRS): string[] | undefined {
+  for (const base of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(path.join(base, host));
+    } catch {
+      continue;
+    }
+    const extra = names.filter((n) => n.endsWith('.crt')).sort().map((n) => readFileSync(path.join(base, host, n), 'utf8'));
+    return extra.length > 0 ? [...rootCertificates, ...extra] : undefined;
+  }
+  return undefined;
+}
+
+/** httpRequest with the registry's own CAs (certs.d) trusted on verified HTTPS. */
+function httpRequest(url: string | URL, opts: HttpOptions): Promise<Response> {
+  const u = typeof url === 'string' ? new URL(url) : url;
+  const ca = u.protocol === 'https:' && opts.rejectUnauthorized ? registryCAs(u.host) : undefined;
+  return rawHttpRequest(u, ca ? { ...opts, ca } : opts);
+}
+
+/** What to do about a certificate racker does not trust (skopeo looks in the same place). */
+export function tlsHint(registry: string): string {
+  return `use --tls-verify=false if you trust this registry, or put its CA certificate in ${CERTS_DIRS[0]}/${registryEndpoint(registry)}/ca.crt`;
+}
+
+/** node's TLS error codes and messages ("self-signed certificate", "ERR_TLS_CERT_ALTNAME_INVALID", …). */
+const TLS_FAILURE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i;
+
+/**
+ * A request that got no HTTP answer, as the error a user can act on. Timeouts and TLS
+ * refusals are final (AbortError: retrying cannot help and would multiply the wait);
+ * anything else (refused, reset, DNS) is worth a retry.
+ */
+export function transportError(registry: string, err: unknown, opts: Pick<RegistryOptions, 'timeoutMs' | 'timeoutSetting'>): Error {
+  if (err instanceof AbortError) return err;
+  if (err instanceof HttpTimeoutError) {
+    const seconds = Math.round(err.timeoutMs / 100) / 10;
+    return new AbortError(
+      new RegistryUnreachableError(`registry ${registry} did not answer within ${seconds} s`, {
+        ...(opts.timeoutSetting ? { hint: `set ${opts.timeoutSetting}=SECONDS to wait longer` } : {}),
+      }),
+    );
+  }
+  const code = (err as { code?: string }).code ?? (err as Error).message;
+  if (TLS_FAILURE.test(code)) {
+    const reason = (err as Error).message || code;
+    return new AbortError(
+      new RegistryError(`TLS verification failed for ${registry}: ${reason}`, {
+        hint: tlsHint(registry),
+      }),
+    );
+  }
+  return new RegistryUnreachableError(`cannot reach registry ${registry}: ${code}`);
 }
 
 export function registryBaseUrl(registry: string): string {
@@ -55,7 +127,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
     httpRequest(url, {
       method: 'HEAD',
       headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
-      timeoutMs: opts.timeoutMs ?? 15000,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       rejectUnauthorized: opts.tlsVerify,
     });
 
@@ -71,16 +143,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
         }
       }
     } catch (err) {
-      if (err instanceof AbortError) throw err;
-      const code = (err as { code?: string }).code ?? (err as Error).message;
-      if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/i.test(code)) {
-        throw new AbortError(
-          new RegistryError(`TLS verification failed for ${ref.registry}: ${code}`, {
-            hint: 'use --tls-verify=false if you trust this registry',
-          }),
-        );
-      }
-      throw new RegistryUnreachableError(`cannot reach registry ${ref.registry}: ${code}`);
+      throw transportError(ref.registry, err, opts);
     }
     const status = res.statusCode;
     if (status >= 500) throw new RegistryError(`registry ${ref.registry} answered ${status} for ${shown}`);
@@ -117,7 +180,7 @@ async function fetchToken(params: Record<string, string>, opts: RegistryOptions)
   if (params.scope) url.searchParams.set('scope', params.scope);
   const res = await httpRequest(url, {
     headers: opts.credentials ? { authorization: basic(opts.credentials) } : {},
-    timeoutMs: opts.timeoutMs ?? 15000,
+    timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     rejectUnauthorized: opts.tlsVerify,
   });
   if (res.statusCode === 401 || res.statusCode === 403) {
@@ -137,12 +200,14 @@ async function fetchToken(params: Record<string, string>, opts: RegistryOptions)
 export async function checkLogin(registry: string, opts: RegistryOptions & { credentials: Credentials }): Promise<void> {
   const url = `${registryBaseUrl(registry)}/v2/`;
   const get = (authorization: string): Promise<Response> =>
-    httpRequest(url, { headers: { authorization }, timeoutMs: opts.timeoutMs ?? 15000, rejectUnauthorized: opts.tlsVerify });
+    httpRequest(url, { headers: { authorization }, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, rejectUnauthorized: opts.tlsVerify });
   let res: Response;
   try {
     res = await pRetry(
       async () => {
-        const r = await get(basic(opts.credentials));
+        const r = await get(basic(opts.credentials)).catch((err: unknown) => {
+          throw transportError(registry, err, opts);
+        });
         if (r.statusCode >= 500) throw new RegistryError(`registry ${registry} answered ${r.statusCode}`);
         return r;
       },

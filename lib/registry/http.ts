@@ -18,6 +18,16 @@ export interface HttpOptions {
   timeoutMs: number;
   /** false: accept self-signed certificates. */
   rejectUnauthorized: boolean;
+  /** Trusted CA certificates (PEM) replacing node's bundled list, e.g. with a registry's own CA added. */
+  ca?: string[];
+}
+
+/** The error a request fails with when timeoutMs has passed; code as node's own socket timeouts. */
+export class HttpTimeoutError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`timed out after ${timeoutMs} ms`);
+  }
 }
 
 const MAX_BODY = 1 << 20;
@@ -28,19 +38,33 @@ export function httpRequest(url: string | URL, opts: HttpOptions): Promise<HttpR
   return new Promise((resolve, reject) => {
     const req = client.request(
       u,
-      { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(u.protocol === 'https:' ? { rejectUnauthorized: opts.rejectUnauthorized } : {}) },
+      {
+        method: opts.method ?? 'GET',
+        headers: opts.headers ?? {},
+        ...(u.protocol === 'https:' ? { rejectUnauthorized: opts.rejectUnauthorized, ...(opts.ca ? { ca: opts.ca } : {}) } : {}),
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => {
           if (body.length < MAX_BODY) body += chunk;
         });
-        res.on('end', () => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body }));
-        res.on('error', reject);
+        res.on('end', () => done(() => resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body })));
+        res.on('error', (err) => done(() => reject(err)));
       },
     );
-    req.setTimeout(opts.timeoutMs, () => req.destroy(Object.assign(new Error(`timed out after ${opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
+    // A deadline for the whole exchange, not socket idleness (req.setTimeout): a registry that
+    // accepts the connection and then trickles or withholds its answer must not hold a pull.
+    const timer = setTimeout(() => {
+      const err = new HttpTimeoutError(opts.timeoutMs);
+      done(() => reject(err));
+      req.destroy(err);
+    }, opts.timeoutMs);
+    const done = (settle: () => void) => {
+      clearTimeout(timer);
+      settle();
+    };
+    req.on('error', (err) => done(() => reject(err)));
     req.end();
   });
 }
