@@ -6,7 +6,10 @@ import { humanSize } from '../lib/format/human.js';
 import type { Meter } from '../lib/progress.js';
 
 export interface Progress {
+  /** A line that replaces the previous one on a terminal. */
   line(text: string): void;
+  /** A line that stays (above the live line on a terminal). */
+  print(text: string): void;
   /** A byte-count bar on a terminal; undefined otherwise, so operations print lines instead. */
   meter?: Meter;
   /** End the live line so the next output starts clean. */
@@ -24,7 +27,10 @@ export function formatBar(what: string, done: number, total: number | undefined,
 }
 
 export function progress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY) return { line: (t) => void stream.write(`${t}\n`), done: () => {} };
+  if (!stream.isTTY) {
+    const plain = (t: string) => void stream.write(`${t}\n`);
+    return { line: plain, print: plain, done: () => {} };
+  }
   let live = false;
   let drawn = 0;
   const width = () => Math.max(20, (stream.columns || 80) - 1);
@@ -34,6 +40,10 @@ export function progress(stream: NodeJS.WriteStream = process.stderr): Progress 
   };
   return {
     line,
+    print: (t) => {
+      stream.write(`\r\x1b[K${t}\n`);
+      live = false;
+    },
     meter: (what, done, total) => {
       // Redraw at most ~12 times a second (and always at the end): a terminal is slow.
       const now = performance.now();

@@ -22,13 +22,27 @@ export const pullCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = contextFor(args);
     const { pullImageByName } = await import('../../lib/image/pull-any.js');
-    const result = await pullImageByName(ctx, args.image, {
-      force: args.force,
-      tlsVerify: args['tls-verify'],
-      source: args.source,
-      status: args.quiet ? undefined : (line) => out(line),
-      progress: args.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
-    });
+    const { progress } = await import('../progress.js');
+    // Status lines on stdout, like docker; layer lines and (on a terminal) a bar on stderr.
+    const live = args.quiet ? undefined : progress();
+    let result;
+    try {
+      result = await pullImageByName(ctx, args.image, {
+        force: args.force,
+        tlsVerify: args['tls-verify'],
+        source: args.source,
+        status: live
+          ? (line) => {
+              live.done();
+              out(line);
+            }
+          : undefined,
+        progress: live?.print,
+        meter: live?.meter,
+      });
+    } finally {
+      live?.done();
+    }
     const { keyName } = await import('../../lib/image/names.js');
     out(keyName(result.key));
   },

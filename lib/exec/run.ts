@@ -26,6 +26,8 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Pass the terminal through (interactive commands). stdout/stderr are then empty. */
   inherit?: boolean;
+  /** Called with the child's PID once it is started (to watch it, e.g. for progress). */
+  onSpawn?: (pid: number) => void;
 }
 
 export interface RunResult {
@@ -76,6 +78,7 @@ export function createRunner(log: Logger): Runner {
         cwd: opts.cwd,
         stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       let partial = '';

@@ -10,7 +10,8 @@ import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError, U
 import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { findCredentials, writeTemporaryAuthFile } from '../registry/auth.js';
-import { remoteManifestDigest, tlsHint } from '../registry/client.js';
+import type { Meter } from '../progress.js';
+import { remoteLayers, remoteManifestDigest, tlsHint, type RemoteLayers } from '../registry/client.js';
 import { copyToLayoutArgv, parseSkopeoError } from '../tools/skopeo.js';
 import { unpackArgv } from '../tools/umoci.js';
 import { layoutTag, readLayoutImage } from './oci-layout.js';
@@ -26,6 +27,7 @@ import {
   treeSize,
   updateTags,
 } from './store.js';
+import { bytesReadBy, downloadedBytes, watch } from './pull-meter.js';
 import { cleanScratch } from './scratch.js';
 
 export interface PullOptions {
@@ -35,6 +37,8 @@ export interface PullOptions {
   /** Status lines ("Digest: …"); progress goes to `progress`. */
   status?: (line: string) => void;
   progress?: (line: string) => void;
+  /** Byte progress of the download and the unpack, for a bar on a terminal. */
+  meter?: Meter;
 }
 
 export interface PullResult {
@@ -106,13 +110,27 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
       }
 
       const tag = layoutTag(key);
-      await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress, timeoutSeconds: timeouts.copySeconds });
+      // Sizes for a progress bar: one more small request, made only when a bar is drawn;
+      // a pull never fails for the sake of its bar.
+      const layers = opts.meter
+        ? await remoteLayers(source, { tlsVerify, credentials, log: ctx.log, timeoutMs: timeouts.requestMs, retries: 0 }).catch(() => undefined)
+        : undefined;
+      const meter = opts.meter && layers?.total ? { meter: opts.meter, layers } : undefined;
+      await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress, timeoutSeconds: timeouts.copySeconds, ...(meter ? { meter } : {}) });
       const layoutImage = await readLayoutImage(ctx.paths.oci, tag);
       const id = layoutImage.configDigest;
       if (opts.force || !imageExists(ctx.paths, id)) {
         const dir = await scratchDir(ctx.paths, 'pull');
         try {
-          await ctx.run(unpackArgv(ctx.paths.oci, tag, path.join(dir, 'bundle')));
+          let stop: ((completed: boolean) => void) | undefined;
+          try {
+            await ctx.run(unpackArgv(ctx.paths.oci, tag, path.join(dir, 'bundle')), {
+              ...(meter ? { onSpawn: (pid: number) => (stop = watch(meter.meter, 'Extracting', meter.layers.total, () => bytesReadBy(pid))) } : {}),
+            });
+            stop?.(true);
+          } finally {
+            stop?.(false);
+          }
           await fs.rename(path.join(dir, 'bundle', 'rootfs'), path.join(dir, 'rootfs'));
           await fs.rm(path.join(dir, 'bundle'), { recursive: true, force: true });
           const rootfs = path.join(dir, 'rootfs');
@@ -165,6 +183,7 @@ async function copyIntoLayout(
     credentials?: { username: string; password: string };
     progress?: (line: string) => void;
     timeoutSeconds: number;
+    meter?: { meter: Meter; layers: RemoteLayers };
   },
 ): Promise<void> {
   await Promise.all([fs.mkdir(ctx.paths.run, { recursive: true }), fs.mkdir(ctx.paths.lib, { recursive: true })]);
@@ -177,6 +196,8 @@ async function copyIntoLayout(
     await withLock(ctx.paths.lock('oci-layout'), async () => {
       await removePartialBlobs(ctx.paths.oci);
       t0 = Date.now();
+      const m = o.meter;
+      const stop = m ? watch(m.meter, 'Downloading', m.layers.total, () => downloadedBytes(ctx.paths.oci, m.layers.layers)) : undefined;
       try {
         await ctx.run(
           copyToLayoutArgv(formatReference(source), ctx.paths.oci, tag, {
@@ -190,7 +211,9 @@ async function copyIntoLayout(
             timeoutMs: backstopMs,
           },
         );
+        stop?.(true);
       } catch (err) {
+        stop?.(false);
         await removePartialBlobs(ctx.paths.oci);
         throw err;
       }

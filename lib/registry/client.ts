@@ -119,19 +119,22 @@ function basic(c: Credentials): string {
   return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
-export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOptions): Promise<string> {
-  if (ref.digest) return ref.digest;
-  const url = `${registryBaseUrl(ref.registry)}/v2/${ref.repository}/manifests/${ref.tag ?? 'latest'}`;
+/**
+ * One manifest request (HEAD or GET) with the registry's auth dance and racker's error
+ * mapping, retried with bounded backoff. `reference` is a tag or a digest.
+ */
+async function manifestRequest(ref: ImageReference, reference: string, method: 'HEAD' | 'GET', opts: RegistryOptions): Promise<Response> {
+  const url = `${registryBaseUrl(ref.registry)}/v2/${ref.repository}/manifests/${reference}`;
   const shown = formatReference(ref);
   const request = (authorization?: string): Promise<Response> =>
     httpRequest(url, {
-      method: 'HEAD',
+      method,
       headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       rejectUnauthorized: opts.tlsVerify,
     });
 
-  const attempt = async (): Promise<string> => {
+  const attempt = async (): Promise<Response> => {
     let res: Response;
     try {
       res = await request(opts.credentials ? basic(opts.credentials) : undefined);
@@ -157,11 +160,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
     if (status === 404) {
       throw new AbortError(new NotFoundError(`manifest for ${shown} not found: manifest unknown`));
     }
-    const digest = res.headers['docker-content-digest'];
-    if (status !== 200 || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
-      throw new AbortError(new RegistryError(`registry ${ref.registry} gave no manifest digest for ${shown} (HTTP ${status})`));
-    }
-    return digest;
+    return res;
   };
 
   return pRetry(attempt, {
@@ -172,6 +171,49 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
       opts.log?.debug(`registry attempt ${e.attemptNumber} for ${shown} failed: ${e.error.message}`);
     },
   });
+}
+
+export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOptions): Promise<string> {
+  if (ref.digest) return ref.digest;
+  const res = await manifestRequest(ref, ref.tag ?? 'latest', 'HEAD', opts);
+  const digest = res.headers['docker-content-digest'];
+  if (res.statusCode !== 200 || typeof digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(digest)) {
+    throw new RegistryError(`registry ${ref.registry} gave no manifest digest for ${formatReference(ref)} (HTTP ${res.statusCode})`);
+  }
+  return digest;
+}
+
+interface ManifestJson {
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+  config?: { size?: number };
+  layers?: { digest: string; size?: number }[];
+}
+
+/** The OCI architecture name of this host (what skopeo picks from a multi-platform index). */
+export function hostArchitecture(arch: string = process.arch): string {
+  return ({ x64: 'amd64', ia32: '386', arm: 'arm' } as Record<string, string>)[arch] ?? arch;
+}
+
+export interface RemoteLayers {
+  layers: { digest: string; size: number }[];
+  /** Config and layers: what a copy downloads at most. */
+  total: number;
+}
+
+/**
+ * The layers a pull will download, with their sizes (for a progress bar): the manifest,
+ * or from an index the manifest for this host's platform.
+ */
+export async function remoteLayers(ref: ImageReference, opts: RegistryOptions): Promise<RemoteLayers> {
+  let manifest = JSON.parse((await manifestRequest(ref, ref.digest ?? ref.tag ?? 'latest', 'GET', opts)).body) as ManifestJson;
+  if (manifest.manifests) {
+    const arch = hostArchitecture();
+    const entry = manifest.manifests.find((m) => (m.platform?.os ?? 'linux') === 'linux' && m.platform?.architecture === arch);
+    if (!entry) throw new RegistryError(`no manifest for linux/${arch} in ${formatReference(ref)}`);
+    manifest = JSON.parse((await manifestRequest(ref, entry.digest, 'GET', opts)).body) as ManifestJson;
+  }
+  const layers = (manifest.layers ?? []).map((l) => ({ digest: l.digest, size: l.size ?? 0 }));
+  return { layers, total: layers.reduce((n, l) => n + l.size, 0) + (manifest.config?.size ?? 0) };
 }
 
 async function fetchToken(params: Record<string, string>, opts: RegistryOptions): Promise<string> {

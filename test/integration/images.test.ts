@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -95,6 +95,30 @@ describe('images (integration: fixture registry on 127.0.0.1)', function () {
     expect(statuses).to.deep.equal([`Status: Downloaded newer image for ${ref}`, `Status: Image is up to date for ${ref}`]);
     expect(imageDirs(root).length).to.equal(before + 1);
     expect(leftovers(root)).to.deep.equal([]);
+  });
+
+  it('on a terminal, the download and the unpack draw progress bars between the layer lines', async () => {
+    const own = tempRoot();
+    try {
+      const ref = `${reg.host}/racker/busybox:latest`;
+      // script(1) gives racker a terminal; stdout and stderr both arrive through it.
+      const child = spawn('script', ['--quiet', '--return', '--command', `${process.execPath} ${rackerBin} pull ${ref}`, '/dev/null'], {
+        env: { ...process.env, RACKER_ROOT: own, RACKER_DEBUG: '' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let shown = '';
+      child.stdout.on('data', (b: Buffer) => (shown += b.toString()));
+      expect(await new Promise((r) => child.on('close', r)), shown).to.equal(0);
+      const text = JSON.stringify(shown);
+      const bar = (what: string) => `\\r\\x1b\\[K${what} \\[=+\\]  ([\\d.]+[kM]B)\\/\\1`;
+      // Full bars last, each cleared before the next permanent line.
+      expect(shown, text).to.match(new RegExp(`^latest: Pulling from racker/busybox\\r\\n`));
+      expect(shown, text).to.match(new RegExp(`\\r\\x1b\\[K[a-f0-9]{12}: Pulling fs layer\\r\\n`));
+      expect(shown, text).to.match(new RegExp(`${bar('Downloading')}\\r\\x1b\\[K[a-f0-9]{12}: Pull complete\\r\\n`));
+      expect(shown, text).to.match(new RegExp(`${bar('Extracting')}\\r\\x1b\\[KDigest: sha256:[a-f0-9]{64}\\r\\nStatus: Downloaded newer image for ${ref.replace(/\./g, '\\.')}\\r\\n`));
+    } finally {
+      await fs.rm(own, { recursive: true, force: true });
+    }
   });
 
   it('images lists REPOSITORY TAG IMAGE ID CREATED SIZE', async () => {

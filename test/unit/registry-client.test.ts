@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError, UsageError } from '../../lib/errors.js';
-import { checkLogin, parseChallenge, registryCAs, remoteManifestDigest, transportError } from '../../lib/registry/client.js';
+import { checkLogin, hostArchitecture, parseChallenge, registryCAs, remoteLayers, remoteManifestDigest, transportError } from '../../lib/registry/client.js';
 import { HttpTimeoutError, httpRequest } from '../../lib/registry/http.js';
 import { pullTimeouts, skopeoFailure } from '../../lib/image/pull.js';
 import { parseReference } from '../../lib/image/reference.js';
@@ -52,6 +52,33 @@ describe('registry client', () => {
       const digest = await remoteManifestDigest(parseReference(`${reg.host}/racker/busybox:latest`), { tlsVerify: false });
       expect(digest).to.equal(DIGEST);
       expect(reg.hits).to.deep.equal(['HEAD /v2/racker/busybox/manifests/latest']);
+    } finally {
+      await reg.close();
+    }
+  });
+
+  it('remoteLayers follows an index to this platform\'s manifest and sums config and layers', async () => {
+    const arm = `sha256:${'01'.repeat(32)}`;
+    const mine = `sha256:${'02'.repeat(32)}`;
+    const reg = await fakeRegistry((req, res) => {
+      const body =
+        req.url === '/v2/racker/multi/manifests/latest'
+          ? {
+              manifests: [
+                { digest: arm, platform: { os: 'linux', architecture: hostArchitecture() === 'arm64' ? 'amd64' : 'arm64' } },
+                { digest: mine, platform: { os: 'linux', architecture: hostArchitecture() } },
+              ],
+            }
+          : req.url === `/v2/racker/multi/manifests/${mine}`
+            ? { config: { size: 7 }, layers: [{ digest: DIGEST, size: 1000 }, { digest: arm, size: 24 }] }
+            : undefined;
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    try {
+      const layers = await remoteLayers(parseReference(`${reg.host}/racker/multi:latest`), { tlsVerify: false });
+      expect(layers).to.deep.equal({ layers: [{ digest: DIGEST, size: 1000 }, { digest: arm, size: 24 }], total: 1031 });
+      expect(reg.hits).to.deep.equal(['GET /v2/racker/multi/manifests/latest', `GET /v2/racker/multi/manifests/${mine}`]);
     } finally {
       await reg.close();
     }
