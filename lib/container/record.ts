@@ -140,6 +140,20 @@ export function processAlive(pid: number | undefined): boolean {
 export function liveState(record: ContainerRecord): ContainerState {
   const s = record.state;
   if (s.status !== 'running') return s;
+  // Started before this host booted: its PIDs now belong to other processes.
+  const started = s.startedAt ? Date.parse(s.startedAt) : NaN;
+  if (started < hostBootTime()) return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
   if (processAlive(s.nspawnPid) || processAlive(s.supervisorPid)) return s;
   return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
+}
+
+let bootTime: number | undefined;
+
+/** When this host booted, in ms since the epoch (/proc/stat btime, whole seconds: one second of slack). */
+export function hostBootTime(): number {
+  if (bootTime === undefined) {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    bootTime = m ? Number(m[1]) * 1000 - 1000 : 0;
+  }
+  return bootTime;
 }
