@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const COMMANDS = {
-  racker: ['run', 'exec', 'shell', 'ps', 'logs', 'start', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout'],
+  racker: ['run', 'exec', 'shell', 'ps', 'logs', 'start', 'stop', 'kill', 'rm', 'wait', 'inspect', 'pull', 'images', 'rmi', 'import', 'login', 'logout', 'system prune'],
   postroj: ['list-images', 'pull', 'pkgprobe', 'selftest', 'matrix'],
 };
 
 function help(program, command) {
   // Not a terminal: yargs does not wrap, so the text is the same on every machine.
-  return execFileSync(process.execPath, [path.join(repo, 'dist/cli', `${program}.js`), command, '--help'], {
+  return execFileSync(process.execPath, [path.join(repo, 'dist/cli', `${program}.js`), ...command.split(' '), '--help'], {
     env: { ...process.env, RACKER_DEBUG: '' },
   }).toString();
 }
@@ -29,7 +29,7 @@ export function renderReference() {
   for (const [program, commands] of Object.entries(COMMANDS)) {
     index.push(`## ${program}`, '');
     for (const command of commands) {
-      const file = `${program}-${command}.md`;
+      const file = `${program}-${command.replace(/ /g, '-')}.md`; // 'system prune' → racker-system-prune.md
       pages[file] = `# ${program} ${command}\n\n\`\`\`\n${help(program, command).trimEnd()}\n\`\`\`\n`;
       index.push(`- [${program} ${command}](${file})`);
     }

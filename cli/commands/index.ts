@@ -11,6 +11,7 @@ import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
 import { shellCommand, shellValueOptions } from './shell.js';
+import { systemCommand } from './system.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
 // so `racker --help` loads no operation code).
@@ -32,6 +33,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   loginCommand,
   logoutCommand,
   shellCommand,
+  systemCommand,
   superviseCommand,
 ];
 

@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
+import { childrenOf } from './procfs.js';
 import { liveState, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
-import { killContainerProcesses, removeContainerFiles } from './remove.js';
+import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
 
 /**
@@ -35,7 +36,9 @@ function signalTable(): Record<string, number> {
 
 function requireRunning(record: ContainerRecord): number {
   const state = liveState(record);
-  const target = state.leaderPid ?? state.nspawnPid;
+  // A racker killed while its container booted never recorded PID 1: it is nspawn's child.
+  // Signalling nspawn itself would orphan the container (it survives nspawn).
+  const target = state.leaderPid ?? (state.nspawnPid ? childrenOf(state.nspawnPid)[0] : undefined) ?? state.nspawnPid;
   if (state.status !== 'running' || !target) throw new RackerError(`container ${record.name} is not running`);
   return target;
 }
@@ -86,6 +89,7 @@ export async function reapOrphan(ctx: Context, id: string): Promise<void> {
   const r = await readContainer(ctx.paths, id);
   if (!r || r.state.status !== 'running' || processAlive(r.state.supervisorPid)) return;
   if (processAlive(r.state.nspawnPid)) return;
+  await killOrphanedLeader(ctx, r);
   await unmountRootfs(ctx, id);
   if (r.config.autoRemove) await removeContainerFiles(ctx, id);
   else {

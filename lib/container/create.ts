@@ -145,7 +145,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         boot,
         autoRemove: Boolean(opts.autoRemove),
       },
-      state: { status: 'created' },
+      // The racker that goes on to start it (a foreground run, or the one waiting for a
+      // -d supervisor): `system prune` removes a created container only once it is dead.
+      state: { status: 'created', supervisorPid: process.pid },
     };
     await writeContainer(ctx.paths, record);
     return record;

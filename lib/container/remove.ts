@@ -1,11 +1,11 @@
 /** Removing a container: stop whatever still runs, unmount, delete its files. */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { liveState, processAlive, type ContainerRecord } from './record.js';
 import { childrenOf } from './procfs.js';
-import { unmountRootfs } from './rootfs.js';
+import { unmountRootfs, upperDir } from './rootfs.js';
 
 
 function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
@@ -27,6 +27,30 @@ export function killContainerTree(nspawnPid: number | undefined, leaderPid?: num
   const children = childrenOf(nspawnPid);
   for (const child of children) kill(child);
   if (!children.length && !leaderPid) kill(nspawnPid);
+}
+
+/**
+ * A container whose nspawn and supervisor are both gone (its racker killed -9, then nspawn)
+ * may still run, orphaned under the host's PID 1: nothing can manage it, and it would
+ * outlive its record and keep its mount busy. Kill it — but only a process whose root
+ * really is this container's overlay (its upperdir), never whatever reused a dead PID.
+ */
+export async function killOrphanedLeader(ctx: Context, record: ContainerRecord): Promise<void> {
+  const leader = record.state.leaderPid;
+  if (!leader || !processAlive(leader)) return;
+  const upper = `upperdir=${upperDir(ctx, record.id)},`;
+  const isOurs = () => {
+    try {
+      const root = readFileSync(`/proc/${leader}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+      return `${root},`.includes(upper);
+    } catch {
+      return false;
+    }
+  };
+  if (!isOurs()) return;
+  kill(leader);
+  const deadline = Date.now() + 5000;
+  while (processAlive(leader) && Date.now() < deadline) await sleep(10);
 }
 
 /** Kill the container and wait (bounded) until nspawn and PID 1 are gone, re-killing late children. */
@@ -52,6 +76,7 @@ export async function removeContainerFiles(ctx: Context, id: string): Promise<vo
 
 export async function removeContainer(ctx: Context, record: ContainerRecord, force: boolean): Promise<void> {
   const state = liveState(record);
+  if (record.state.status === 'running' && state.status !== 'running') await killOrphanedLeader(ctx, record);
   if (state.status === 'running') {
     if (!force) {
       throw new RackerError(

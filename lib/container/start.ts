@@ -9,10 +9,15 @@ import { reapOrphan } from './control.js';
 import { startDetached } from './detached.js';
 import { findContainer, liveState, writeContainer, type ContainerRecord } from './record.js';
 
+/** Held while a container is being started; `system prune` takes it before removing one. */
+export function startLockFile(ctx: Context, id: string): string {
+  return ctx.paths.lock(`start-${id}`);
+}
+
 /** Start `record` unless it runs already (docker: starting a running container is fine). */
 export async function startContainer(ctx: Context, record: ContainerRecord, bootTimeoutSeconds = 60): Promise<ContainerRecord> {
   // Two `start`s of one container at once must not start two supervisors.
-  return withLock(ctx.paths.lock(`start-${record.id}`), async () => {
+  return withLock(startLockFile(ctx, record.id), async () => {
     // Its supervisor may have been killed -9: unmount and record the end first.
     await reapOrphan(ctx, record.id);
     const current = await findContainer(ctx.paths, record.id);

@@ -79,6 +79,24 @@ function tail(proc: StartedProcess): () => string {
       .slice(-1)[0] ?? '';
 }
 
+/**
+ * nspawn exits 1 when the container's PID 1 dies of a signal (kill -9 from outside) and
+ * says which on stderr: report 128+N like docker (137), not 1.
+ */
+export function signalExitFromNspawn(text: string): number | undefined {
+  const m = /^Container racker-[a-f0-9]{12} terminated by signal ([A-Z0-9+]+)\.?$/m.exec(text);
+  const n = m ? signalNumber(`SIG${m[1]}`) : undefined;
+  return n === undefined ? undefined : 128 + n;
+}
+
+function signalExitOf(proc: StartedProcess): () => number | undefined {
+  let text = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    text = (text + c.toString()).slice(-1000);
+  });
+  return () => signalExitFromNspawn(text);
+}
+
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
   const { id, config } = initial;
   const tty = config.tty;
@@ -87,19 +105,29 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   let nspawn: StartedProcess | undefined;
   let nspawnExit: Promise<number> | undefined;
   let running = false;
+  /** nspawn's process has ended (its pipes may still be held by an orphaned container). */
+  let nspawnEnded = false;
   let leader: number | undefined;
   let exitCode = 125;
   let error: string | undefined;
   const aborted = () => opts.signal?.aborted === true;
   const abort = () => killContainerTree(nspawn?.pid, leader);
   opts.signal?.addEventListener('abort', abort, { once: true });
-  const alive = () => running && !aborted();
+  const alive = () => running && !nspawnEnded && !aborted();
   const started = async (proc: StartedProcess) => {
     nspawn = proc;
     running = true;
     nspawnExit = proc.exited.then((e) => {
       running = false;
       return exitStatus(e);
+    });
+    // nspawn killed from outside (kill -9) leaves its container orphaned under the host's
+    // PID 1, still holding nspawn's pipes: the run would wait for the orphan's command to
+    // end on its own. The container dies with its nspawn instead, like a docker container
+    // whose runtime is killed (exit 137, from nspawn's signal or the command's).
+    void proc.ended.then(() => {
+      nspawnEnded = true;
+      if (leader && processAlive(leader)) killContainerTree(undefined, leader);
     });
     await updateState(ctx.paths, id, { status: 'running', supervisorPid: process.pid, nspawnPid: proc.pid, startedAt: ctx.clock().toISOString() });
     // Ctrl-C that came while nspawn was starting.
@@ -119,6 +147,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       // A system container without a command: its console is what `logs` shows.
       if (!config.command.length) proc.stdout?.on('data', sinks.stdout);
       const lastError = tail(proc);
+      const signalled = signalExitOf(proc);
       await started(proc);
       try {
         leader = await waitForLeader(proc.pid, deadline, alive);
@@ -140,6 +169,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         await nspawnExit;
       } else {
         exitCode = await nspawnExit!;
+        if (exitCode === 1) exitCode = signalled() ?? exitCode;
       }
     } else {
       const workingDir = config.workingDir || '/';
@@ -165,12 +195,14 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       );
       proc.stdout?.on('data', sinks.stdout);
       proc.stderr?.on('data', withoutNoise(sinks.stderr));
+      const signalled = signalExitOf(proc);
       await started(proc);
       leader = await waitForLeader(proc.pid, deadline, alive).catch(() => undefined);
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
       if (aborted()) abort();
       opts.onReady?.();
       exitCode = await nspawnExit!;
+      if (exitCode === 1) exitCode = signalled() ?? exitCode;
     }
   } catch (err) {
     if (!aborted()) {

@@ -35,6 +35,12 @@ export interface StartedProcess {
   stdout?: Readable;
   stderr?: Readable;
   exited: Promise<Exit>;
+  /**
+   * The process itself has ended; `exited` also waits for its pipes to close, which never
+   * happens while a process it left behind still holds them (nspawn killed -9: its orphaned
+   * container keeps nspawn's stdout and stderr).
+   */
+  ended: Promise<void>;
   kill(signal?: NodeJS.Signals | number): void;
   /** Let racker exit while the process goes on. */
   unref(): void;
@@ -86,8 +92,10 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
       resolve({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) });
     });
   });
+  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     pid: child.pid!,
+    ended,
     ...(child.stdin ? { stdin: child.stdin } : {}),
     ...(child.stdout ? { stdout: child.stdout } : {}),
     ...(child.stderr ? { stderr: child.stderr } : {}),

@@ -12,20 +12,25 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Remove scratch directories whose owning process is gone. Returns how many. */
-export async function cleanScratch(paths: Paths): Promise<number> {
+/** Scratch directories (full paths) whose owning process is gone: what cleanScratch removes. */
+export async function deadScratch(paths: Paths): Promise<string[]> {
   let names: string[];
   try {
     names = await fs.readdir(paths.tmp);
   } catch {
-    return 0;
+    return [];
   }
-  let removed = 0;
-  for (const name of names) {
-    const m = /^[a-z]+-(\d+)-[a-f0-9]+$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
-    await fs.rm(path.join(paths.tmp, name), { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
+  return names
+    .filter((name) => {
+      const m = /^[a-z]+-(\d+)-[a-f0-9]+$/.exec(name);
+      return m && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+    })
+    .map((name) => path.join(paths.tmp, name));
+}
+
+/** Remove scratch directories whose owning process is gone. Returns how many. */
+export async function cleanScratch(paths: Paths): Promise<number> {
+  const dead = await deadScratch(paths);
+  for (const dir of dead) await fs.rm(dir, { recursive: true, force: true });
+  return dead.length;
 }

@@ -137,7 +137,8 @@ export async function writeTemporaryAuthFile(
   dir: string,
 ): Promise<{ path: string; dispose(): Promise<void> }> {
   const key = registryOrThrow(registry);
-  const file = path.join(dir, `racker-auth-${randomBytes(8).toString('hex')}.json`);
+  // The owner's PID in the name: `system prune` deletes the file if a killed pull left it.
+  const file = path.join(dir, `racker-auth-${process.pid}-${randomBytes(8).toString('hex')}.json`);
   const doc: AuthFile = { auths: { [key]: { auth: encodeAuth(creds) } } };
   await fs.writeFile(file, `${JSON.stringify(doc)}\n`, { mode: 0o600, flag: 'wx' });
   return {

@@ -56,8 +56,11 @@ async function tryCreate(file: string): Promise<boolean> {
   }
 }
 
-/** Remove the lock if its owner is dead. Returns true if the caller should retry at once. */
-async function breakIfStale(file: string): Promise<boolean> {
+/**
+ * Remove the lock if its owner is dead. Returns true if the caller should retry at once
+ * (also when the lock was gone already). Exported for `system prune`.
+ */
+export async function breakIfStale(file: string): Promise<boolean> {
   let content: string;
   try {
     content = await fs.readFile(file, 'utf8');
