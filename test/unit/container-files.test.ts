@@ -81,15 +81,18 @@ describe('container logs (json-file)', () => {
 describe('ps STATUS column', () => {
   const record = (state: ContainerRecord['state']): ContainerRecord =>
     ({ id: 'a'.repeat(64), name: 'x', created: '2026-01-01T00:00:00Z', image: { id: 'sha256:1', name: 'i' }, config: { command: [] }, state }) as unknown as ContainerRecord;
-  const now = Date.parse('2026-01-01T00:10:00Z');
+  // Times relative to the real clock: a running record from before this host booted is
+  // exited (liveState), so fixed dates in the past would read differently.
+  const now = Date.now();
+  const at = (secondsBeforeNow: number) => new Date(now - secondsBeforeNow * 1000).toISOString();
 
   it('Created, Up, Exited (code) … ago', () => {
     expect(statusText(record({ status: 'created' }), now)).to.equal('Created');
-    expect(statusText(record({ status: 'running', startedAt: '2026-01-01T00:09:57Z', supervisorPid: process.pid }), now)).to.equal('Up 3 seconds');
-    expect(statusText(record({ status: 'exited', exitCode: 3, finishedAt: '2026-01-01T00:08:00Z' }), now)).to.equal('Exited (3) 2 minutes ago');
+    expect(statusText(record({ status: 'running', startedAt: at(3), supervisorPid: process.pid }), now)).to.equal('Up 3 seconds');
+    expect(statusText(record({ status: 'exited', exitCode: 3, finishedAt: at(120) }), now)).to.equal('Exited (3) 2 minutes ago');
   });
 
   it('a "running" record whose processes are gone reads as exited', () => {
-    expect(statusText(record({ status: 'running', startedAt: '2026-01-01T00:00:00Z', nspawnPid: 999999999 }), now)).to.equal('Exited (255) 10 minutes ago');
+    expect(statusText(record({ status: 'running', startedAt: at(600), nspawnPid: 999999999 }), now)).to.equal('Exited (255) 10 minutes ago');
   });
 });
