@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # (docker-registry for the fixture registry, busybox-static for a non-OS image,
 # apache2-utils for htpasswd, xz-utils for .tar.xz imports).
 packages=(systemd-container skopeo umoci mmdebstrap docker-registry busybox-static xz-utils jq curl iproute2
-  apache2-utils ca-certificates util-linux mount)
+  apache2-utils ca-certificates util-linux mount docker.io)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (sudo ./scripts/setup.sh)" >&2

@@ -285,6 +285,9 @@ export function containerRoutes(engine: Engine): Route[] {
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/wait$/, async (x, [id]) => {
+      // An AutoRemove container already gone: its result is still known (a client may wait after start).
+      const gone = engine.endedResult(id!);
+      if (gone && !(await readContainer(ctx.paths, id!))) return x.json(200, gone);
       const record = await find(id!);
       const condition = (x.query.get('condition') || 'not-running') as WaitCondition;
       if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition: "${condition}"`);

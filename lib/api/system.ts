@@ -24,13 +24,14 @@ function versionBody(engine: Engine): Record<string, unknown> {
     GitCommit: '',
     GoVersion: `node ${process.version}`,
     BuildTime: '',
-    Experimental: 'false',
   };
   return {
     Platform: { Name: 'racker' },
-    Components: [{ Name: 'Engine', Version: engine.version, Details: { ...details, Runtime: 'systemd-nspawn' } }],
+    // Details are all strings; the top-level Experimental is a bool.
+    Components: [{ Name: 'Engine', Version: engine.version, Details: { ...details, Experimental: 'false', Runtime: 'systemd-nspawn' } }],
     Version: engine.version,
     ...details,
+    Experimental: false,
   };
 }
 

@@ -25,7 +25,8 @@ export async function startDetached(ctx: Context, record: ContainerRecord, bootT
       if (r.state.error) throw new RackerError(r.state.error, { exitCode: r.state.exitCode ?? 125 });
       return; // ran and finished already: docker prints the ID too
     }
-    if (r.state.status === 'running' && (r.state.leaderPid || !r.config.boot)) return;
+    // Ready once PID 1 is known, in direct mode too: `exec` right after `run -d` needs it.
+    if (r.state.status === 'running' && r.state.leaderPid) return;
     if (r.state.status !== 'running' && !processAlive(supervisorPid)) throw new RackerError(`container ${record.id.slice(0, 12)} failed to start (see ${path.join(ctx.paths.container(record.id), 'supervisor.log')})`);
     if (Date.now() > deadline) throw new RackerError(`container ${record.id.slice(0, 12)} did not become ready in time`);
     await sleep(15);

@@ -1,0 +1,252 @@
+import { expect } from 'chai';
+import { promises as fs, statSync } from 'node:fs';
+import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/containers.js';
+import { docker, dockerClient, dockerConfigDir, otherDockerClients, startService, type Service } from '../helpers/docker.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+function ok(r: CliResult): CliResult {
+  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  return r;
+}
+
+function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('Engine API (integration: the docker CLI against racker system service)', function () {
+  this.timeout(120_000);
+  let reg: FixtureRegistry;
+  let root: string;
+  let service: Service;
+  let bin: string;
+  let config: { dir: string; remove(): void };
+  let DEBIAN: string; // systemd: boot mode
+  let BUSYBOX: string; // no systemd: direct mode
+
+  const dk = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => docker(bin, service.host, args, { configDir: config.dir, ...opts });
+  const rk = (args: string[]) => racker(args, { root });
+
+  /** When an exit code is not the expected one: the container's record, its supervisor's log, the service's log. */
+  async function explain(name: string): Promise<void> {
+    const id = (await dk(['inspect', '--format', '{{.Id}}', name])).stdout.trim();
+    const supervisor = await fs.readFile(`${root}/lib/containers/${id}/supervisor.log`, 'utf8').catch(() => '(none)');
+    console.log(`${(await dk(['inspect', name])).stdout}\nsupervisor.log:\n${supervisor}\nservice:\n${service.stderr().slice(-4000)}`);
+  }
+
+  before(async function () {
+    requireIntegration(this);
+    const found = dockerClient();
+    if (!found) {
+      if (process.env.RACKER_INTEGRATION === 'required') throw new Error('the docker client is not installed (run ./scripts/setup.sh: docker.io)');
+      console.log('      (skipping: no docker client; apt-get install docker.io)');
+      this.skip();
+    }
+    bin = found!;
+    this.timeout(300_000);
+    reg = await startRegistry();
+    root = tempRoot('racker-engine-');
+    config = dockerConfigDir();
+    service = await startService(root, { env: { RACKER_DEBUG: '1' } });
+    DEBIAN = `${reg.host}/library/debian:bookworm`;
+    BUSYBOX = `${reg.host}/racker/busybox:latest`;
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    if (service) {
+      const q = await dk(['ps', '-aq', '--no-trunc']).catch(() => undefined);
+      const ids = q?.stdout.split('\n').filter(Boolean) ?? [];
+      if (ids.length) await dk(['rm', '-f', ...ids]);
+      expect(await service.stop()).to.equal(0);
+    }
+    if (root) {
+      const cleaned = await killLeftovers(root);
+      if (cleaned.length) console.log(`      (left behind and cleaned up: ${cleaned.join(', ')})`);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    config?.remove();
+    await reg?.stop();
+  });
+
+  describe('system', () => {
+    it('the socket is 0660 root:root', () => {
+      const st = statSync(service.socket);
+      expect({ mode: (st.mode & 0o777).toString(8), uid: st.uid, gid: st.gid }).to.deep.equal({ mode: '660', uid: 0, gid: 0 });
+    });
+
+    it("docker version: the server section is racker's", async () => {
+      const r = ok(await dk(['version']));
+      const { version } = JSON.parse(await fs.readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+      expect(r.stdout).to.match(/\nServer: racker\n Engine:\n  Version: +(\S+)\n  API version: +1\.43 \(minimum version 1\.24\)\n/);
+      expect(/\nServer: racker\n Engine:\n  Version: +(\S+)/.exec(r.stdout)?.[1]).to.equal(version);
+    });
+
+    it('docker info', async () => {
+      const r = ok(await dk(['info', '--format', '{{.ServerVersion}} {{.OSType}} {{.Swarm.LocalNodeState}}']));
+      expect(r.stdout).to.match(/^\d+\.\d+\.\d+ linux inactive\n$/);
+    });
+  });
+
+  describe('images', () => {
+    it('docker pull from the fixture registry: progress lines, then the reference', async () => {
+      const r = ok(await dk(['pull', DEBIAN], { timeoutMs: 300_000 }));
+      expect(r.stdout).to.match(/^bookworm: Pulling from library\/debian\n/);
+      expect(r.stdout).to.include(`Status: Downloaded newer image for ${DEBIAN}\n`);
+      expect(r.stdout.endsWith(`${DEBIAN}\n`)).to.equal(true);
+      // racker's CLI sees the same store.
+      expect(ok(await rk(['images', '--format', 'json'])).stdout).to.include(`"Repository":"${reg.host}/library/debian","Tag":"bookworm"`);
+    });
+
+    it('a second pull is up to date', async () => {
+      expect(ok(await dk(['pull', DEBIAN])).stdout).to.include(`Status: Image is up to date for ${DEBIAN}\n`);
+    });
+
+    it('pulling an unknown image fails with the registry\'s answer', async () => {
+      const r = await dk(['pull', `${reg.host}/racker/nonexistent:1`]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/not found|manifest unknown/);
+    });
+
+    it('docker images and docker image inspect', async () => {
+      const rows = ok(await dk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
+      expect(rows).to.include(DEBIAN);
+      const inspected = JSON.parse(ok(await dk(['image', 'inspect', DEBIAN])).stdout) as { Id: string; RepoTags: string[]; Os: string }[];
+      const id = ok(await rk(['images', '-q', '--no-trunc'])).stdout.trim().split('\n');
+      expect(inspected.map((i) => [i.RepoTags, i.Os])).to.deep.equal([[[DEBIAN], 'linux']]);
+      expect(id).to.include(inspected[0]!.Id);
+    });
+  });
+
+  describe('docker run', () => {
+    it('an image not here yet is pulled first (on stderr); stdout is the command\'s, the exit code propagates', async () => {
+      const r = await dk(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo hi; exit 3']);
+      expect({ code: r.code, stdout: r.stdout }).to.deep.equal({ code: 3, stdout: 'hi\n' });
+      expect(r.stderr).to.include(`Unable to find image '${BUSYBOX}' locally`);
+    });
+
+    it('--rm leaves nothing behind', async () => {
+      expect(ok(await dk(['ps', '-aq'])).stdout).to.equal('');
+      expect(ok(await rk(['ps', '-aq'])).stdout).to.equal('');
+    });
+
+    it('stdout and stderr stay apart (direct mode)', async () => {
+      expect(seen(await dk(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 0']))).to.deep.equal({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    });
+
+    it('boot mode: PID 1 is systemd; -e, -w, -u and --name map onto racker run', async () => {
+      const r = await dk(['run', '--rm', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', '--name', 'api-boot', DEBIAN, 'sh', '-c', 'cat /proc/1/comm; echo $FOO; pwd; id -un; hostname']);
+      expect(seen(r)).to.deep.equal({ code: 0, stdout: 'systemd\nbar\n/tmp\nnobody\napi-boot\n', stderr: '' });
+    });
+
+    it('a command that is not there: 127 with docker\'s message (direct and boot mode)', async () => {
+      const direct = await dk(['run', '--rm', BUSYBOX, 'nonexistent']);
+      expect([direct.code, direct.stdout]).to.deep.equal([127, '']);
+      expect(direct.stderr).to.include('exec: "nonexistent": executable file not found in $PATH');
+      const boot = await dk(['run', '--rm', DEBIAN, 'nonexistent']);
+      expect([boot.code, boot.stdout]).to.deep.equal([127, '']);
+      expect(boot.stderr).to.include('exec: "nonexistent": executable file not found in $PATH');
+    });
+
+    it('without --rm the container stays, exited with its code, in docker ps -a and racker ps -a', async () => {
+      const k = await dk(['run', '--name', 'kept', BUSYBOX, 'sh', '-c', 'echo kept; exit 2']);
+      if (k.code !== 2) await explain('kept');
+      expect(seen(k)).to.deep.equal({ code: 2, stdout: 'kept\n', stderr: '' });
+      expect(ok(await dk(['ps', '-a', '--format', '{{.Names}} {{.Status}}'])).stdout).to.match(/^kept Exited \(2\) /);
+      expect(ok(await rk(['ps', '-a', '--format', 'json'])).stdout).to.include('"Names":"kept"');
+      expect(ok(await dk(['logs', 'kept'])).stdout).to.equal('kept\n');
+      ok(await dk(['rm', 'kept']));
+      expect(ok(await rk(['ps', '-aq'])).stdout).to.equal('');
+    });
+  });
+
+  describe('background containers', () => {
+    it('run -d a system container, ps, exec (exit code, -e/-w/-u, stdin), stop, rm', async () => {
+      const id = ok(await dk(['run', '-d', '--name', 'web', DEBIAN])).stdout.trim();
+      expect(id).to.match(/^[a-f0-9]{64}$/);
+      expect(ok(await dk(['ps', '--format', '{{.ID}} {{.Names}} {{.Status}}'])).stdout).to.match(new RegExp(`^${id.slice(0, 12)} web Up `));
+      expect(seen(await dk(['exec', 'web', 'sh', '-c', 'cat /proc/1/comm; echo err >&2; exit 4']))).to.deep.equal({ code: 4, stdout: 'systemd\n', stderr: 'err\n' });
+      expect(seen(await dk(['exec', '-e', 'A=1', '-w', '/tmp', '-u', 'nobody', 'web', 'sh', '-c', 'echo $A $(pwd) $(id -un)']))).to.deep.equal({ code: 0, stdout: '1 /tmp nobody\n', stderr: '' });
+      expect(seen(await dk(['exec', '-i', 'web', 'cat'], { input: 'piped\n' }))).to.deep.equal({ code: 0, stdout: 'piped\n', stderr: '' });
+      const missing = await dk(['exec', 'web', 'nonexistent']);
+      expect(missing.code).to.equal(127);
+      // racker's own exec reaches the same container.
+      expect(ok(await rk(['exec', 'web', 'systemctl', 'is-system-running'])).stdout).to.match(/^(running|degraded)\n$/);
+      expect(seen(await dk(['stop', 'web']))).to.deep.equal({ code: 0, stdout: 'web\n', stderr: '' });
+      const state = JSON.parse(ok(await dk(['inspect', 'web'])).stdout) as { State: { Status: string; Running: boolean } }[];
+      expect(state[0]!.State).to.deep.include({ Status: 'exited', Running: false });
+      expect(seen(await dk(['rm', 'web']))).to.deep.equal({ code: 0, stdout: 'web\n', stderr: '' });
+    });
+
+    it('run -d with a command, logs (stdout and stderr apart), kill → 137, rm -f', async () => {
+      ok(await dk(['run', '-d', '--name', 'talker', BUSYBOX, 'sh', '-c', 'echo one; echo two >&2; exec sleep 60']));
+      let logs: CliResult | undefined;
+      for (let i = 0; i < 100; i++) {
+        logs = ok(await dk(['logs', 'talker']));
+        if (logs.stdout && logs.stderr) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect({ stdout: logs?.stdout, stderr: logs?.stderr }).to.deep.equal({ stdout: 'one\n', stderr: 'two\n' });
+      ok(await dk(['kill', 'talker']));
+      const w = ok(await dk(['wait', 'talker'])).stdout;
+      if (w !== '137\n') await explain('talker');
+      expect(w).to.equal('137\n');
+      const again = await dk(['kill', 'talker']);
+      expect(again.code).to.equal(1);
+      expect(again.stderr).to.include('is not running');
+      ok(await dk(['run', '-d', '--name', 'sleeper', BUSYBOX, 'sleep', '60']));
+      const refused = await dk(['rm', 'sleeper']);
+      expect(refused.code).to.equal(1);
+      expect(refused.stderr).to.include('You cannot remove a running container');
+      expect(seen(await dk(['rm', '-f', 'sleeper', 'talker']))).to.deep.equal({ code: 0, stdout: 'sleeper\ntalker\n', stderr: '' });
+      expect(ok(await dk(['ps', '-aq'])).stdout).to.equal('');
+    });
+
+    it('docker inspect of an unknown name: "No such object", exit 1', async () => {
+      const r = await dk(['inspect', 'nothing-here']);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.include('No such object: nothing-here');
+    });
+  });
+
+  describe('another docker client, if this machine has one (a newer API version)', () => {
+    it('version, run with output and exit code, exec', async function () {
+      const others = otherDockerClients(bin);
+      if (!others.length) this.skip();
+      for (const other of others) {
+        const od = (args: string[]) => docker(other, service.host, args, { configDir: config.dir });
+        expect(ok(await od(['version', '--format', '{{.Server.Version}}'])).stdout).to.match(/^\d+\.\d+\.\d+\n$/);
+        expect(seen(await od(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo hi; echo err >&2; exit 3']))).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: 'err\n' });
+        ok(await od(['run', '-d', '--name', 'other', BUSYBOX, 'sleep', '60']));
+        expect(seen(await od(['exec', 'other', 'sh', '-c', 'echo x; exit 5']))).to.deep.equal({ code: 5, stdout: 'x\n', stderr: '' });
+        ok(await od(['rm', '-f', 'other']));
+      }
+    });
+  });
+
+  describe('the service itself', () => {
+    it('SIGTERM stops the service and removes its socket; containers it started keep running', async () => {
+      ok(await dk(['run', '-d', '--name', 'survivor', BUSYBOX, 'sleep', '60']));
+      expect(await service.stop()).to.equal(0);
+      expect(await fs.stat(service.socket).then(() => 'exists', (e: NodeJS.ErrnoException) => e.code)).to.equal('ENOENT');
+      expect(ok(await rk(['ps', '--format', 'json'])).stdout).to.include('"Names":"survivor"');
+      service = await startService(root);
+      expect(ok(await dk(['ps', '--format', '{{.Names}}'])).stdout).to.equal('survivor\n');
+      ok(await dk(['rm', '-f', 'survivor']));
+    });
+
+    it('--group widens the socket to a group (0660 root:GROUP); an unknown group is refused', async () => {
+      const other = await startService(root, { socket: `${root}/run/group.sock`, args: ['--group', 'nogroup'] });
+      try {
+        const st = statSync(other.socket);
+        expect({ mode: (st.mode & 0o777).toString(8), uid: st.uid, gid: st.gid }).to.deep.equal({ mode: '660', uid: 0, gid: 65534 });
+        expect(ok(await docker(bin, other.host, ['ps', '-q'], { configDir: config.dir })).stdout).to.equal('');
+      } finally {
+        expect(await other.stop()).to.equal(0);
+      }
+      const refused = await rk(['system', 'service', '--socket', `${root}/run/bad.sock`, '--group', 'no-such-group-here']);
+      expect(seen(refused)).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: no such group: no-such-group-here\n' });
+    });
+  });
+});
