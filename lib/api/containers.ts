@@ -11,7 +11,7 @@ import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../co
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
 import { readLog, type LogEntry } from '../container/logs.js';
-import { findContainer, listContainers, liveState, readContainer, type ContainerRecord } from '../container/record.js';
+import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
@@ -163,12 +163,12 @@ export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<stri
   };
 }
 
-/** Whether `now` is the end of a run that began after `before` (a wait or attach set up earlier). */
-function endedSince(before: ContainerRecord, now: ContainerRecord, sawRunning: boolean): boolean {
-  const s = liveState(now);
-  if (s.status !== 'exited') return false;
+/** Whether `now` (its live state decided once) is the end of a run that began after `before` (a wait or attach set up earlier). */
+function endedSince(before: ContainerRecord, now: { record: ContainerRecord; state: ContainerState }, sawRunning: boolean): boolean {
+  if (now.state.status !== 'exited') return false;
+  const s = now.record.state;
   // A start that failed before the container ran records an end but no start.
-  return sawRunning || now.state.startedAt !== before.state.startedAt || now.state.finishedAt !== before.state.finishedAt;
+  return sawRunning || s.startedAt !== before.state.startedAt || s.finishedAt !== before.state.finishedAt;
 }
 
 /**
@@ -187,17 +187,18 @@ export async function streamRun(
   let sawRunning = liveState(initial).status === 'running';
   for (;;) {
     // The record first: once it says exited, the log is complete (the supervisor closes it before).
-    const r = await readContainer(ctx.paths, id);
+    const live = await readLive(ctx.paths, id);
     const next = await readLog(file, end);
     next.entries.forEach(opts.write);
     end = next.end;
-    if (!r || !opts.follow) return r && exitResult(r);
-    if (liveState(r).status === 'running') sawRunning = true;
-    else if (endedSince(initial, r, sawRunning)) {
+    if (!live || !opts.follow) return live && exitResult(live.state);
+    if (live.state.status === 'running') sawRunning = true;
+    else if (endedSince(initial, live, sawRunning)) {
+      const { error, startedAt } = live.record.state;
       // A command that failed after the container started (boot mode: not found inside) says why;
       // a failed start is the start request's error instead.
-      if (r.state.error && r.state.startedAt) opts.write({ log: `${r.state.error}\n`, stream: 'stderr', time: '' });
-      return exitResult(r);
+      if (error && startedAt) opts.write({ log: `${error}\n`, stream: 'stderr', time: '' });
+      return exitResult(live.state);
     }
     if (opts.closed()) return undefined;
     await sleep(API_POLL_MS);
@@ -219,16 +220,15 @@ async function waitFor(engine: Engine, id: string, condition: WaitCondition, clo
   const { paths } = engine.ctx;
   const initial = await readContainer(paths, id);
   if (!initial) return engine.endedResult(id) ?? { StatusCode: 0, Error: null };
-  let last = exitResult(initial);
+  let last = exitResult(liveState(initial));
   let sawRunning = liveState(initial).status === 'running';
   for (;;) {
-    const r = await readContainer(paths, id);
-    if (!r) return engine.endedResult(id) ?? last;
-    const s = liveState(r);
-    if (s.status === 'running') sawRunning = true;
-    else last = exitResult(r);
-    if (condition === 'not-running' && s.status !== 'running') return last;
-    if (condition === 'next-exit' && endedSince(initial, r, sawRunning)) return last;
+    const live = await readLive(paths, id);
+    if (!live) return engine.endedResult(id) ?? last;
+    if (live.state.status === 'running') sawRunning = true;
+    else last = exitResult(live.state);
+    if (condition === 'not-running' && live.state.status !== 'running') return last;
+    if (condition === 'next-exit' && endedSince(initial, live, sawRunning)) return last;
     if (closed()) return undefined;
     await sleep(API_POLL_MS);
   }

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { listContainers, liveState, readContainer, type ContainerRecord } from '../container/record.js';
+import { listContainers, liveState, readLive, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 
@@ -80,13 +80,12 @@ export class Engine {
     if (this.monitors.has(id)) return;
     const work = (async () => {
       for (;;) {
-        const r = await readContainer(this.ctx.paths, id);
-        if (!r) return; // removed by someone else
-        const s = liveState(r);
-        if (s.status === 'exited') {
+        const live = await readLive(this.ctx.paths, id);
+        if (!live) return; // removed by someone else
+        if (live.state.status === 'exited') {
           await Promise.allSettled([...(this.draining.get(id) ?? [])]);
-          this.ended.set(id, exitResult(r));
-          await removeContainer(this.ctx, r, true).catch((err: unknown) => this.ctx.log.warn(`removing ${id.slice(0, 12)}: ${String(err)}`));
+          this.ended.set(id, exitResult(live.state));
+          await removeContainer(this.ctx, live.record, true).catch((err: unknown) => this.ctx.log.warn(`removing ${id.slice(0, 12)}: ${String(err)}`));
           return;
         }
         if (this.stopped) return;
@@ -113,8 +112,8 @@ export class Engine {
  * A container's end as `wait` reports it. Error stays null: the docker CLI reads an Error
  * as "waiting failed" (exit 125), while a command that could not run must give 126/127.
  */
-export function exitResult(r: ContainerRecord): ExitResult {
-  return { StatusCode: liveState(r).exitCode ?? 0, Error: null };
+export function exitResult(state: ContainerState): ExitResult {
+  return { StatusCode: state.exitCode ?? 0, Error: null };
 }
 
 /** Poll interval shared by the waits of the API (wait, attach). */

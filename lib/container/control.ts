@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
 import { childrenOf } from './procfs.js';
-import { liveState, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
+import { liveState, processAlive, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
 
@@ -47,8 +47,9 @@ function requireRunning(record: ContainerRecord): number {
 export async function waitForExit(ctx: Context, id: string, timeoutMs = Infinity): Promise<ContainerRecord | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const r = await readContainer(ctx.paths, id);
-    if (!r || liveState(r).status !== 'running') return r;
+    const live = await readLive(ctx.paths, id);
+    if (!live || live.state.status !== 'running') return live?.record;
+    const r = live.record;
     if (Date.now() > deadline) return r;
     await sleep(20);
   }

@@ -85,6 +85,21 @@ export async function readContainer(paths: Paths, id: string): Promise<Container
   }
 }
 
+/**
+ * A record and its live state, decided once. A record that says running while its processes
+ * are gone is read again: a supervisor writes the end and then exits, so a record read just
+ * before that write and checked just after looks like a crash (liveState's 255). Callers use
+ * `state`, not a second liveState() that may see a later moment. Undefined once removed.
+ */
+export async function readLive(paths: Paths, id: string): Promise<{ record: ContainerRecord; state: ContainerState } | undefined> {
+  const record = await readContainer(paths, id);
+  if (!record) return undefined;
+  const state = liveState(record);
+  if (state.status === 'running' || record.state.status !== 'running') return { record, state };
+  const again = await readContainer(paths, id);
+  return again && { record: again, state: liveState(again) };
+}
+
 export async function writeContainer(paths: Paths, record: ContainerRecord): Promise<void> {
   await writeJsonAtomic(paths.containerMeta(record.id), record);
 }
