@@ -20,7 +20,8 @@ export function isMounted(target: string): boolean {
   return text.split('\n').some((line) => line.split(' ')[4] === escaped);
 }
 
-export async function mountRootfs(ctx: Context, id: string, imageId: string): Promise<string> {
+/** `volatile`: the upper layer is discarded after this run (`run --rm`), so it needs no syncs. */
+export async function mountRootfs(ctx: Context, id: string, imageId: string, opts: { volatile?: boolean } = {}): Promise<string> {
   const target = ctx.paths.containerRootfs(id);
   if (isMounted(target)) return target;
   const upper = upperDir(ctx, id);
@@ -30,7 +31,7 @@ export async function mountRootfs(ctx: Context, id: string, imageId: string): Pr
   // systemd-nspawn refuses a root without /usr ("doesn't look like an OS tree"); a
   // busybox image has none. An empty /usr in this container's upper layer satisfies it.
   if (!existsSync(path.join(lower, 'usr'))) await fs.mkdir(path.join(upper, 'usr'), { recursive: true });
-  await ctx.run(overlayMountArgv({ lower, upper, work, target }));
+  await ctx.run(overlayMountArgv({ lower, upper, work, target, volatile: opts.volatile === true }));
   return target;
 }
 

@@ -134,7 +134,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     if (aborted()) abort();
   };
   try {
-    const rootfs = await mountRootfs(ctx, id, config.imageId);
+    const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
     const base = nspawnOptions(initial, rootfs);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
     if (config.boot) {

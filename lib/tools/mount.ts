@@ -1,9 +1,13 @@
 /** Pure argv builders for mount/umount (Node has no mount(2)). */
 
-export function overlayMountArgv(o: { lower: string; upper: string; work: string; target: string }): string[] {
+export function overlayMountArgv(o: { lower: string; upper: string; work: string; target: string; volatile?: boolean }): string[] {
   // Commas and colons separate overlay options; image and container paths never contain them
   // (they are racker's own hex IDs under RACKER_ROOT), which cli validation of RACKER_ROOT keeps true.
-  return ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work}`, o.target];
+  // volatile (Linux 5.10+): no syncs, and none at unmount — which otherwise flushes the whole
+  // filesystem's dirty data, other people's writes included (291 ms measured with 300 MB
+  // dirty, 5 ms volatile). Only for containers whose upper layer is thrown away anyway.
+  const options = `lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work}${o.volatile ? ',volatile' : ''}`;
+  return ['mount', '-t', 'overlay', 'overlay', '-o', options, o.target];
 }
 
 export function umountArgv(target: string, lazy = false): string[] {

@@ -652,6 +652,18 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       await expectNothingLeft({}, baseline);
     });
 
+    it("a --rm container's overlay is volatile (no syncs to wait for at teardown); a kept one is not", async () => {
+      // The root mount's super options, as the container sees them.
+      const rootOptions = ['sh', '-c', "awk '$5 == \"/\" { print $NF }' /proc/self/mountinfo"];
+      const gone = ok(await rk(['run', '--rm', BUSYBOX, ...rootOptions]));
+      // Linux 6.x shows the option as fsync=volatile, 5.x as volatile.
+      expect(gone.stdout.trim().split(',').some((o) => o === 'volatile' || o === 'fsync=volatile'), gone.stdout).to.equal(true);
+      const kept = ok(await rk(['run', '--name', 'not-volatile', BUSYBOX, ...rootOptions]));
+      expect(kept.stdout).to.match(/lowerdir=/);
+      expect(kept.stdout).not.to.match(/volatile/);
+      ok(await rk(['rm', 'not-volatile']));
+    });
+
     let crashId = '';
     it('crash recovery: racker killed -9 mid-run; ps tells the truth; rm -f cleans up (boot mode)', async () => {
       const before = await psIds();

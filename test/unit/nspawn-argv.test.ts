@@ -59,6 +59,7 @@ describe('container argv', () => {
     expect(overlayMountArgv({ lower: '/l', upper: '/u', work: '/w', target: '/t' })).to.deep.equal([
       'mount', '-t', 'overlay', 'overlay', '-o', 'lowerdir=/l,upperdir=/u,workdir=/w', '/t',
     ]);
+    expect(overlayMountArgv({ lower: '/l', upper: '/u', work: '/w', target: '/t', volatile: true })[5]).to.equal('lowerdir=/l,upperdir=/u,workdir=/w,volatile');
     expect(umountArgv('/t')).to.deep.equal(['umount', '/t']);
     expect(umountArgv('/t', true)).to.deep.equal(['umount', '--lazy', '/t']);
   });
