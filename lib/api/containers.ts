@@ -277,7 +277,9 @@ export function containerRoutes(engine: Engine): Route[] {
       if (liveState(record).status === 'running') return x.empty(304);
       const meta = await engine.meta(record.id);
       try {
-        await startContainer(ctx, record, engine.bootTimeoutSeconds);
+        // docker run -i attached first: that connection is the command's stdin.
+        const input = record.config.interactive ? engine.takeStdin(record.id) : undefined;
+        await startContainer(ctx, record, engine.bootTimeoutSeconds, input);
       } finally {
         // Ended (or failed to start): the watcher removes it once its result is kept.
         if (meta.autoRemove) engine.watch(record.id);
@@ -352,8 +354,10 @@ export function containerRoutes(engine: Engine): Route[] {
       const meta = await engine.meta(record.id);
       const tty = Boolean(meta.tty);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
-      // racker's supervisor gives the container no stdin from here: what the client sends is dropped.
-      stdin?.resume();
+      // stdin=1 on a container created with -i (OpenStdin), before it starts: its command reads
+      // this connection. Otherwise what the client sends is dropped.
+      if (stdin && flag(x.query, 'stdin') && record.config.interactive && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);
+      else stdin?.resume();
       const write = entryWriter(out, { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') });
       const done = streamRun(ctx, record.id, {
         fromStart: flag(x.query, 'logs'),

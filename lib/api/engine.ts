@@ -43,6 +43,8 @@ export class Engine {
   private readonly ended = new Map<string, ExitResult>();
   private readonly draining = new Map<string, Set<Promise<void>>>();
   private readonly monitors = new Map<string, Promise<void>>();
+  /** stdin of an attach made before start (docker run -i), for the start to hand to the container. */
+  private readonly stdins = new Map<string, NodeJS.ReadableStream>();
   private stopped = false;
 
   constructor(opts: EngineOptions) {
@@ -68,6 +70,20 @@ export class Engine {
       set.delete(done);
       if (!set.size) this.draining.delete(id);
     });
+  }
+
+  /** An attach with stdin=1: the next start of the container reads its stdin from here. */
+  attachStdin(id: string, input: NodeJS.ReadableStream): void {
+    this.stdins.set(id, input);
+    input.once('close', () => {
+      if (this.stdins.get(id) === input) this.stdins.delete(id);
+    });
+  }
+
+  takeStdin(id: string): NodeJS.ReadableStream | undefined {
+    const input = this.stdins.get(id);
+    this.stdins.delete(id);
+    return input;
   }
 
   /** The result of an auto-removed container, once it is gone. */

@@ -218,7 +218,9 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
       return out();
     },
     hijack: (contentType) => {
-      // The body (if any) must be consumed first so that stdin starts after it.
+      // The body (if any) must be consumed first so that stdin starts after it; without a
+      // body, bytes that came with the headers are already stdin.
+      if (!bodyRead && head.length) socket.unshift(head);
       writeHead(101, 'UPGRADED', { 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: String(req.headers.upgrade ?? 'tcp') });
       return { out: out(), stdin: socket };
     },

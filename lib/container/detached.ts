@@ -2,6 +2,9 @@
  * `run -d`: a detached racker process supervises the container (same code as a
  * foreground run); this process waits until the container is ready, then returns.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,10 +16,32 @@ import { processAlive, readContainer, type ContainerRecord } from './record.js';
 /** dist/lib/container/detached.js → dist/cli/racker.js */
 const rackerBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/racker.js');
 
-export async function startDetached(ctx: Context, record: ContainerRecord, bootTimeoutSeconds: number): Promise<void> {
+/**
+ * spawnDaemon, with the supervisor's stdin (which an interactive container's command
+ * inherits) fed from `input`: the Engine API's attached connection. The command reads end
+ * of file when the input ends or goes away.
+ */
+async function spawnWithInput(argv: readonly string[], stderrFile: string, input: NodeJS.ReadableStream): Promise<number> {
+  const fd = openSync(stderrFile, 'a', 0o640);
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['pipe', 'ignore', fd] });
+    await Promise.race([once(child, 'spawn'), once(child, 'error').then(([err]) => Promise.reject(err as Error))]);
+    const stdin = child.stdin!;
+    stdin.on('error', () => undefined);
+    input.pipe(stdin);
+    input.once('close', () => stdin.end());
+    child.unref();
+    return child.pid!;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function startDetached(ctx: Context, record: ContainerRecord, bootTimeoutSeconds: number, input?: NodeJS.ReadableStream): Promise<void> {
   const argv = [process.execPath, rackerBin, ...(ctx.log.verbose ? ['--debug'] : []), '__supervise', record.id, '--boot-timeout', String(bootTimeoutSeconds)];
   // The supervisor's own diagnostics (with --debug, its subprocesses) stay with the container.
-  const supervisorPid = await spawnDaemon(argv, path.join(ctx.paths.container(record.id), 'supervisor.log'));
+  const logFile = path.join(ctx.paths.container(record.id), 'supervisor.log');
+  const supervisorPid = input ? await spawnWithInput(argv, logFile, input) : await spawnDaemon(argv, logFile);
   const deadline = Date.now() + (bootTimeoutSeconds + 10) * 1000;
   for (;;) {
     const r = await readContainer(ctx.paths, record.id);

@@ -15,7 +15,8 @@ export function startLockFile(ctx: Context, id: string): string {
 }
 
 /** Start `record` unless it runs already (docker: starting a running container is fine). */
-export async function startContainer(ctx: Context, record: ContainerRecord, bootTimeoutSeconds = 60): Promise<ContainerRecord> {
+/** `input`: the command's stdin, for a container created with -i (the Engine API's attach). */
+export async function startContainer(ctx: Context, record: ContainerRecord, bootTimeoutSeconds = 60, input?: NodeJS.ReadableStream): Promise<ContainerRecord> {
   // Two `start`s of one container at once must not start two supervisors.
   return withLock(startLockFile(ctx, record.id), async () => {
     // Its supervisor may have been killed -9: unmount and record the end first.
@@ -28,7 +29,7 @@ export async function startContainer(ctx: Context, record: ContainerRecord, boot
     // A fresh state: the last run's exit code and kill signal say nothing about this one.
     const fresh: ContainerRecord = { ...current, state: { status: 'created' } };
     await writeContainer(ctx.paths, fresh);
-    await startDetached(ctx, fresh, bootTimeoutSeconds);
+    await startDetached(ctx, fresh, bootTimeoutSeconds, input);
     return findContainer(ctx.paths, record.id);
   });
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
@@ -133,6 +134,19 @@ describe('Engine API (integration: the docker CLI against racker system service)
 
     it('stdout and stderr stay apart (direct mode)', async () => {
       expect(seen(await dk(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 0']))).to.deep.equal({ code: 0, stdout: 'out\n', stderr: 'err\n' });
+    });
+
+    it('-i: the attached stdin is the command\'s (direct and boot mode); without -i it reads nothing', async () => {
+      expect(seen(await dk(['run', '--rm', '-i', BUSYBOX, 'cat'], { input: 'foo\n' }))).to.deep.equal({ code: 0, stdout: 'foo\n', stderr: '' });
+      expect(seen(await dk(['run', '--rm', '-i', DEBIAN, 'sh', '-c', 'read x; echo got $x; exit 6'], { input: 'line\n' }))).to.deep.equal({ code: 6, stdout: 'got line\n', stderr: '' });
+      expect(seen(await dk(['run', '--rm', BUSYBOX, 'cat'], { input: 'foo\n' }))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    });
+
+    it('2 MB of text through run -i cat comes back identical', async () => {
+      const text = randomBytes(1536 * 1024).toString('base64').replace(/.{76}/g, '$&\n') + '\n';
+      const r = await dk(['run', '--rm', '-i', BUSYBOX, 'cat'], { input: text });
+      expect({ code: r.code, stderr: r.stderr, length: r.stdout.length }).to.deep.equal({ code: 0, stderr: '', length: text.length });
+      expect(r.stdout === text).to.equal(true);
     });
 
     it('boot mode: PID 1 is systemd; -e, -w, -u and --name map onto racker run', async () => {
