@@ -15,15 +15,26 @@ export function isDebug(argv: readonly string[], env: NodeJS.ProcessEnv): boolea
   return false;
 }
 
+/**
+ * Messages echo what the user typed (`No such container: NAME`): a newline or a terminal
+ * escape in it would break the one-line rule, or forge a second line. Control characters
+ * are shown escaped (\n, \x1b), tabs kept.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, (c) =>
+    c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
 export function reportError(prog: string, err: unknown, debug: boolean, usageExitCode: number): number {
   if (err instanceof RackerError) {
     const code = err.name === 'UsageError' ? usageExitCode : err.exitCode;
-    process.stderr.write(`${prog}: ${err.message}${err.hint ? ` (${err.hint})` : ''}\n`);
+    process.stderr.write(`${prog}: ${oneLine(`${err.message}${err.hint ? ` (${err.hint})` : ''}`)}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return code;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${prog}: internal error: ${message}\n`);
+  process.stderr.write(`${prog}: internal error: ${oneLine(message)}\n`);
   if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   else process.stderr.write(`${prog}: run with --debug for details\n`);
   return 125;

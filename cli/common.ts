@@ -1,7 +1,7 @@
 /** Helpers shared by the command files: the Context for a parsed argv, root check, output. */
 import { createContext, type Context } from '../lib/context.js';
 import { PermissionError, UsageError } from '../lib/errors.js';
-import { isDebug } from './boundary.js';
+import { isDebug, oneLine } from './boundary.js';
 
 export interface GlobalArgs {
   debug?: boolean;
@@ -37,7 +37,7 @@ export async function forEachName(names: readonly string[], work: (name: string)
     } catch (err) {
       if (names.length === 1) throw err;
       failed = true;
-      process.stderr.write(`racker: ${(err as Error).message}\n`);
+      process.stderr.write(`racker: ${oneLine((err as Error).message)}\n`);
     }
   }
   if (failed) process.exitCode = 1;

@@ -1,5 +1,11 @@
-#!/usr/bin/env node
-/** racker: docker's verbs over systemd-nspawn machines. */
+#!/usr/bin/env -S node --
+/**
+ * racker: docker's verbs over systemd-nspawn machines.
+ *
+ * `node --` in the line above: Node 20 takes a `--env-file` anywhere in its argv as its own
+ * (nodejs/node#54232), so `racker run --env-file missing.env` ended in "node: missing.env: not
+ * found", exit 9, before racker ran. Node stops looking at `--` (nodejs/node#54237).
+ */
 import { hideBin } from 'yargs/helpers';
 import { rackerCommands, trailingCommands } from './commands/index.js';
 import { runProgram } from './program.js';

@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import type { Context } from '../../lib/context.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
+import { oneLine } from '../boundary.js';
 import { contextFor, forEachName, out, type GlobalArgs } from '../common.js';
 
 type Each = (ctx: Context, record: ContainerRecord, name: string) => Promise<string | undefined>;
@@ -117,10 +118,11 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         missing ??= name;
-        process.stderr.write(`racker: No such object: ${name}\n`);
+        process.stderr.write(`racker: No such object: ${oneLine(name)}\n`);
       }
     }
     out(JSON.stringify(results, null, 4));
-    if (missing) process.exitCode = 1;
+    // `!== undefined`: an empty name ('') is missing too, and must not exit 0.
+    if (missing !== undefined) process.exitCode = 1;
   },
 };

@@ -27,7 +27,12 @@ export function parseEnvFile(text: string, file: string): string[] {
     const line = raw.replace(/^\s+/, '');
     if (line === '' || line.startsWith('#')) return;
     const key = line.split('=', 1)[0]!;
-    if (!key || /\s/.test(key)) throw new UsageError(`invalid env file ${file} line ${i + 1}: variable '${key}' contains whitespaces`);
+    // Said as it is (docker: "no variable name"), not as "variable '' contains whitespaces".
+    if (!key) throw new UsageError(`invalid env file ${file} line ${i + 1}: no variable name before '='`);
+    if (/\s/.test(key)) throw new UsageError(`invalid env file ${file} line ${i + 1}: variable '${key}' contains whitespaces`);
+    // No program can receive a NUL in its environment: refused here rather than an internal
+    // error from spawn ("must be a string without null bytes").
+    if (line.includes('\0')) throw new UsageError(`invalid env file ${file} line ${i + 1}: variable '${key}' contains a NUL byte`);
     out.push(line);
   });
   return out;
@@ -73,8 +78,21 @@ export function parseVolume(spec: string): Bind {
     throw new UsageError(`invalid volume specification: '${spec}': the host path must be absolute (named volumes are not supported)`);
   }
   if (!path.posix.isAbsolute(container)) throw new UsageError(`invalid volume specification: '${spec}': the container path must be absolute`);
+  // A bind over the container's root hides the whole image: the command was then "not found"
+  // and racker exited 1 as if it had failed. docker refuses it too.
+  if (path.posix.normalize(container) === '/') throw new UsageError(`invalid volume specification: '${spec}': destination can't be '/'`);
   if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new UsageError(`invalid mode: ${mode} in '${spec}'`);
   return { host: path.resolve(host), container: path.posix.normalize(container), readOnly: mode === 'ro' };
+}
+
+/**
+ * The first variable systemd-nspawn --setenv (direct mode) would refuse: it takes only names
+ * of ASCII letters, digits and '_', not starting with a digit. Such a name (docker allows
+ * `my.var`, `GRÜSSE`) made nspawn print "Cannot assign environment variable" and exit 1, as
+ * if the command had failed. Boot mode passes the environment through nsenter: any name works.
+ */
+export function nspawnRefusedEnv(env: readonly string[]): string | undefined {
+  return env.find((e) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(e));
 }
 
 export interface ResolvedUser {

@@ -16,6 +16,7 @@ import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { nspawnRefusedEnv } from './spec.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -179,6 +180,11 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       // nspawn --user takes a user name it resolves inside the container, nothing else.
       if (config.user && (!user?.name || config.user.includes(':'))) {
         throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);
+      }
+      const refused = nspawnRefusedEnv(config.env);
+      if (refused !== undefined) {
+        const name = refused.split('=', 1)[0]!.slice(0, 100);
+        throw new UsageError(`environment variable '${name}': without systemd (direct mode) a name may only have letters, digits and '_', and must not start with a digit`);
       }
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...config.env];
       const proc = await startProcess(

@@ -6,7 +6,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { MissingToolError } from '../errors.js';
+import { MissingToolError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { TOOL_PACKAGES, redact } from './run.js';
 
@@ -72,7 +72,19 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
     return fd;
   });
   const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
-  const child = spawn(file, args, { env, stdio: stdio as StdioOptions, detached: opts.detached ?? false });
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(file, args, { env, stdio: stdio as StdioOptions, detached: opts.detached ?? false });
+  } catch (err) {
+    // spawn() throws some failures itself instead of emitting 'error': close the files opened
+    // for stdio, and say E2BIG (a user's --env-file line or argument beyond the kernel's
+    // limits) in one line rather than "internal error: spawn E2BIG".
+    for (const fd of fds) closeSync(fd);
+    if ((err as NodeJS.ErrnoException).code === 'E2BIG') {
+      throw new UsageError('argument list too long: each command argument or environment variable must be under 128 KiB, and all of them together under the kernel limit (getconf ARG_MAX)');
+    }
+    throw err;
+  }
   try {
     // Wait for spawn (or its failure) so callers get a real PID.
     await new Promise<void>((resolve, reject) => {

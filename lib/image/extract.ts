@@ -37,12 +37,14 @@
  *  - GNU sparse files and multi-volume archives are refused rather than half-extracted;
  *  - the total size of file contents is capped (`maxBytes`), because a small compressed
  *    archive can expand to fill the disk. node-tar's own compression-ratio guard is off:
- *    it only sees gzip (xz/zstd are decompressed outside it), and the cap covers all of them.
+ *    every format is decompressed outside it (gzip by Node's streaming zlib), and the cap covers
+ *    all of them.
  */
 import fs, { constants as fsConstants, createReadStream, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import { Unpack, type ReadEntry } from 'tar';
 import { CommandError, MissingToolError, NotFoundError, RackerError, UsageError } from '../errors.js';
 import { spawnStream } from '../exec/stream.js';
@@ -106,7 +108,7 @@ export async function extractRootfs(source: string, dest: string, opts: ExtractO
     // Directories tar creates implicitly (parents not in the archive); not umask-dependent.
     dmode: 0o755,
     fmode: 0o644,
-    // Compression is detected above; node-tar only ever sees gzip or plain tar.
+    // Compression is detected above and undone before node-tar, which only ever sees plain tar.
     brotli: false,
     zstd: false,
     filter: (_path, entry) => tree.admit(entry as ReadEntry, abort),
@@ -134,7 +136,13 @@ export async function extractRootfs(source: string, dest: string, opts: ExtractO
 
   const argv = DECOMPRESSORS[compression];
   const decompressor = argv ? spawnStream(argv, { stdin: counted, ...(opts.log ? { log: opts.log } : {}) }) : undefined;
-  const input: Readable = decompressor ? decompressor.stdout : counted;
+  // gzip through Node's streaming gunzip, not node-tar's: node-tar inflates each chunk it is
+  // handed in one synchronous call, so one 1 MB chunk of zeros became 1 GB in memory, and an
+  // extraction that failed (a full disk) still inflated the whole archive first. Measured: a
+  // 10 MB .tar.gz holding a 10 GB file took 31 s and >1 GB RSS to fail on a 64 MB tmpfs.
+  const gunzip = compression === 'gzip' ? createGunzip() : undefined;
+  if (gunzip) counted.pipe(gunzip);
+  const input: Readable = decompressor ? decompressor.stdout : (gunzip ?? counted);
 
   const unpacked = new Promise<void>((resolve, reject) => {
     unpack.on('close', () => resolve());
@@ -151,11 +159,14 @@ export async function extractRootfs(source: string, dest: string, opts: ExtractO
       input.unpipe();
       file.destroy();
       counted.destroy();
+      gunzip?.destroy();
       decompressor?.kill();
       throw err;
     }),
     decompressor?.done ?? Promise.resolve(),
   ]);
+  // Before the caller removes the destination: writes node-tar already started must be done.
+  if (u.status === 'rejected' || tree.fatal) await settled(unpack);
   if (tree.fatal) throw tree.fatal;
   // A decompressor that failed on its own (corrupt data, not installed) explains the
   // "truncated archive" node-tar then reports; one we killed does not.
@@ -179,6 +190,21 @@ export async function extractRootfs(source: string, dest: string, opts: ExtractO
     opts.log?.warn(`skipped ${tree.skippedDevices} device node(s) in ${source}; systemd-nspawn provides /dev`);
   }
   return { entries: tree.entries, bytes: tree.bytes, skippedDevices: tree.skippedDevices };
+}
+
+/**
+ * node-tar finishes the file system operations it started after an abort, and with
+ * preservePaths its mkdirp recreates missing parents: a caller that removed the destination
+ * at once found part of it back (rootfs/etc/hostname, in one failed import in five). Wait
+ * until node-tar's count of pending entries (a private field, looked up by its name; without
+ * it, no wait) is 0. Measured: 5-45 ms. Bounded, since an entry cut off by a corrupt stream
+ * waits for data that never comes.
+ */
+async function settled(unpack: Unpack, timeoutMs = 1000): Promise<void> {
+  const key = Object.getOwnPropertySymbols(unpack).find((s) => s.description === 'pending');
+  const pending = () => (key ? Number((unpack as unknown as Record<symbol, unknown>)[key]) || 0 : 0);
+  const t0 = Date.now();
+  while (pending() > 0 && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
 }
 
 async function readHead(source: string): Promise<Buffer> {

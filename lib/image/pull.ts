@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError, UsageError } from '../errors.js';
+import { CommandError, NotFoundError, RackerError, RegistryError, RegistryUnreachableError, UsageError, errorMessage } from '../errors.js';
 import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { findCredentials, writeTemporaryAuthFile } from '../registry/auth.js';
@@ -147,6 +147,16 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           });
         } catch (err) {
           await fs.rm(dir, { recursive: true, force: true });
+          // The copy left this image's blobs in the shared layout under `tag`, which no stored
+          // image needs now. On a full disk they held the space (50 MB for Debian) that the
+          // failed unpack lacked: forget the tag and collect them (an older image stays usable).
+          const { dropLayoutTag } = await import('./remove.js');
+          await dropLayoutTag(ctx, key).catch(() => undefined);
+          // umoci's own line ("unpack entry: usr/bin/perl: … short write: … no space left on
+          // device") buries what happened and what is left.
+          if (/no space left on device/i.test(errorMessage(err))) {
+            throw new RackerError(`no space left on device in ${ctx.paths.lib}: ${familiarString(ref)} did not fit, and nothing of it was kept`, { cause: err });
+          }
           throw err;
         }
       }

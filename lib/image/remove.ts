@@ -24,6 +24,15 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
   } catch {
     key = undefined; // maybe an image ID
   }
+  // A pull of the same name holds this lock from its copy to its retag. Untagging and
+  // collecting blobs in the middle of it made that pull fail in umoci ("open blob: no such
+  // file"), or deleted data a tag then named: wait for the pull instead, as a second pull does.
+  if (!key) return removeLocked(ctx, input, undefined, opts);
+  const { lockName } = await import('./pull.js');
+  return withLock(ctx.paths.lock(lockName(key)), () => removeLocked(ctx, input, key, opts));
+}
+
+async function removeLocked(ctx: Context, input: string, key: string | undefined, opts: { force?: boolean }): Promise<RemovedLine[]> {
   const { record, tagKey } = await findImage(ctx.paths, key, input);
   const users = await containersUsing(ctx.paths, record.id);
   if (users.length && !opts.force) {
@@ -57,7 +66,7 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
 }
 
 /** Forget the tag in the shared OCI layout and collect blobs nothing refers to any more. */
-async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
+export async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
   // Labels are provisioned images: they have no tag in the OCI layout.
   if (isLabelKey(key)) return;
   await withLock(ctx.paths.lock('oci-layout'), async () => {
