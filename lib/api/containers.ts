@@ -334,8 +334,21 @@ export function containerRoutes(engine: Engine): Route[] {
       const tail = tailText === 'all' ? Infinity : Number(tailText);
       if (!Number.isInteger(tail) && tail !== Infinity) throw new UsageError(`invalid tail value: ${tailText}`);
       const tty = Boolean(meta.tty);
+      // since/until: unix seconds (fractions allowed); 0 or absent means no bound.
+      const bound = (name: string) => {
+        const v = Number(x.query.get(name) || 0);
+        if (!Number.isFinite(v)) throw new ApiError(400, `invalid ${name}: ${x.query.get(name)}`);
+        return v > 0 ? v * 1000 : undefined;
+      };
+      const since = bound('since');
+      const until = bound('until');
       const out = x.stream(200, streamContentType(tty, x.apiVersion, compareVersions));
-      const write = entryWriter(out, { tty, stdout, stderr, timestamps: flag(x.query, 'timestamps') });
+      const frames = entryWriter(out, { tty, stdout, stderr, timestamps: flag(x.query, 'timestamps') });
+      const write = (e: LogEntry) => {
+        const t = Date.parse(e.time);
+        if ((since !== undefined && t < since) || (until !== undefined && t > until)) return;
+        frames(e);
+      };
       const gone = new Error('client gone');
       await followLogs(ctx, record, {
         follow: flag(x.query, 'follow'),

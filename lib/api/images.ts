@@ -108,13 +108,44 @@ export function progressMessage(line: string): { status: string; id?: string; pr
   return { status: line };
 }
 
+/** A `reference` filter pattern (`debian`, `debian:book*`, `127.0.0.1:5000/*`) against "name:tag" tags, like docker's. */
+export function referenceMatches(pattern: string, tags: readonly string[]): boolean {
+  const glob = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = glob(pattern);
+  return tags.some((t) => {
+    const colon = t.lastIndexOf(':');
+    const repository = colon > t.lastIndexOf('/') ? t.slice(0, colon) : t;
+    return re.test(t) || re.test(repository);
+  });
+}
+
+/** ?filters= of /images/json: reference and dangling (others are refused, not ignored). */
+export function imageFilter(text: string | null): (tags: readonly string[]) => boolean {
+  if (!text) return () => true;
+  let parsed: Record<string, string[] | Record<string, boolean>>;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    throw new ApiError(400, 'invalid filter');
+  }
+  const checks: ((tags: readonly string[]) => boolean)[] = [];
+  for (const [key, value] of Object.entries(parsed)) {
+    const values = Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+    if (key === 'reference') checks.push((tags) => values.some((v) => referenceMatches(v, tags)));
+    else if (key === 'dangling') checks.push((tags) => values.every((v) => (v === 'true' || v === '1') === (tags.length === 0)));
+    else throw new ApiError(400, `invalid filter '${key}' (racker supports reference, dangling)`);
+  }
+  return (tags) => checks.every((c) => c(tags));
+}
+
 export function imageRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   return [
     route('GET', /^\/images\/json$/, async (x) => {
       const [images, names] = await Promise.all([listImages(ctx.paths), namesById(ctx.paths)]);
       // Like dockerd: untagged images are listed too (<none>:<none>); Containers is -1 (not counted).
-      const rows = images.map((r) => imageSummary(r, names.get(r.id), -1));
+      const keep = imageFilter(x.query.get('filters'));
+      const rows = images.filter((r) => keep(names.get(r.id)?.tags ?? [])).map((r) => imageSummary(r, names.get(r.id), -1));
       rows.sort((a, b) => (b.Created as number) - (a.Created as number));
       x.json(200, rows);
     }),

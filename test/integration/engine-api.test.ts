@@ -113,6 +113,9 @@ describe('Engine API (integration: the docker CLI against racker system service)
     it('docker images and docker image inspect', async () => {
       const rows = ok(await dk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean);
       expect(rows).to.include(DEBIAN);
+      // docker images REPOSITORY: the reference filter.
+      expect(ok(await dk(['images', '--format', '{{.Repository}}:{{.Tag}}', `${reg.host}/library/debian`])).stdout).to.equal(`${DEBIAN}\n`);
+      expect(ok(await dk(['images', '-q', `${reg.host}/racker/none`])).stdout).to.equal('');
       const inspected = JSON.parse(ok(await dk(['image', 'inspect', DEBIAN])).stdout) as { Id: string; RepoTags: string[]; Os: string }[];
       const id = ok(await rk(['images', '-q', '--no-trunc'])).stdout.trim().split('\n');
       expect(inspected.map((i) => [i.RepoTags, i.Os])).to.deep.equal([[[DEBIAN], 'linux']]);
@@ -202,6 +205,9 @@ describe('Engine API (integration: the docker CLI against racker system service)
         await new Promise((r) => setTimeout(r, 50));
       }
       expect({ stdout: logs?.stdout, stderr: logs?.stderr }).to.deep.equal({ stdout: 'one\n', stderr: 'two\n' });
+      // --since in the future: nothing yet; --tail 1 -t: the last line with its time.
+      expect(seen(await dk(['logs', '--since', '2099-01-01T00:00:00Z', 'talker']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(ok(await dk(['logs', '--since', '1h', 'talker'])).stdout).to.equal('one\n');
       ok(await dk(['kill', 'talker']));
       const w = ok(await dk(['wait', 'talker'])).stdout;
       if (w !== '137\n') await explain('talker');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createOptionsFrom, parseFilters } from '../../lib/api/containers.js';
 import { frame, parseFrames, streamContentType } from '../../lib/api/frames.js';
-import { progressMessage } from '../../lib/api/images.js';
+import { imageFilter, progressMessage, referenceMatches } from '../../lib/api/images.js';
 import { flag, match, route } from '../../lib/api/router.js';
 import { compareVersions, MAX_API_VERSION, MIN_API_VERSION, splitVersion } from '../../lib/api/version.js';
 
@@ -135,5 +135,27 @@ describe('Engine API: filters and pull progress', () => {
     expect(progressMessage('c295c0f44317: Pull complete')).to.deep.equal({ status: 'Pull complete', id: 'c295c0f44317', progressDetail: {} });
     expect(progressMessage('Digest: sha256:abc')).to.deep.equal({ status: 'Digest: sha256:abc' });
     expect(progressMessage('Status: Downloaded newer image for x')).to.deep.equal({ status: 'Status: Downloaded newer image for x' });
+  });
+});
+
+describe('Engine API: image filters', () => {
+  const tags = ['127.0.0.1:5000/library/debian:bookworm'];
+
+  it('reference: the repository, the whole name, or a glob within path components', () => {
+    expect(referenceMatches('127.0.0.1:5000/library/debian', tags)).to.equal(true);
+    expect(referenceMatches('127.0.0.1:5000/library/debian:bookworm', tags)).to.equal(true);
+    expect(referenceMatches('127.0.0.1:5000/library/debian:book*', tags)).to.equal(true);
+    expect(referenceMatches('127.0.0.1:5000/*/debian', tags)).to.equal(true);
+    expect(referenceMatches('debian', tags)).to.equal(false);
+    expect(referenceMatches('*', ['busybox:latest'])).to.equal(true);
+    expect(referenceMatches('127.0.0.1:5000/*', tags)).to.equal(false);
+  });
+
+  it('dangling: untagged images only (or only tagged ones); unknown filters refused', () => {
+    expect(imageFilter('{"dangling":["true"]}')([])).to.equal(true);
+    expect(imageFilter('{"dangling":["true"]}')(tags)).to.equal(false);
+    expect(imageFilter('{"dangling":{"false":true}}')(tags)).to.equal(true);
+    expect(imageFilter(null)(tags)).to.equal(true);
+    expect(() => imageFilter('{"before":["x"]}')).to.throw(/invalid filter 'before'/);
   });
 });
