@@ -306,6 +306,15 @@ export function containerRoutes(engine: Engine): Route[] {
       await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
       x.empty(204);
     }),
+    route('POST', /^\/containers\/([^/]+)\/restart$/, async (x, [id]) => {
+      // docker restart: stop (if running), then start again with the files it kept.
+      const record = await find(id!);
+      const t = x.query.get('t');
+      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      await startContainer(ctx, await find(record.id), engine.bootTimeoutSeconds);
+      if ((await engine.meta(record.id)).autoRemove) engine.watch(record.id);
+      x.empty(204);
+    }),
     route('POST', /^\/containers\/([^/]+)\/kill$/, async (x, [id]) => {
       const record = await find(id!);
       if (liveState(record).status !== 'running') throw new ApiError(409, `Cannot kill container: ${id}: Container ${record.id} is not running`);

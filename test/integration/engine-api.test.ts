@@ -157,6 +157,14 @@ describe('Engine API (integration: the docker CLI against racker system service)
       expect(seen(r)).to.deep.equal({ code: 0, stdout: 'systemd\nbar\n/tmp\nnobody\napi-boot\n', stderr: '' });
     });
 
+    it('-v, --entrypoint and --hostname', async () => {
+      const dir = await fs.mkdtemp(`${root}/bind-`);
+      await fs.writeFile(`${dir}/f`, 'from the host\n');
+      const r = await dk(['run', '--rm', '-v', `${dir}:/data:ro`, '--hostname', 'h1', '--entrypoint', 'sh', BUSYBOX, '-c', 'cat /data/f; hostname; touch /data/x']);
+      expect({ code: r.code, stdout: r.stdout }).to.deep.equal({ code: 1, stdout: 'from the host\nh1\n' });
+      expect(r.stderr).to.match(/Read-only file system/);
+    });
+
     it('a command that is not there: 127 with docker\'s message (direct and boot mode)', async () => {
       const direct = await dk(['run', '--rm', BUSYBOX, 'nonexistent']);
       expect([direct.code, direct.stdout]).to.deep.equal([127, '']);
@@ -190,6 +198,10 @@ describe('Engine API (integration: the docker CLI against racker system service)
       expect(missing.code).to.equal(127);
       // racker's own exec reaches the same container.
       expect(ok(await rk(['exec', 'web', 'systemctl', 'is-system-running'])).stdout).to.match(/^(running|degraded)\n$/);
+      // restart: the same machine boots again, its files kept.
+      ok(await dk(['exec', 'web', 'touch', '/kept-file']));
+      expect(seen(await dk(['restart', '-t', '5', 'web']))).to.deep.equal({ code: 0, stdout: 'web\n', stderr: '' });
+      expect(seen(await dk(['exec', 'web', 'sh', '-c', 'ls /kept-file; cat /proc/1/comm']))).to.deep.equal({ code: 0, stdout: '/kept-file\nsystemd\n', stderr: '' });
       expect(seen(await dk(['stop', 'web']))).to.deep.equal({ code: 0, stdout: 'web\n', stderr: '' });
       const state = JSON.parse(ok(await dk(['inspect', 'web'])).stdout) as { State: { Status: string; Running: boolean } }[];
       expect(state[0]!.State).to.deep.include({ Status: 'exited', Running: false });
