@@ -98,6 +98,7 @@ export class Engine {
       for (;;) {
         const live = await readLive(this.ctx.paths, id);
         if (!live) return; // removed by someone else
+        if (live.state.status === 'created') return; // its start failed before it ran: the next start watches again
         if (live.state.status === 'exited') {
           await Promise.allSettled([...(this.draining.get(id) ?? [])]);
           this.ended.set(id, exitResult(live.state));
