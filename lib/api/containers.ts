@@ -16,6 +16,7 @@ import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
 import { UsageError } from '../errors.js';
+import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
 import { ApiError } from './errors.js';
 import type { StreamOut } from './exchange.js';
@@ -205,13 +206,52 @@ export async function streamRun(
   }
 }
 
+/**
+ * Output of the container's next run through its output channel (byte-exact), until the
+ * supervisor closes it and the run has ended. A supervisor that never connected leaves the
+ * output in the log only: it is read from there (from `logOffset`) once the run has ended.
+ */
+async function streamChannel(
+  ctx: Context,
+  id: string,
+  channel: OutputListener,
+  opts: { write: (e: LogEntry) => void; logOffset: number; closed: () => boolean },
+): Promise<ExitResult | undefined> {
+  const initial = await readContainer(ctx.paths, id);
+  if (!initial) return undefined;
+  let sawRunning = liveState(initial).status === 'running';
+  for (;;) {
+    const live = await readLive(ctx.paths, id);
+    if (!live) return undefined;
+    if (live.state.status === 'running') sawRunning = true;
+    else if (endedSince(initial, live, sawRunning)) {
+      if (channel.connected) {
+        // The supervisor closes the channel before it records the end: this is at most a moment.
+        await channel.whenEnded(5000);
+      } else {
+        const { entries } = await readLog(ctx.paths.containerLog(id), opts.logOffset);
+        entries.forEach(opts.write);
+      }
+      const { error, startedAt } = live.record.state;
+      if (error && startedAt) opts.write({ log: `${error}\n`, stream: 'stderr', time: '' });
+      return exitResult(live.state);
+    }
+    if (opts.closed()) return undefined;
+    await sleep(API_POLL_MS);
+  }
+}
+
 /** Entries of a log as what a stream carries: frames, or raw bytes for a Tty container. */
-function entryWriter(out: StreamOut, opts: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean }): (e: LogEntry) => void {
-  return (e) => {
-    if (e.stream === 'stdout' ? !opts.stdout : !opts.stderr) return;
-    const data = Buffer.from(opts.timestamps && e.time ? `${e.time} ${e.log}` : e.log);
-    out.write(opts.tty ? data : frame(e.stream === 'stdout' ? 1 : 2, data));
+function chunkWriter(out: StreamOut, opts: { tty: boolean; stdout: boolean; stderr: boolean }): (stream: 'stdout' | 'stderr', data: Buffer) => void {
+  return (stream, data) => {
+    if (stream === 'stdout' ? !opts.stdout : !opts.stderr) return;
+    out.write(opts.tty ? data : frame(stream === 'stdout' ? 1 : 2, data));
   };
+}
+
+function entryWriter(out: StreamOut, opts: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean }): (e: LogEntry) => void {
+  const chunk = chunkWriter(out, opts);
+  return (e) => chunk(e.stream, Buffer.from(opts.timestamps && e.time ? `${e.time} ${e.log}` : e.log));
 }
 
 type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -375,18 +415,32 @@ export function containerRoutes(engine: Engine): Route[] {
       const record = await find(id!);
       const meta = await engine.meta(record.id);
       const tty = Boolean(meta.tty);
+      const follow = flag(x.query, 'stream');
+      // Attached before the start (docker run): the output comes byte-exact through a channel
+      // from the supervisor, set up before the client hears back (and so before it can start).
+      const lease = follow && liveState(record).status !== 'running' ? await engine.outputChannel(record.id) : undefined;
+      const logFile = ctx.paths.containerLog(record.id);
+      const replay = lease && flag(x.query, 'logs') ? (await readLog(logFile)).entries : [];
+      const logOffset = await fs.stat(logFile).then((s) => s.size, () => 0);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
       // stdin=1 on a container created with -i (OpenStdin), before it starts: its command reads
       // this connection. Otherwise what the client sends is dropped.
       if (stdin && flag(x.query, 'stdin') && record.config.interactive && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);
       else stdin?.resume();
-      const write = entryWriter(out, { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') });
-      const done = streamRun(ctx, record.id, {
-        fromStart: flag(x.query, 'logs'),
-        follow: flag(x.query, 'stream'),
-        write,
-        closed: () => out.closed,
-      });
+      const streams = { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') };
+      const write = entryWriter(out, streams);
+      let done: Promise<ExitResult | undefined>;
+      if (lease) {
+        replay.forEach(write);
+        const chunk = chunkWriter(out, streams);
+        const unsubscribe = lease.channel.subscribe((stream, payload) => chunk(stream === 1 ? 'stdout' : 'stderr', payload));
+        done = streamChannel(ctx, record.id, lease.channel, { write, logOffset, closed: () => out.closed }).finally(() => {
+          unsubscribe();
+          return lease.release();
+        });
+      } else {
+        done = streamRun(ctx, record.id, { fromStart: flag(x.query, 'logs'), follow, write, closed: () => out.closed });
+      }
       engine.track(record.id, done.then(() => undefined, () => undefined));
       try {
         await done;

@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { listContainers, liveState, readLive, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
+import { OutputListener } from './channel.js';
 
 export interface ApiMeta {
   /** HostConfig.AutoRemove: the service removes the container once it has ended. */
@@ -43,6 +44,8 @@ export class Engine {
   private readonly ended = new Map<string, ExitResult>();
   private readonly draining = new Map<string, Set<Promise<void>>>();
   private readonly monitors = new Map<string, Promise<void>>();
+  /** Output channels of containers with attaches made before their start, and how many use each. */
+  private readonly channels = new Map<string, { listener: Promise<OutputListener>; users: number }>();
   /** stdin of an attach made before start (docker run -i), for the start to hand to the container. */
   private readonly stdins = new Map<string, NodeJS.ReadableStream>();
   private stopped = false;
@@ -70,6 +73,35 @@ export class Engine {
       set.delete(done);
       if (!set.size) this.draining.delete(id);
     });
+  }
+
+  /**
+   * The output channel of a container about to start, shared by the attaches made before
+   * the start; closed when the last of them is done.
+   */
+  async outputChannel(id: string): Promise<{ channel: OutputListener; release(): Promise<void> }> {
+    let entry = this.channels.get(id);
+    if (!entry) {
+      entry = { listener: OutputListener.open(this.ctx.paths, id), users: 0 };
+      this.channels.set(id, entry);
+      entry.listener.catch(() => this.channels.delete(id));
+    }
+    const current = entry;
+    current.users++;
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      if (--current.users > 0) return;
+      if (this.channels.get(id) === current) this.channels.delete(id);
+      await (await current.listener).close();
+    };
+    try {
+      return { channel: await current.listener, release };
+    } catch (err) {
+      await release().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** An attach with stdin=1: the next start of the container reads its stdin from here. */

@@ -12,6 +12,7 @@ import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, type OutputSinks } from './exec.js';
 import { hostHasMachined } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
+import { connectOutputChannel } from './output-channel.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, processAlive, readContainer, updateState, type ContainerRecord } from './record.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
@@ -102,7 +103,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   const { id, config } = initial;
   const tty = config.tty;
   const log = tty ? undefined : createLogWriter(ctx.paths.containerLog(id), ctx.clock);
-  const sinks = teeTo(log, opts.sinks);
+  // A detached container that an Engine API client attached to before the start: a byte-exact copy for it.
+  const channel = opts.sinks ? undefined : await connectOutputChannel(ctx.paths, id);
+  const sinks = teeTo(log, channel?.sinks ?? opts.sinks);
   let nspawn: StartedProcess | undefined;
   let nspawnExit: Promise<number> | undefined;
   let running = false;
@@ -226,6 +229,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   } finally {
     opts.signal?.removeEventListener('abort', abort);
     await log?.close();
+    await channel?.close();
     const latest = await readContainer(ctx.paths, id);
     // A kill from `racker kill`/`stop`: report it as the signal, like docker (137…).
     const killed = latest?.state.killSignal;

@@ -95,6 +95,33 @@ export function dockerConfigDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Like docker(), with stdin and stdout as bytes (for binary round trips). */
+export function dockerBinary(
+  bin: string,
+  host: string,
+  args: string[],
+  opts: { input: Buffer; configDir?: string; timeoutMs?: number },
+): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, args, {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: host, ...(opts.configDir ? { DOCKER_CONFIG: opts.configDir } : {}) } as NodeJS.ProcessEnv,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.stdin.on('error', () => undefined);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
+    });
+    child.stdin.end(opts.input);
+  });
+}
+
 /** Run the docker CLI against `host`; stdout stays exact (no trimming). */
 export function docker(
   bin: string,
