@@ -3,8 +3,10 @@
  * connection) over racker's execIn. Instances live in the service's memory, like dockerd's.
  */
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { readlinkSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { execIn } from '../container/exec-in.js';
+import { childrenOf } from '../container/procfs.js';
 import { findContainer, liveState } from '../container/record.js';
 import { RackerError } from '../errors.js';
 import type { Engine } from './engine.js';
@@ -24,6 +26,8 @@ export interface ExecBody {
   WorkingDir?: string;
   User?: string;
   Privileged?: boolean;
+  /** [height, width] of the client's terminal (API 1.42). */
+  ConsoleSize?: number[] | null;
 }
 
 interface ExecInstance {
@@ -39,6 +43,23 @@ interface ExecInstance {
   attachStderr: boolean;
   running: boolean;
   exitCode: number | null;
+  /** With a Tty: script(1)'s PID, whose child holds the terminal that resize sets. */
+  pid?: number;
+  /** [height, width] asked for before the terminal existed (ConsoleSize, an early resize). */
+  size?: [number, number];
+}
+
+/** The terminal script(1) gave the command: its child's stdin (/dev/pts/N), once it exists. */
+function terminalOf(scriptPid: number): string | undefined {
+  for (const child of childrenOf(scriptPid)) {
+    try {
+      const target = readlinkSync(`/proc/${child}/fd/0`);
+      if (target.startsWith('/dev/pts/')) return target;
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
 }
 
 /** Finished instances are forgotten after this long (dockerd keeps them until the container goes). */
@@ -58,16 +79,29 @@ export function execRoutes(engine: Engine): Route[] {
   const run = async (e: ExecInstance, out: StreamOut | undefined, stdin: Readable | undefined): Promise<void> => {
     const send = (stream: 1 | 2, c: Buffer) => out?.write(e.tty ? c : frame(stream, c));
     e.running = true;
+    // A Tty: script(1) gives the command a terminal fed from the connection (or from nothing).
+    const input = stdin ?? (e.tty ? Readable.from([]) : undefined);
     try {
       e.exitCode = await execIn(
         ctx,
         e.containerId,
         e.command,
-        { interactive: Boolean(stdin), tty: false, env: e.env, envFiles: [], ...(e.workingDir ? { workdir: e.workingDir } : {}), ...(e.user ? { user: e.user } : {}) },
+        {
+          interactive: Boolean(stdin),
+          tty: e.tty,
+          env: e.env,
+          envFiles: [],
+          ...(e.workingDir ? { workdir: e.workingDir } : {}),
+          ...(e.user ? { user: e.user } : {}),
+          ...(e.tty ? { size: { rows: e.size?.[0] || 24, cols: e.size?.[1] || 80 } } : {}),
+        },
         {
           stdout: e.attachStdout ? (c) => send(1, c) : () => undefined,
           stderr: e.attachStderr ? (c) => send(2, c) : () => undefined,
-          ...(stdin ? { stdin } : {}),
+          ...(input ? { stdin: input } : {}),
+          onStart: (pid) => {
+            e.pid = pid;
+          },
         },
       );
     } catch (err) {
@@ -77,6 +111,20 @@ export function execRoutes(engine: Engine): Route[] {
     } finally {
       e.running = false;
       setTimeout(() => instances.delete(e.id), KEEP_MS).unref();
+    }
+  };
+
+  /** Set the terminal's size once script(1) has made it (a resize may come a moment before). */
+  const resize = async (e: ExecInstance, [rows, cols]: [number, number]): Promise<void> => {
+    e.size = [rows, cols];
+    if (!e.pid) return;
+    for (let i = 0; i < 100 && e.running; i++) {
+      const tty = terminalOf(e.pid);
+      if (tty) {
+        await ctx.run(['stty', '-F', tty, 'rows', String(rows), 'cols', String(cols)], { reject: false });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
   };
 
@@ -101,19 +149,24 @@ export function execRoutes(engine: Engine): Route[] {
         attachStderr: body.AttachStderr !== false,
         running: false,
         exitCode: null,
+        ...(Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { size: [Number(body.ConsoleSize[0]), Number(body.ConsoleSize[1])] as [number, number] } : {}),
       });
       x.json(201, { Id: id });
     }),
     route('POST', /^\/exec\/([^/]+)\/start$/, async (x, [id]) => {
-      const body = ((await x.body()) ?? {}) as { Detach?: boolean; Tty?: boolean };
+      const body = ((await x.body()) ?? {}) as { Detach?: boolean; Tty?: boolean; ConsoleSize?: number[] | null };
       const e = lookup(id!);
       if (e.running || e.exitCode !== null) throw new ApiError(409, `exec ${e.id} has already been started`);
       if (body.Tty !== undefined) e.tty = Boolean(body.Tty);
+      if (Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2) e.size = [Number(body.ConsoleSize[0]), Number(body.ConsoleSize[1])];
       if (body.Detach) {
         void run(e, undefined, undefined);
         return x.empty(200);
       }
       const { out, stdin } = x.hijack(streamContentType(e.tty, x.apiVersion, compareVersions));
+      // A client older than ConsoleSize (API 1.42) sends its terminal size right after the hijack:
+      // wait a moment for it, so that the command starts with the right size.
+      for (let i = 0; e.tty && !e.size && i < 15; i++) await new Promise((r) => setTimeout(r, 20));
       try {
         await run(e, out, e.attachStdin ? stdin : undefined);
       } finally {
@@ -121,7 +174,11 @@ export function execRoutes(engine: Engine): Route[] {
       }
     }),
     route('POST', /^\/exec\/([^/]+)\/resize$/, (x, [id]) => {
-      lookup(id!);
+      const e = lookup(id!);
+      const rows = Number(x.query.get('h'));
+      const cols = Number(x.query.get('w'));
+      if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new ApiError(400, 'resize needs h and w');
+      if (e.tty) void resize(e, [rows, cols]);
       x.empty(200);
     }),
     route('GET', /^\/exec\/([^/]+)\/json$/, (x, [id]) => {

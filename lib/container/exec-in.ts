@@ -14,6 +14,8 @@ export interface ExecOptions {
   envFiles: string[];
   workdir?: string;
   user?: string;
+  /** With tty and a caller without a terminal of its own (the Engine API): the terminal's size. */
+  size?: { rows: number; cols: number };
 }
 
 /** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
@@ -38,6 +40,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
     hostname: record.config.hostname,
     tty: opts.tty,
     interactive: opts.interactive,
+    ...(opts.size ? { size: opts.size } : {}),
   }, sinks);
 }
 

@@ -14,6 +14,8 @@ export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'wor
   leader: number;
   /** The container's root as the host sees it (for finding the command and the user). */
   rootfs: string;
+  /** With tty: the terminal's size, when the caller's own terminal is not script's stdin (the Engine API). */
+  size?: { rows: number; cols: number };
 }
 
 export interface OutputSinks {
@@ -23,7 +25,10 @@ export interface OutputSinks {
 
 /** Output sinks, and the command's stdin when it is not racker's own (the Engine API feeds it from a connection). */
 export interface ExecStreams extends OutputSinks {
+  /** With stdin given, every stream is piped, with -t too (script's terminal is then fed from here). */
   stdin?: NodeJS.ReadableStream;
+  /** Called with the PID once the command runs (script's, with -t: its terminal can be resized). */
+  onStart?: (pid: number) => void;
 }
 
 /** POSIX shell quoting, for the one place a command line is needed: script(1)'s -c. */
@@ -52,7 +57,9 @@ export async function execPlan(spec: ExecSpec): Promise<{ argv: string[]; env: R
     workingDir,
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
-  const argv = spec.tty ? ['script', '--quiet', '--return', '--command', shellQuote(inner), '/dev/null'] : inner;
+  // script's command runs on the host, in the new terminal: stty sizes it before the command starts.
+  const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; exec ` : '';
+  const argv = spec.tty ? ['script', '--quiet', '--return', '--command', `${size}${shellQuote(inner)}`, '/dev/null'] : inner;
   return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
 }
 
@@ -62,10 +69,11 @@ export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams
     cleanEnv: true,
     env: plan.env,
     stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
-    stdout: spec.tty || !sinks.stdout ? 'inherit' : 'pipe',
-    stderr: spec.tty || !sinks.stderr ? 'inherit' : 'pipe',
+    stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
+    stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
     log: ctx.log,
   });
+  sinks.onStart?.(proc.pid);
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
   if (sinks.stderr) proc.stderr?.on('data', sinks.stderr);
   if (sinks.stdin && proc.stdin) {

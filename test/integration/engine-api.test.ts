@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
 import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
@@ -28,6 +29,26 @@ describe('Engine API (integration: the docker CLI against racker system service)
 
   const dk = (args: string[], opts: { input?: string; timeoutMs?: number } = {}) => docker(bin, service.host, args, { configDir: config.dir, ...opts });
   const rk = (args: string[]) => racker(args, { root });
+
+  /** A shell command line on a terminal (script(1)), the way a user types docker -it. */
+  function inTerminal(command: string): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('script', ['--quiet', '--return', '--command', command, '/dev/null'], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: service.host, DOCKER_CONFIG: config.dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      });
+    });
+  }
 
   /** When an exit code is not the expected one: the container's record, its supervisor's log, the service's log. */
   async function explain(name: string): Promise<void> {
@@ -196,6 +217,11 @@ describe('Engine API (integration: the docker CLI against racker system service)
       expect(seen(await dk(['exec', 'web', 'sh', '-c', 'cat /proc/1/comm; echo err >&2; exit 4']))).to.deep.equal({ code: 4, stdout: 'systemd\n', stderr: 'err\n' });
       expect(seen(await dk(['exec', '-e', 'A=1', '-w', '/tmp', '-u', 'nobody', 'web', 'sh', '-c', 'echo $A $(pwd) $(id -un)']))).to.deep.equal({ code: 0, stdout: '1 /tmp nobody\n', stderr: '' });
       expect(seen(await dk(['exec', '-i', 'web', 'cat'], { input: 'piped\n' }))).to.deep.equal({ code: 0, stdout: 'piped\n', stderr: '' });
+      // -t: a terminal (script(1) on the host), 24x80 unless the client has one; -it from a terminal: its size.
+      expect(seen(await dk(['exec', '-t', 'web', 'sh', '-c', 'test -t 0 && echo term; stty size; exit 2']))).to.deep.equal({ code: 2, stdout: 'term\r\n24 80\r\n', stderr: '' });
+      const it = await inTerminal(`stty rows 30 cols 100; ${bin} exec -it web sh -c 'test -t 0 && echo term; stty size; exit 4'`);
+      // (script echoes the end of its own empty input as ^@ on the terminal first.)
+      expect({ code: it.code, stdout: it.stdout.replace(/^\^@/, '') }).to.deep.equal({ code: 4, stdout: 'term\r\n30 100\r\n' });
       const missing = await dk(['exec', 'web', 'nonexistent']);
       expect(missing.code).to.equal(127);
       // racker's own exec reaches the same container.
@@ -254,6 +280,9 @@ describe('Engine API (integration: the docker CLI against racker system service)
         expect(seen(await od(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo hi; echo err >&2; exit 3']))).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: 'err\n' });
         ok(await od(['run', '-d', '--name', 'other', BUSYBOX, 'sleep', '60']));
         expect(seen(await od(['exec', 'other', 'sh', '-c', 'echo x; exit 5']))).to.deep.equal({ code: 5, stdout: 'x\n', stderr: '' });
+        // API 1.42+: the terminal's size comes with the exec (ConsoleSize).
+        const it = await inTerminal(`stty rows 40 cols 120; ${other} exec -it other sh -c 'stty size'`);
+        expect({ code: it.code, stdout: it.stdout.replace(/^\^@/, '') }).to.deep.equal({ code: 0, stdout: '40 120\r\n' });
         ok(await od(['rm', '-f', 'other']));
       }
     });
