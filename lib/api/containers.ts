@@ -1,8 +1,8 @@
 /**
  * /containers: the same operations as racker's verbs (lib/container), answered the way
  * dockerd answers. Containers run under racker's detached supervisor (what `racker start`
- * uses), so they outlive the service; their output is read from the json-file log, which
- * is what attach and logs stream.
+ * uses), so they outlive the service. An attach made before the start gets the output live
+ * from the supervisor (output channel); later attaches and logs read the json-file log.
  */
 import { promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
