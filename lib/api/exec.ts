@@ -165,8 +165,10 @@ export function execRoutes(engine: Engine): Route[] {
       }
       const { out, stdin } = x.hijack(streamContentType(e.tty, x.apiVersion, compareVersions));
       // A client older than ConsoleSize (API 1.42) sends its terminal size right after the hijack:
-      // wait a moment for it, so that the command starts with the right size.
-      for (let i = 0; e.tty && !e.size && i < 15; i++) await new Promise((r) => setTimeout(r, 20));
+      // wait a moment for it, so that the command starts with the right size (longer for an
+      // interactive session, where a client with a terminal always sends one).
+      const waitMs = e.attachStdin ? 1000 : 300;
+      for (let i = 0; e.tty && !e.size && i < waitMs / 20; i++) await new Promise((r) => setTimeout(r, 20));
       try {
         await run(e, out, e.attachStdin ? stdin : undefined);
       } finally {
