@@ -15,7 +15,7 @@ import { findContainer, listContainers, liveState, readContainer, readLive, type
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
-import { UsageError } from '../errors.js';
+import { NotFoundError, UsageError } from '../errors.js';
 import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
 import { ApiError } from './errors.js';
@@ -327,10 +327,15 @@ export function containerRoutes(engine: Engine): Route[] {
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/wait$/, async (x, [id]) => {
-      // An AutoRemove container already gone: its result is still known (a client may wait after start).
-      const gone = engine.endedResult(id!);
-      if (gone && !(await readContainer(ctx.paths, id!))) return x.json(200, gone);
-      const record = await find(id!);
+      let record: ContainerRecord;
+      try {
+        record = await find(id!);
+      } catch (err) {
+        // An AutoRemove container already gone: its result is still known (a client may wait after start).
+        const gone = engine.endedResult(id!);
+        if (err instanceof NotFoundError && gone) return x.json(200, gone);
+        throw err;
+      }
       const condition = (x.query.get('condition') || 'not-running') as WaitCondition;
       if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition: "${condition}"`);
       // Headers at once: the docker CLI waits for them before it starts the container.
