@@ -28,26 +28,47 @@ export function tempRoot(prefix = 'racker-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function cli(bin: string, args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const argv = [...(opts.wrapper ?? []), process.execPath, bin, ...args];
+export interface BinaryResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Run argv to the end with stdin fed from `input` and stdout kept as bytes: the one
+ * subprocess runner of the test helpers (racker, the docker CLI). SIGKILL after timeoutMs.
+ */
+export function collect(
+  argv: readonly string[],
+  opts: { env: NodeJS.ProcessEnv; input?: string | Buffer; timeoutMs: number; cwd?: string },
+): Promise<BinaryResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), {
-      env: { ...process.env, RACKER_DEBUG: undefined, ...opts.env } as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...(opts.cwd ? { cwd: opts.cwd } : {}),
-    });
+    const child = spawn(argv[0]!, argv.slice(1), { env: opts.env, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', reject);
+    // EPIPE if the program exits before reading everything: the result tells what happened.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+export async function cli(bin: string, args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const r = await collect([...(opts.wrapper ?? []), process.execPath, bin, ...args], {
+    env: { ...process.env, RACKER_DEBUG: undefined, ...opts.env } as NodeJS.ProcessEnv,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
+    timeoutMs: opts.timeoutMs ?? 300_000,
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  return { ...r, stdout: r.stdout.toString() };
 }
 
 export function racker(args: string[], opts: CliOptions & { root: string }): Promise<CliResult> {

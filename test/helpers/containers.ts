@@ -6,14 +6,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { rackerBin, type CliResult } from './cli.js';
+import { collect, racker, rackerBin, type BinaryResult, type CliResult } from './cli.js';
 
-export interface BinaryResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: Buffer;
-  stderr: string;
-}
+export type { BinaryResult } from './cli.js';
 
 function rackerEnv(root: string, env: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return { ...process.env, RACKER_DEBUG: undefined, RACKER_ROOT: root, ...env } as NodeJS.ProcessEnv;
@@ -24,21 +19,10 @@ export function rackerBinary(
   args: string[],
   opts: { root: string; input?: Buffer; env?: Record<string, string | undefined>; timeoutMs?: number },
 ): Promise<BinaryResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [rackerBin, ...args], { env: rackerEnv(opts.root, opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    // EPIPE if racker exits before reading everything: the result tells what happened.
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(opts.input ?? Buffer.alloc(0));
+  return collect([process.execPath, rackerBin, ...args], {
+    env: rackerEnv(opts.root, opts.env),
+    input: opts.input ?? Buffer.alloc(0),
+    timeoutMs: opts.timeoutMs ?? 120_000,
   });
 }
 
@@ -214,4 +198,15 @@ export function nspawnPayload(root: string, cache: { nspawnPid?: number } = {}):
   if (!child) return undefined;
   const comm = readProc(child, 'comm')?.trim();
   return comm === undefined ? undefined : { pid: child, comm };
+}
+
+/**
+ * For after(): `rm -f` every container of root, then killLeftovers() for whatever a failed
+ * test left beyond racker's reach. Returns what had to be killed.
+ */
+export async function removeAllContainers(root: string): Promise<string[]> {
+  const q = await racker(['ps', '-a', '-q', '--no-trunc'], { root }).catch(() => undefined);
+  const all = q?.stdout.split('\n').filter(Boolean) ?? [];
+  if (all.length) await racker(['rm', '-f', ...all], { root });
+  return killLeftovers(root);
 }

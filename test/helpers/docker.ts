@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { rackerBin, type CliResult } from './cli.js';
+import { collect, rackerBin, type CliResult } from './cli.js';
 
 /** The docker client from Debian's docker.io package; RACKER_TEST_DOCKER names another. */
 export function dockerClient(): string | undefined {
@@ -95,61 +95,29 @@ export function dockerConfigDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** The client's environment: nothing of the user's but PATH and HOME. */
+function dockerEnv(host: string, configDir?: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: host, ...(configDir ? { DOCKER_CONFIG: configDir } : {}) } as NodeJS.ProcessEnv;
+}
+
 /** Like docker(), with stdin and stdout as bytes (for binary round trips). */
-export function dockerBinary(
+export async function dockerBinary(
   bin: string,
   host: string,
   args: string[],
   opts: { input: Buffer; configDir?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DOCKER_HOST: host, ...(opts.configDir ? { DOCKER_CONFIG: opts.configDir } : {}) } as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(opts.input);
-  });
+  const { code, stdout, stderr } = await collect([bin, ...args], { env: dockerEnv(host, opts.configDir), input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
+  return { code, stdout, stderr };
 }
 
 /** Run the docker CLI against `host`; stdout stays exact (no trimming). */
-export function docker(
+export async function docker(
   bin: string,
   host: string,
   args: string[],
   opts: { input?: string; configDir?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        DOCKER_HOST: host,
-        ...(opts.configDir ? { DOCKER_CONFIG: opts.configDir } : {}),
-      } as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.stdin.on('error', () => undefined);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
-    });
-    child.stdin.end(opts.input ?? '');
-  });
+  const r = await collect([bin, ...args], { env: dockerEnv(host, opts.configDir), input: opts.input ?? '', timeoutMs: opts.timeoutMs ?? 120_000 });
+  return { ...r, stdout: r.stdout.toString() };
 }

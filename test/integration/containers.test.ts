@@ -8,6 +8,7 @@ import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
 import {
   eventually,
   killLeftovers,
+  removeAllContainers,
   leftovers,
   nspawnPayload,
   processesInside,
@@ -117,10 +118,7 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
   after(async function () {
     this.timeout(120_000);
     if (root) {
-      const q = await rk(['ps', '-a', '-q', '--no-trunc']).catch(() => undefined);
-      const all = q?.stdout.split('\n').filter(Boolean) ?? [];
-      if (all.length) await rk(['rm', '-f', ...all]);
-      const cleaned = await killLeftovers(root);
+      const cleaned = await removeAllContainers(root);
       if (cleaned.length) strays.push(`after: ${cleaned.join(', ')}`);
       if (strays.length) console.log(`      (left behind and cleaned up: ${strays.join('; ')})`);
       await fs.rm(root, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import { Header } from 'tar';
 import { oneLine } from '../../cli/boundary.js';
 import { nspawnRefusedEnv, parseEnvFile, parseVolume } from '../../lib/container/spec.js';
 import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
-import { killLeftovers, leftovers, mountsUnder } from '../helpers/containers.js';
+import { killLeftovers, leftovers, mountsUnder, removeAllContainers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 import { throwsMessage } from '../helpers/assert.js';
@@ -123,10 +123,7 @@ describe('hostile input (integration: through the CLI)', function () {
   after(async function () {
     this.timeout(120_000);
     if (root) {
-      const q = await rk(['ps', '-a', '-q', '--no-trunc']).catch(() => undefined);
-      const all = q?.stdout.split('\n').filter(Boolean) ?? [];
-      if (all.length) await rk(['rm', '-f', ...all]);
-      await killLeftovers(root);
+      await removeAllContainers(root);
       await fs.rm(root, { recursive: true, force: true });
     }
     if (work) await fs.rm(work, { recursive: true, force: true });

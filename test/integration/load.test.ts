@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFi
 import os from 'node:os';
 import path from 'node:path';
 import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
-import { killLeftovers, leftovers, mountsUnder, processesFor, propagateDir } from '../helpers/containers.js';
+import { killLeftovers, leftovers, mountsUnder, processesFor, propagateDir, removeAllContainers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -156,10 +156,7 @@ describe('load, concurrency, disk full (integration: systemd-nspawn, fixture reg
   after(async function () {
     this.timeout(120_000);
     if (root) {
-      const q = await rk(['ps', '-a', '-q', '--no-trunc']).catch(() => undefined);
-      const all = q?.stdout.split('\n').filter(Boolean) ?? [];
-      if (all.length) await rk(['rm', '-f', ...all]);
-      const cleaned = await killLeftovers(root);
+      const cleaned = await removeAllContainers(root);
       if (cleaned.length) console.log(`      (left behind and cleaned up: ${cleaned.join(', ')})`);
       await fs.rm(root, { recursive: true, force: true });
     }
