@@ -123,13 +123,14 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
         const dir = await scratchDir(ctx.paths, 'pull');
         try {
           let stop: ((completed: boolean) => void) | undefined;
+          let unpacked = false;
           try {
             await ctx.run(unpackArgv(ctx.paths.oci, tag, path.join(dir, 'bundle')), {
               ...(meter ? { onSpawn: (pid: number) => (stop = watch(meter.meter, 'Extracting', meter.layers.total, () => bytesReadBy(pid))) } : {}),
             });
-            stop?.(true);
+            unpacked = true;
           } finally {
-            stop?.(false);
+            stop?.(unpacked);
           }
           await fs.rename(path.join(dir, 'bundle', 'rootfs'), path.join(dir, 'rootfs'));
           await fs.rm(path.join(dir, 'bundle'), { recursive: true, force: true });
