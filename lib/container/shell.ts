@@ -9,10 +9,14 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
+import { createContainer } from './create.js';
+import { startDetached } from './detached.js';
 import { execInContainer } from './exec.js';
 import { resolveInRoot, shellInRoot } from './lookup.js';
 import { findContainer, hostnameFor, liveState, type ContainerRecord } from './record.js';
+import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
+import { startContainer } from './start.js';
 
 export interface ShellOptions {
   image: string;
@@ -74,15 +78,12 @@ async function installAccount(rootfs: string, account: Account, shell: string): 
 
 /** Find, create or start the pet container; running when this returns. */
 async function petContainer(ctx: Context, opts: ShellOptions, account: Account, name: string): Promise<ContainerRecord> {
-  const { removeContainer } = await import('./remove.js');
   let pet = await existing(ctx, name);
   if (pet && opts.reset) {
     await removeContainer(ctx, pet, true);
     pet = undefined;
   }
   if (!pet) {
-    const { createContainer } = await import('./create.js');
-    const { startDetached } = await import('./detached.js');
     const home = account.home && account.home !== '/' && existsSync(account.home) ? [`${account.home}:${account.home}`] : [];
     pet = await createContainer(ctx, {
       image: opts.image,
@@ -96,7 +97,6 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
     });
     await startDetached(ctx, pet, opts.bootTimeoutSeconds);
   } else if (liveState(pet).status !== 'running') {
-    const { startContainer } = await import('./start.js');
     await startContainer(ctx, pet, opts.bootTimeoutSeconds);
   }
   return findContainer(ctx.paths, name);
@@ -113,7 +113,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
   const rootfs = ctx.paths.containerRootfs(pet.id);
   const shell = await shellInRoot(rootfs, account.shell);
   // root is root everywhere; anyone else gets their account written in (every time: an
-  // image update or a `passwd` inside may have changed it, and it costs two reads).
+  // image update or a `passwd` inside may have changed it, and it costs three small reads).
   if (account.uid !== 0) await installAccount(rootfs, account, shell);
   const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
   try {
@@ -129,9 +129,6 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
       interactive: true,
     });
   } finally {
-    if (opts.remove) {
-      const { removeContainer } = await import('./remove.js');
-      await removeContainer(ctx, pet, true);
-    }
+    if (opts.remove) await removeContainer(ctx, pet, true);
   }
 }
