@@ -491,7 +491,12 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
     });
 
     it('-t gives a real terminal of the caller\'s size, and nothing else on it (direct mode)', async () => {
-      const r = await underPty(['run', '--rm', '-t', BUSYBOX, 'sh', '-c', 'test -t 0 && test -t 1 && busybox stty size']);
+      // systemd-nspawn copies the window size onto its pty only after the container's
+      // command has started (its pty forwarder is set up last), so the first ask may
+      // see 0x0 — busybox then says just "stty: standard input". Ask again briefly;
+      // the size must arrive, and nothing else may reach the terminal.
+      const ask = 'for i in 1 2 3 4 5 6 7 8 9 10; do busybox stty size 2>/dev/null && exit 0; sleep 0.1; done; exit 1';
+      const r = await underPty(['run', '--rm', '-t', BUSYBOX, 'sh', '-c', `test -t 0 && test -t 1 && { ${ask}; }`]);
       expect(seen(r)).to.deep.equal({ code: 0, stdout: '30 100\r\n', stderr: '' });
     });
 
