@@ -3,7 +3,8 @@
  * so stdout stays clean for IDs, tables and JSON.
  */
 export interface Logger {
-  /** -v / RACKER_DEBUG: subprocess argv, timings. */
+  /** --debug / RACKER_DEBUG: subprocess argv and timings, each line stamped with the
+   * milliseconds since the process started (where a command spends its time). */
   debug(message: string): void;
   /** Progress and status lines a user wants to see. */
   info(message: string): void;
@@ -16,7 +17,7 @@ export function createLogger(opts: { verbose: boolean; quiet?: boolean; write?: 
   return {
     verbose: opts.verbose,
     debug: (m) => {
-      if (opts.verbose) write(`racker: ${m}\n`);
+      if (opts.verbose) write(`racker: +${Math.round(performance.now())}ms ${m}\n`);
     },
     info: (m) => {
       if (!opts.quiet) write(`${m}\n`);

@@ -1,10 +1,10 @@
 /** Finding a container's PID 1 and waiting until its systemd says the system is up. */
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { TestbedError } from '../errors.js';
 import { isSystemRunningArgv } from '../tools/nspawn.js';
 import { childrenOf, commOf } from './procfs.js';
-
 
 /**
  * nspawn's child becomes the container's PID 1 once it has exec'd the payload (systemd,
@@ -25,17 +25,44 @@ export async function waitForLeader(nspawnPid: number, deadline: number, alive: 
   }
 }
 
+const isUp = (state: string) => state === 'running' || state === 'degraded';
+
 /**
- * Poll `systemctl is-system-running` inside until "running" or "degraded" (a failed
- * unit does not make the machine unusable). Polls fast: boot takes a few hundred ms.
+ * Wait until the container's systemd says "running" or "degraded" (a failed unit does not
+ * make the machine unusable).
+ *
+ * `systemctl is-system-running --wait` (systemd ≥ 240) waits inside for the StartupFinished
+ * signal: one idle subprocess for the whole boot, woken the moment it ends, instead of a
+ * poll loop whose every turn is two exec'd programs competing with the boot for the CPU.
+ * It needs systemd's private socket, so it starts once that exists; older systemd (no
+ * --wait) and every failed wait fall back to polling.
  */
 export async function waitUntilBooted(ctx: Context, leader: number, deadline: number, alive: () => boolean, timeoutSeconds: number): Promise<string> {
-  let last = 'unknown';
-  let delay = 10;
+  // What `systemctl is-system-running` says while systemd's socket is not there yet.
+  let last = 'offline';
+  let delay = 5;
+  let waitInside = true;
+  const socket = `/proc/${leader}/root/run/systemd/private`;
   for (;;) {
-    const r = await ctx.run(isSystemRunningArgv(leader), { reject: false, cleanEnv: true, env: { PATH: process.env.PATH } });
-    last = r.stdout.trim() || last;
-    if (last === 'running' || last === 'degraded') return last;
+    const wait = waitInside && existsSync(socket);
+    if (wait || !waitInside) {
+      const r = await ctx.run(isSystemRunningArgv(leader, { wait }), {
+        reject: false,
+        cleanEnv: true,
+        env: { PATH: process.env.PATH },
+        // The wait may take the whole boot; a poll answers at once.
+        timeoutMs: wait ? Math.max(deadline - Date.now(), 1) : 5000,
+      });
+      last = r.stdout.trim() || last;
+      if (isUp(last)) return last;
+      if (wait) {
+        // "unrecognized option" (systemd < 240) or no bus after all: poll from now on.
+        waitInside = false;
+        ctx.log.debug(`is-system-running --wait gave "${last}": polling instead`);
+        // Ask again at once, so that a timeout reports the state systemd is in.
+        if (alive()) continue;
+      }
+    }
     if (!alive()) throw new TestbedError('the container exited while booting');
     if (Date.now() > deadline) {
       throw new TestbedError(`the container did not finish booting within ${timeoutSeconds} s (systemd says: ${last})`, {
@@ -43,6 +70,6 @@ export async function waitUntilBooted(ctx: Context, leader: number, deadline: nu
       });
     }
     await sleep(delay);
-    delay = Math.min(delay + 10, 40);
+    delay = Math.min(delay + 5, waitInside ? 10 : 40);
   }
 }

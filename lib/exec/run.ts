@@ -91,7 +91,15 @@ export function createRunner(log: Logger): Runner {
       });
       child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
       if (opts.input !== undefined) child.stdin?.end(opts.input);
-      const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs) : undefined;
+      // Past the timeout, stop waiting for the pipes too: a grandchild (the command nsenter
+      // started in a container) may hold them open after the child itself is gone.
+      const timer = opts.timeoutMs
+        ? setTimeout(() => {
+            child.kill('SIGTERM');
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+          }, opts.timeoutMs)
+        : undefined;
       child.once('error', (e: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
         reject(e.code === 'ENOENT' ? new MissingToolError(file, TOOL_PACKAGES[file] ?? file) : e);

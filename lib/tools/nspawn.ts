@@ -120,7 +120,7 @@ export function nsenterArgv(o: NsenterOptions): string[] {
   return argv;
 }
 
-/** Is the booted system up? "running" or "degraded" means ready for commands. */
-export function isSystemRunningArgv(leader: number): string[] {
-  return nsenterArgv({ leader, command: ['systemctl', 'is-system-running'] });
+/** Is the booted system up? "running" or "degraded" means ready for commands. --wait: until the boot has ended. */
+export function isSystemRunningArgv(leader: number, o: { wait?: boolean } = {}): string[] {
+  return nsenterArgv({ leader, command: ['systemctl', 'is-system-running', ...(o.wait ? ['--wait'] : [])] });
 }

@@ -137,6 +137,14 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       expect(r.code).to.equal(0);
     });
 
+    it('waits for the boot with one `is-system-running --wait` inside, not a poll loop', async () => {
+      const r = await rk(['--debug', 'run', '--rm', DEBIAN, 'true']);
+      expect(r.code).to.equal(0);
+      const asks = r.stderr.split('\n').filter((l) => l.includes('is-system-running'));
+      expect(asks).to.have.length(1);
+      expect(asks[0]).to.match(/systemctl is-system-running --wait → 0 in \d+ ms$/);
+    });
+
     it('PID 1 is systemd', async () => {
       expect(seen(await rk(['run', '--rm', DEBIAN, 'cat', '/proc/1/comm']))).to.deep.equal({ code: 0, stdout: 'systemd\n', stderr: '' });
     });

@@ -53,6 +53,7 @@ describe('container argv', () => {
     ]);
     expect(nsenterArgv({ leader: 42, command: ['pwd'], workingDir: '/' })).to.deep.equal(['nsenter', '--target=42', '--all', '--wd=/proc/42/root', '--', 'pwd']);
     expect(isSystemRunningArgv(7)).to.deep.equal(['nsenter', '--target=7', '--all', '--', 'systemctl', 'is-system-running']);
+    expect(isSystemRunningArgv(7, { wait: true })).to.deep.equal(['nsenter', '--target=7', '--all', '--', 'systemctl', 'is-system-running', '--wait']);
   });
 
   it('overlay mount and unmount', () => {
