@@ -24,7 +24,7 @@ import { startRegistry } from '../test/helpers/registry.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const racker = path.join(repo, 'dist/cli/racker.js');
+const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
 const GROUPS = ['pull', 'boot', 'direct', 'parallel', 'cli', 'memory'] as const;

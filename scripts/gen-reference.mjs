@@ -17,7 +17,7 @@ export const COMMANDS = {
 
 function help(program, command) {
   // Not a terminal: yargs does not wrap, so the text is the same on every machine.
-  return execFileSync(process.execPath, [path.join(repo, 'dist/cli', `${program}.js`), ...command.split(' '), '--help'], {
+  return execFileSync(process.execPath, [path.join(repo, 'dist/bin', `${program}.js`), ...command.split(' '), '--help'], {
     env: { ...process.env, RACKER_DEBUG: '' },
   }).toString();
 }

@@ -39,8 +39,7 @@ fi
 cd "$here"
 npm ci --no-audit --no-fund --loglevel=error
 npm run --silent build
-chmod +x dist/cli/racker.js dist/cli/postroj.js 2>/dev/null || chmod +x dist/cli/racker.js
 for bin in racker postroj; do
-  [ -f "dist/cli/$bin.js" ] && ln -sf "$here/dist/cli/$bin.js" "/usr/local/bin/$bin"
+  ln -sf "$here/dist/bin/$bin.js" "/usr/local/bin/$bin"
 done
 echo "setup.sh: ready ($(racker --version))" >&2

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,8 +13,15 @@ import { RackerError } from '../errors.js';
 import { spawnDaemon } from '../exec/process.js';
 import { processAlive, readContainer, type ContainerRecord } from './record.js';
 
-/** dist/lib/container/detached.js → dist/cli/racker.js */
-const rackerBin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../cli/racker.js');
+/**
+ * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),
+ * the built one when this runs from the sources (tests under tsx).
+ */
+function rackerBin(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const beside = path.join(here, 'racker.js');
+  return existsSync(beside) ? beside : path.resolve(here, '../../dist/bin/racker.js');
+}
 
 /**
  * spawnDaemon, with the supervisor's stdin (which an interactive container's command
@@ -38,7 +45,7 @@ async function spawnWithInput(argv: readonly string[], stderrFile: string, input
 }
 
 export async function startDetached(ctx: Context, record: ContainerRecord, bootTimeoutSeconds: number, input?: NodeJS.ReadableStream): Promise<void> {
-  const argv = [process.execPath, rackerBin, ...(ctx.log.verbose ? ['--debug'] : []), '__supervise', record.id, '--boot-timeout', String(bootTimeoutSeconds)];
+  const argv = [process.execPath, rackerBin(), ...(ctx.log.verbose ? ['--debug'] : []), '__supervise', record.id, '--boot-timeout', String(bootTimeoutSeconds)];
   // The supervisor's own diagnostics (with --debug, its subprocesses) stay with the container.
   const logFile = path.join(ctx.paths.container(record.id), 'supervisor.log');
   const supervisorPid = input ? await spawnWithInput(argv, logFile, input) : await spawnDaemon(argv, logFile);

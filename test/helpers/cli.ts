@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const rackerBin = path.join(repoRoot, 'dist/cli/racker.js');
+export const rackerBin = path.join(repoRoot, 'dist/bin/racker.js');
 
 export interface CliResult {
   code: number | null;

@@ -7,7 +7,7 @@ import { cli, rackerBin, repoRoot, tempRoot } from '../helpers/cli.js';
 describe('CLI conventions', () => {
   const root = tempRoot();
   const run = (bin: string, args: string[]) => cli(bin, args, { env: { RACKER_ROOT: root } });
-  const postrojBin = path.join(repoRoot, 'dist/cli/postroj.js');
+  const postrojBin = path.join(repoRoot, 'dist/bin/postroj.js');
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('--version prints the package version', async () => {

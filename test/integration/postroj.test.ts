@@ -8,7 +8,7 @@ import { cli, racker, repoRoot, tempRoot, waitFor, type CliResult } from '../hel
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
-const postrojBin = path.join(repoRoot, 'dist/cli/postroj.js');
+const postrojBin = path.join(repoRoot, 'dist/bin/postroj.js');
 
 /**
  * A real .deb: a small HTTP server (python3's http.server, a dependency apt must resolve)
