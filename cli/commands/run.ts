@@ -47,6 +47,12 @@ type Args = GlobalArgs & {
   'boot-timeout': number;
 };
 
+/** Start loading a module now; if createContainer fails first, a failed load is not reported twice. */
+function preload<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 export const runCommand: CommandModule<object, Args> = {
   command: 'run',
   describe: 'Create and run a new container from an image: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -58,6 +64,9 @@ export const runCommand: CommandModule<object, Args> = {
     // No `attach` yet: a detached container has no terminal to give a pty to.
     if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');
     const ctx = contextFor(args);
+    // Load what runs the container while the record is being written, not after it.
+    const detached = args.detach ? preload(import('../../lib/container/detached.js')) : undefined;
+    const foreground = args.detach ? undefined : preload(Promise.all([import('../../lib/container/supervise.js'), import('../interrupt.js')]));
     const { createContainer } = await import('../../lib/container/create.js');
     const record = await createContainer(ctx, {
       image,
@@ -80,14 +89,13 @@ export const runCommand: CommandModule<object, Args> = {
       pull: args.pull,
       status: (line) => process.stderr.write(`${line}\n`),
     });
-    if (args.detach) {
-      const { startDetached } = await import('../../lib/container/detached.js');
+    if (detached) {
+      const { startDetached } = await detached;
       await startDetached(ctx, record, args['boot-timeout']);
       out(record.id);
       return;
     }
-    const { supervise } = await import('../../lib/container/supervise.js');
-    const { withInterrupt } = await import('../interrupt.js');
+    const [{ supervise }, { withInterrupt }] = await foreground!;
     const { value } = await withInterrupt((signal) =>
       supervise(ctx, record, {
         bootTimeoutSeconds: args['boot-timeout'],

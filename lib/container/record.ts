@@ -100,8 +100,13 @@ export async function readLive(paths: Paths, id: string): Promise<{ record: Cont
   return again && { record: again, state: liveState(again) };
 }
 
+/**
+ * Durable, except an --rm container's record: nothing of that container outlives a reboot
+ * (its upper layer is volatile), so the two fsyncs of each of its writes would only slow
+ * its start. Still atomic for readers; a record a power loss left empty reads as absent.
+ */
 export async function writeContainer(paths: Paths, record: ContainerRecord): Promise<void> {
-  await writeJsonAtomic(paths.containerMeta(record.id), record);
+  await writeJsonAtomic(paths.containerMeta(record.id), record, { durable: !record.config.autoRemove });
 }
 
 /** Apply a change to the stored state (re-reading first: another process may have updated it). */

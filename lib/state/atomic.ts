@@ -6,14 +6,24 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+export interface WriteOptions {
+  mode?: number;
+  /**
+   * fsync the file and its directory (default). false: still atomic for readers, but after a
+   * power loss the file may be empty: for state a crash makes meaningless anyway.
+   */
+  durable?: boolean;
+}
+
+export async function writeFileAtomic(file: string, data: string | Buffer, opts: WriteOptions | number = {}): Promise<void> {
+  const { mode = 0o644, durable = true } = typeof opts === 'number' ? { mode: opts } : opts;
   const dir = path.dirname(file);
   await fs.mkdir(dir, { recursive: true });
   const tmp = path.join(dir, `.${path.basename(file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   const handle = await fs.open(tmp, 'w', mode);
   try {
     await handle.writeFile(data);
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -23,7 +33,7 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode 
     await fs.rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 /** The rename itself must reach the disk too; best effort (some filesystems refuse). */
@@ -52,6 +62,6 @@ export async function readJson<T>(file: string, fallback: T): Promise<T> {
   return JSON.parse(text) as T;
 }
 
-export async function writeJsonAtomic(file: string, value: unknown, mode?: number): Promise<void> {
-  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, mode);
+export async function writeJsonAtomic(file: string, value: unknown, opts?: WriteOptions | number): Promise<void> {
+  await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
