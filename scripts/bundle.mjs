@@ -9,12 +9,13 @@
  * lazy imports need: each command still loads only its own operations (--help none).
  */
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(repo, 'dist');
+const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
 // Nothing stale (an older unbundled dist/cli/) may stay beside the bundle.
 rmSync(outdir, { recursive: true, force: true });
 
@@ -30,6 +31,8 @@ await build({
   target: 'node20',
   // Some dependencies are CommonJS and require() Node's modules: give the ES chunks a require.
   banner: { js: "import { createRequire as __rackerRequire } from 'node:module'; const require = __rackerRequire(import.meta.url);" },
+  // --version without reading package.json at every start (and wherever dist/ is copied to).
+  define: { __RACKER_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
   legalComments: 'none',
 });
