@@ -160,18 +160,24 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         if (err instanceof TestbedError && lastError()) err.message += `: ${lastError()}`;
         throw err;
       }
-      await updateState(ctx.paths, id, { leaderPid: leader });
-      opts.onReady?.();
+      // Recorded while the command starts: only a caller told "ready" needs it first.
+      const recorded = updateState(ctx.paths, id, { leaderPid: leader });
+      recorded.catch(() => undefined); // awaited below; not unhandled meanwhile
+      if (opts.onReady) {
+        await recorded;
+        opts.onReady();
+      }
       if (config.command.length) {
         const exec = await startExec(
           ctx,
           { leader, rootfs, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
           sinks,
-        );
+        ).finally(() => recorded);
         exitCode = exitStatus(await exec.exited);
         killContainerTree(proc.pid, leader);
         await nspawnExit;
       } else {
+        await recorded;
         exitCode = await nspawnExit!;
         if (exitCode === 1) exitCode = signalled() ?? exitCode;
       }
