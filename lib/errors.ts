@@ -22,6 +22,9 @@ export class RackerError extends Error {
 /** Bad flags, malformed references, invalid values. */
 export class UsageError extends RackerError {}
 
+/** The image has no systemd, and what was asked needs it booted. */
+export class NoSystemdError extends UsageError {}
+
 /** No such image, container or label. */
 export class NotFoundError extends RackerError {}
 

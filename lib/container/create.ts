@@ -4,7 +4,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../errors.js';
 import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
@@ -93,7 +93,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const image = await imageFor(ctx, opts);
   const boot = opts.boot ?? image.systemd;
   if (boot && !image.systemd) {
-    throw new UsageError(`image ${opts.image} has no systemd, so it can't boot (run it with --no-boot)`);
+    throw new NoSystemdError(`image ${opts.image} has no systemd, so it can't boot (run it with --no-boot)`);
   }
   let command = resolveCommand(image.config, opts.entrypoint, opts.args);
   // A detached system container without an explicit command just runs systemd.

@@ -5,7 +5,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
@@ -94,6 +94,12 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
       volumes: home,
       hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
       status: opts.status,
+    }).catch((err: unknown) => {
+      // create's hint (--no-boot) is run's flag; shell has none.
+      if (err instanceof NoSystemdError) {
+        throw new NoSystemdError(`racker shell needs an image with systemd: ${opts.image} has none (for a plain shell in it: racker run --rm -it --no-boot ${opts.image} sh)`);
+      }
+      throw err;
     });
     await startDetached(ctx, pet, opts.bootTimeoutSeconds);
   } else if (liveState(pet).status !== 'running') {

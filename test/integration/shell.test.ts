@@ -161,6 +161,19 @@ describe('racker shell and racker start (integration)', function () {
     expect(leftovers(root)).to.deep.equal([]);
   });
 
+  it('an image without systemd: one line saying what to use instead, nothing created', async () => {
+    const image = `${reg.host}/racker/busybox:latest`;
+    ok(await racker(['pull', '-q', image], { root }));
+    const r = await shell([image, '--', 'true']);
+    expect([r.code, r.stdout, r.stderr]).to.deep.equal([
+      125,
+      '',
+      `racker: racker shell needs an image with systemd: ${image} has none (for a plain shell in it: racker run --rm -it --no-boot ${image} sh)\n`,
+    ]);
+    const rows = ok(await racker(['ps', '-a', '--format', 'json'], { root })).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Image: string });
+    expect(rows.filter((c) => c.Image === image)).to.deep.equal([]);
+  });
+
   it('run -it without a command gives a login shell on a terminal', async function () {
     this.timeout(120_000);
     const image = `${reg.host}/library/debian:bookworm`;
