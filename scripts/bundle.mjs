@@ -4,9 +4,10 @@
  * cli/postroj.ts with their dependencies into dist/bin/.
  *
  * Why: Node 20 loads an ES module graph file by file (resolve, read, compile, link), and
- * racker's graph is about 85 files (yargs alone is 30). That cost 80-150 ms of every
- * command, `racker run` included. Bundled, an entry point is one file plus the chunks its
- * lazy imports need: each command still loads only its own operations (--help none).
+ * racker's graph is about 85 files (yargs alone is 30). Bundled, an entry point is one file
+ * plus the chunks its lazy imports need (~25 for `racker run`), and each command still loads
+ * only its own operations (--help none). Measured in doc/performance.md: `racker --version`
+ * from 1.78x to 1.46x the time of `node -e 0`.
  */
 import { build } from 'esbuild';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
