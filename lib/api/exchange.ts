@@ -90,6 +90,11 @@ interface Common {
   serverHeaders: Record<string, string>;
 }
 
+/** What both kinds of exchange say about the request itself. */
+function requestFields(req: IncomingMessage, c: Common): Pick<Exchange, 'method' | 'path' | 'query' | 'headers' | 'apiVersion'> {
+  return { method: c.method, path: c.path, query: c.query, headers: req.headers, apiVersion: c.apiVersion };
+}
+
 /** A plain request: node's ServerResponse does the HTTP. */
 export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Common): Exchange {
   let bodyRead: Promise<unknown> | undefined;
@@ -110,11 +115,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
     );
   };
   return {
-    method: c.method,
-    path: c.path,
-    query: c.query,
-    headers: req.headers,
-    apiVersion: c.apiVersion,
+    ...requestFields(req, c),
     body: () =>
       (bodyRead ??= new Promise<unknown>((resolve, reject) => {
         const chunks: Buffer[] = [];
@@ -204,11 +205,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
     socket.end(text);
   };
   return {
-    method: c.method,
-    path: c.path,
-    query: c.query,
-    headers: req.headers,
-    apiVersion: c.apiVersion,
+    ...requestFields(req, c),
     body: bodyBytes,
     json: (status, value) => plain(status, { 'Content-Type': 'application/json' }, JSON.stringify(value)),
     empty: (status) => plain(status, {}, ''),
