@@ -19,10 +19,16 @@ export interface ExecOptions {
 }
 
 /** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
+/** The running container's PID 1, or the "is not running" error naming it as shownAs. */
+function runningLeader(record: ContainerRecord, shownAs: string): number {
+  const state = liveState(record);
+  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${shownAs} is not running`);
+  return state.leaderPid;
+}
+
 export async function execIn(ctx: Context, container: string, command: string[], opts: ExecOptions, sinks: ExecStreams = {}): Promise<number> {
   const record = await findContainer(ctx.paths, container);
-  const state = liveState(record);
-  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${record.id} is not running`);
+  const leader = runningLeader(record, record.id);
   const fileEnv: string[] = [];
   for (const f of opts.envFiles) {
     const text = await fs.readFile(f, 'utf8').catch(() => {
@@ -31,7 +37,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
     fileEnv.push(...parseEnvFile(text, f));
   }
   return execInContainer(ctx, {
-    leader: state.leaderPid,
+    leader,
     rootfs: ctx.paths.containerRootfs(record.id),
     command,
     env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
@@ -52,14 +58,13 @@ export interface Captured {
 
 /** Run a command in a running container and collect its output (postroj's probes). */
 export async function execCapture(ctx: Context, record: ContainerRecord, command: string[], env: string[] = []): Promise<Captured> {
-  const state = liveState(record);
-  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${record.name} is not running`);
+  const leader = runningLeader(record, record.name);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const proc = await startExec(
     ctx,
     {
-      leader: state.leaderPid,
+      leader,
       rootfs: ctx.paths.containerRootfs(record.id),
       command,
       env: mergeEnv(record.config.env, env, {}),
