@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
-import { childrenOf } from './procfs.js';
-import { liveState, processAlive, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
+import { childrenOf, processAlive } from './procfs.js';
+import { liveState, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
 

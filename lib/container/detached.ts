@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { spawnDaemon } from '../exec/process.js';
-import { processAlive, readContainer, type ContainerRecord } from './record.js';
+import { readContainer, type ContainerRecord } from './record.js';
+import { processAlive } from './procfs.js';
 
 /**
  * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),

@@ -1,4 +1,4 @@
-/** What /proc says about a process: its children, its name. */
+/** What /proc says about a process: its children, its name, whether it still runs. */
 import { readFileSync } from 'node:fs';
 
 export function childrenOf(pid: number): number[] {
@@ -14,5 +14,17 @@ export function commOf(pid: number): string | undefined {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
   } catch {
     return undefined;
+  }
+}
+
+/** Running, or at least not a zombie (one that has exited and not been collected yet). */
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // A zombie has exited; only its parent has not collected it yet.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }

@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
+import { processAlive } from './procfs.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -142,16 +143,6 @@ export async function findContainer(paths: Paths, idOrName: string): Promise<Con
   throw new NotFoundError(`No such container: ${idOrName}`);
 }
 
-export function processAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // A zombie has exited; only its parent has not collected it yet.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * The truth about a container: a record saying "running" whose nspawn process is gone

@@ -3,8 +3,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
-import { liveState, processAlive, type ContainerRecord } from './record.js';
-import { childrenOf } from './procfs.js';
+import { liveState, type ContainerRecord } from './record.js';
+import { childrenOf, processAlive } from './procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 
 

@@ -1,16 +1,8 @@
 /** Leftovers of killed pulls/imports in tmp/: each scratch name carries its owner's PID. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { processAlive } from '../container/procfs.js';
 import type { Paths } from '../state/paths.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Scratch directories (full paths) whose owning process is gone: what cleanScratch removes. */
 export async function deadScratch(paths: Paths): Promise<string[]> {
@@ -23,7 +15,7 @@ export async function deadScratch(paths: Paths): Promise<string[]> {
   return names
     .filter((name) => {
       const m = /^[a-z]+-(\d+)-[a-f0-9]+$/.exec(name);
-      return m && Number(m[1]) !== process.pid && !alive(Number(m[1]));
+      return m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]));
     })
     .map((name) => path.join(paths.tmp, name));
 }
