@@ -42,6 +42,7 @@ export async function waitUntilBooted(ctx: Context, leader: number, deadline: nu
   let last = 'offline';
   let delay = 5;
   let waitInside = true;
+  let waitFailures = 0;
   const socket = `/proc/${leader}/root/run/systemd/private`;
   for (;;) {
     const wait = waitInside && existsSync(socket);
@@ -56,10 +57,14 @@ export async function waitUntilBooted(ctx: Context, leader: number, deadline: nu
       last = r.stdout.trim() || last;
       if (isUp(last)) return last;
       if (wait) {
-        // "unrecognized option" (systemd < 240) or no bus after all: poll from now on.
-        waitInside = false;
-        ctx.log.debug(`is-system-running --wait gave "${last}": polling instead`);
-        // Ask again at once, so that a timeout reports the state systemd is in.
+        // A wait can fail at once when it connects between systemd's bind() and listen():
+        // try again. systemd < 240 has no --wait; a wait cut by the deadline is over too:
+        // poll from then on (one poll reports the state systemd is in).
+        waitFailures += 1;
+        if (/unrecognized option|invalid option/.test(r.stderr) || waitFailures >= 3 || Date.now() > deadline) {
+          waitInside = false;
+          ctx.log.debug(`is-system-running --wait gave "${last}": polling instead`);
+        }
         if (alive()) continue;
       }
     }

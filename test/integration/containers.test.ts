@@ -137,12 +137,15 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       expect(r.code).to.equal(0);
     });
 
-    it('waits for the boot with one `is-system-running --wait` inside, not a poll loop', async () => {
+    it('waits for the boot with `is-system-running --wait` inside, not a poll loop', async () => {
       const r = await rk(['--debug', 'run', '--rm', DEBIAN, 'true']);
       expect(r.code).to.equal(0);
       const asks = r.stderr.split('\n').filter((l) => l.includes('is-system-running'));
-      expect(asks).to.have.length(1);
-      expect(asks[0]).to.match(/systemctl is-system-running --wait → 0 in \d+ ms$/);
+      // One wait; a second or third only if one connected in the instant between systemd's
+      // bind() and listen() of its socket. Never a poll.
+      expect(asks.length).to.be.within(1, 3);
+      for (const a of asks) expect(a).to.include('systemctl is-system-running --wait → ');
+      expect(asks.at(-1)).to.match(/systemctl is-system-running --wait → 0 in \d+ ms$/);
     });
 
     it('PID 1 is systemd', async () => {
