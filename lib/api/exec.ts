@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { execIn } from '../container/exec-in.js';
-import { childrenOf } from '../container/procfs.js';
+import { childrenOf } from '../exec/procfs.js';
 import { findContainer, liveState } from '../container/record.js';
 import { RackerError } from '../errors.js';
 import type { Engine } from './engine.js';

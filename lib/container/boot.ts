@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { TestbedError } from '../errors.js';
 import { isSystemRunningArgv } from '../tools/nspawn.js';
-import { childrenOf, commOf } from './procfs.js';
+import { childrenOf, commOf } from '../exec/procfs.js';
 
 /**
  * nspawn's child becomes the container's PID 1 once it has exec'd the payload (systemd,

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
-import { childrenOf, processAlive } from './procfs.js';
+import { childrenOf, processAlive } from '../exec/procfs.js';
 import { liveState, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';

@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { spawnDaemon } from '../exec/process.js';
 import { readContainer, type ContainerRecord } from './record.js';
-import { processAlive } from './procfs.js';
+import { processAlive } from '../exec/procfs.js';
 
 /**
  * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),

@@ -13,7 +13,7 @@ import { deadScratch } from '../image/scratch.js';
 import { breakIfStale, withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
 import { listContainers, liveState, machineName, readContainer, type ContainerRecord } from './record.js';
-import { processAlive } from './procfs.js';
+import { processAlive } from '../exec/procfs.js';
 import { removeContainerFiles } from './remove.js';
 import { isMounted, unmountRootfs } from './rootfs.js';
 import { startLockFile } from './start.js';

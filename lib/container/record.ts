@@ -9,7 +9,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
-import { processAlive } from './procfs.js';
+import { processAlive } from '../exec/procfs.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { liveState, type ContainerRecord } from './record.js';
-import { childrenOf, processAlive } from './procfs.js';
+import { childrenOf, processAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 
 

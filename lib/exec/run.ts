@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
+import { childrenOf } from './procfs.js';
 import type { Logger } from '../log.js';
 
 export interface RunOptions {
@@ -91,10 +92,13 @@ export function createRunner(log: Logger): Runner {
       });
       child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
       if (opts.input !== undefined) child.stdin?.end(opts.input);
-      // Past the timeout, stop waiting for the pipes too: a grandchild (the command nsenter
-      // started in a container) may hold them open after the child itself is gone.
+      // Past the timeout, stop the child's own children too: nsenter does not pass signals
+      // on, and the command it started in a container would live on as an orphan that no
+      // one in the container may reap (a zombie there holds up the container's end until
+      // the host's init gets to it). And stop waiting for the pipes, which they may hold.
       const timer = opts.timeoutMs
         ? setTimeout(() => {
+            for (const pid of child.pid ? childrenOf(child.pid) : []) signal(pid, 'SIGTERM');
             child.kill('SIGTERM');
             child.stdout?.destroy();
             child.stderr?.destroy();
@@ -120,6 +124,14 @@ export function createRunner(log: Logger): Runner {
         resolve(result);
       });
     });
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    /* already gone */
+  }
 }
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {

@@ -1,7 +1,7 @@
 /** Leftovers of killed pulls/imports in tmp/: each scratch name carries its owner's PID. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { processAlive } from '../container/procfs.js';
+import { processAlive } from '../exec/procfs.js';
 import type { Paths } from '../state/paths.js';
 
 /** Scratch directories (full paths) whose owning process is gone: what cleanScratch removes. */
