@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { cli, racker, repoRoot, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
+import { processesInside } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -212,13 +213,15 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
 
   it('Ctrl-C during a probe: exit 130 and the machine is removed', async function () {
     this.timeout(300_000);
-    const child = spawn(process.execPath, [postrojBin, 'pkgprobe', '--image', 'debian-bookworm', '--check-command', 'sleep 300'], {
+    // A duration no other test uses, so that only this probe's sleep is waited for.
+    const child = spawn(process.execPath, [postrojBin, 'pkgprobe', '--image', 'debian-bookworm', '--check-command', 'sleep 277'], {
       env: { ...process.env, RACKER_ROOT: root, ...env },
       stdio: 'ignore',
     });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    // Wait until the machine is up and the probe runs inside it.
-    await waitFor(() => spawnSync('pgrep', ['-f', '^sleep 300$']).status === 0, 120_000, 'the probe to start');
+    // The exit code, or the signal that ended postroj (which would mean it did not handle it).
+    const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    // Wait until the machine is up and the probe runs inside it: a sleep whose root is this test's.
+    await waitFor(() => processesInside(root).some((p) => p.comm === 'sleep') && spawnSync('pgrep', ['-f', '^sleep 277$']).status === 0, 120_000, 'the probe to start');
     child.kill('SIGINT');
     expect(await exited).to.equal(130);
     expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
