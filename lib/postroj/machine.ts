@@ -74,9 +74,18 @@ export async function prepareMachine(
   });
   let current = record;
   let booted = false;
-  const remove = async () => {
-    const latest = await readContainer(ctx.paths, record.id);
-    if (latest) await removeContainer(ctx, latest, true);
+  // One removal, however many ask (Ctrl-C's listener, which does not wait, and the caller's
+  // finally block, which does and so sees its error).
+  let removing: Promise<void> | undefined;
+  const remove = () => {
+    if (!removing) {
+      removing = (async () => {
+        const latest = await readContainer(ctx.paths, record.id);
+        if (latest) await removeContainer(ctx, latest, true);
+      })();
+      removing.catch(() => undefined);
+    }
+    return removing;
   };
   try {
     const rootfs = await mountRootfs(ctx, record.id, record.config.imageId);
