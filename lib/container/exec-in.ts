@@ -18,7 +18,6 @@ export interface ExecOptions {
   size?: { rows: number; cols: number };
 }
 
-/** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
 /** The running container's PID 1, or the "is not running" error naming it as shownAs. */
 function runningLeader(record: ContainerRecord, shownAs: string): number {
   const state = liveState(record);
@@ -26,6 +25,7 @@ function runningLeader(record: ContainerRecord, shownAs: string): number {
   return state.leaderPid;
 }
 
+/** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
 export async function execIn(ctx: Context, container: string, command: string[], opts: ExecOptions, sinks: ExecStreams = {}): Promise<number> {
   const record = await findContainer(ctx.paths, container);
   const leader = runningLeader(record, record.id);

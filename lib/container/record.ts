@@ -143,7 +143,6 @@ export async function findContainer(paths: Paths, idOrName: string): Promise<Con
   throw new NotFoundError(`No such container: ${idOrName}`);
 }
 
-
 /**
  * The truth about a container: a record saying "running" whose nspawn process is gone
  * has exited, whatever happened to the racker process that should have noted it.

@@ -4,17 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { liveState, type ContainerRecord } from './record.js';
-import { childrenOf, processAlive } from '../exec/procfs.js';
+import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 
 
-function kill(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    /* already gone */
-  }
-}
+const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
 
 /**
  * SIGKILL a container: its PID 1 (nspawn's child — the whole PID namespace dies with it),

@@ -14,8 +14,10 @@ export function startLockFile(ctx: Context, id: string): string {
   return ctx.paths.lock(`start-${id}`);
 }
 
-/** Start `record` unless it runs already (docker: starting a running container is fine). */
-/** `input`: the command's stdin, for a container created with -i (the Engine API's attach). */
+/**
+ * Start `record` unless it runs already (docker: starting a running container is fine).
+ * `input`: the command's stdin, for a container created with -i (the Engine API's attach).
+ */
 export async function startContainer(ctx: Context, record: ContainerRecord, bootTimeoutSeconds = 60, input?: NodeJS.ReadableStream): Promise<ContainerRecord> {
   // Two `start`s of one container at once must not start two supervisors.
   return withLock(startLockFile(ctx, record.id), async () => {

@@ -8,6 +8,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { MissingToolError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { signalIfAlive } from './procfs.js';
 import { TOOL_PACKAGES, redact } from './run.js';
 
 type Stdio = 'inherit' | 'ignore' | 'pipe' | { file: string; append: true };
@@ -112,13 +113,7 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
     ...(child.stdout ? { stdout: child.stdout } : {}),
     ...(child.stderr ? { stderr: child.stderr } : {}),
     exited,
-    kill: (signal = 'SIGTERM') => {
-      try {
-        process.kill(child.pid!, signal);
-      } catch {
-        /* already gone */
-      }
-    },
+    kill: (signal = 'SIGTERM') => signalIfAlive(child.pid!, signal),
     unref: () => child.unref(),
   };
 }

@@ -1,4 +1,4 @@
-/** What /proc says about a process: its children, its name, whether it still runs. */
+/** What /proc says about a process (its children, its name, whether it still runs), and signalling one that may be gone. */
 import { readFileSync } from 'node:fs';
 
 export function childrenOf(pid: number): number[] {
@@ -26,5 +26,14 @@ export function processAlive(pid: number | undefined): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
+  }
+}
+
+/** Send a signal; a process that is already gone is not an error. */
+export function signalIfAlive(pid: number, signal: NodeJS.Signals | number): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
   }
 }

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
-import { childrenOf } from './procfs.js';
+import { childrenOf, signalIfAlive } from './procfs.js';
 import type { Logger } from '../log.js';
 
 export interface RunOptions {
@@ -98,7 +98,7 @@ export function createRunner(log: Logger): Runner {
       // the host's init gets to it). And stop waiting for the pipes, which they may hold.
       const timer = opts.timeoutMs
         ? setTimeout(() => {
-            for (const pid of child.pid ? childrenOf(child.pid) : []) signal(pid, 'SIGTERM');
+            for (const pid of child.pid ? childrenOf(child.pid) : []) signalIfAlive(pid, 'SIGTERM');
             child.kill('SIGTERM');
             child.stdout?.destroy();
             child.stderr?.destroy();
@@ -124,14 +124,6 @@ export function createRunner(log: Logger): Runner {
         resolve(result);
       });
     });
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    /* already gone */
-  }
 }
 
 function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
