@@ -1,8 +1,8 @@
 /** Finding a container's PID 1 and waiting until its systemd says the system is up. */
-import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { TestbedError } from '../errors.js';
+import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { isSystemRunningArgv } from '../tools/nspawn.js';
 import { childrenOf, commOf } from '../exec/procfs.js';
 
@@ -37,15 +37,23 @@ const isUp = (state: string) => state === 'running' || state === 'degraded';
  * It needs systemd's private socket, so it starts once that exists; older systemd (no
  * --wait) and every failed wait fall back to polling.
  */
+/** systemd's private socket, looked up inside the container (a link there leads nowhere on the host). */
+function hasPrivateSocket(leader: number): boolean {
+  try {
+    return ContainerRoot.with(processRoot(leader), (root) => root.find('/run/systemd/private', { follow: false })?.stat?.isSocket() === true);
+  } catch {
+    return false; // the container is gone, or its /run is unusable: the wait's own checks say so
+  }
+}
+
 export async function waitUntilBooted(ctx: Context, leader: number, deadline: number, alive: () => boolean, timeoutSeconds: number): Promise<string> {
   // What `systemctl is-system-running` says while systemd's socket is not there yet.
   let last = 'offline';
   let delay = 5;
   let waitInside = true;
   let waitFailures = 0;
-  const socket = `/proc/${leader}/root/run/systemd/private`;
   for (;;) {
-    const wait = waitInside && existsSync(socket);
+    const wait = waitInside && hasPrivateSocket(leader);
     if (wait || !waitInside) {
       const r = await ctx.run(isSystemRunningArgv(leader, { wait }), {
         reject: false,

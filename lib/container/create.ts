@@ -101,8 +101,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   // `run -it` of a system image without a command: a login shell, whatever Cmd says
   // (an image's Cmd is written for docker, where it is PID 1; here systemd is).
   if (boot && opts.tty && opts.interactive && !opts.detach && !opts.args.length && opts.entrypoint === undefined) {
-    const { shellInRoot } = await import('./lookup.js');
-    command = [await shellInRoot(ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''))), '-l'];
+    const [{ shellInRoot }, { ContainerRoot }] = await Promise.all([import('./lookup.js'), import('../fs/in-root.js')]);
+    command = [ContainerRoot.with(ctx.paths.imageRootfs(image.id.replace(/^sha256:/, '')), (root) => shellInRoot(root)), '-l'];
   }
   if (!boot && !command.length) throw new UsageError('no command specified');
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');

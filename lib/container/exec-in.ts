@@ -38,7 +38,6 @@ export async function execIn(ctx: Context, container: string, command: string[],
   }
   return execInContainer(ctx, {
     leader,
-    rootfs: ctx.paths.containerRootfs(record.id),
     command,
     env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
     workingDir: opts.workdir ?? record.config.workingDir,
@@ -65,8 +64,7 @@ export async function execCapture(ctx: Context, record: ContainerRecord, command
     ctx,
     {
       leader,
-      rootfs: ctx.paths.containerRootfs(record.id),
-      command,
+        command,
       env: mergeEnv(record.config.env, env, {}),
       workingDir: '/',
       hostname: record.config.hostname,

@@ -2,18 +2,21 @@
  * Running a command inside a running container (the main command of a booted container,
  * and `racker exec`): nsenter into the container's PID 1 with a clean environment.
  */
+import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
+import { RackerError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
-import { checkCommand, resolveUserInRoot } from './lookup.js';
+import { ContainerRoot, fdPath, InRootError, processRoot, type Found } from '../fs/in-root.js';
+import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js';
 import type { ContainerConfig } from './record.js';
 import { envRecord } from './spec.js';
 
 /** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
 export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
   leader: number;
-  /** The container's root as the host sees it (for finding the command and the user). */
-  rootfs: string;
+  /** A missing working directory is made (the container's own command, as docker does); for exec it is an error. */
+  makeWorkingDir?: boolean;
   /** With tty: the terminal's size, when the caller's own terminal is not script's stdin (the Engine API). */
   size?: { rows: number; cols: number };
 }
@@ -36,42 +39,71 @@ export function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** The running container's root; its PID 1 gone (it stopped meanwhile) is "not running", not ENOENT. */
+function runningRoot(leader: number): string {
+  const root = processRoot(leader);
+  if (!existsSync(root)) throw new RackerError('the container is not running');
+  return root;
+}
+
 /**
- * The argv and environment for an exec. With -t the command runs under script(1) on the
- * host, which gives it a real pseudo-terminal of the caller's window size.
+ * The working directory, found inside the container (never a host path): its descriptor
+ * becomes nsenter's cwd, so what the command starts in is what was checked here.
  */
-export async function execPlan(spec: ExecSpec): Promise<{ argv: string[]; env: Record<string, string> }> {
-  const user = spec.user ? await resolveUserInRoot(spec.rootfs, spec.user) : undefined;
+function workingDirIn(root: ContainerRoot, dir: string, make: boolean): Found {
+  let found: Found | undefined;
+  try {
+    found = root.directory(dir, { create: make });
+  } catch (err) {
+    if (!(err instanceof InRootError)) throw err;
+    const why = err.code === 'ELOOP' ? 'too many levels of symbolic links' : 'not a directory';
+    throw new CommandNotRunnable(`chdir to cwd ("${dir}") set in the container failed: ${why}`, { exitCode: 126 });
+  }
+  if (!found) throw new CommandNotRunnable(`chdir to cwd ("${dir}") set in the container failed: no such file or directory`, { exitCode: 126 });
+  return found;
+}
+
+/**
+ * The argv, environment and working directory for an exec. With -t the command runs under
+ * script(1) on the host, which gives it a real pseudo-terminal of the caller's window size.
+ * `cwd` is a descriptor of `root`'s: valid while root is open.
+ */
+export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[]; env: Record<string, string>; cwd: string } {
+  const user = spec.user ? resolveUserInRoot(root, spec.user) : undefined;
   const env: Record<string, string> = {
     HOSTNAME: spec.hostname,
     HOME: user?.home ?? '/root',
     ...(spec.tty ? { TERM: process.env.TERM || 'xterm' } : {}),
     ...envRecord(spec.env),
   };
-  const workingDir = spec.workingDir || '/';
+  const dir = workingDirIn(root, spec.workingDir || '/', spec.makeWorkingDir ?? false);
   const [first] = spec.command;
-  await checkCommand(spec.rootfs, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), workingDir);
+  checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
   const inner = nsenterArgv({
     leader: spec.leader,
     command: spec.command,
-    workingDir,
+    workingDirFromCwd: true,
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   // script's command runs on the host, in the new terminal: stty sizes it before the command starts.
   const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; exec ` : '';
   const argv = spec.tty ? ['script', '--quiet', '--return', '--command', `${size}${shellQuote(inner)}`, '/dev/null'] : inner;
-  return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
+  return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env, cwd: fdPath(dir.fd!) };
 }
 
 export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams): Promise<StartedProcess> {
-  const plan = await execPlan(spec);
-  const proc = await startProcess(plan.argv, {
-    cleanEnv: true,
-    env: plan.env,
-    stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
-    stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
-    stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
-    log: ctx.log,
+  // Open until the command has started: its cwd is one of this root's descriptors.
+  const proc = await ContainerRoot.withAsync(runningRoot(spec.leader), (root) => {
+    const plan = execPlan(spec, root);
+    return startProcess(plan.argv, {
+      cleanEnv: true,
+      env: plan.env,
+      cwd: plan.cwd,
+      stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
+      stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
+      stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
+      log: ctx.log,
+    });
   });
   sinks.onStart?.(proc.pid);
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);

@@ -3,9 +3,10 @@
  * container's own upper directory, so starting costs the same for any image size
  * and images are never modified.
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
+import { ContainerRoot } from '../fs/in-root.js';
 import { overlayMountArgv, umountArgv } from '../tools/mount.js';
 import { machineName } from './record.js';
 
@@ -30,7 +31,13 @@ export async function mountRootfs(ctx: Context, id: string, imageId: string, opt
   await Promise.all([fs.mkdir(upper, { recursive: true }), fs.mkdir(work, { recursive: true }), fs.mkdir(target, { recursive: true })]);
   // systemd-nspawn refuses a root without /usr ("doesn't look like an OS tree"); a
   // busybox image has none. An empty /usr in this container's upper layer satisfies it.
-  if (!existsSync(path.join(lower, 'usr'))) await fs.mkdir(path.join(upper, 'usr'), { recursive: true });
+  // Asked inside the image's root: an image's `usr -> /` must not make the host's answer.
+  if (!ContainerRoot.with(lower, (root) => root.statOrNothing('/usr')?.isDirectory())) {
+    // Not recursive, and mkdir never follows a final link: whatever upper/ holds stays.
+    await fs.mkdir(path.join(upper, 'usr')).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
   await ctx.run(overlayMountArgv({ lower, upper, work, target, volatile: opts.volatile === true }));
   return target;
 }

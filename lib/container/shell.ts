@@ -3,16 +3,16 @@
  * booted system container with the user's home bind-mounted and their account inside;
  * later calls reuse it (starting it again when it stopped), so what they install stays.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { NoSystemdError, NotFoundError, UsageError } from '../errors.js';
-import { writeFileAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
 import { createContainer } from './create.js';
 import { startDetached } from './detached.js';
 import { execInContainer } from './exec.js';
-import { resolveInRoot, shellInRoot } from './lookup.js';
+import { ContainerRoot, processRoot } from '../fs/in-root.js';
+import { shellInRoot } from './lookup.js';
 import { findContainer, hostnameFor, liveState, type ContainerRecord } from './record.js';
 import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
@@ -49,30 +49,23 @@ async function existing(ctx: Context, name: string): Promise<ContainerRecord | u
   }
 }
 
-async function readIfThere(file: string | undefined): Promise<string | undefined> {
-  return file ? fs.readFile(file, 'utf8').catch(() => undefined) : undefined;
-}
-
 /**
- * Make the caller's account exist in the running container, written through the host's
- * view of its root (links resolved inside the root, so an image can't redirect the write).
+ * Make the caller's account exist in the running container. Read and written inside its
+ * root (in-root.ts): links resolve inside it, a final link is replaced rather than
+ * followed, and a path the container made unusable (a loop, /etc not a directory) is an
+ * error, never a reason to write somewhere else.
  */
-async function installAccount(rootfs: string, account: Account, shell: string): Promise<void> {
-  const where = {
-    passwd: await resolveInRoot(rootfs, '/etc/passwd'),
-    group: await resolveInRoot(rootfs, '/etc/group'),
-    shadow: await resolveInRoot(rootfs, '/etc/shadow'),
-  };
+function installAccount(root: ContainerRoot, account: Account, shell: string): void {
   const before: AccountFiles = {
-    passwd: (await readIfThere(where.passwd)) ?? '',
-    group: (await readIfThere(where.group)) ?? '',
-    shadow: await readIfThere(where.shadow),
+    passwd: root.readText('/etc/passwd') ?? '',
+    group: root.readText('/etc/group') ?? '',
+    shadow: root.readText('/etc/shadow'),
   };
   const after = withAccount(before, account, shell);
   for (const [k, mode] of [['passwd', 0o644], ['group', 0o644], ['shadow', 0o640]] as const) {
     const text = after[k];
     if (text === undefined || text === before[k]) continue;
-    await writeFileAtomic(where[k] ?? `${rootfs}/etc/${k}`, text, mode);
+    root.writeFile(`/etc/${k}`, text, { mode });
   }
 }
 
@@ -116,16 +109,17 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
   const state = liveState(pet);
   if (!pet.config.boot) throw new UsageError(`container ${name} is not a system container`);
   if (state.status !== 'running' || !state.leaderPid) throw new UsageError(`container ${name} is not running`);
-  const rootfs = ctx.paths.containerRootfs(pet.id);
-  const shell = await shellInRoot(rootfs, account.shell);
-  // root is root everywhere; anyone else gets their account written in (every time: an
-  // image update or a `passwd` inside may have changed it, and it costs three small reads).
-  if (account.uid !== 0) await installAccount(rootfs, account, shell);
+  const shell = ContainerRoot.with(processRoot(state.leaderPid), (root) => {
+    const found = shellInRoot(root, account.shell);
+    // root is root everywhere; anyone else gets their account written in (every time: an
+    // image update or a `passwd` inside may have changed it, and it costs three small reads).
+    if (account.uid !== 0) installAccount(root, account, found);
+    return found;
+  });
   const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
   try {
     return await execInContainer(ctx, {
       leader: state.leaderPid,
-      rootfs,
       command: opts.command.length ? opts.command : [shell, '-l'],
       env: mergeEnv(pet.config.env, env, ctx.env),
       workingDir: shellWorkdir(opts.cwd, account.home),

@@ -13,6 +13,7 @@ import { startExec, type OutputSinks } from './exec.js';
 import { hostHasMachined } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
+import { ContainerRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
@@ -171,7 +172,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (config.command.length) {
         const exec = await startExec(
           ctx,
-          { leader, rootfs, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
+          { leader, makeWorkingDir: true, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
           sinks,
         ).finally(() => recorded);
         exitCode = exitStatus(await exec.exited);
@@ -184,9 +185,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       }
     } else {
       const workingDir = config.workingDir || '/';
-      await checkCommand(rootfs, config.command[0]!, config.env, workingDir);
       // Resolve -u here: a clear error for an unknown user, and HOME like docker sets it.
-      const user = config.user ? await resolveUserInRoot(rootfs, config.user) : undefined;
+      // (The working directory is nspawn's --chdir, which it resolves inside the container.)
+      const user = ContainerRoot.with(rootfs, (root) => {
+        checkCommand(root, config.command[0]!, config.env, workingDir);
+        return config.user ? resolveUserInRoot(root, config.user) : undefined;
+      });
       // nspawn --user takes a user name it resolves inside the container, nothing else.
       if (config.user && (!user?.name || config.user.includes(':'))) {
         throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
+import { ContainerRoot } from '../fs/in-root.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';
@@ -182,6 +183,7 @@ export async function treeSize(dir: string): Promise<number> {
   return total;
 }
 
+/** Asked inside the image's root: its links (`lib -> /lib`) lead into the image, never to the host's systemd. */
 export function hasSystemd(rootfs: string): boolean {
-  return ['usr/lib/systemd/systemd', 'lib/systemd/systemd'].some((p) => existsSync(path.join(rootfs, p)));
+  return ContainerRoot.with(rootfs, (root) => ['/usr/lib/systemd/systemd', '/lib/systemd/systemd'].some((p) => root.statOrNothing(p)?.isFile() === true));
 }

@@ -9,14 +9,13 @@
  * network instead.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { createContainer } from '../container/create.js';
 import { startDetached } from '../container/detached.js';
 import { execCapture, type Captured } from '../container/exec-in.js';
 import { hostHasMachined } from '../container/host.js';
-import { checkCommand, resolveInRoot } from '../container/lookup.js';
+import { ContainerRoot } from '../fs/in-root.js';
+import { checkCommand } from '../container/lookup.js';
 import { readContainer, type ContainerRecord } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { mountRootfs } from '../container/rootfs.js';
@@ -48,9 +47,9 @@ export interface Machine extends ProbeMachine {
   remove(): Promise<void>;
 }
 
-async function onPath(rootfs: string, tool: string): Promise<boolean> {
+function onPath(root: ContainerRoot, tool: string): boolean {
   try {
-    await checkCommand(rootfs, tool, []);
+    checkCommand(root, tool, []);
     return true;
   } catch {
     return false;
@@ -92,11 +91,7 @@ export async function prepareMachine(
     const name = resolveImageName(image);
     let family = name.kind === 'label' ? name.label.family : undefined;
     if (!family) {
-      const osRelease = await resolveInRoot(rootfs, '/etc/os-release');
-      const text = osRelease ? await fs.readFile(osRelease, 'utf8').catch(() => '') : '';
-      const tools = new Set<string>();
-      for (const t of ['dnf', 'microdnf']) if (await onPath(rootfs, t)) tools.add(t);
-      family = familyFromOsRelease(text, (t) => tools.has(t));
+      family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(root.readText('/etc/os-release') ?? '', (t) => onPath(root, t)));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
     }
     const offline = async (command: string[], env: string[]): Promise<Captured> => {
@@ -124,10 +119,10 @@ export async function prepareMachine(
       exec: (command, env = []) => (booted ? execCapture(ctx, current, command, env) : offline(command, env)),
       copyIn: async (hostPath, fileName) => {
         // /var/tmp, not /tmp: systemd mounts a fresh tmpfs over /tmp when the machine boots.
-        const inside = `/var/tmp/postroj-${fileName}`;
-        await fs.mkdir(path.join(rootfs, 'var/tmp'), { recursive: true });
-        await fs.copyFile(hostPath, path.join(rootfs, inside));
-        return inside;
+        // Written inside the root: the image's links (var/tmp, or the file's own name) lead
+        // somewhere in the container, never to a host path. Where it ended up is what the
+        // package manager is told.
+        return ContainerRoot.with(rootfs, (root) => root.writeFile(`/var/tmp/postroj-${fileName}`, { hostFile: hostPath }, { mode: 0o644 }));
       },
       boot: async () => {
         await startDetached(ctx, record, opts.bootTimeoutSeconds);

@@ -99,7 +99,12 @@ export function nspawnDirectArgv(o: DirectOptions): string[] {
 export interface NsenterOptions {
   leader: number;
   command: readonly string[];
-  workingDir?: string;
+  /**
+   * Start in nsenter's own working directory (`--wd=.`), which racker sets to a descriptor of
+   * a directory it found inside the container. Never a path: nsenter opens --wd before it
+   * enters the container, so the host would resolve the path (a link to / would be the host's /).
+   */
+  workingDirFromCwd?: boolean;
   uid?: number;
   gid?: number;
 }
@@ -111,9 +116,7 @@ export interface NsenterOptions {
  */
 export function nsenterArgv(o: NsenterOptions): string[] {
   const argv = ['nsenter', `--target=${o.leader}`, '--all'];
-  // nsenter opens the --wd path before it enters the mount namespace, so name the
-  // directory through the container's root as the host sees it.
-  if (o.workingDir) argv.push(`--wd=/proc/${o.leader}/root${o.workingDir === '/' ? '' : o.workingDir}`);
+  if (o.workingDirFromCwd) argv.push('--wd=.');
   if (o.gid !== undefined) argv.push(`--setgid=${o.gid}`);
   if (o.uid !== undefined) argv.push(`--setuid=${o.uid}`);
   argv.push('--', ...o.command);

@@ -2,57 +2,66 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, promises as fs, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { checkCommand, resolveInRoot } from '../../lib/container/lookup.js';
+import { checkCommand } from '../../lib/container/lookup.js';
+import { ContainerRoot } from '../../lib/fs/in-root.js';
 import { createLogWriter, readLog } from '../../lib/container/logs.js';
 import { statusText } from '../../lib/container/view.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
 
-async function rejection(p: Promise<unknown>): Promise<{ message: string; exitCode: number }> {
+function rejection(fn: () => unknown): { message: string; exitCode: number } {
   try {
-    await p;
+    fn();
   } catch (err) {
     return err as { message: string; exitCode: number };
   }
-  throw new Error('expected a rejection');
+  throw new Error('expected a throw');
 }
 
 describe('command lookup inside a container root', () => {
-  let root: string;
+  let dir: string;
+  let root: ContainerRoot;
   before(() => {
-    root = mkdtempSync(path.join(os.tmpdir(), 'racker-root-'));
-    mkdirSync(path.join(root, 'usr/bin'), { recursive: true });
-    mkdirSync(path.join(root, 'etc'));
-    symlinkSync('usr/bin', path.join(root, 'bin'));
-    writeFileSync(path.join(root, 'usr/bin/tool'), '#!/bin/sh\n', { mode: 0o755 });
-    writeFileSync(path.join(root, 'usr/bin/plain'), 'data', { mode: 0o644 });
+    dir = mkdtempSync(path.join(os.tmpdir(), 'racker-root-'));
+    mkdirSync(path.join(dir, 'usr/bin'), { recursive: true });
+    mkdirSync(path.join(dir, 'etc'));
+    symlinkSync('usr/bin', path.join(dir, 'bin'));
+    writeFileSync(path.join(dir, 'usr/bin/tool'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(path.join(dir, 'usr/bin/plain'), 'data', { mode: 0o644 });
     // An absolute link: inside the container it means the container's /usr/bin/tool.
-    symlinkSync('/usr/bin/tool', path.join(root, 'usr/bin/alias'));
-    // A link that would reach the host's /etc/passwd if followed on the host.
-    symlinkSync('/etc/passwd', path.join(root, 'usr/bin/hostpasswd'));
+    symlinkSync('/usr/bin/tool', path.join(dir, 'usr/bin/alias'));
+    // Links that reach host executables if followed on the host.
+    symlinkSync('/usr/bin/env', path.join(dir, 'usr/bin/hostenv'));
+    symlinkSync('../../../../../../../../usr/bin/env', path.join(dir, 'usr/bin/relenv'));
+    symlinkSync('loop', path.join(dir, 'usr/bin/loop'));
+    root = ContainerRoot.open(dir);
   });
-  after(async () => fs.rm(root, { recursive: true, force: true }));
-
-  it('follows absolute links inside the root, never on the host', async () => {
-    expect(await resolveInRoot(root, '/bin/alias')).to.equal(path.join(root, 'usr/bin/tool'));
-    expect(await resolveInRoot(root, '/usr/bin/hostpasswd')).to.equal(undefined);
-    expect(await resolveInRoot(root, '/../../bin/tool')).to.equal(path.join(root, 'usr/bin/tool'));
-  });
-
-  it('finds commands on PATH and by path', async () => {
-    await checkCommand(root, 'tool', ['PATH=/bin']);
-    await checkCommand(root, 'alias', ['PATH=/usr/bin']);
-    await checkCommand(root, '/bin/tool', []);
-    await checkCommand(root, './tool', [], '/usr/bin');
+  after(async () => {
+    root.close();
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('127 not found, 126 not executable, with docker messages', async () => {
-    expect(await rejection(checkCommand(root, 'nope', ['PATH=/bin']))).to.include({
+  it('finds commands on PATH and by path, links followed inside the root', () => {
+    checkCommand(root, 'tool', ['PATH=/bin']);
+    checkCommand(root, 'alias', ['PATH=/usr/bin']);
+    checkCommand(root, '/bin/tool', []);
+    checkCommand(root, './tool', [], '/usr/bin');
+    checkCommand(root, '../../../bin/tool', [], '/usr/bin');
+  });
+
+  it("a link to a host executable is not found (the host's /usr/bin/env exists; the root's does not)", () => {
+    expect(rejection(() => checkCommand(root, 'hostenv', ['PATH=/usr/bin']))).to.include({ exitCode: 127 });
+    expect(rejection(() => checkCommand(root, '/usr/bin/relenv', []))).to.include({ exitCode: 127 });
+    expect(rejection(() => checkCommand(root, '/usr/bin/loop', []))).to.include({ exitCode: 127 });
+  });
+
+  it('127 not found, 126 not executable, with docker messages', () => {
+    expect(rejection(() => checkCommand(root, 'nope', ['PATH=/bin']))).to.include({
       message: 'exec: "nope": executable file not found in $PATH',
       exitCode: 127,
     });
-    expect(await rejection(checkCommand(root, '/nope', []))).to.include({ message: 'exec: "/nope": stat /nope: no such file or directory', exitCode: 127 });
-    expect(await rejection(checkCommand(root, '/etc', []))).to.include({ message: 'exec: "/etc": permission denied', exitCode: 126 });
-    expect(await rejection(checkCommand(root, 'plain', ['PATH=/bin']))).to.include({ message: 'exec: "plain": permission denied', exitCode: 126 });
+    expect(rejection(() => checkCommand(root, '/nope', []))).to.include({ message: 'exec: "/nope": stat /nope: no such file or directory', exitCode: 127 });
+    expect(rejection(() => checkCommand(root, '/etc', []))).to.include({ message: 'exec: "/etc": permission denied', exitCode: 126 });
+    expect(rejection(() => checkCommand(root, 'plain', ['PATH=/bin']))).to.include({ message: 'exec: "plain": permission denied', exitCode: 126 });
   });
 });
 
