@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
-import { ContainerRoot, fdPath, InRootError, processRoot, type Found } from '../fs/in-root.js';
+import { ContainerRoot, InRootError, processRoot, type Found } from '../fs/in-root.js';
 import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js';
 import type { ContainerConfig } from './record.js';
 import { envRecord } from './spec.js';
@@ -15,8 +15,6 @@ import { envRecord } from './spec.js';
 /** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
 export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
   leader: number;
-  /** A missing working directory is made (the container's own command, as docker does); for exec it is an error. */
-  makeWorkingDir?: boolean;
   /** With tty: the terminal's size, when the caller's own terminal is not script's stdin (the Engine API). */
   size?: { rows: number; cols: number };
 }
@@ -50,7 +48,7 @@ function runningRoot(leader: number): string {
  * The working directory, found inside the container (never a host path): its descriptor
  * becomes nsenter's cwd, so what the command starts in is what was checked here.
  */
-function workingDirIn(root: ContainerRoot, dir: string, make: boolean): Found {
+export function workingDirIn(root: ContainerRoot, dir: string, make: boolean): Found {
   let found: Found | undefined;
   try {
     found = root.directory(dir, { create: make });
@@ -64,11 +62,11 @@ function workingDirIn(root: ContainerRoot, dir: string, make: boolean): Found {
 }
 
 /**
- * The argv, environment and working directory for an exec. With -t the command runs under
- * script(1) on the host, which gives it a real pseudo-terminal of the caller's window size.
- * `cwd` is a descriptor of `root`'s: valid while root is open.
+ * The argv and environment for an exec. With -t the command runs under script(1) on the
+ * host, which gives it a real pseudo-terminal of the caller's window size. The working
+ * directory is a descriptor of `root`'s, named through this process: valid while root is open.
  */
-export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[]; env: Record<string, string>; cwd: string } {
+export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[]; env: Record<string, string> } {
   const user = spec.user ? resolveUserInRoot(root, spec.user) : undefined;
   const env: Record<string, string> = {
     HOSTNAME: spec.hostname,
@@ -76,35 +74,42 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
     ...(spec.tty ? { TERM: process.env.TERM || 'xterm' } : {}),
     ...envRecord(spec.env),
   };
-  const dir = workingDirIn(root, spec.workingDir || '/', spec.makeWorkingDir ?? false);
+  // Made when the container started; missing now is exec's error, as docker's.
+  const dir = workingDirIn(root, spec.workingDir || '/', false);
   const [first] = spec.command;
   checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
   const inner = nsenterArgv({
     leader: spec.leader,
     command: spec.command,
-    workingDirFromCwd: true,
+    workingDirFd: { pid: process.pid, fd: dir.fd! },
     ...(user ? { uid: user.uid, gid: user.gid } : {}),
   });
   // script's command runs on the host, in the new terminal: stty sizes it before the command starts.
   const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; exec ` : '';
   const argv = spec.tty ? ['script', '--quiet', '--return', '--command', `${size}${shellQuote(inner)}`, '/dev/null'] : inner;
-  return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env, cwd: fdPath(dir.fd!) };
+  return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
 }
 
 export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams): Promise<StartedProcess> {
-  // Open until the command has started: its cwd is one of this root's descriptors.
-  const proc = await ContainerRoot.withAsync(runningRoot(spec.leader), (root) => {
+  // Open until the command has ended: nsenter opens its working directory through this
+  // process's descriptor at some point after it starts (under script(1), later still).
+  const root = ContainerRoot.open(runningRoot(spec.leader));
+  let proc: StartedProcess;
+  try {
     const plan = execPlan(spec, root);
-    return startProcess(plan.argv, {
+    proc = await startProcess(plan.argv, {
       cleanEnv: true,
       env: plan.env,
-      cwd: plan.cwd,
       stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
       stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
       stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
       log: ctx.log,
     });
-  });
+  } catch (err) {
+    root.close();
+    throw err;
+  }
+  void proc.ended.then(() => root.close());
   sinks.onStart?.(proc.pid);
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
   if (sinks.stderr) proc.stderr?.on('data', sinks.stderr);

@@ -9,11 +9,11 @@ import { RackerError, TestbedError, UsageError } from '../errors.js';
 import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../exec/process.js';
 import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '../tools/nspawn.js';
 import { waitForLeader, waitUntilBooted } from './boot.js';
-import { startExec, type OutputSinks } from './exec.js';
+import { startExec, workingDirIn, type OutputSinks } from './exec.js';
 import { hostHasMachined } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
-import { ContainerRoot } from '../fs/in-root.js';
+import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
@@ -158,6 +158,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       try {
         leader = await waitForLeader(proc.pid, deadline, alive);
         await waitUntilBooted(ctx, leader, deadline, alive, opts.bootTimeoutSeconds);
+        // The working directory exists from the start, as docker makes it: for the command and every exec.
+        const workingDir = config.workingDir;
+        if (workingDir) ContainerRoot.with(processRoot(leader), (root) => workingDirIn(root, workingDir, true));
       } catch (err) {
         if (err instanceof TestbedError && lastError()) err.message += `: ${lastError()}`;
         throw err;
@@ -172,7 +175,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (config.command.length) {
         const exec = await startExec(
           ctx,
-          { leader, makeWorkingDir: true, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
+          { leader, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
           sinks,
         ).finally(() => recorded);
         exitCode = exitStatus(await exec.exited);
@@ -186,8 +189,10 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     } else {
       const workingDir = config.workingDir || '/';
       // Resolve -u here: a clear error for an unknown user, and HOME like docker sets it.
-      // (The working directory is nspawn's --chdir, which it resolves inside the container.)
+      // The working directory is made when missing, as docker does; nspawn's --chdir then
+      // changes to it from inside the container.
       const user = ContainerRoot.with(rootfs, (root) => {
+        workingDirIn(root, workingDir, true);
         checkCommand(root, config.command[0]!, config.env, workingDir);
         return config.user ? resolveUserInRoot(root, config.user) : undefined;
       });

@@ -22,8 +22,7 @@ export interface StartOptions {
   stderr?: Stdio;
   /** A new session: survives racker's exit and its terminal's signals. */
   detached?: boolean;
-  /** The working directory (may be /proc/self/fd/N: the child changes to it before it execs). */
-  cwd?: string;
+
   log?: Logger;
 }
 
@@ -77,7 +76,7 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
   const env = opts.cleanEnv ? { ...opts.env } : { ...process.env, ...opts.env };
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(file, args, { env, stdio: stdio as StdioOptions, detached: opts.detached ?? false, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    child = spawn(file, args, { env, stdio: stdio as StdioOptions, detached: opts.detached ?? false });
   } catch (err) {
     // spawn() throws some failures itself instead of emitting 'error': close the files opened
     // for stdio, and say E2BIG (a user's --env-file line or argument beyond the kernel's

@@ -100,11 +100,11 @@ export interface NsenterOptions {
   leader: number;
   command: readonly string[];
   /**
-   * Start in nsenter's own working directory (`--wd=.`), which racker sets to a descriptor of
-   * a directory it found inside the container. Never a path: nsenter opens --wd before it
-   * enters the container, so the host would resolve the path (a link to / would be the host's /).
+   * The working directory, as a descriptor racker holds (process `pid`'s fd `fd`) of a
+   * directory it found inside the container. Never a path: nsenter opens --wd before it
+   * enters the container, so the host would resolve a path (a link to / would be the host's /).
    */
-  workingDirFromCwd?: boolean;
+  workingDirFd?: { pid: number; fd: number };
   uid?: number;
   gid?: number;
 }
@@ -116,7 +116,7 @@ export interface NsenterOptions {
  */
 export function nsenterArgv(o: NsenterOptions): string[] {
   const argv = ['nsenter', `--target=${o.leader}`, '--all'];
-  if (o.workingDirFromCwd) argv.push('--wd=.');
+  if (o.workingDirFd) argv.push(`--wd=/proc/${o.workingDirFd.pid}/fd/${o.workingDirFd.fd}`);
   if (o.gid !== undefined) argv.push(`--setgid=${o.gid}`);
   if (o.uid !== undefined) argv.push(`--setuid=${o.uid}`);
   argv.push('--', ...o.command);

@@ -48,8 +48,8 @@ describe('container argv', () => {
   });
 
   it('nsenter into the leader; the working directory is never a path (the host would resolve it); uid/gid', () => {
-    expect(nsenterArgv({ leader: 42, command: ['id'], workingDirFromCwd: true, uid: 65534, gid: 65534 })).to.deep.equal([
-      'nsenter', '--target=42', '--all', '--wd=.', '--setgid=65534', '--setuid=65534', '--', 'id',
+    expect(nsenterArgv({ leader: 42, command: ['id'], workingDirFd: { pid: 7, fd: 23 }, uid: 65534, gid: 65534 })).to.deep.equal([
+      'nsenter', '--target=42', '--all', '--wd=/proc/7/fd/23', '--setgid=65534', '--setuid=65534', '--', 'id',
     ]);
     expect(nsenterArgv({ leader: 42, command: ['pwd'] })).to.deep.equal(['nsenter', '--target=42', '--all', '--', 'pwd']);
     expect(isSystemRunningArgv(7)).to.deep.equal(['nsenter', '--target=7', '--all', '--', 'systemctl', 'is-system-running']);
