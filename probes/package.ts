@@ -38,6 +38,22 @@ export function installFileArgv(family: ProbeMachine['family'], inside: string):
   }
 }
 
+/**
+ * The file name a downloaded package is saved under: the URL's last segment, decoded (apt
+ * and dnf want the real suffix), reduced to a plain name. A server's `%2F..%2F` must not
+ * turn it into a path out of the download directory.
+ */
+export function downloadName(url: string): string {
+  let name: string;
+  try {
+    name = decodeURIComponent(path.posix.basename(new URL(url).pathname));
+  } catch {
+    name = path.posix.basename(new URL(url).pathname); // a malformed %-escape: as it is
+  }
+  name = name.replace(/[/\0]/g, '_');
+  return name === '' || name === '.' || name === '..' ? 'package' : name;
+}
+
 export interface PackageProbeOptions {
   download: (url: string, dest: string) => Promise<void>;
 }
@@ -52,7 +68,7 @@ export function packageProbe(machine: ProbeMachine, spec: string, opts: PackageP
       let tmp: string | undefined;
       if (source.kind === 'url') {
         tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'postroj-'));
-        file = path.join(tmp, decodeURIComponent(path.basename(new URL(source.url).pathname)) || 'package');
+        file = path.join(tmp, downloadName(source.url));
         await opts.download(source.url, file);
       }
       try {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, promises as fs, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
@@ -128,6 +128,41 @@ describe('racker shell and racker start (integration)', function () {
     expect((await racker(['ps', '-q'], { root })).stdout).to.equal('');
     const again = await shell(['debian-bookworm', 'test', '-e', '/var/tmp/pet-marker']);
     expect(again.code, again.stderr).to.equal(0);
+  });
+
+  describe('a process in the pet points /etc elsewhere (issue 26): the account is written inside, or refused', () => {
+    let hostDir: string;
+    const inPet = (script: string) => racker(['exec', '-w', '/', pet, 'sh', '-c', script], { root });
+    before(async function () {
+      this.timeout(120_000);
+      ok(await shell(['debian-bookworm', 'true'])); // the pet, running (mocha runs these after the tests above)
+      hostDir = mkdtempSync('/var/tmp/racker-shell-etc-');
+      writeFileSync(path.join(hostDir, 'keep'), 'host\n');
+    });
+    afterEach(async () => {
+      // Put the pet's /etc back for the tests after these.
+      ok(await inPet('if [ -L /etc ]; then rm /etc && mv /etc.real /etc; fi'));
+    });
+    after(async () => fs.rm(hostDir, { recursive: true, force: true }));
+
+    it('/etc -> a host directory (missing inside): the files go to that path inside the pet; the host directory is untouched', async () => {
+      ok(await inPet(`mv /etc /etc.real && ln -s ${hostDir} /etc`));
+      const r = ok(await shell(['debian-bookworm', 'sh', '-c', 'id -un; readlink /etc']));
+      expect(r.stdout).to.equal(`${user}\n${hostDir}\n`);
+      expect(readdirSync(hostDir)).to.deep.equal(['keep']);
+      expect(ok(await inPet(`cut -d: -f1,3 ${hostDir}/passwd | grep ${user}`)).stdout).to.equal(`${user}:${uid}\n`);
+    });
+
+    it('/etc -> a loop inside that is a real directory on the host: one line, and nothing written there', async () => {
+      // Inside: /etc -> H/etc, H -> /etc: a loop. On the host: H/etc is a directory (where /etc -> /etc
+      // would have been the host's own /etc; a decoy keeps a regression from breaking this machine).
+      mkdirSync(path.join(hostDir, 'etc'));
+      ok(await inPet(`rm -rf ${hostDir} && ln -s /etc ${hostDir} && mv /etc /etc.real && ln -s ${hostDir}/etc /etc`));
+      const r = await shell(['debian-bookworm', 'true']);
+      expect([r.code, r.stdout, r.stderr]).to.deep.equal([125, '', 'racker: too many levels of symbolic links in /etc/passwd\n']);
+      expect(readdirSync(path.join(hostDir, 'etc'))).to.deep.equal([]);
+      ok(await inPet(`rm /etc && mv /etc.real /etc && rm ${hostDir}`));
+    });
   });
 
   it('--reset starts afresh; --rm removes the container afterwards', async function () {

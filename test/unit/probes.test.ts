@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { throwsMessage } from '../helpers/assert.js';
 import { mismatch, parseCurlResponse, statusMatches, validateExpectations } from '../../probes/network.js';
-import { classifyPackage, installFileArgv } from '../../probes/package.js';
+import { classifyPackage, downloadName, installFileArgv } from '../../probes/package.js';
 import { familyFromOsRelease } from '../../lib/postroj/machine.js';
 import { junitXml, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { validateSpec } from '../../lib/postroj/pkgprobe.js';
@@ -51,6 +51,16 @@ describe('package probe logic', () => {
     expect(classifyPackage('/etc/hostname')).to.deep.equal({ kind: 'file', path: '/etc/hostname' });
     expect(throwsMessage(() => classifyPackage('./dist/nope_1.2_amd64.deb'))).to.equal('package file not found: ./dist/nope_1.2_amd64.deb');
     expect(throwsMessage(() => classifyPackage('nope.rpm'))).to.equal('package file not found: nope.rpm');
+  });
+
+  it('a downloaded package keeps its decoded name, never a path out of the download directory', () => {
+    expect(downloadName('https://example.org/pool/x_1.0%2Bb1_amd64.deb')).to.equal('x_1.0+b1_amd64.deb');
+    // path.join(tmp, "/../../etc/passwd") was /etc/passwd: the download overwrote it.
+    expect(downloadName('https://evil.example/%2F..%2F..%2Fetc%2Fpasswd')).to.equal('_.._.._etc_passwd');
+    expect(downloadName('https://evil.example/..')).to.equal('package');
+    expect(downloadName('https://evil.example/%2E%2E')).to.equal('package');
+    expect(downloadName('https://example.org/')).to.equal('package');
+    expect(downloadName('https://example.org/bad%zz.deb')).to.equal('bad%zz.deb');
   });
 
   it('installs package files with each family’s own tool', () => {
