@@ -121,6 +121,6 @@ export const superviseCommand: CommandModule<object, GlobalArgs & { id: string; 
     if (!record) throw new UsageError(`No such container: ${args.id}`);
     const abort = new AbortController();
     process.on('SIGTERM', () => abort.abort('SIGTERM'));
-    process.exitCode = await supervise(ctx, record, { bootTimeoutSeconds: args['boot-timeout'], signal: abort.signal });
+    process.exitCode = await supervise(ctx, record, { bootTimeoutSeconds: args['boot-timeout'], signal: abort.signal, detached: true });
   },
 };

@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
-import { childrenOf, processAlive } from '../exec/procfs.js';
+import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { liveState, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
+import { commandInside, nsentersInto } from './entered.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
 
@@ -55,21 +56,42 @@ export async function waitForExit(ctx: Context, id: string, timeoutMs = Infinity
   }
 }
 
+/**
+ * Where docker's signals go: the container's main process. That is PID 1 in direct mode and
+ * for a system container (systemd); a booted container's command is not PID 1 but the
+ * process racker started inside, and the container ends with it.
+ */
+function signalTarget(record: ContainerRecord): number {
+  const leader = requireRunning(record);
+  const commandPid = record.state.commandPid;
+  if (!record.config.boot || !record.config.command.length || !commandPid) return leader;
+  return commandInside(commandPid) ?? leader;
+}
+
 export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-  const target = requireRunning(record);
+  const target = signalTarget(record);
   await updateState(ctx.paths, record.id, { killSignal: signal });
   process.kill(target, signal);
 }
 
 /**
- * Booted containers power off cleanly (SIGRTMIN+4 to systemd); direct ones get SIGTERM.
+ * A system container powers off cleanly (SIGRTMIN+4 to systemd); otherwise the main process
+ * (signalTarget) gets SIGTERM, and the exit code is what it makes of that (trap, exit 5: 5).
  * After `timeoutSeconds`, SIGKILL — like docker stop.
  */
 export async function stopContainer(ctx: Context, record: ContainerRecord, timeoutSeconds: number): Promise<void> {
   if (liveState(record).status !== 'running') return; // docker: stopping a stopped container is fine
-  const target = requireRunning(record);
-  if (record.config.boot) process.kill(target, SIGRTMIN_PLUS_4);
-  else {
+  if (record.config.boot && !record.config.command.length) {
+    const leader = requireRunning(record);
+    // Commands of `racker exec` first: systemd's shutdown would signal them too, but they are
+    // not its children, so it can't see them end and waits 10 s for them (entered.ts).
+    for (const nsenter of nsentersInto(leader)) {
+      const command = childrenOf(nsenter)[0];
+      if (command !== undefined) signalIfAlive(command, 'SIGTERM');
+    }
+    process.kill(leader, SIGRTMIN_PLUS_4);
+  } else {
+    const target = signalTarget(record);
     await updateState(ctx.paths, record.id, { killSignal: 'SIGTERM' });
     process.kill(target, 'SIGTERM');
   }

@@ -12,6 +12,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { spawnDaemon } from '../exec/process.js';
 import { readContainer, type ContainerRecord } from './record.js';
+import { removeContainerFiles } from './remove.js';
 import { processAlive } from '../exec/procfs.js';
 
 /**
@@ -53,9 +54,17 @@ export async function startDetached(ctx: Context, record: ContainerRecord, bootT
   const deadline = Date.now() + (bootTimeoutSeconds + 10) * 1000;
   for (;;) {
     const r = await readContainer(ctx.paths, record.id);
-    if (!r) throw new RackerError(`container ${record.id.slice(0, 12)} disappeared while starting`);
+    if (!r) {
+      // An --rm container that ran, ended and was removed between two looks: docker prints the ID too.
+      if (record.config.autoRemove) return;
+      throw new RackerError(`container ${record.id.slice(0, 12)} disappeared while starting`);
+    }
     if (r.state.status === 'exited') {
-      if (r.state.error) throw new RackerError(r.state.error, { exitCode: r.state.exitCode ?? 125 });
+      if (r.state.error) {
+        // Kept for this report (supervise's keepToReport); --rm's removal is ours now.
+        if (record.config.autoRemove) await removeContainerFiles(ctx, record.id);
+        throw new RackerError(r.state.error, { exitCode: r.state.exitCode ?? 125 });
+      }
       return; // ran and finished already: docker prints the ID too
     }
     // Ready once PID 1 is known, in direct mode too: `exec` right after `run -d` needs it.

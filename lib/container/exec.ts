@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
+import { watchMirroredStops } from './entered.js';
 import { ContainerRoot, InRootError, processRoot, type Found } from '../fs/in-root.js';
 import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js';
 import type { ContainerConfig } from './record.js';
@@ -110,6 +111,7 @@ export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams
     throw err;
   }
   void proc.ended.then(() => root.close());
+  watchMirroredStops(proc.pid, proc.ended);
   sinks.onStart?.(proc.pid);
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
   if (sinks.stderr) proc.stderr?.on('data', sinks.stderr);

@@ -38,6 +38,8 @@ export interface ContainerState {
   nspawnPid?: number;
   /** The container's PID 1 as seen from the host: what exec and kill target. */
   leaderPid?: number;
+  /** A booted container's command: the process racker started for it (nsenter, or script(1) with -t). */
+  commandPid?: number;
   startedAt?: string;
   finishedAt?: string;
   exitCode?: number;

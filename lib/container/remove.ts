@@ -6,6 +6,7 @@ import { RackerError } from '../errors.js';
 import { liveState, type ContainerRecord } from './record.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
+import { nsentersInto } from './entered.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -53,6 +54,8 @@ export async function killContainerProcesses(record: ContainerRecord, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   while (processAlive(nspawnPid) || processAlive(leaderPid)) {
     killContainerTree(processAlive(nspawnPid) ? nspawnPid : undefined, processAlive(leaderPid) ? leaderPid : undefined);
+    // An nsenter stopped for ever holds the container's PID namespace open (entered.ts).
+    if (leaderPid) for (const pid of nsentersInto(leaderPid)) signalIfAlive(pid, 'SIGKILL');
     if (Date.now() > deadline) break;
     await sleep(10);
   }

@@ -28,6 +28,8 @@ export interface SuperviseOptions {
   onReady?: () => void;
   /** Abort = kill the container now (Ctrl-C on a foreground run); the reason is the signal name. */
   signal?: AbortSignal;
+  /** The detached supervisor of `run -d`: a process waits for the start and reports its failure. */
+  detached?: boolean;
   bootTimeoutSeconds: number;
 }
 
@@ -116,6 +118,8 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   let leader: number | undefined;
   let exitCode = 125;
   let error: string | undefined;
+  /** The container got as far as ready (booted, or its command started). */
+  let ready = false;
   const aborted = () => opts.signal?.aborted === true;
   const abort = () => killContainerTree(nspawn?.pid, leader);
   opts.signal?.addEventListener('abort', abort, { once: true });
@@ -168,6 +172,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       // Recorded while the command starts: only a caller told "ready" needs it first.
       const recorded = updateState(ctx.paths, id, { leaderPid: leader });
       recorded.catch(() => undefined); // awaited below; not unhandled meanwhile
+      ready = true;
       if (opts.onReady) {
         await recorded;
         opts.onReady();
@@ -178,7 +183,11 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
           { leader, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
           sinks,
         ).finally(() => recorded);
+        // Where stop and kill send their signal (off the critical path; awaited before the end is recorded).
+        const noted = updateState(ctx.paths, id, { commandPid: exec.pid });
+        noted.catch(() => undefined);
         exitCode = exitStatus(await exec.exited);
+        await noted;
         killContainerTree(proc.pid, leader);
         await nspawnExit;
       } else {
@@ -224,6 +233,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await started(proc);
       leader = await waitForLeader(proc.pid, deadline, alive).catch(() => undefined);
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
+      ready = true;
       if (aborted()) abort();
       opts.onReady?.();
       exitCode = await nspawnExit!;
@@ -246,13 +256,13 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     opts.signal?.removeEventListener('abort', abort);
     await log?.close();
     await channel?.close();
-    const latest = await readContainer(ctx.paths, id);
-    // A kill from `racker kill`/`stop`: report it as the signal, like docker (137…).
-    const killed = latest?.state.killSignal;
-    if (killed && exitCode !== 0 && !error) exitCode = 128 + (signalNumber(killed) ?? 9);
+    // The exit code is the main process's own, as docker reports it: a command that traps
+    // `stop`'s SIGTERM and exits 5 reports 5; one killed by the signal, 128+N.
     if (aborted()) exitCode = 128 + (signalNumber(String(opts.signal?.reason ?? 'SIGINT')) ?? 2);
     await unmountRootfs(ctx, id);
-    if (config.autoRemove) await removeContainerFiles(ctx, id);
+    // A detached --rm container that failed to start stays until `run -d` has read why (it removes it then).
+    const keepToReport = opts.detached === true && !ready && error !== undefined;
+    if (config.autoRemove && !keepToReport) await removeContainerFiles(ctx, id);
     else {
       await updateState(ctx.paths, id, {
         status: 'exited',

@@ -1,5 +1,5 @@
 /** What /proc says about a process (its children, its name, whether it still runs), and signalling one that may be gone. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function childrenOf(pid: number): number[] {
   try {
@@ -36,4 +36,37 @@ export function signalIfAlive(pid: number, signal: NodeJS.Signals | number): voi
   } catch {
     /* already gone */
   }
+}
+
+/** The state letter of /proc/PID/stat (R, S, D, T, Z, …); undefined when the process is gone. */
+export function stateOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid and every process below it, parents first. */
+export function withDescendants(pid: number): number[] {
+  const all = [pid];
+  for (let i = 0; i < all.length && all.length < 10_000; i++) all.push(...childrenOf(all[i]!));
+  return all;
+}
+
+/** Every process whose argv starts with `program` (its base name) and includes `arg`: one pass over /proc. */
+export function processesRunning(program: string, arg: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv[0]?.split('/').pop() === program && argv.includes(arg)) found.push(Number(name));
+  }
+  return found;
 }
