@@ -26,7 +26,7 @@ export function resumeMirroredStops(root: number): void {
 export const RESUME_INTERVAL_MS = 200;
 
 /** Watch the processes an exec started (nsenter, or script(1) above it with -t) until it ends. */
-export function watchMirroredStops(started: number, ended: Promise<void>): void {
+export function watchMirroredStops(started: number, ended: Promise<unknown>): void {
   const timer = setInterval(() => resumeMirroredStops(started), RESUME_INTERVAL_MS);
   timer.unref();
   void ended.then(() => clearInterval(timer));

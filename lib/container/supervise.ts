@@ -186,9 +186,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         // Where stop and kill send their signal (off the critical path; awaited before the end is recorded).
         const noted = updateState(ctx.paths, id, { commandPid: exec.pid });
         noted.catch(() => undefined);
-        exitCode = exitStatus(await exec.exited);
+        // The container ends with its command, as docker's does: what the command left running
+        // in the background (and holding its output) goes with it, then the output is complete.
+        exitCode = exitStatus(await exec.ended);
         await noted;
         killContainerTree(proc.pid, leader);
+        await exec.exited;
         await nspawnExit;
       } else {
         await recorded;

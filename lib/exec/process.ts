@@ -38,11 +38,11 @@ export interface StartedProcess {
   stderr?: Readable;
   exited: Promise<Exit>;
   /**
-   * The process itself has ended; `exited` also waits for its pipes to close, which never
-   * happens while a process it left behind still holds them (nspawn killed -9: its orphaned
-   * container keeps nspawn's stdout and stderr).
+   * The process itself has ended, and how; `exited` also waits for its pipes to close, which
+   * never happens while a process it left behind still holds them (nspawn killed -9: its
+   * orphaned container keeps nspawn's stdout and stderr; a command's `sleep 100 &`).
    */
-  ended: Promise<void>;
+  ended: Promise<Exit>;
   kill(signal?: NodeJS.Signals | number): void;
   /** Let racker exit while the process goes on. */
   unref(): void;
@@ -106,7 +106,7 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
       resolve({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) });
     });
   });
-  const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ended = new Promise<Exit>((resolve) => child.once('exit', (code, signal) => resolve({ ...(code !== null ? { exitCode: code } : {}), ...(signal ? { signal } : {}) })));
   return {
     pid: child.pid!,
     ended,

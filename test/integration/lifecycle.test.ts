@@ -1,0 +1,145 @@
+/**
+ * Issue 23, items 1–3 and 5: stop and kill end what they say they end, the exit code is the
+ * main process's own (as docker reports it), `run -d --rm` of a short command prints its ID,
+ * a missing working directory is made. Items 1–3 again under load: 8 containers stopped at
+ * once, round after round, with the leak check after each round.
+ */
+import { expect } from 'chai';
+import { promises as fs } from 'node:fs';
+import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+import { stateOf } from '../../lib/exec/procfs.js';
+import { nsentersInto } from '../../lib/container/entered.js';
+
+const TRAP5 = ['sh', '-c', 'trap "exit 5" TERM; sleep 100 & wait'];
+const ROUNDS = Number(process.env.RACKER_LIFECYCLE_ROUNDS ?? 20);
+
+function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker has them', function () {
+  this.timeout(120_000);
+  let reg: FixtureRegistry;
+  let root: string;
+  let DEBIAN: string;
+  let BUSYBOX: string;
+  const rk = (args: string[]) => racker(args, { root, timeoutMs: 120_000 });
+
+  async function started(args: string[]): Promise<string> {
+    const r = await rk(['run', '-d', ...args]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^[0-9a-f]{64}\n$/);
+    return r.stdout.trim();
+  }
+
+  async function state(id: string): Promise<{ Status: string; ExitCode: number; Pid: number }> {
+    return JSON.parse((await rk(['inspect', id])).stdout)[0].State;
+  }
+
+  /** After each test: every container removed, nothing left on the host. */
+  async function removeAllAndCheck(): Promise<void> {
+    const ids = (await rk(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) expect((await rk(['rm', '-f', ...ids])).code).to.equal(0);
+    const left = leftovers(root);
+    if (left.length) await killLeftovers(root);
+    expect(left).to.deep.equal([]);
+  }
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(300_000);
+    reg = await startRegistry();
+    root = tempRoot('racker-lifecycle-');
+    DEBIAN = `${reg.host}/library/debian:bookworm`;
+    BUSYBOX = `${reg.host}/racker/busybox:latest`;
+    for (const ref of [DEBIAN, BUSYBOX]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
+  });
+  afterEach(removeAllAndCheck);
+  after(async () => {
+    if (root) {
+      await killLeftovers(root);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    await reg?.stop();
+  });
+
+  it('item 1: stop -t 1 of a booted container whose command runs, 2 s after start: it exits (143), nothing is left', async () => {
+    for (let i = 0; i < 3; i++) {
+      const id = await started([DEBIAN, 'sleep', 'infinity']);
+      await new Promise((r) => setTimeout(r, 2000));
+      const leader = (await state(id)).Pid;
+      expect(seen(await rk(['stop', '-t', '1', id]))).to.deep.equal({ code: 0, stdout: `${id}\n`, stderr: '' });
+      expect(await state(id)).to.include({ Status: 'exited', ExitCode: 143 });
+      // No nsenter left stopped (T) holding the container's end.
+      expect(nsentersInto(leader).map((p) => stateOf(p))).to.deep.equal([]);
+      expect(leftovers(root, { stateDirs: false })).to.deep.equal([]);
+    }
+  });
+
+  it('item 1: kill of the same: 137, and rm -f of a running one leaves nothing', async () => {
+    const id = await started([DEBIAN, 'sleep', 'infinity']);
+    expect((await rk(['kill', id])).code).to.equal(0);
+    expect(seen(await rk(['wait', id]))).to.deep.equal({ code: 0, stdout: '137\n', stderr: '' });
+    await started(['--name', 'forced', DEBIAN, 'sleep', 'infinity']);
+    expect(seen(await rk(['rm', '-f', 'forced']))).to.deep.equal({ code: 0, stdout: 'forced\n', stderr: '' });
+    expect(leftovers(root, { stateDirs: false })).to.deep.equal([]);
+  });
+
+  it('item 1: stop of a system container while an exec runs: the exec ends (143), the container powers off (0)', async () => {
+    const id = await started([DEBIAN]);
+    const exec = rk(['exec', id, 'sleep', '1000']);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(seen(await rk(['stop', '-t', '20', id]))).to.deep.equal({ code: 0, stdout: `${id}\n`, stderr: '' });
+    expect((await exec).code).to.equal(143);
+    expect(await state(id)).to.include({ Status: 'exited', ExitCode: 0 });
+  });
+
+  for (const mode of ['boot', 'direct'] as const) {
+    it(`item 3: a command that traps SIGTERM and exits 5 reports 5 after stop, and after kill -s TERM (${mode} mode)`, async () => {
+      const image = mode === 'boot' ? [DEBIAN] : ['--no-boot', DEBIAN];
+      const a = await started([...image, ...TRAP5]);
+      const b = await started([...image, ...TRAP5]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await rk(['stop', a])).code).to.equal(0);
+      expect((await rk(['kill', '-s', 'TERM', b])).code).to.equal(0);
+      expect(seen(await rk(['wait', a, b]))).to.deep.equal({ code: 0, stdout: '5\n5\n', stderr: '' });
+    });
+  }
+
+  it('item 2: run -d --rm of a command that ends at once prints the ID and exits 0; a missing command is 127, nothing kept', async () => {
+    for (const image of [BUSYBOX, DEBIAN]) {
+      for (let i = 0; i < 3; i++) await started(['--rm', image, 'sh', '-c', 'echo bye']);
+    }
+    expect(seen(await rk(['run', '-d', '--rm', BUSYBOX, 'nope']))).to.deep.equal({
+      code: 127,
+      stdout: '',
+      stderr: 'racker: exec: "nope": executable file not found in $PATH\n',
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await rk(['ps', '-aq'])).stdout).to.equal('');
+  });
+
+  it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
+    expect(seen(await rk(['run', '--rm', '-w', '/new/dir', DEBIAN, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
+    expect(seen(await rk(['run', '--rm', '-w', '/new/dir', BUSYBOX, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
+  });
+
+  it(`items 1–3 under load: 8 containers stopped at once, ${ROUNDS} rounds, the leak check after each`, async function () {
+    this.timeout(ROUNDS * 60_000);
+    for (let round = 0; round < ROUNDS; round++) {
+      const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => started([...(i % 2 ? ['--no-boot'] : []), DEBIAN, ...TRAP5])));
+      const quick = Promise.all(Array.from({ length: 4 }, () => started(['--rm', BUSYBOX, 'true'])));
+      const stops = await Promise.all(ids.map((id) => rk(['stop', '-t', '5', id])));
+      expect(stops.map((s) => s.code), `round ${round}`).to.deep.equal(Array(8).fill(0));
+      await quick;
+      expect(seen(await rk(['wait', ...ids])), `round ${round}`).to.deep.equal({ code: 0, stdout: '5\n'.repeat(8), stderr: '' });
+      expect((await rk(['rm', ...ids])).code).to.equal(0);
+      // The --rm ones remove themselves once their command has ended.
+      await eventually(async () => (await rk(['ps', '-aq'])).stdout === '', 20_000, 'the --rm containers to be gone');
+      expect(leftovers(root), `round ${round}`).to.deep.equal([]);
+    }
+  });
+});
