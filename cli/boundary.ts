@@ -40,8 +40,33 @@ export function reportError(prog: string, err: unknown, debug: boolean, usageExi
   return 125;
 }
 
+/** 128 + SIGPIPE: what a shell reports for docker, a Go program that dies of the signal. */
+export const EXIT_STDOUT_CLOSED = 141;
+
+let onStdoutClosed: 'exit' | 'discard' = 'exit';
+
+/**
+ * A command that owns a container (a foreground run, exec, shell) keeps going when its
+ * reader goes away, and drops the output: exiting would orphan the container it watches.
+ */
+export function keepRunningWhenStdoutCloses(): void {
+  onStdoutClosed = 'discard';
+}
+
+/**
+ * stdout's reader went away (`racker logs C | head -5`): end quietly, as docker does (it dies
+ * of SIGPIPE), not with Node's EPIPE stack trace.
+ */
+function handleClosedStdout(): void {
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (onStdoutClosed === 'exit') process.exit(EXIT_STDOUT_CLOSED);
+  });
+}
+
 export async function guard(prog: string, usageExitCode: number, main: () => Promise<number | void>): Promise<void> {
   const debug = isDebug(process.argv.slice(2), process.env);
+  handleClosedStdout();
   try {
     const code = await main();
     process.exitCode = code ?? process.exitCode ?? 0;

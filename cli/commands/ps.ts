@@ -23,13 +23,10 @@ export const psCommand: CommandModule<object, Args> = {
     const ctx = contextFor(args);
     const { listContainers, liveState } = await import('../../lib/container/record.js');
     const { reapOrphan } = await import('../../lib/container/control.js');
-    const { psRow, matchesFilter } = await import('../../lib/container/view.js');
+    const { psRow, matchesFilter, validateFilters } = await import('../../lib/container/view.js');
     const { table } = await import('../../lib/format/human.js');
-    const { UsageError } = await import('../../lib/errors.js');
     const filters = args.filter ?? [];
-    for (const f of filters) {
-      if (!/^(name|status|id|ancestor)=/.test(f)) throw new UsageError(`invalid filter '${f}'`);
-    }
+    validateFilters(filters);
     let records = await listContainers(ctx.paths);
     // Containers whose racker process died: record their end now that it is known.
     const orphans = records.filter((r) => r.state.status === 'running' && liveState(r).status === 'exited');

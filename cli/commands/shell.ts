@@ -1,5 +1,6 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
+import { keepRunningWhenStdoutCloses } from '../boundary.js';
 import { contextFor, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
@@ -28,6 +29,7 @@ export const shellCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const { target: image, command } = trailing();
     if (!image) throw new UsageError('"racker shell" requires at least 1 argument (see racker shell --help)');
+    keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
     const { enterShell } = await import('../../lib/container/shell.js');
     process.exitCode = await enterShell(ctx, {

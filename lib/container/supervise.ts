@@ -148,6 +148,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     const base = nspawnOptions(initial, rootfs);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
     if (config.boot) {
+      // systemd sets the hostname from /etc/hostname at boot, over nspawn's --hostname: an
+      // image that ships one (a provisioned label does) kept its own. docker writes it too.
+      ContainerRoot.with(rootfs, (root) => root.writeFile('/etc/hostname', `${config.hostname}\n`, { mode: 0o644, durable: false }));
       const proc = await startProcess(nspawnBootArgv(base), {
         stdout: config.command.length ? 'ignore' : 'pipe',
         stderr: 'pipe',

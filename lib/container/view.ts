@@ -1,4 +1,5 @@
 /** How containers look from outside: `ps` rows and docker-shaped `inspect` JSON. */
+import { UsageError } from '../errors.js';
 import { humanDuration } from '../format/human.js';
 import { shortId } from '../image/store.js';
 import { liveState, type ContainerRecord } from './record.js';
@@ -42,17 +43,47 @@ export function psRow(record: ContainerRecord, now: number, truncate: boolean): 
   };
 }
 
+/** docker's container states, the values `status=` accepts. */
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+function splitFilter(f: string): [key: string, value: string] {
+  const eq = f.indexOf('=');
+  return eq < 0 ? [f, ''] : [f.slice(0, eq), f.slice(eq + 1)];
+}
+
+/** `ps --filter` values as docker checks them: a known key, a real state, a valid regular expression. */
+export function validateFilters(filters: readonly string[]): void {
+  for (const f of filters) {
+    const [key, value] = splitFilter(f);
+    if (!['name', 'status', 'id', 'ancestor'].includes(key) || !f.includes('=')) throw new UsageError(`invalid filter '${f}'`);
+    if (key === 'status' && !STATUSES.includes(value)) throw new UsageError(`invalid filter 'status=${value}': one of ${STATUSES.join(', ')}`);
+    if (key === 'name') {
+      try {
+        new RegExp(value);
+      } catch {
+        throw new UsageError(`invalid filter '${f}': not a regular expression`);
+      }
+    }
+  }
+}
+
+function matchesOne(record: ContainerRecord, key: string, value: string): boolean {
+  // docker matches a name filter as a regular expression, against the name with its leading "/" too.
+  if (key === 'name') return new RegExp(value).test(record.name) || new RegExp(value).test(`/${record.name}`);
+  if (key === 'status') return liveState(record).status === value;
+  if (key === 'id') return record.id.startsWith(value);
+  if (key === 'ancestor') return record.image.name === value || shortId(record.image.id) === shortId(value);
+  return false;
+}
+
+/** Filters of one key are alternatives (name=a, name=b: either); different keys must all match, as in docker. */
 export function matchesFilter(record: ContainerRecord, filters: readonly string[]): boolean {
-  return filters.every((f) => {
-    const eq = f.indexOf('=');
-    const key = f.slice(0, eq);
-    const value = f.slice(eq + 1);
-    if (key === 'name') return record.name.includes(value);
-    if (key === 'status') return liveState(record).status === value;
-    if (key === 'id') return record.id.startsWith(value);
-    if (key === 'ancestor') return record.image.name === value || shortId(record.image.id) === shortId(value);
-    return false;
-  });
+  const byKey = new Map<string, string[]>();
+  for (const f of filters) {
+    const [key, value] = splitFilter(f);
+    byKey.set(key, [...(byKey.get(key) ?? []), value]);
+  }
+  return [...byKey].every(([key, values]) => values.some((v) => matchesOne(record, key, v)));
 }
 
 export function inspectContainer(record: ContainerRecord): Record<string, unknown> {

@@ -290,8 +290,9 @@ export class ContainerRoot {
    * Replace `p` atomically with `data`: a new file in the directory `p` resolves to (inside
    * the root; made when missing), renamed over the final name. A link at the final name is
    * replaced, never followed. Mode and owner default to the replaced file's (else 0644, root).
+   * `durable: false` skips the fsync (a file rewritten at every start).
    */
-  writeFile(p: string, data: string | Buffer | { hostFile: string }, opts: { mode?: number; uid?: number; gid?: number } = {}): string {
+  writeFile(p: string, data: string | Buffer | { hostFile: string }, opts: { mode?: number; uid?: number; gid?: number; durable?: boolean } = {}): string {
     const name = path.posix.basename(p);
     if (!name || name === '.' || name === '..' || p.endsWith('/')) throw new InRootError(`${p} names a directory, not a file`, 'EISDIR');
     const dir = this.directory(path.posix.dirname(p), { create: true })!;
@@ -312,7 +313,7 @@ export class ContainerRoot {
         fchownSync(fd, opts.uid ?? keep?.uid ?? 0, opts.gid ?? keep?.gid ?? 0);
         // After the chown (which clears set-id bits), and exactly: the umask would narrow it.
         fchmodSync(fd, mode);
-        fsyncSync(fd);
+        if (opts.durable !== false) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }

@@ -1,12 +1,14 @@
 /**
- * Issue 23, items 1–3 and 5: stop and kill end what they say they end, the exit code is the
- * main process's own (as docker reports it), `run -d --rm` of a short command prints its ID,
- * a missing working directory is made. Items 1–3 again under load: 8 containers stopped at
+ * Issue 23, items 1–7: stop and kill end what they say they end, the exit code is the main
+ * process's own (as docker reports it), `run -d --rm` of a short command prints its ID,
+ * --hostname wins over the image's /etc/hostname, a missing working directory is made, ps
+ * filters as docker's, `logs | head` ends quietly. Items 1–3 again under load: 8 containers stopped at
  * once, round after round, with the leak check after each round.
  */
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { collect, racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { HostileImages } from '../helpers/hostile-images.js';
 import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
@@ -26,6 +28,8 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
   let root: string;
   let DEBIAN: string;
   let BUSYBOX: string;
+  let NAMED: string; // debian with /etc/hostname "imagehost", like a provisioned label
+  let images: HostileImages;
   const rk = (args: string[]) => racker(args, { root, timeoutMs: 120_000 });
 
   async function started(args: string[]): Promise<string> {
@@ -51,11 +55,13 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
   before(async function () {
     requireIntegration(this);
     this.timeout(300_000);
-    reg = await startRegistry();
+    reg = await startRegistry({ writable: true });
     root = tempRoot('racker-lifecycle-');
     DEBIAN = `${reg.host}/library/debian:bookworm`;
     BUSYBOX = `${reg.host}/racker/busybox:latest`;
-    for (const ref of [DEBIAN, BUSYBOX]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
+    images = new HostileImages(reg);
+    NAMED = await images.build({ base: 'library/debian:bookworm', name: 'racker/named:1', planted: [{ path: 'etc/hostname', file: 'imagehost\n' }] });
+    for (const ref of [DEBIAN, BUSYBOX, NAMED]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
   });
   afterEach(removeAllAndCheck);
   after(async () => {
@@ -63,6 +69,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
       await killLeftovers(root);
       await fs.rm(root, { recursive: true, force: true });
     }
+    images?.remove();
     await reg?.stop();
   });
 
@@ -120,6 +127,32 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     });
     await new Promise((r) => setTimeout(r, 500));
     expect((await rk(['ps', '-aq'])).stdout).to.equal('');
+  });
+
+  it("item 4: --hostname (and the name's hostname) win over the image's /etc/hostname, as on a provisioned label", async () => {
+    expect(seen(await rk(['run', '--rm', '--hostname', 'foo', NAMED, 'sh', '-c', 'hostname; cat /etc/hostname']))).to.deep.equal({ code: 0, stdout: 'foo\nfoo\n', stderr: '' });
+    expect(seen(await rk(['run', '--rm', '--name', 'bar', NAMED, 'hostname']))).to.deep.equal({ code: 0, stdout: 'bar\n', stderr: '' });
+  });
+
+  it('item 6: ps filters of one key are alternatives, name= is a regular expression, a bad status is an error', async () => {
+    for (const name of ['alpha', 'beta', 'gamma']) expect((await rk(['run', '--name', name, BUSYBOX, 'true'])).code).to.equal(0);
+    const listed = async (args: string[]) => (await rk(['ps', '-a', '--format', 'json', ...args])).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l).Names).sort();
+    expect(await listed(['-f', 'name=alpha', '-f', 'name=beta'])).to.deep.equal(['alpha', 'beta']);
+    expect(await listed(['-f', 'name=^/?(alpha|gamma)$'])).to.deep.equal(['alpha', 'gamma']);
+    expect(seen(await rk(['ps', '-f', 'status=bogus']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: "racker: invalid filter 'status=bogus': one of created, restarting, running, removing, paused, exited, dead\n",
+    });
+  });
+
+  it('item 7: racker logs C | head: the first lines, then a quiet end (141, as docker dies of SIGPIPE), no stack trace', async () => {
+    expect((await rk(['run', '--name', 'chatty', BUSYBOX, 'sh', '-c', 'i=0; while [ $i -lt 20000 ]; do echo line $i; i=$((i+1)); done'])).code).to.equal(0);
+    const r = await collect(['bash', '-c', `${process.execPath} ${rackerBin} logs chatty | head -2; echo "racker exit \${PIPESTATUS[0]}"`], {
+      env: { ...process.env, RACKER_ROOT: root, RACKER_DEBUG: undefined },
+      timeoutMs: 60_000,
+    });
+    expect({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr }).to.deep.equal({ code: 0, stdout: 'line 0\nline 1\nracker exit 141\n', stderr: '' });
   });
 
   it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
