@@ -28,6 +28,11 @@ export function tempRoot(prefix = 'racker-test-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** What a test compares: exit code and both streams (not the signal), in one deep-equal. */
+export function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+}
+
 export interface BinaryResult {
   code: number | null;
   signal: NodeJS.Signals | null;

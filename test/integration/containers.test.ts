@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { racker, rackerBin, seen, tempRoot, type CliResult } from '../helpers/cli.js';
 import {
   eventually,
   killLeftovers,
@@ -29,9 +29,6 @@ function ok(r: CliResult): CliResult {
 }
 
 /** The three things a user sees, compared at once so a failure shows all of them. */
-function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface PsRow {
   ID: string;

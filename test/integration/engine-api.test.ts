@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { racker, seen, tempRoot, type CliResult } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { docker, dockerBinary, dockerClient, dockerConfigDir, otherDockerClients, startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
@@ -13,9 +13,6 @@ function ok(r: CliResult): CliResult {
   return r;
 }
 
-function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('Engine API (integration: the docker CLI against racker system service)', function () {
   this.timeout(120_000);

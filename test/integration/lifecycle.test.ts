@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
-import { collect, racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { collect, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
@@ -18,9 +18,6 @@ import { nsentersInto } from '../../lib/container/entered.js';
 const TRAP5 = ['sh', '-c', 'trap "exit 5" TERM; sleep 100 & wait'];
 const ROUNDS = Number(process.env.RACKER_LIFECYCLE_ROUNDS ?? 20);
 
-function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker has them', function () {
   this.timeout(120_000);

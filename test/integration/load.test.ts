@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { racker, seen, tempRoot, type CliResult } from '../helpers/cli.js';
 import { killLeftovers, leftovers, mountsUnder, processesFor, propagateDir, removeAllContainers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
@@ -35,9 +35,6 @@ function ok(r: CliResult, what = ''): CliResult {
 }
 
 /** The user-visible result, compared at once so a failure shows all of it. */
-function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 function du(dir: string): number {
   return Number(execFileSync('du', ['-sk', '-x', dir], { encoding: 'utf8' }).split('\t')[0]);

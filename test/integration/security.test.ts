@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cli, racker, repoRoot, tempRoot, type CliResult } from '../helpers/cli.js';
+import { cli, racker, repoRoot, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers, mountsUnder } from '../helpers/containers.js';
 import { docker, dockerClient, dockerConfigDir, startService, type Service } from '../helpers/docker.js';
 import { HostileImages } from '../helpers/hostile-images.js';
@@ -18,9 +18,6 @@ import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 const SECRET = 'HOST SECRET\n';
 
-function seen(r: CliResult): { code: number | null; stdout: string; stderr: string } {
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('security: paths a container names stay inside it (integration, hostile images)', function () {
   this.timeout(300_000);
