@@ -5,11 +5,34 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-# What racker runs (systemd-nspawn, skopeo, umoci, mmdebstrap) and what the tests need
-# (docker-registry for the fixture registry, busybox-static for a non-OS image,
-# apache2-utils for htpasswd, xz-utils for .tar.xz imports).
-packages=(systemd-container skopeo umoci mmdebstrap docker-registry busybox-static xz-utils jq curl iproute2
-  apache2-utils ca-certificates util-linux mount docker.io)
+# Two sets of Debian packages. What racker and postroj run (systemd-nspawn, skopeo, umoci,
+# mmdebstrap, xz for .tar.xz imports, ip for networks): the default, and all a GitHub
+# Action step needs. What only the test suite needs, with --with-tests: docker-registry for
+# the fixture registry, busybox-static for a non-OS image, apache2-utils for htpasswd, and
+# docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
+# containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
+# runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
+runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 ca-certificates util-linux mount)
+test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io)
+
+usage() {
+  echo "usage: setup.sh [--with-tests] [--list runtime|test]" >&2
+  exit 2
+}
+packages=("${runtime_packages[@]}")
+case "${1:-}" in
+  '') ;;
+  --with-tests) packages+=("${test_packages[@]}") ;;
+  --list)
+    case "${2:-}" in
+      runtime) echo "${runtime_packages[*]}" ;;
+      test) echo "${test_packages[*]}" ;;
+      *) usage ;;
+    esac
+    exit 0
+    ;;
+  *) usage ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (sudo ./scripts/setup.sh)" >&2

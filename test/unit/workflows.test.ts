@@ -26,9 +26,11 @@ describe('GitHub Actions files', () => {
   it('the CI workflow runs the README commands', () => {
     const wf = load('.github/workflows/ci.yml');
     const runs = wf.jobs.test.steps.map((s: { run?: string }) => s.run).filter(Boolean);
-    expect(runs).to.deep.equal(['sudo ./scripts/setup.sh', 'sudo env "PATH=$PATH" RACKER_INTEGRATION=required npm test']);
+    expect(runs).to.deep.equal(['sudo ./scripts/setup.sh --with-tests', 'sudo env "PATH=$PATH" RACKER_INTEGRATION=required npm test']);
     const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
-    expect(readme).to.contain('./scripts/setup.sh');
+    expect(readme).to.contain('./scripts/setup.sh --with-tests');
+    // .ci/run runs the README's commands.
+    expect(readFileSync(path.join(repoRoot, '.ci/run'), 'utf8')).to.contain('./scripts/setup.sh --with-tests');
     expect(readme).to.contain('npm test');
   });
 
