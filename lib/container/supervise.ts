@@ -15,7 +15,7 @@ import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
-import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
+import { machineName, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
