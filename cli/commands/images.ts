@@ -13,7 +13,7 @@ export const imagesCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
-      .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' })
+      .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Repository}}:{{.Tag}}'" })
       .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -26,14 +26,28 @@ export const imagesCommand: CommandModule<object, Args> = {
       out([...new Set(rows.map((r) => id(r.id)))].join('\n'));
       return;
     }
-    if (args.format === 'json') {
-      for (const r of rows) {
-        out(JSON.stringify({ Repository: r.repository, Tag: r.tag, ID: id(r.id), CreatedAt: r.created ?? '', Size: humanSize(r.size), VirtualSize: r.size, Systemd: r.record.systemd, Origin: r.record.origin.kind }));
-      }
-      return;
-    }
     const now = ctx.clock().getTime();
     const created = (iso?: string) => (iso ? `${humanDuration(now - Date.parse(iso))} ago` : 'N/A');
+    const objects = rows.map((r) => ({
+      Repository: r.repository,
+      Tag: r.tag,
+      ID: id(r.id),
+      CreatedAt: r.created ?? '',
+      CreatedSince: created(r.created),
+      Size: humanSize(r.size),
+      VirtualSize: r.size,
+      Systemd: r.record.systemd,
+      Origin: r.record.origin.kind,
+    }));
+    if (args.format === 'json') {
+      for (const o of objects) out(JSON.stringify(o));
+      return;
+    }
+    if (args.format && args.format !== 'table') {
+      const { renderRows } = await import('../../lib/format/template.js');
+      process.stdout.write(renderRows(args.format, objects, { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' }));
+      return;
+    }
     process.stdout.write(
       table(
         ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],

@@ -86,12 +86,17 @@ export const waitCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
-export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[] }> = {
+export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[]; format?: string }> = {
   command: 'inspect <names..>',
   describe: 'Return low-level information on containers or images (JSON)',
-  builder: (y) => y.positional('names', { type: 'string', array: true, demandOption: true }),
+  builder: (y) =>
+    y
+      .positional('names', { type: 'string', array: true, demandOption: true })
+      .option('format', { alias: 'f', type: 'string', describe: "A Go template for each object: '{{.State.Status}}', '{{json .Config}}'" }),
   handler: async (args) => {
     const ctx = contextFor(args);
+    // A template error is one line before anything is looked up, as docker's.
+    if (args.format) (await import('../../lib/format/template.js')).parseTemplate(args.format);
     const { findContainer } = await import('../../lib/container/record.js');
     const { inspectContainer } = await import('../../lib/container/view.js');
     const { NotFoundError } = await import('../../lib/errors.js');
@@ -121,7 +126,11 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
         process.stderr.write(`racker: No such object: ${oneLine(name)}\n`);
       }
     }
-    out(JSON.stringify(results, null, 4));
+    if (args.format) {
+      // docker: one line per object, each through the template.
+      const { renderTemplate } = await import('../../lib/format/template.js');
+      for (const r of results) out(renderTemplate(args.format, r));
+    } else out(JSON.stringify(results, null, 4));
     // `!== undefined`: an empty name ('') is missing too, and must not exit 0.
     if (missing !== undefined) process.exitCode = 1;
   },

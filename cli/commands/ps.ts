@@ -1,6 +1,19 @@
 import type { CommandModule } from 'yargs';
 import { contextFor, out, type GlobalArgs } from '../common.js';
 
+/** docker's column titles for `ps --format 'table …'`. */
+const PS_HEADERS = {
+  ID: 'CONTAINER ID',
+  Image: 'IMAGE',
+  Command: 'COMMAND',
+  CreatedAt: 'CREATED AT',
+  RunningFor: 'CREATED',
+  Ports: 'PORTS',
+  State: 'STATE',
+  Status: 'STATUS',
+  Names: 'NAMES',
+};
+
 interface Args extends GlobalArgs {
   all?: boolean;
   quiet?: boolean;
@@ -17,7 +30,7 @@ export const psCommand: CommandModule<object, Args> = {
       .option('all', { alias: 'a', type: 'boolean', describe: 'Show all containers (default shows just running)' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
       .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
-      .option('format', { type: 'string', choices: ['table', 'json'], describe: 'Output format' })
+      .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'" })
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=…, status=created|running|exited, id=…, ancestor=…' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -46,6 +59,11 @@ export const psCommand: CommandModule<object, Args> = {
     }
     if (args.format === 'json') {
       for (const r of rows) out(JSON.stringify(r));
+      return;
+    }
+    if (args.format && args.format !== 'table') {
+      const { renderRows } = await import('../../lib/format/template.js');
+      process.stdout.write(renderRows(args.format, rows, PS_HEADERS));
       return;
     }
     process.stdout.write(

@@ -152,6 +152,22 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect({ code: r.code, stdout: r.stdout.toString(), stderr: r.stderr }).to.deep.equal({ code: 0, stdout: 'line 0\nline 1\nracker exit 141\n', stderr: '' });
   });
 
+  it('item 8: Go templates in ps --format, images --format and inspect -f', async () => {
+    expect((await rk(['run', '--name', 'tmpl', '-e', 'A=1', BUSYBOX, 'sh', '-c', 'exit 3'])).code).to.equal(3);
+    expect(seen(await rk(['ps', '-a', '--format', '{{.Names}} {{.State}}']))).to.deep.equal({ code: 0, stdout: 'tmpl exited\n', stderr: '' });
+    const table = await rk(['ps', '-a', '--format', 'table {{.Names}}\\t{{.Image}}']);
+    expect(table.stdout).to.equal(`NAMES     IMAGE\ntmpl      ${BUSYBOX}\n`);
+    expect(seen(await rk(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{json .Config.Cmd}}', 'tmpl']))).to.deep.equal({
+      code: 0,
+      stdout: 'exited 3 ["sh","-c","exit 3"]\n',
+      stderr: '',
+    });
+    expect((await rk(['inspect', '--format', '{{index .Config.Env 0}}', 'tmpl'])).stdout).to.match(/^PATH=|^A=1/);
+    const images = (await rk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
+    expect(images).to.include(BUSYBOX);
+    expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
+  });
+
   it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', DEBIAN, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', BUSYBOX, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
