@@ -17,7 +17,7 @@ export const runOptions = {
   volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' },
   hostname: { type: 'string', describe: 'Container host name (default: the container name)' },
   entrypoint: { type: 'string', describe: "Overwrite the image's ENTRYPOINT" },
-  network: { type: 'string', describe: 'host (default) or none (own network namespace, loopback only)' },
+  network: { alias: 'net', type: 'string', describe: 'host (default) or none (own network namespace, loopback only)' },
   publish: { alias: 'p', type: 'string', array: true, describe: 'Publish a port (needs a private network; not available yet)' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], describe: 'Pull image before running (default missing)' },
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },

@@ -66,6 +66,8 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
   const cmd = strings(body.Cmd) ?? [];
   const host = body.HostConfig ?? {};
   const volumes = [...(host.Binds ?? [])];
+  // The docker CLI sends ./relative paths made absolute; the service has no current directory of the client's.
+  for (const b of volumes) if (/^\.\.?(\/|:)/.test(b)) throw new ApiError(400, `invalid volume specification: '${b}': the host path must be absolute`);
   for (const m of host.Mounts ?? []) {
     if (m.Type !== 'bind' || !m.Source || !m.Target) throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind mounts)`);
     volumes.push(`${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);

@@ -73,16 +73,23 @@ export function parseVolume(spec: string): Bind {
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
     throw new UsageError(`invalid volume specification: '${spec}' (expected HOST-PATH:CONTAINER-PATH[:ro])`);
   }
-  const [host, container, mode] = parts as [string, string, string | undefined];
-  if (!path.isAbsolute(host)) {
+  const [host, container, options] = parts as [string, string, string | undefined];
+  // `./data` and `../data` are paths from the current directory (docker ≥ 23); a bare `data` is a named volume.
+  if (!path.isAbsolute(host) && !/^\.\.?(\/|$)/.test(host)) {
     throw new UsageError(`invalid volume specification: '${spec}': the host path must be absolute (named volumes are not supported)`);
   }
   if (!path.posix.isAbsolute(container)) throw new UsageError(`invalid volume specification: '${spec}': the container path must be absolute`);
   // A bind over the container's root hides the whole image: the command was then "not found"
   // and racker exited 1 as if it had failed. docker refuses it too.
   if (path.posix.normalize(container) === '/') throw new UsageError(`invalid volume specification: '${spec}': destination can't be '/'`);
-  if (mode !== undefined && mode !== 'ro' && mode !== 'rw') throw new UsageError(`invalid mode: ${mode} in '${spec}'`);
-  return { host: path.resolve(host), container: path.posix.normalize(container), readOnly: mode === 'ro' };
+  // ro/rw, and docker's options that change nothing here: z/Z relabel for SELinux (racker sets
+  // no labels), cached/delegated/consistent are Docker Desktop's file-sharing hints.
+  const modes = options === undefined ? [] : options.split(',');
+  for (const m of modes) {
+    if (!['ro', 'rw', 'z', 'Z', 'cached', 'delegated', 'consistent'].includes(m)) throw new UsageError(`invalid mode: ${m} in '${spec}'`);
+  }
+  if (modes.includes('ro') && modes.includes('rw')) throw new UsageError(`invalid mode: ${options} in '${spec}'`);
+  return { host: path.resolve(host), container: path.posix.normalize(container), readOnly: modes.includes('ro') };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import path from 'node:path';
 import { throwsMessage } from '../helpers/assert.js';
 import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand, resolveUser } from '../../lib/container/spec.js';
 import { hostnameFor, validateName } from '../../lib/container/record.js';
@@ -37,6 +38,14 @@ describe('container spec', () => {
     expect(throwsMessage(() => parseVolume('/a:/b:/c:ro'))).to.equal("invalid volume specification: '/a:/b:/c:ro' (expected HOST-PATH:CONTAINER-PATH[:ro])");
     expect(throwsMessage(() => parseVolume('/a:b'))).to.equal("invalid volume specification: '/a:b': the container path must be absolute");
     expect(throwsMessage(() => parseVolume('/a:/b:rx'))).to.equal("invalid mode: rx in '/a:/b:rx'");
+    // Issue 23 item 9: ./ and ../ from the current directory; docker's options that change nothing here.
+    expect(parseVolume('./data:/data')).to.deep.equal({ host: path.resolve('data'), container: '/data', readOnly: false });
+    expect(parseVolume('../x:/x:ro,z')).to.deep.equal({ host: path.resolve('..', 'x'), container: '/x', readOnly: true });
+    expect(parseVolume('/a:/b:Z').readOnly).to.equal(false);
+    expect(parseVolume('/a:/b:cached').readOnly).to.equal(false);
+    expect(parseVolume('/a:/b:delegated,ro').readOnly).to.equal(true);
+    expect(throwsMessage(() => parseVolume('/a:/b:ro,rw'))).to.equal("invalid mode: ro,rw in '/a:/b:ro,rw'");
+    expect(throwsMessage(() => parseVolume('.data:/b'))).to.match(/named volumes are not supported/);
   });
 
   it('resolves -u against the container passwd and group files', () => {
