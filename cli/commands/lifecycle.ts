@@ -31,15 +31,18 @@ export const startCommand: CommandModule<object, GlobalArgs & { containers: stri
     }),
 };
 
-export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number }> = {
+export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number; signal?: string }> = {
   command: 'stop <containers..>',
   describe: 'Stop one or more running containers (booted ones power off cleanly)',
   builder: (y) =>
-    y.positional('containers', containers).option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' }),
+    y
+      .positional('containers', containers)
+      .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' })
+      .option('signal', { alias: 's', type: 'string', describe: 'Signal to send instead of SIGTERM (a system container: instead of powering off)' }),
   handler: (args) =>
     forEach(args, async (ctx, record, name) => {
-      const { stopContainer } = await import('../../lib/container/control.js');
-      await stopContainer(ctx, record, args.time);
+      const { normalizeSignal, stopContainer } = await import('../../lib/container/control.js');
+      await stopContainer(ctx, record, args.time, args.signal === undefined ? undefined : normalizeSignal(args.signal));
       return name;
     }),
 };

@@ -76,12 +76,13 @@ export async function killContainer(ctx: Context, record: ContainerRecord, signa
 
 /**
  * A system container powers off cleanly (SIGRTMIN+4 to systemd); otherwise the main process
- * (signalTarget) gets SIGTERM, and the exit code is what it makes of that (trap, exit 5: 5).
+ * (signalTarget) gets SIGTERM, or `signal` (stop -s), and the exit code is what it makes of
+ * that (trap, exit 5: 5).
  * After `timeoutSeconds`, SIGKILL — like docker stop.
  */
-export async function stopContainer(ctx: Context, record: ContainerRecord, timeoutSeconds: number): Promise<void> {
+export async function stopContainer(ctx: Context, record: ContainerRecord, timeoutSeconds: number, signal?: NodeJS.Signals): Promise<void> {
   if (liveState(record).status !== 'running') return; // docker: stopping a stopped container is fine
-  if (record.config.boot && !record.config.command.length) {
+  if (record.config.boot && !record.config.command.length && signal === undefined) {
     const leader = requireRunning(record);
     // Commands of `racker exec` first: systemd's shutdown would signal them too, but they are
     // not its children, so it can't see them end and waits 10 s for them (entered.ts).
@@ -92,8 +93,8 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
     process.kill(leader, SIGRTMIN_PLUS_4);
   } else {
     const target = signalTarget(record);
-    await updateState(ctx.paths, record.id, { killSignal: 'SIGTERM' });
-    process.kill(target, 'SIGTERM');
+    await updateState(ctx.paths, record.id, { killSignal: signal ?? 'SIGTERM' });
+    process.kill(target, signal ?? 'SIGTERM');
   }
   let after = await waitForExit(ctx, record.id, timeoutSeconds * 1000);
   if (after && liveState(after).status === 'running') {

@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { collect, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
@@ -166,6 +167,18 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     const images = (await rk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
     expect(images).to.include(BUSYBOX);
     expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
+  });
+
+  it('item 9 (part): stop -s, --net, -v ./relative with :z', async () => {
+    const id = await started([BUSYBOX, 'sh', '-c', 'trap "exit 7" USR1; sleep 100 & wait']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await rk(['stop', '-s', 'USR1', id])).code).to.equal(0);
+    expect(seen(await rk(['wait', id]))).to.deep.equal({ code: 0, stdout: '7\n', stderr: '' });
+    expect(seen(await rk(['run', '--rm', '--net', 'none', BUSYBOX, 'sh', '-c', 'ls /sys/class/net']))).to.deep.equal({ code: 0, stdout: 'lo\n', stderr: '' });
+    const dir = await fs.mkdtemp(path.join(root, 'rel-'));
+    await fs.writeFile(path.join(dir, 'f'), 'relative\n');
+    const r = await racker(['run', '--rm', '-v', './:/v:ro,z', BUSYBOX, 'cat', '/v/f'], { root, cwd: dir });
+    expect(seen(r)).to.deep.equal({ code: 0, stdout: 'relative\n', stderr: '' });
   });
 
   it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
