@@ -26,7 +26,7 @@ describe('security: paths a container names stay inside it (integration, hostile
   let root: string;
   /** A host directory the attacks aim at: it holds the secret, and nothing may appear in it. */
   let H: string;
-  let BOOT: string; // debian with systemd: /hostroot -> /, /etc/resolv.conf and /etc/hosts -> H/…, /vol -> /hostroot/H/voldest, WorkingDir /hostroot/H
+  let BOOT: string; // debian with systemd: /hostroot -> /, /etc/resolv.conf, /etc/hosts, /etc/hostname -> H/…, /vol -> /hostroot/H/voldest, WorkingDir /hostroot/H
   let DIRECT: string; // busybox: /up -> ../../../.., /lib -> /lib, /usr -> H, WorkingDir /up/H
   let POSTROJ_FILE: string; // debian: /var/tmp/postroj-hostile_1.0_all.deb -> H/victim
   let POSTROJ_DIR: string; // debian: /var/tmp -> M (a host directory outside /var/tmp, so no loop inside)
@@ -54,6 +54,7 @@ describe('security: paths a container names stay inside it (integration, hostile
         { path: 'hostroot', symlink: '/' },
         { path: 'etc/resolv.conf', symlink: `${H}/resolv.conf` },
         { path: 'etc/hosts', symlink: `/hostroot${H}/hosts` },
+        { path: 'etc/hostname', symlink: `${H}/hostname` }, // racker writes the container's hostname there
         { path: 'vol', symlink: `/hostroot${H}/voldest` },
       ],
     });
@@ -92,9 +93,10 @@ describe('security: paths a container names stay inside it (integration, hostile
   });
 
   it("boot mode: the image's WorkingDir through /hostroot -> / is the container's directory (made, as docker does), never the host's", async () => {
-    const r = await rk(['run', '--rm', BOOT, 'sh', '-c', 'pwd; cat host-secret.txt 2>/dev/null || echo no-secret; ls -A']);
-    expect(seen(r)).to.deep.equal({ code: 0, stdout: `${H}\nno-secret\n`, stderr: '' });
-    // nspawn's --resolv-conf=copy-host met /etc/resolv.conf -> H/resolv.conf: nothing written on the host.
+    const r = await rk(['run', '--rm', '--hostname', 'inside', BOOT, 'sh', '-c', 'pwd; cat host-secret.txt 2>/dev/null || echo no-secret; ls -A; cat /etc/hostname']);
+    expect(seen(r)).to.deep.equal({ code: 0, stdout: `${H}\nno-secret\ninside\n`, stderr: '' });
+    // nspawn's --resolv-conf=copy-host met /etc/resolv.conf -> H/resolv.conf, racker's /etc/hostname
+    // a link to H/hostname: nothing written on the host.
     hostUntouched();
     expect(leftovers(root)).to.deep.equal([]);
   });
