@@ -12,11 +12,13 @@ export interface Program {
   usageExitCode: number;
   /** Extra global options. */
   extend?: (y: Argv) => Argv;
+  /** Rewrites argv before yargs parses it, inside the error boundary (a bad word is one line). */
+  prepare?: (argv: string[]) => string[];
 }
 
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
   await guard(p.name, p.usageExitCode, async () => {
-    const base = yargs(argv)
+    const base = yargs(p.prepare ? p.prepare(argv) : argv)
       .scriptName(p.name)
       .usage(p.usage)
       .command(p.commands)

@@ -8,6 +8,7 @@
  */
 import { hideBin } from 'yargs/helpers';
 import { rackerCommands, trailingCommands } from './commands/index.js';
+import { expandManagementCommand } from './management.js';
 import { runProgram } from './program.js';
 import { extractTrailing } from './trailing.js';
 
@@ -17,6 +18,7 @@ await runProgram(
     usage: "Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker's habits.",
     commands: rackerCommands,
     usageExitCode: 125,
+    prepare: (argv) => extractTrailing(expandManagementCommand(argv), trailingCommands),
   },
-  extractTrailing(hideBin(process.argv), trailingCommands),
+  hideBin(process.argv),
 );

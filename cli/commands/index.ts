@@ -3,7 +3,7 @@ import type { ValueOptions } from '../trailing.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
-import { inspectCommand, killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
+import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { logsCommand } from './logs.js';
 import { psCommand } from './ps.js';
@@ -22,6 +22,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   logsCommand,
   startCommand,
   stopCommand,
+  restartCommand,
   killCommand,
   rmCommand,
   waitCommand,

@@ -47,6 +47,27 @@ export const stopCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
+export const restartCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number; signal?: string }> = {
+  command: 'restart <containers..>',
+  describe: 'Restart one or more containers: stop (if running), then start with their files kept',
+  builder: (y) =>
+    y
+      .positional('containers', containers)
+      .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait for the stop before killing it' })
+      .option('signal', { alias: 's', type: 'string', describe: 'Signal to stop it with instead of SIGTERM' }),
+  handler: (args) =>
+    forEach(args, async (ctx, record, name) => {
+      const [{ normalizeSignal, stopContainer }, { startContainer }, { findContainer }] = await Promise.all([
+        import('../../lib/container/control.js'),
+        import('../../lib/container/start.js'),
+        import('../../lib/container/record.js'),
+      ]);
+      await stopContainer(ctx, record, args.time, args.signal === undefined ? undefined : normalizeSignal(args.signal));
+      await startContainer(ctx, await findContainer(ctx.paths, record.id));
+      return name;
+    }),
+};
+
 export const killCommand: CommandModule<object, GlobalArgs & { containers: string[]; signal: string }> = {
   command: 'kill <containers..>',
   describe: 'Kill one or more running containers',

@@ -181,6 +181,25 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(r)).to.deep.equal({ code: 0, stdout: 'relative\n', stderr: '' });
   });
 
+  it('item 10 (part): restart keeps the files and starts a new run; container and image management commands', async () => {
+    const id = await started(['--name', 'again', DEBIAN]);
+    expect((await rk(['exec', 'again', 'touch', '/root/kept'])).code).to.equal(0);
+    const before = (await state(id)).Pid;
+    expect(seen(await rk(['restart', '-t', '5', 'again']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
+    const after = await state(id);
+    expect(after).to.include({ Status: 'running' });
+    expect(after.Pid).not.to.equal(before);
+    expect((await rk(['exec', 'again', 'test', '-e', '/root/kept'])).code).to.equal(0);
+    expect(seen(await rk(['container', 'ls', '--format', '{{.Names}}']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
+    expect(seen(await rk(['container', 'stop', 'again']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
+    expect((await rk(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n')).to.include(BUSYBOX);
+    expect(seen(await rk(['container', 'cp', 'a', 'b']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, exec, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
+    });
+  });
+
   it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', DEBIAN, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', BUSYBOX, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { extractTrailing, splitAtFirstPositional, trailing, valueOptionsOf } from '../../cli/trailing.js';
+import { expandManagementCommand } from '../../cli/management.js';
+import { throwsMessage } from '../helpers/assert.js';
 import { runValueOptions } from '../../cli/commands/run.js';
 
 describe('run/exec argv split (options after IMAGE belong to the command)', () => {
@@ -49,5 +51,21 @@ describe('run/exec argv split (options after IMAGE belong to the command)', () =
     expect(extractTrailing(['run', '--help'], { run: runValueOptions })).to.deep.equal(['run', '--help']);
     expect(extractTrailing(['run', 'img', 'grep', '--help'], { run: runValueOptions })).to.deep.equal(['run']);
     expect(trailing()).to.deep.equal({ target: 'img', command: ['grep', '--help'] });
+  });
+});
+
+describe("docker's management commands (issue 23 item 10)", () => {
+  it('container VERB and image VERB become racker verbs; global flags stay in front', () => {
+    expect(expandManagementCommand(['container', 'ls', '-a'])).to.deep.equal(['ps', '-a']);
+    expect(expandManagementCommand(['--debug', 'container', 'run', '--rm', 'img', 'ls', '-l'])).to.deep.equal(['--debug', 'run', '--rm', 'img', 'ls', '-l']);
+    expect(expandManagementCommand(['container', 'prune', '-f'])).to.deep.equal(['system', 'prune', '-f']);
+    expect(expandManagementCommand(['image', 'rm', 'x'])).to.deep.equal(['rmi', 'x']);
+    expect(expandManagementCommand(['image', 'ls'])).to.deep.equal(['images']);
+    expect(expandManagementCommand(['ps', 'container'])).to.deep.equal(['ps', 'container']);
+  });
+
+  it('a group without a verb, or with one it lacks, is one line naming the verbs it has', () => {
+    expect(throwsMessage(() => expandManagementCommand(['image']))).to.equal("'image' needs a command: image has ls, list, pull, rm, remove, inspect, import");
+    expect(throwsMessage(() => expandManagementCommand(['container', 'cp']))).to.match(/^'container cp' is not a racker command: container has ls, /);
   });
 });
