@@ -2,16 +2,18 @@ import type { CommandModule } from 'yargs';
 import { contextFor, out, type GlobalArgs } from '../common.js';
 
 interface Args extends GlobalArgs {
+  reference?: string;
   quiet?: boolean;
   format?: string;
   'no-trunc'?: boolean;
 }
 
 export const imagesCommand: CommandModule<object, Args> = {
-  command: 'images',
+  command: 'images [reference]',
   describe: 'List images',
   builder: (y) =>
     y
+      .positional('reference', { type: 'string', describe: 'Only this REPOSITORY[:TAG]' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
       .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Repository}}:{{.Tag}}'" })
       .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" }),
@@ -20,7 +22,9 @@ export const imagesCommand: CommandModule<object, Args> = {
     const { imageRows } = await import('../../lib/image/list.js');
     const { humanDuration, humanSize, table } = await import('../../lib/format/human.js');
     const { shortId } = await import('../../lib/image/store.js');
-    const rows = await imageRows(ctx.paths);
+    // docker: REPOSITORY alone lists all its tags; REPOSITORY:TAG that one.
+    const wanted = args.reference;
+    const rows = (await imageRows(ctx.paths)).filter((r) => wanted === undefined || r.repository === wanted || `${r.repository}:${r.tag}` === wanted);
     const id = (full: string) => (args['no-trunc'] ? full : shortId(full));
     if (args.quiet) {
       out([...new Set(rows.map((r) => id(r.id)))].join('\n'));

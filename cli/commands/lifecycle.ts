@@ -110,13 +110,14 @@ export const waitCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
-export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[]; format?: string }> = {
+export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[]; format?: string; type?: 'container' | 'image' }> = {
   command: 'inspect <names..>',
   describe: 'Return low-level information on containers or images (JSON)',
   builder: (y) =>
     y
       .positional('names', { type: 'string', array: true, demandOption: true })
-      .option('format', { alias: 'f', type: 'string', describe: "A Go template for each object: '{{.State.Status}}', '{{json .Config}}'" }),
+      .option('format', { alias: 'f', type: 'string', describe: "A Go template for each object: '{{.State.Status}}', '{{json .Config}}'" })
+      .option('type', { type: 'string', choices: ['container', 'image'] as const, describe: 'Look only for containers, or only for images' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     // A template error is one line before anything is looked up, as docker's.
@@ -127,13 +128,16 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
     const results: unknown[] = [];
     let missing: string | undefined;
     for (const name of args.names) {
-      try {
-        results.push(inspectContainer(await findContainer(ctx.paths, name)));
-        continue;
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
+      if (args.type !== 'image') {
+        try {
+          results.push(inspectContainer(await findContainer(ctx.paths, name)));
+          continue;
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
       }
       try {
+        if (args.type === 'container') throw new NotFoundError(name);
         const { findImage } = await import('../../lib/image/store.js');
         const { resolveImageName } = await import('../../lib/image/names.js');
         let key: string | undefined;

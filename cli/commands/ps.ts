@@ -20,6 +20,8 @@ interface Args extends GlobalArgs {
   'no-trunc'?: boolean;
   format?: string;
   filter?: string[];
+  last?: number;
+  latest?: boolean;
 }
 
 export const psCommand: CommandModule<object, Args> = {
@@ -31,7 +33,9 @@ export const psCommand: CommandModule<object, Args> = {
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only display container IDs' })
       .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
       .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'" })
-      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=…, status=created|running|exited, id=…, ancestor=…' }),
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=…, status=created|running|exited, id=…, ancestor=…' })
+      .option('last', { alias: 'n', type: 'number', describe: 'The n last created containers (all states)' })
+      .option('latest', { alias: 'l', type: 'boolean', describe: 'The last created container (all states)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { listContainers, liveState } = await import('../../lib/container/record.js');
@@ -39,6 +43,8 @@ export const psCommand: CommandModule<object, Args> = {
     const { psRow, matchesFilter, validateFilters } = await import('../../lib/container/view.js');
     const { table } = await import('../../lib/format/human.js');
     const filters = args.filter ?? [];
+    // docker: -n and -l show containers of every state, newest first.
+    const last = args.latest ? 1 : args.last !== undefined && args.last >= 0 ? args.last : undefined;
     validateFilters(filters);
     let records = await listContainers(ctx.paths);
     // Containers whose racker process died: record their end now that it is known.
@@ -49,9 +55,10 @@ export const psCommand: CommandModule<object, Args> = {
     }
     const now = ctx.clock().getTime();
     const shown = records
-      .filter((r) => args.all || filters.some((f) => f.startsWith('status=')) || liveState(r).status === 'running')
+      .filter((r) => args.all || last !== undefined || filters.some((f) => f.startsWith('status=')) || liveState(r).status === 'running')
       .filter((r) => matchesFilter(r, filters))
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => b.created.localeCompare(a.created))
+      .slice(0, last);
     const rows = shown.map((r) => psRow(r, now, !args['no-trunc']));
     if (args.quiet) {
       if (rows.length) out(rows.map((r) => r.ID).join('\n'));

@@ -179,6 +179,15 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     await fs.writeFile(path.join(dir, 'f'), 'relative\n');
     const r = await racker(['run', '--rm', '-v', './:/v:ro,z', BUSYBOX, 'cat', '/v/f'], { root, cwd: dir });
     expect(seen(r)).to.deep.equal({ code: 0, stdout: 'relative\n', stderr: '' });
+    // ps -n / -l: the newest, whatever their state; images REPOSITORY[:TAG]; inspect --type.
+    for (const name of ['first', 'second']) expect((await rk(['run', '--name', name, BUSYBOX, 'true'])).code).to.equal(0);
+    expect((await rk(['ps', '-n', '2', '--format', '{{.Names}}'])).stdout).to.equal('second\nfirst\n');
+    expect((await rk(['ps', '-l', '--format', '{{.Names}}'])).stdout).to.equal('second\n');
+    const repo = BUSYBOX.slice(0, BUSYBOX.lastIndexOf(':'));
+    expect((await rk(['images', repo, '--format', '{{.Repository}}:{{.Tag}}'])).stdout).to.equal(`${BUSYBOX}\n`);
+    expect((await rk(['images', `${repo}:nope`, '-q'])).stdout).to.equal('');
+    expect(seen(await rk(['inspect', '--type', 'image', '-f', '{{.Id}}', 'first']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such object: first\n' });
+    expect((await rk(['inspect', '--type', 'container', '-f', '{{.Name}}', 'first'])).stdout).to.equal('/first\n');
   });
 
   it('item 10 (part): restart keeps the files and starts a new run; container and image management commands', async () => {
