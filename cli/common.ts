@@ -1,6 +1,6 @@
 /** Helpers shared by the command files: the Context for a parsed argv, root check, output. */
 import { createContext, type Context } from '../lib/context.js';
-import { PermissionError, UsageError } from '../lib/errors.js';
+import { PermissionError, RackerError, UsageError } from '../lib/errors.js';
 import { isDebug, oneLine } from './boundary.js';
 
 export interface GlobalArgs {
@@ -41,4 +41,12 @@ export async function forEachName(names: readonly string[], work: (name: string)
     }
   }
   if (failed) process.exitCode = 1;
+}
+
+/**
+ * `-it` with a stdin that is not a terminal (a pipe, a file, CI): docker's "the input device is
+ * not a TTY" (exit 1), before anything starts. `-t` alone is fine: the command gets a pseudo-terminal.
+ */
+export function requireTerminalForIt(args: { tty?: boolean; interactive?: boolean }): void {
+  if (args.tty && args.interactive && !process.stdin.isTTY) throw new RackerError('the input device is not a TTY', { exitCode: 1 });
 }

@@ -1,7 +1,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
-import { contextFor, type GlobalArgs } from '../common.js';
+import { contextFor, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
 export const execOptions = {
@@ -31,6 +31,7 @@ export const execCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const { target, command } = trailing();
     if (!target || !command.length) throw new UsageError('"racker exec" requires at least 2 arguments (see racker exec --help)');
+    requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
     const { execIn } = await import('../../lib/container/exec-in.js');

@@ -1,7 +1,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
-import { contextFor, out, type GlobalArgs } from '../common.js';
+import { contextFor, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
 export const runOptions = {
@@ -64,6 +64,7 @@ export const runCommand: CommandModule<object, Args> = {
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
     // No `attach` yet: a detached container has no terminal to give a pty to.
     if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');
+    requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
     // Load what runs the container while the record is being written, not after it.

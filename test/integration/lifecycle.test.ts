@@ -209,6 +209,12 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     });
   });
 
+  it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
+    expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
+    expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
+    expect((await rk(['ps', '-aq'])).stdout).to.equal('');
+  });
+
   it('item 5: -w names a directory that does not exist: it is made, as docker does (boot and direct mode)', async () => {
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', DEBIAN, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
     expect(seen(await rk(['run', '--rm', '-w', '/new/dir', BUSYBOX, 'pwd']))).to.deep.equal({ code: 0, stdout: '/new/dir\n', stderr: '' });
