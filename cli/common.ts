@@ -50,3 +50,8 @@ export async function forEachName(names: readonly string[], work: (name: string)
 export function requireTerminalForIt(args: { tty?: boolean; interactive?: boolean }): void {
   if (args.tty && args.interactive && !process.stdin.isTTY) throw new RackerError('the input device is not a TTY', { exitCode: 1 });
 }
+
+/** docker's words and exit code (1, a client-side error) for a command given too few arguments. */
+export function missingArguments(prog: string, command: string, n: number): RackerError {
+  return new RackerError(`"${prog} ${command}" requires at least ${n} argument${n === 1 ? '' : 's'} (see ${prog} ${command} --help)`, { exitCode: 1 });
+}

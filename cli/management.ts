@@ -3,7 +3,7 @@
  * grouped by object. racker maps each onto its top-level verb before yargs parses (run and
  * exec must stay the first word for their trailing command, see trailing.ts).
  */
-import { UsageError } from '../lib/errors.js';
+import { RackerError } from '../lib/errors.js';
 
 const GROUPS: Record<string, Record<string, string[]>> = {
   container: {
@@ -45,7 +45,28 @@ export function expandManagementCommand(argv: readonly string[]): string[] {
   const mapped = verb !== undefined ? group[verb] : undefined;
   if (!mapped) {
     const what = verb === undefined ? `'${argv[i]}' needs a command` : `'${argv[i]} ${verb}' is not a racker command`;
-    throw new UsageError(`${what}: ${argv[i]} has ${Object.keys(group).join(', ')}`);
+    throw new RackerError(`${what}: ${argv[i]} has ${Object.keys(group).join(', ')}`, { exitCode: 1 });
   }
   return [...argv.slice(0, i), ...mapped, ...argv.slice(i + 2)];
+}
+
+/** The command word: the first token that is not one of the global flags before it. */
+export function commandWordIndex(argv: readonly string[]): number {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) i++;
+  return i;
+}
+
+/**
+ * docker's answers about the command word itself: none at all prints the help (exit 0); a
+ * word that is no command is "'x' is not a racker command" (exit 1), not a guess at a
+ * similar one (yargs offered `start` for `tag`).
+ */
+export function checkCommandWord(argv: readonly string[], known: ReadonlySet<string>): string[] {
+  // The completion script asks yargs itself: `racker --get-yargs-completions racker ru`.
+  if (argv.includes('--get-yargs-completions')) return [...argv];
+  const word = argv[commandWordIndex(argv)];
+  if (word === undefined) return argv.some((a) => ['--help', '-h', '--version'].includes(a)) ? [...argv] : [...argv, '--help'];
+  if (!known.has(word)) throw new RackerError(`'${word}' is not a racker command (see racker --help)`, { exitCode: 1 });
+  return [...argv];
 }

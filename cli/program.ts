@@ -2,6 +2,8 @@
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
+import { missingArguments } from './common.js';
+import { commandWordIndex } from './management.js';
 import { version } from './version.js';
 
 export interface Program {
@@ -14,18 +16,21 @@ export interface Program {
   extend?: (y: Argv) => Argv;
   /** Rewrites argv before yargs parses it, inside the error boundary (a bad word is one line). */
   prepare?: (argv: string[]) => string[];
+  /** Exit code when a command gets too few arguments (docker: 1); else usageExitCode. */
+  argumentCountExitCode?: number;
 }
 
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
   await guard(p.name, p.usageExitCode, async () => {
-    const base = yargs(p.prepare ? p.prepare(argv) : argv)
+    const prepared = p.prepare ? p.prepare(argv) : argv;
+    const command = prepared[commandWordIndex(prepared)];
+    const base = yargs(prepared)
       .scriptName(p.name)
       .usage(p.usage)
       .command(p.commands)
       .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' });
     await (p.extend ? p.extend(base) : base)
       .demandCommand(1, `${p.name} needs a command; see ${p.name} --help`)
-      .recommendCommands()
       // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
       .parserConfiguration({ 'boolean-negation': false })
       .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
@@ -36,6 +41,13 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
       .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
       .fail((msg, err) => {
         if (err) throw err;
+        // yargs: "Not enough non-option arguments: got 0, need at least 1" for `racker rm`.
+        const few = /^Not enough non-option arguments: got \d+, need at least (\d+)$/.exec(msg ?? '');
+        if (few && command) {
+          const e = missingArguments(p.name, command, Number(few[1]));
+          e.exitCode = p.argumentCountExitCode ?? p.usageExitCode;
+          throw e;
+        }
         throw new UsageError(msg);
       })
       .parseAsync();

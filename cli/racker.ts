@@ -8,9 +8,12 @@
  */
 import { hideBin } from 'yargs/helpers';
 import { rackerCommands, trailingCommands } from './commands/index.js';
-import { expandManagementCommand } from './management.js';
+import { checkCommandWord, expandManagementCommand } from './management.js';
 import { runProgram } from './program.js';
 import { extractTrailing } from './trailing.js';
+
+/** Every word that names a racker command (`images [reference]` → images), and completion. */
+const commandWords = new Set(['completion', ...rackerCommands.map((c) => String(c.command).split(' ')[0]!)]);
 
 await runProgram(
   {
@@ -18,7 +21,8 @@ await runProgram(
     usage: "Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker's habits.",
     commands: rackerCommands,
     usageExitCode: 125,
-    prepare: (argv) => extractTrailing(expandManagementCommand(argv), trailingCommands),
+    prepare: (argv) => extractTrailing(checkCommandWord(expandManagementCommand(argv), commandWords), trailingCommands),
+    argumentCountExitCode: 1,
   },
   hideBin(process.argv),
 );

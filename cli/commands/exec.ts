@@ -1,7 +1,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
-import { contextFor, requireTerminalForIt, type GlobalArgs } from '../common.js';
+import { contextFor, missingArguments, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
 export const execOptions = {
@@ -30,7 +30,7 @@ export const execCommand: CommandModule<object, Args> = {
   builder: (y) => y.usage('Usage: racker exec [OPTIONS] CONTAINER COMMAND [ARG...]').options(execOptions),
   handler: async (args) => {
     const { target, command } = trailing();
-    if (!target || !command.length) throw new UsageError('"racker exec" requires at least 2 arguments (see racker exec --help)');
+    if (!target || !command.length) throw missingArguments('racker', 'exec', 2);
     requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);

@@ -1,7 +1,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
-import { contextFor, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
+import { contextFor, missingArguments, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
 export const runOptions = {
@@ -60,7 +60,7 @@ export const runCommand: CommandModule<object, Args> = {
   builder: (y) => y.usage('Usage: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]').options(runOptions),
   handler: async (args) => {
     const { target: image, command } = trailing();
-    if (!image) throw new UsageError('"racker run" requires at least 1 argument (see racker run --help)');
+    if (!image) throw missingArguments('racker', 'run', 1);
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
     // No `attach` yet: a detached container has no terminal to give a pty to.
     if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');

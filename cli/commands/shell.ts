@@ -1,7 +1,7 @@
 import type { CommandModule, Options } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
-import { contextFor, type GlobalArgs } from '../common.js';
+import { contextFor, missingArguments, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
 
 export const shellOptions = {
@@ -28,7 +28,7 @@ export const shellCommand: CommandModule<object, Args> = {
       .options(shellOptions),
   handler: async (args) => {
     const { target: image, command } = trailing();
-    if (!image) throw new UsageError('"racker shell" requires at least 1 argument (see racker shell --help)');
+    if (!image) throw missingArguments('racker', 'shell', 1);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
     const { enterShell } = await import('../../lib/container/shell.js');

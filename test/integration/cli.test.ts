@@ -32,11 +32,11 @@ describe('CLI conventions', () => {
     expect((await run(postrojBin, ['completion'])).stdout).to.contain('###-begin-postroj-completions-###');
   });
 
-  it('an unknown command or flag: one line, exit 125 (racker) or 2 (postroj), no stack trace', async () => {
+  it("an unknown command: docker's line, exit 1; an unknown flag: one line, exit 125 (racker) or 2 (postroj); no stack trace", async () => {
     const a = await run(rackerBin, ['frobnicate']);
-    expect(a.code).to.equal(125);
-    expect(a.stderr.trim().split('\n')).to.have.length(1);
-    expect(a.stderr).to.match(/^racker: Unknown argument: frobnicate/);
+    expect({ code: a.code, stdout: a.stdout, stderr: a.stderr }).to.deep.equal({ code: 1, stdout: '', stderr: "racker: 'frobnicate' is not a racker command (see racker --help)\n" });
+    // Not a guess at a similar command (yargs offered `start` for `tag`).
+    expect((await run(rackerBin, ['tag', 'a', 'b'])).stderr).to.equal("racker: 'tag' is not a racker command (see racker --help)\n");
     const b = await run(rackerBin, ['images', '--bogus']);
     expect(b.code).to.equal(125);
     expect(b.stderr).to.equal('racker: Unknown argument: bogus\n');
@@ -59,9 +59,20 @@ describe('CLI conventions', () => {
     expect(stale.stdout).to.match(/^out of date \(run: node scripts\/gen-reference\.mjs\): racker-run\.md racker-exec\.md .* README\.md\n$/);
   });
 
-  it('run without an image says what it needs', async () => {
+  it("too few arguments: docker's line, exit 1 (run without an image, rm and stop without a container)", async () => {
     const r = await run(rackerBin, ['run', '--rm']);
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal('racker: "racker run" requires at least 1 argument (see racker run --help)\n');
+    for (const verb of ['rm', 'stop', 'kill', 'start']) {
+      const v = await run(rackerBin, [verb]);
+      expect({ code: v.code, stderr: v.stderr }).to.deep.equal({ code: 1, stderr: `racker: "racker ${verb}" requires at least 1 argument (see racker ${verb} --help)\n` });
+    }
+  });
+
+  it('racker without a command prints its help and exits 0, as docker does', async () => {
+    const r = await run(rackerBin, []);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.match(/^Usage: racker \[OPTIONS\] COMMAND/);
+    expect(r.stderr).to.equal('');
   });
 });

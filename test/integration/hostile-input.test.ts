@@ -197,7 +197,8 @@ describe('hostile input (integration: through the CLI)', function () {
       for (const raw of ['x;touch PWNED', '$(touch PWNED)', '`touch PWNED`', '../../etc', '/', '.', 'a\nracker: forged', '']) {
         const name = raw.replace('PWNED', marker);
         const shown = oneLine(name);
-        expectRefused(await rk(['exec', name, 'true']), name === '' ? 'racker: "racker exec" requires at least 2 arguments (see racker exec --help)' : `racker: No such container: ${shown}`);
+        if (name === '') expectRefused(await rk(['exec', name, 'true']), 'racker: "racker exec" requires at least 2 arguments (see racker exec --help)', 1);
+        else expectRefused(await rk(['exec', name, 'true']), `racker: No such container: ${shown}`);
         for (const verb of [['rm'], ['rm', '-f'], ['stop'], ['logs']]) {
           expectRefused(await rk([...verb, name]), `racker: No such container: ${shown}`);
         }
