@@ -4,6 +4,7 @@
  * exec must stay the first word for their trailing command, see trailing.ts).
  */
 import { RackerError } from '../lib/errors.js';
+import { commandWordIndex } from './trailing.js';
 
 const GROUPS: Record<string, Record<string, string[]>> = {
   container: {
@@ -36,8 +37,7 @@ const GROUPS: Record<string, Record<string, string[]>> = {
 
 /** argv with `container VERB` / `image VERB` replaced by racker's own verb; anything else as it is. */
 export function expandManagementCommand(argv: readonly string[]): string[] {
-  let i = 0;
-  while (i < argv.length && argv[i]!.startsWith('-')) i++;
+  const i = commandWordIndex(argv);
   const group = GROUPS[argv[i] ?? ''];
   if (!group) return [...argv];
   const verb = argv[i + 1];
@@ -48,13 +48,6 @@ export function expandManagementCommand(argv: readonly string[]): string[] {
     throw new RackerError(`${what}: ${argv[i]} has ${Object.keys(group).join(', ')}`, { exitCode: 1 });
   }
   return [...argv.slice(0, i), ...mapped, ...argv.slice(i + 2)];
-}
-
-/** The command word: the first token that is not one of the global flags before it. */
-export function commandWordIndex(argv: readonly string[]): number {
-  let i = 0;
-  while (i < argv.length && argv[i]!.startsWith('-')) i++;
-  return i;
 }
 
 /**

@@ -3,7 +3,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
-import { commandWordIndex } from './management.js';
+import { commandWordIndex } from './trailing.js';
 import { version } from './version.js';
 
 export interface Program {

@@ -65,10 +65,15 @@ export function valueOptionsOf(table: Record<string, { type?: string; alias?: st
 let current: Trailing | undefined;
 
 /** argv with run/exec's trailing part removed; the part is kept for the handler. */
-export function extractTrailing(argv: readonly string[], commands: Record<string, ValueOptions>): string[] {
+/** The command word: the first token that is not one of the global flags before it. */
+export function commandWordIndex(argv: readonly string[]): number {
   let i = 0;
-  // Global flags come before the command word.
   while (i < argv.length && argv[i]!.startsWith('-')) i++;
+  return i;
+}
+
+export function extractTrailing(argv: readonly string[], commands: Record<string, ValueOptions>): string[] {
+  const i = commandWordIndex(argv);
   const word = argv[i];
   const takesValue = word !== undefined ? commands[word] : undefined;
   if (!takesValue) return [...argv];

@@ -31,18 +31,27 @@ export const startCommand: CommandModule<object, GlobalArgs & { containers: stri
     }),
 };
 
+/** stop's and restart's flags: how long to wait, and what to send instead of SIGTERM. */
+const stopOptions = {
+  time: { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' },
+  signal: { alias: 's', type: 'string', describe: 'Signal to send instead of SIGTERM (a system container: instead of powering off)' },
+} as const;
+
+async function stopSignal(args: { signal?: string }): Promise<NodeJS.Signals | undefined> {
+  if (args.signal === undefined) return undefined;
+  const { normalizeSignal } = await import('../../lib/container/control.js');
+  return normalizeSignal(args.signal);
+}
+
 export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number; signal?: string }> = {
   command: 'stop <containers..>',
   describe: 'Stop one or more running containers (booted ones power off cleanly)',
   builder: (y) =>
-    y
-      .positional('containers', containers)
-      .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' })
-      .option('signal', { alias: 's', type: 'string', describe: 'Signal to send instead of SIGTERM (a system container: instead of powering off)' }),
+    y.positional('containers', containers).options(stopOptions),
   handler: (args) =>
     forEach(args, async (ctx, record, name) => {
-      const { normalizeSignal, stopContainer } = await import('../../lib/container/control.js');
-      await stopContainer(ctx, record, args.time, args.signal === undefined ? undefined : normalizeSignal(args.signal));
+      const { stopContainer } = await import('../../lib/container/control.js');
+      await stopContainer(ctx, record, args.time, await stopSignal(args));
       return name;
     }),
 };
@@ -51,18 +60,15 @@ export const restartCommand: CommandModule<object, GlobalArgs & { containers: st
   command: 'restart <containers..>',
   describe: 'Restart one or more containers: stop (if running), then start with their files kept',
   builder: (y) =>
-    y
-      .positional('containers', containers)
-      .option('time', { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait for the stop before killing it' })
-      .option('signal', { alias: 's', type: 'string', describe: 'Signal to stop it with instead of SIGTERM' }),
+    y.positional('containers', containers).options(stopOptions),
   handler: (args) =>
     forEach(args, async (ctx, record, name) => {
-      const [{ normalizeSignal, stopContainer }, { startContainer }, { findContainer }] = await Promise.all([
+      const [{ stopContainer }, { startContainer }, { findContainer }] = await Promise.all([
         import('../../lib/container/control.js'),
         import('../../lib/container/start.js'),
         import('../../lib/container/record.js'),
       ]);
-      await stopContainer(ctx, record, args.time, args.signal === undefined ? undefined : normalizeSignal(args.signal));
+      await stopContainer(ctx, record, args.time, await stopSignal(args));
       await startContainer(ctx, await findContainer(ctx.paths, record.id));
       return name;
     }),

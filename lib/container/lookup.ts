@@ -6,19 +6,14 @@
  */
 import path from 'node:path';
 import { RackerError, UsageError } from '../errors.js';
-import { InRootError, type ContainerRoot } from '../fs/in-root.js';
+import type { ContainerRoot } from '../fs/in-root.js';
 import { resolveUser, type ResolvedUser } from './spec.js';
 
 export class CommandNotRunnable extends RackerError {}
 
 function executable(root: ContainerRoot, p: string): 'ok' | 'missing' | 'denied' {
-  let st;
-  try {
-    st = root.stat(p);
-  } catch (err) {
-    if (err instanceof InRootError) return 'missing'; // a link loop: nothing to run there
-    throw err;
-  }
+  // A link loop counts as nothing there: nothing to run.
+  const st = root.statOrNothing(p);
   if (!st) return 'missing';
   if (st.isDirectory()) return 'denied';
   // Root may execute a file if any execute bit is set.

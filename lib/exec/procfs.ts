@@ -20,13 +20,9 @@ export function commOf(pid: number): string | undefined {
 /** Running, or at least not a zombie (one that has exited and not been collected yet). */
 export function processAlive(pid: number | undefined): boolean {
   if (!pid) return false;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // A zombie has exited; only its parent has not collected it yet.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
+  // A zombie has exited; only its parent has not collected it yet.
+  const state = stateOf(pid);
+  return state !== undefined && state !== 'Z';
 }
 
 /** Send a signal; a process that is already gone is not an error. */

@@ -106,17 +106,9 @@ export class ContainerRoot {
     const root = ContainerRoot.open(hostPath);
     try {
       const out = fn(root);
-      if (out instanceof Promise) throw new Error('ContainerRoot.with: use withAsync for async work');
+      // The descriptors close when fn returns: work that outlives it must open the root itself.
+      if (out instanceof Promise) throw new Error('ContainerRoot.with takes synchronous work only');
       return out;
-    } finally {
-      root.close();
-    }
-  }
-
-  static async withAsync<T>(hostPath: string, fn: (root: ContainerRoot) => Promise<T>): Promise<T> {
-    const root = ContainerRoot.open(hostPath);
-    try {
-      return await fn(root);
     } finally {
       root.close();
     }
