@@ -17,8 +17,13 @@ export const runOptions = {
   volume: { alias: 'v', type: 'string', array: true, describe: 'Bind mount HOST-PATH:CONTAINER-PATH[:ro]' },
   hostname: { type: 'string', describe: 'Container host name (default: the container name)' },
   entrypoint: { type: 'string', describe: "Overwrite the image's ENTRYPOINT" },
-  network: { alias: 'net', type: 'string', describe: 'host (default) or none (own network namespace, loopback only)' },
-  publish: { alias: 'p', type: 'string', array: true, describe: 'Publish a port (needs a private network; not available yet)' },
+  network: { alias: 'net', type: 'string', describe: 'bridge (the default), host, none, or a network made with racker network create' },
+  publish: { alias: 'p', type: 'string', array: true, describe: "Publish a container's port on the host: [IP:][HOSTPORT:]PORT[/tcp|/udp], ranges too" },
+  'publish-all': { alias: 'P', type: 'boolean', describe: 'Publish every port the image exposes on a free host port' },
+  'network-alias': { type: 'string', array: true, describe: 'Another name the container has on a user network' },
+  ip: { type: 'string', describe: 'IPv4 address on a user network (e.g., 10.90.0.20)' },
+  dns: { type: 'string', array: true, describe: 'Nameserver for the container (instead of the host\'s)' },
+  'add-host': { type: 'string', array: true, describe: 'Add a line to /etc/hosts: NAME:IP' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], describe: 'Pull image before running (default missing)' },
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
   'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
@@ -42,6 +47,11 @@ type Args = GlobalArgs & {
   entrypoint?: string;
   network?: string;
   publish?: string[];
+  'publish-all'?: boolean;
+  'network-alias'?: string[];
+  ip?: string;
+  dns?: string[];
+  'add-host'?: string[];
   pull?: 'always' | 'missing' | 'never';
   boot?: boolean;
   'no-boot'?: boolean;
@@ -84,6 +94,12 @@ export const runCommand: CommandModule<object, Args> = {
       entrypoint: args.entrypoint,
       network: args.network,
       publish: args.publish,
+      publishAll: args['publish-all'],
+      networkAliases: args['network-alias'],
+      ip: args.ip,
+      dns: args.dns,
+      addHosts: args['add-host'],
+      warn: (line) => process.stderr.write(`${line}\n`),
       tty: args.tty,
       interactive: args.interactive,
       autoRemove: args.rm,

@@ -17,6 +17,8 @@ import {
   type ContainerRecord,
 } from './record.js';
 import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
+import { networkSettings } from '../net/settings.js';
+import { exposedPorts } from '../net/ports.js';
 
 export interface CreateOptions {
   image: string;
@@ -31,6 +33,14 @@ export interface CreateOptions {
   entrypoint?: string;
   network?: string;
   publish?: string[];
+  /** -P: every port the image EXPOSEs, on free host ports. */
+  publishAll?: boolean;
+  networkAliases?: string[];
+  ip?: string;
+  dns?: string[];
+  addHosts?: string[];
+  /** Where warnings go (stderr), like docker's about ports discarded on the host network. */
+  warn?: (line: string) => void;
   tty?: boolean;
   interactive?: boolean;
   autoRemove?: boolean;
@@ -69,15 +79,7 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
-  const network = opts.network ?? 'host';
-  if (network !== 'host' && network !== 'none') {
-    throw new UsageError(`network ${network} not supported: use host (the default) or none`);
-  }
-  if (opts.publish?.length) {
-    throw new RackerError('publishing ports (-p) needs a private network with port forwarding, which racker does not set up yet', {
-      hint: 'the container shares the host network by default: its ports are reachable on the host as they are',
-    });
-  }
+  const networking = await networkSettings(ctx, opts);
   const binds = (opts.volumes ?? []).map(parseVolume);
   for (const b of binds) {
     // docker creates a missing host directory for a bind mount.
@@ -91,6 +93,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     fileEnv.push(...parseEnvFile(text, f));
   }
   const image = await imageFor(ctx, opts);
+  if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
+    networking.publish = [...(networking.publish ?? []), ...exposedPorts(image.config.ExposedPorts)];
+  }
   const boot = opts.boot ?? image.systemd;
   if (boot && !image.systemd) {
     throw new NoSystemdError(`image ${opts.image} has no systemd, so it can't boot (run it with --no-boot)`);
@@ -141,7 +146,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         tty: Boolean(opts.tty),
         interactive: Boolean(opts.interactive),
         binds,
-        network,
+        ...networking,
         boot,
         autoRemove: Boolean(opts.autoRemove),
       },

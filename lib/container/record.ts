@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
+import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
@@ -26,7 +27,18 @@ export interface ContainerConfig {
   tty: boolean;
   interactive: boolean;
   binds: Bind[];
-  network: 'host' | 'none';
+  /** host, none, bridge (the default network) or a user network's name. */
+  network: string;
+  /** The network's ID, kept with its name (inspect's NetworkID while stopped). */
+  networkId?: string;
+  /** -p and -P, as asked (host ports 0 until bound). */
+  publish?: PortSpec[];
+  networkAliases?: string[];
+  /** --ip: a fixed address on the network. */
+  ip?: string;
+  dns?: string[];
+  /** --add-host NAME:IP entries, checked. */
+  addHosts?: string[];
   boot: boolean;
   autoRemove: boolean;
 }
@@ -46,6 +58,20 @@ export interface ContainerState {
   /** Set by `racker kill`/`stop`, so the exit code can say which signal ended it. */
   killSignal?: string;
   error?: string;
+  /** Where a running container is on its bridge network (gone with it). */
+  endpoint?: Endpoint;
+}
+
+/** A container on a bridge network, as inspect and ps show it. */
+export interface Endpoint {
+  networkId: string;
+  network: string;
+  address: string;
+  gateway: string;
+  prefix: number;
+  mac: string;
+  aliases: string[];
+  ports: PublishedPort[];
 }
 
 export interface ContainerRecord {

@@ -15,11 +15,12 @@ import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
-import { machineName, updateState, type ContainerRecord } from './record.js';
+import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { nspawnRefusedEnv } from './spec.js';
+import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from '../net/attach.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -33,13 +34,14 @@ export interface SuperviseOptions {
   bootTimeoutSeconds: number;
 }
 
-export function nspawnOptions(record: ContainerRecord, rootfs: string): ContainerNspawnOptions {
+export function nspawnOptions(record: ContainerRecord, rootfs: string, network?: NetworkAttachment): ContainerNspawnOptions {
   return {
     directory: rootfs,
     machine: machineName(record.id),
     hostname: record.config.hostname,
     register: hostHasMachined(),
     privateNetwork: record.config.network === 'none',
+    ...(network ? { networkNamespacePath: network.namespacePath, resolvConf: 'off' as const } : {}),
     binds: record.config.binds,
   };
 }
@@ -116,6 +118,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   /** nspawn's process has ended (its pipes may still be held by an orphaned container). */
   let nspawnEnded = false;
   let leader: number | undefined;
+  let network: NetworkAttachment | undefined;
   let exitCode = 125;
   let error: string | undefined;
   /** The container got as far as ready (booted, or its command started). */
@@ -145,7 +148,18 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   };
   try {
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
-    const base = nspawnOptions(initial, rootfs);
+    const bridge = await bridgeNetworkOf(ctx, initial);
+    if (bridge) {
+      network = await attachNetwork(ctx, initial, bridge, rootfs);
+      await updateState(ctx.paths, id, { endpoint: network.endpoint });
+    }
+    // The namespace's name goes once PID 1 is in it; then the peers on its network learn its name.
+    const joined = async () => {
+      if (!network || !bridge) return;
+      await network.joined();
+      await announce(ctx, (await readContainer(ctx.paths, id)) ?? initial, bridge);
+    };
+    const base = nspawnOptions(initial, rootfs, network);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
     if (config.boot) {
       // systemd sets the hostname from /etc/hostname at boot, over nspawn's --hostname: an
@@ -164,6 +178,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await started(proc);
       try {
         leader = await waitForLeader(proc.pid, deadline, alive);
+        await joined();
         await waitUntilBooted(ctx, leader, deadline, alive, opts.bootTimeoutSeconds);
         // The working directory exists from the start, as docker makes it: for the command and every exec.
         const workingDir = config.workingDir;
@@ -239,6 +254,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await started(proc);
       leader = await waitForLeader(proc.pid, deadline, alive).catch(() => undefined);
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
+      await joined();
       ready = true;
       if (aborted()) abort();
       opts.onReady?.();
@@ -265,6 +281,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     // The exit code is the main process's own, as docker reports it: a command that traps
     // `stop`'s SIGTERM and exits 5 reports 5; one killed by the signal, 128+N.
     if (aborted()) exitCode = 128 + (signalNumber(String(opts.signal?.reason ?? 'SIGINT')) ?? 2);
+    await network?.release().catch((err: unknown) => ctx.log.debug(`network release: ${String(err)}`));
     await unmountRootfs(ctx, id);
     // A detached --rm container that failed to start stays until `run -d` has read why (it removes it then).
     const keepToReport = opts.detached === true && !ready && error !== undefined;
@@ -274,6 +291,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         status: 'exited',
         exitCode,
         finishedAt: ctx.clock().toISOString(),
+        endpoint: undefined,
         ...(error ? { error } : {}),
       });
     }

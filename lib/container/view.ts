@@ -3,6 +3,8 @@ import { UsageError } from '../errors.js';
 import { humanDuration } from '../format/human.js';
 import { shortId } from '../image/store.js';
 import { liveState, type ContainerRecord } from './record.js';
+import { portsColumn } from '../net/ports.js';
+import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
 
 export function statusText(record: ContainerRecord, now: number): string {
   const s = liveState(record);
@@ -30,6 +32,7 @@ export interface PsRow {
 }
 
 export function psRow(record: ContainerRecord, now: number, truncate: boolean): PsRow {
+  const s = liveState(record);
   return {
     ID: truncate ? record.id.slice(0, 12) : record.id,
     Image: record.image.name,
@@ -37,8 +40,8 @@ export function psRow(record: ContainerRecord, now: number, truncate: boolean): 
     CreatedAt: record.created,
     RunningFor: `${humanDuration(now - Date.parse(record.created))} ago`,
     Status: statusText(record, now),
-    State: liveState(record).status,
-    Ports: '',
+    State: s.status,
+    Ports: s.status === 'running' ? portsColumn(record.state.endpoint?.ports ?? []) : '',
     Names: record.name,
   };
 }
@@ -112,6 +115,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     HostConfig: {
       AutoRemove: c.autoRemove,
       NetworkMode: c.network,
+      PortBindings: portBindingsOf(c.publish ?? []),
       Binds: c.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
     },
     Config: {
@@ -125,6 +129,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       WorkingDir: c.workingDir ?? '',
     },
     Mounts: c.binds.map((b) => ({ Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly })),
+    NetworkSettings: networkSettingsOf(record, s.status === 'running'),
     Racker: { Boot: c.boot, NspawnPid: s.nspawnPid ?? 0, LeaderPid: s.leaderPid ?? 0 },
   };
 }

@@ -58,6 +58,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   script: 'bsdutils',
   journalctl: 'systemd',
   getent: 'libc-bin',
+  ip: 'iproute2',
+  nft: 'nftables',
 };
 
 export function redact(text: string, secrets: readonly string[] = []): string {

@@ -18,6 +18,8 @@ export interface Paths {
   /** Scratch space on the same filesystem as images, so finished work is renamed into place. */
   readonly tmp: string;
   readonly containers: string;
+  /** User-defined networks, one JSON record each. */
+  readonly networks: string;
   image(id: string): string;
   imageRootfs(id: string): string;
   imageMeta(id: string): string;
@@ -48,6 +50,7 @@ export function pathsUnder(lib: string, run: string): Paths {
     locks,
     tmp: path.join(lib, 'tmp'),
     containers: path.join(lib, 'containers'),
+    networks: path.join(lib, 'networks'),
     image: (id) => path.join(images, id),
     imageRootfs: (id) => path.join(images, id, 'rootfs'),
     imageMeta: (id) => path.join(images, id, 'image.json'),

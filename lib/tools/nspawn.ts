@@ -42,6 +42,15 @@ export interface ContainerNspawnOptions {
   hostname: string;
   register: boolean;
   privateNetwork: boolean;
+  /**
+   * A network namespace racker prepared (a bridge network). nspawn starts inside it (through
+   * nsenter) rather than joining it with --network-namespace-path: that option enters the
+   * namespace after /sys is mounted, so the container's /sys/class/net would list the host's
+   * interfaces.
+   */
+  networkNamespacePath?: string;
+  /** copy-host (the default), or off: racker wrote the container's own resolv.conf. */
+  resolvConf?: 'copy-host' | 'off';
   binds: readonly Bind[];
 }
 
@@ -52,11 +61,12 @@ function escapeBindPath(p: string): string {
 
 function containerFlags(o: ContainerNspawnOptions): string[] {
   const argv = [
+    ...(o.networkNamespacePath ? ['nsenter', `--net=${o.networkNamespacePath}`, '--'] : []),
     'systemd-nspawn',
     '--quiet',
     `--directory=${o.directory}`,
     `--hostname=${o.hostname}`,
-    '--resolv-conf=copy-host',
+    `--resolv-conf=${o.resolvConf ?? 'copy-host'}`,
     '--timezone=off',
     '--link-journal=no',
     ...registration(o.register, o.machine),
