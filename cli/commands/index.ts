@@ -6,6 +6,8 @@ import { importCommand } from './import.js';
 import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { logsCommand } from './logs.js';
+import { networkCommand } from './network.js';
+import { portCommand } from './port.js';
 import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
@@ -27,6 +29,8 @@ export const rackerCommands: CommandModule<any, any>[] = [
   rmCommand,
   waitCommand,
   inspectCommand,
+  portCommand,
+  networkCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

@@ -44,7 +44,7 @@ async function peersOn(ctx: Context, networkId: string, selfId: string): Promise
 }
 
 function ownEntry(record: ContainerRecord, address: string, aliases: readonly string[]): HostEntry {
-  return { address, names: [record.config.hostname, record.name, ...aliases] };
+  return { address, names: [record.config.hostname, record.name, ...aliases, record.id.slice(0, 12)] };
 }
 
 function writeHosts(root: string, text: string): void {
@@ -55,15 +55,18 @@ function writeHosts(root: string, text: string): void {
  * On a user network, each container's /etc/hosts lists the others (docker answers the same
  * names from its embedded DNS): rewritten in every running peer when one comes or goes.
  */
-async function refreshPeers(ctx: Context, network: NetworkRecord, selfId: string, extraFor: (r: ContainerRecord) => HostEntry[]): Promise<void> {
+async function refreshPeers(ctx: Context, network: NetworkRecord, selfId: string, leaving: boolean): Promise<void> {
   if (network.predefined) return;
   const peers = await peersOn(ctx, network.id, selfId);
-  const all = (await listContainers(ctx.paths)).filter((r) => r.state.endpoint?.networkId === network.id && liveState(r).status === 'running');
+  // A container that is leaving still looks alive (its supervisor runs this): not listed.
+  const all = (await listContainers(ctx.paths)).filter(
+    (r) => r.state.endpoint?.networkId === network.id && liveState(r).status === 'running' && !(leaving && r.id === selfId),
+  );
   for (const peer of peers) {
     const own = peerEntry(peer)!;
     const others = all.filter((r) => r.id !== peer.id).map(peerEntry).filter((e): e is HostEntry => e !== undefined);
     try {
-      writeHosts(processRoot(peer.state.leaderPid!), hostsFile(own, others, extraFor(peer)));
+      writeHosts(processRoot(peer.state.leaderPid!), hostsFile(own, others, extraHosts(peer)));
     } catch (err) {
       ctx.log.debug(`hosts of ${peer.name} not updated: ${String(err)}`);
     }
@@ -164,7 +167,7 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
         if (released) return;
         released = true;
         await undo();
-        await refreshPeers(ctx, network, id, extraHosts);
+        await refreshPeers(ctx, network, id, true);
       },
     };
   } catch (err) {
@@ -175,5 +178,5 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
 
 /** Once the container's endpoint is recorded: the peers learn its name. */
 export async function announce(ctx: Context, record: ContainerRecord, network: NetworkRecord): Promise<void> {
-  await refreshPeers(ctx, network, record.id, extraHosts);
+  await refreshPeers(ctx, network, record.id, false);
 }

@@ -126,7 +126,10 @@ export function portsColumn(ports: readonly PublishedPort[]): string {
 
 /** `racker port C`: "80/tcp -> 0.0.0.0:8080" lines; with a port asked, only the host side. */
 export function portLines(ports: readonly PublishedPort[], asked?: { port: number; protocol: Protocol }): string[] {
-  const chosen = asked ? ports.filter((p) => p.containerPort === asked.port && p.protocol === asked.protocol) : ports;
+  // By container port, as docker lists them.
+  const chosen = (asked ? ports.filter((p) => p.containerPort === asked.port && p.protocol === asked.protocol) : [...ports]).sort(
+    (a, b) => a.containerPort - b.containerPort || a.protocol.localeCompare(b.protocol),
+  );
   return chosen.flatMap((p) => shownAddresses(p).map((ip) => (asked ? hostPart(ip, p.hostPort) : `${p.containerPort}/${p.protocol} -> ${hostPart(ip, p.hostPort)}`)));
 }
 

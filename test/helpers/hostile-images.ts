@@ -28,6 +28,8 @@ export interface HostileImage {
   planted: Planted[];
   workingDir?: string;
   cmd?: string[];
+  /** EXPOSE: "80/tcp", "53/udp". */
+  exposedPorts?: string[];
 }
 
 /** Builds images on one writable registry; each base is copied once. */
@@ -69,7 +71,7 @@ export class HostileImages {
     // Names without "./" and no entry for / itself, like docker's layers.
     await run('tar', ['--create', '--file', tar, '--numeric-owner', '--owner=0', '--group=0', '-C', staging, '--', ...top]);
     await run('umoci', ['raw', 'add-layer', '--image', `${this.layout}:${base}`, '--tag', tag, '--history.created_by=hostile fixture', tar]);
-    const config = [...(image.workingDir ? [`--config.workingdir=${image.workingDir}`] : []), ...(image.cmd ?? []).map((c) => `--config.cmd=${c}`)];
+    const config = [...(image.workingDir ? [`--config.workingdir=${image.workingDir}`] : []), ...(image.cmd ?? []).map((c) => `--config.cmd=${c}`), ...(image.exposedPorts ?? []).map((p) => `--config.exposedports=${p}`)];
     if (config.length) await run('umoci', ['config', '--image', `${this.layout}:${tag}`, ...config]);
     const ref = `${this.reg.host}/${image.name}`;
     await run('skopeo', ['--insecure-policy', 'copy', '--quiet', '--dest-tls-verify=false', `oci:${this.layout}:${tag}`, `docker://${ref}`]);

@@ -1,0 +1,40 @@
+/**
+ * What container networking may leave in the kernel: racker's links (veth host ends rv…,
+ * user bridges rk-…), named namespaces racker-…, nft tables racker-…. Tests take a census
+ * before and compare after (other tests' leftovers are not theirs to judge).
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+
+export interface NetCensus {
+  links: string[];
+  namespaces: string[];
+  tables: string[];
+}
+
+export function netCensus(): NetCensus {
+  const links = readdirSync('/sys/class/net').filter((n) => /^(rv[0-9a-f]{8}|rk-[0-9a-f]{12})$/.test(n)).sort();
+  const namespaces = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith('racker-')).sort() : [];
+  const ruleset = JSON.parse(execFileSync('nft', ['-j', 'list', 'tables'], { encoding: 'utf8' })) as { nftables: { table?: { name: string } }[] };
+  const tables = ruleset.nftables.flatMap((e) => (e.table && e.table.name.startsWith('racker-') ? [e.table.name] : [])).sort();
+  return { links, namespaces, tables };
+}
+
+/** TCP ports something listens on (ss), to see a published port released. */
+export function listeningPorts(): number[] {
+  const text = execFileSync('ss', ['-Htln'], { encoding: 'utf8' });
+  // State Recv-Q Send-Q Local:Port Peer:Port
+  return text.split('\n').flatMap((l) => {
+    const local = l.trim().split(/\s+/)[3];
+    return local ? [Number(local.slice(local.lastIndexOf(':') + 1))] : [];
+  });
+}
+
+/** The host's own first non-loopback IPv4 address (published ports answer there too). */
+export function hostAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.89.') && !a.address.startsWith('10.90.')) return a.address;
+  }
+  throw new Error('no non-loopback IPv4 address on this host');
+}

@@ -1,0 +1,282 @@
+/**
+ * Issue 14: container networking. The default bridge network, published ports answering on
+ * 127.0.0.1, [::1] and the host's own address, user networks whose containers find each
+ * other by name, and nothing left in the kernel (links, namespaces, nft tables, listening
+ * sockets) once a container is gone — also when its supervisor is killed.
+ */
+import { expect } from 'chai';
+import { createSocket } from 'node:dgram';
+import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { racker, seen, tempRoot } from '../helpers/cli.js';
+import { killLeftovers, leftovers } from '../helpers/containers.js';
+import { HostileImages } from '../helpers/hostile-images.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { hostAddress, listeningPorts, netCensus, type NetCensus } from '../helpers/network.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+/** GET url; the body, or the error's code. */
+function get(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(`${res.statusCode} ${body}`));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+  });
+}
+
+/** Retry an assertion until it holds (the kernel lets go of a namespace a moment after its last process). */
+async function settled(check: () => void | Promise<void>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+describe('networking (integration, issue 14): bridge networks, published ports, names', function () {
+  this.timeout(120_000);
+  let reg: FixtureRegistry;
+  let root: string;
+  let BUSYBOX: string;
+  let DEBIAN: string;
+  let EXPOSED: string;
+  let images: HostileImages;
+  let www: string;
+  let census0: NetCensus;
+  const rk = (args: string[]) => racker(args, { root, timeoutMs: 120_000 });
+
+  async function started(args: string[]): Promise<string> {
+    const r = await rk(['run', '-d', ...args]);
+    expect(r.code, r.stderr).to.equal(0);
+    return r.stdout.trim();
+  }
+
+  /** A busybox web server serving `dir`'s files. */
+  const httpd = (dir: string, extra: string[] = []) => started([...extra, '-v', `${dir}:/www:ro`, BUSYBOX, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(300_000);
+    reg = await startRegistry({ writable: true });
+    root = tempRoot('racker-network-');
+    BUSYBOX = `${reg.host}/racker/busybox:latest`;
+    DEBIAN = `${reg.host}/library/debian:bookworm`;
+    images = new HostileImages(reg);
+    EXPOSED = await images.build({ base: 'racker/busybox:latest', name: 'racker/exposed:1', planted: [{ path: 'www/index.html', file: 'exposed\n' }], exposedPorts: ['80/tcp', '5353/udp'] });
+    for (const ref of [BUSYBOX, DEBIAN, EXPOSED]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
+    www = mkdtempSync(path.join(os.tmpdir(), 'racker-www-'));
+    writeFileSync(path.join(www, 'index.html'), 'hello from the container\n');
+  });
+  beforeEach(() => {
+    census0 = netCensus();
+  });
+  /** After each test: every container removed, nothing of them left on the host or in the kernel. */
+  afterEach(async () => {
+    const ids = (await rk(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) expect((await rk(['rm', '-f', ...ids])).code).to.equal(0);
+    expect((await rk(['network', 'prune', '-f'])).code).to.equal(0);
+    const left = leftovers(root);
+    if (left.length) await killLeftovers(root);
+    expect(left).to.deep.equal([]);
+    await settled(() => void expect(netCensus()).to.deep.equal(census0), 3000);
+  });
+  after(async () => {
+    if (root) {
+      await killLeftovers(root);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    if (www) await fs.rm(www, { recursive: true, force: true });
+    images?.remove();
+    await reg?.stop();
+  });
+
+  it('the default network: eth0 with an address of 10.89.0.0/16, a default route, /etc/hosts with its own name, no loopback resolver', async () => {
+    const r = await rk(['run', '--rm', '--name', 'plain', BUSYBOX, 'sh', '-c', 'ip -4 -o addr show eth0; ip route; ls /sys/class/net; cat /etc/hosts /etc/resolv.conf']);
+    expect(r.code, r.stderr).to.equal(0);
+    const address = /inet (10\.89\.\d+\.\d+)\/16/.exec(r.stdout)?.[1];
+    expect(address, r.stdout).to.be.a('string');
+    expect(r.stdout).to.contain('default via 10.89.0.1 dev eth0');
+    expect(r.stdout).to.contain('eth0\nlo\n'); // /sys/class/net: the container's own links, not the host's
+    expect(r.stdout).to.match(new RegExp(`^${address!.replace(/\./g, '\\.')}\tplain [0-9a-f]{12}$`, 'm'));
+    expect(r.stdout).to.match(/^nameserver /m);
+    expect(r.stdout).not.to.match(/^nameserver 127\./m);
+  });
+
+  it('-p 127.0.0.1-free: a published port answers on 127.0.0.1, [::1] and the host address; port, ps and inspect say where', async () => {
+    const id = await httpd(www, ['--name', 'web', '-p', '18080:80']);
+    const expected = '200 hello from the container\n';
+    expect(await get('http://127.0.0.1:18080/')).to.equal(expected);
+    expect(await get('http://[::1]:18080/')).to.equal(expected);
+    expect(await get(`http://${hostAddress()}:18080/`)).to.equal(expected);
+    expect(seen(await rk(['port', 'web']))).to.deep.equal({ code: 0, stdout: '80/tcp -> 0.0.0.0:18080\n80/tcp -> :::18080\n', stderr: '' });
+    expect(seen(await rk(['port', 'web', '80/tcp']))).to.deep.equal({ code: 0, stdout: '0.0.0.0:18080\n:::18080\n', stderr: '' });
+    expect(seen(await rk(['port', 'web', '81']))).to.deep.equal({ code: 1, stdout: '', stderr: "racker: no public port '81/tcp' published for web\n" });
+    expect((await rk(['ps', '--format', '{{.Ports}}'])).stdout).to.equal('0.0.0.0:18080->80/tcp, :::18080->80/tcp\n');
+    const ins = JSON.parse((await rk(['inspect', id])).stdout)[0];
+    expect(ins.NetworkSettings.Ports).to.deep.equal({ '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '18080' }, { HostIp: '::', HostPort: '18080' }] });
+    expect(ins.HostConfig.PortBindings).to.deep.equal({ '80/tcp': [{ HostIp: '', HostPort: '18080' }] });
+    expect(ins.NetworkSettings.Networks.bridge.IPAddress).to.match(/^10\.89\.\d+\.\d+$/);
+    expect(ins.NetworkSettings.Networks.bridge.Gateway).to.equal('10.89.0.1');
+    // Stopped: the port is free again and inspect says nothing is published.
+    expect((await rk(['stop', '-t', '1', id])).code).to.equal(0);
+    expect(listeningPorts()).not.to.include(18080);
+    expect(await get('http://127.0.0.1:18080/')).to.equal('ECONNREFUSED');
+    expect(JSON.parse((await rk(['inspect', id])).stdout)[0].NetworkSettings.Ports).to.deep.equal({});
+  });
+
+  it('two containers of one image, both on port 80, behind two free host ports (-p 80)', async () => {
+    const other = mkdtempSync(path.join(os.tmpdir(), 'racker-www-'));
+    writeFileSync(path.join(other, 'index.html'), 'the other one\n');
+    try {
+      const a = await httpd(www, ['-p', '80']);
+      const b = await httpd(other, ['-p', '127.0.0.1::80']);
+      const portA = Number((await rk(['port', a, '80'])).stdout.split('\n')[0]!.split(':').pop());
+      const portB = (await rk(['port', b, '80'])).stdout;
+      expect(portB).to.match(/^127\.0\.0\.1:\d+\n$/);
+      expect(await get(`http://127.0.0.1:${portA}/`)).to.equal('200 hello from the container\n');
+      expect(await get(`http://${portB.trim()}/`)).to.equal('200 the other one\n');
+      // Bound to 127.0.0.1 only: not on the host's other address.
+      expect(await get(`http://${hostAddress()}:${portB.trim().split(':')[1]}/`)).to.equal('ECONNREFUSED');
+    } finally {
+      await fs.rm(other, { recursive: true, force: true });
+    }
+  });
+
+  it('UDP: a datagram to a published udp port reaches the container', async () => {
+    // perl-base has sockets (busybox's nc has no -u).
+    const server = '$|=1; my $s = IO::Socket::INET->new(LocalPort => 5353, Proto => "udp") or die; while (1) { $s->recv(my $m, 100); print "got $m" }';
+    const id = await started(['--no-boot', '-p', '15353:5353/udp', DEBIAN, 'perl', '-MIO::Socket::INET', '-e', server]);
+    await settled(async () => {
+      const sock = createSocket('udp4');
+      await new Promise<void>((r) => sock.send('ping over udp\n', 15353, '127.0.0.1', () => r()));
+      sock.close();
+      expect((await rk(['logs', id])).stdout).to.contain('got ping over udp');
+    }, 5000);
+    expect((await rk(['port', id])).stdout).to.equal('5353/udp -> 0.0.0.0:15353\n5353/udp -> :::15353\n');
+  });
+
+  it('-P publishes every EXPOSEd port of the image on a free host port', async () => {
+    const id = await started(['-P', EXPOSED, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']);
+    const lines = (await rk(['port', id])).stdout.split('\n').filter(Boolean);
+    expect(lines.map((l) => l.replace(/\d+$/, 'N'))).to.deep.equal(['80/tcp -> 0.0.0.0:N', '80/tcp -> :::N', '5353/udp -> 0.0.0.0:N', '5353/udp -> :::N']);
+    const port = lines[0]!.split(':').pop();
+    expect(await get(`http://127.0.0.1:${port}/`)).to.equal('200 exposed\n');
+  });
+
+  it('a host port that is taken fails the run at once (125, port is already allocated) and leaves nothing', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '0.0.0.0', r));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      for (const mode of [['-d'], ['--rm']]) {
+        const r = await rk(['run', ...mode, '-p', `${port}:80`, BUSYBOX, 'sleep', '100']);
+        expect(r.code).to.equal(125);
+        expect(r.stderr).to.equal(`racker: Bind for 0.0.0.0:${port} failed: port is already allocated\n`);
+        expect(netCensus()).to.deep.equal(census0);
+      }
+      expect(seen(await rk(['ps', '-q']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('bad networking flags: one line, exit 125, no container', async () => {
+    const cases: [string[], string][] = [
+      [['-p', '70000:80'], 'racker: invalid hostPort: 70000 (ports are 1 to 65535)\n'],
+      [['-p', 'abc'], 'racker: invalid containerPort: abc (ports are 1 to 65535)\n'],
+      [['-p', '80:80/sctp'], 'racker: 80:80/sctp: racker publishes tcp and udp ports, not sctp\n'],
+      [['-p', '8000-8001:80-82'], 'racker: invalid ranges specified for container and host ports: 80-82 and 8000-8001\n'],
+      [['--network', 'nosuch'], 'racker: network nosuch not found\n'],
+      [['--ip', '10.89.0.9'], 'racker: user specified IP address and network aliases are supported only on user defined networks\n'],
+      [['--add-host', 'nocolon'], 'racker: invalid argument "nocolon" for --add-host: use NAME:IP\n'],
+      [['--dns', 'x.y'], 'racker: x.y is not an ip address\n'],
+    ];
+    for (const [flags, stderr] of cases) expect(seen(await rk(['run', '--rm', ...flags, BUSYBOX, 'true'])), flags.join(' ')).to.deep.equal({ code: 125, stdout: '', stderr });
+    expect((await rk(['ps', '-aq'])).stdout).to.equal('');
+  });
+
+  it('outbound: a container reaches a server on the host\'s own address (NAT), --add-host and --dns land in its files', async () => {
+    const server = http.createServer((_req, res) => res.end('host says hi\n'));
+    await new Promise<void>((r) => server.listen(0, hostAddress(), r));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await rk(['run', '--rm', '--add-host', 'hostbox:192.0.2.77', '--dns', '192.0.2.53', BUSYBOX, 'sh', '-c', `wget -q -O - http://${hostAddress()}:${port}/; grep hostbox /etc/hosts; cat /etc/resolv.conf`]);
+      expect(seen(r)).to.deep.equal({ code: 0, stdout: 'host says hi\n192.0.2.77\thostbox\nnameserver 192.0.2.53\n', stderr: '' });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('--network host and none are unchanged: the host\'s links, or loopback only', async () => {
+    const host = await rk(['run', '--rm', '--network', 'host', BUSYBOX, 'ls', '/sys/class/net']);
+    expect(host.stdout.split('\n')).to.include('eth0').and.to.include('racker0');
+    expect(seen(await rk(['run', '--rm', '--network', 'none', BUSYBOX, 'ls', '/sys/class/net']))).to.deep.equal({ code: 0, stdout: 'lo\n', stderr: '' });
+  });
+
+  it('a user network: names, aliases and short IDs resolve both ways, for a container that joins later too; a removed one stops resolving; rm removes the bridge', async () => {
+    const created = await rk(['network', 'create', '--subnet', '10.90.77.0/24', '--label', 'team=qa', 'testnet']);
+    expect(created.code, created.stderr).to.equal(0);
+    const netId = created.stdout.trim();
+    {
+      expect((await rk(['network', 'ls', '--filter', 'label=team=qa', '--format', '{{.Name}} {{.Driver}}'])).stdout).to.equal('testnet bridge\n');
+      expect(netCensus().links).to.include(`rk-${netId.slice(0, 12)}`);
+      const db = await started(['--name', 'db', '--network', 'testnet', BUSYBOX, 'sleep', '1000']);
+      const app = await started(['--name', 'app', '--network', 'testnet', '--network-alias', 'api', '--ip', '10.90.77.50', BUSYBOX, 'sleep', '1000']);
+      const hostsOf = async (c: string) => (await rk(['exec', c, 'cat', '/etc/hosts'])).stdout;
+      // db was there first: it learned app's names when app started.
+      expect(await hostsOf('db')).to.contain(`10.90.77.50\tapp api ${app.slice(0, 12)}\n`);
+      expect(await hostsOf('app')).to.match(new RegExp(`10\\.90\\.77\\.\\d+\\tdb ${db.slice(0, 12)}\\n`));
+      expect(seen(await rk(['exec', 'db', 'busybox', 'ping', '-c', '1', '-W', '2', 'api']))).to.include({ code: 0 });
+      const ins = JSON.parse((await rk(['network', 'inspect', 'testnet'])).stdout)[0];
+      expect(ins.IPAM.Config).to.deep.equal([{ Subnet: '10.90.77.0/24', Gateway: '10.90.77.1' }]);
+      expect(Object.values(ins.Containers as Record<string, { Name: string }>).map((c) => c.Name).sort()).to.deep.equal(['app', 'db']);
+      expect(seen(await rk(['network', 'rm', 'testnet']))).to.include({ code: 125 });
+      expect((await rk(['rm', '-f', 'app'])).code).to.equal(0);
+      await settled(async () => void expect(await hostsOf('db')).not.to.contain('app'), 3000);
+      expect((await rk(['rm', '-f', 'db'])).code).to.equal(0);
+      expect(seen(await rk(['network', 'rm', 'testnet']))).to.deep.equal({ code: 0, stdout: 'testnet\n', stderr: '' });
+      expect(netCensus().links).not.to.include(`rk-${netId.slice(0, 12)}`);
+    }
+  });
+
+  it('bad network input: overlapping subnet, taken name, removing a predefined network', async () => {
+    expect(seen(await rk(['network', 'create', '--subnet', '10.89.3.0/24', 'n1']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: 'racker: invalid pool request: subnet 10.89.3.0/24 overlaps with network bridge (10.89.0.0/16)\n',
+    });
+    expect(seen(await rk(['network', 'create', '--subnet', '10.90.78.5/24', 'n1']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: 'racker: invalid subnet 10.90.78.5/24: the address is not the network\'s (did you mean 10.90.78.0/24?)\n',
+    });
+    expect(seen(await rk(['network', 'create', 'bad/name']))).to.include({ code: 125 });
+    expect(seen(await rk(['network', 'create', 'bridge']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: network with name bridge already exists\n' });
+    expect(seen(await rk(['network', 'rm', 'host']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: host is a pre-defined network and cannot be removed\n' });
+    expect((await rk(['network', 'ls', '-q'])).stdout.split('\n').filter(Boolean)).to.have.length(3);
+  });
+
+  it('SIGKILL of the supervisor: its nft table and host port go at once; rm -f then leaves nothing', async () => {
+    const id = await httpd(www, ['-p', '18081:80']);
+    expect(await get('http://127.0.0.1:18081/')).to.equal('200 hello from the container\n');
+    expect(netCensus().tables).to.deep.equal([...census0.tables, `racker-${id.slice(0, 12)}`].sort());
+    const supervisor = JSON.parse(await fs.readFile(path.join(root, 'lib/containers', id, 'container.json'), 'utf8')).state.supervisorPid as number;
+    process.kill(supervisor, 'SIGKILL');
+    await settled(() => {
+      expect(netCensus().tables).to.deep.equal(census0.tables);
+      expect(listeningPorts()).not.to.include(18081);
+    }, 3000);
+    expect((await rk(['rm', '-f', id])).code).to.equal(0);
+  });
+});
