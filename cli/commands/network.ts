@@ -155,17 +155,41 @@ const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   },
 };
 
-const unsupported = (verb: string): CommandModule<object, GlobalArgs> => ({
-  command: `${verb} [args..]`,
-  describe: `(not yet) ${verb === 'connect' ? 'Connect a container to a network' : 'Disconnect a container from a network'}`,
-  handler: () => {
-    throw new UsageError(`racker network ${verb} is not available yet: give the network when the container is created (racker run --network NAME)`);
+type ConnectArgs = GlobalArgs & { network?: string; container?: string; alias?: string | string[]; ip?: string };
+
+const connectCommand: CommandModule<object, ConnectArgs> = {
+  command: 'connect [network] [container]',
+  describe: 'Connect a container to a network (a running one at once)',
+  builder: (y) =>
+    y
+      .positional('network', { type: 'string' })
+      .positional('container', { type: 'string' })
+      .option('alias', { type: 'string', describe: 'Another name for the container on the network (repeat for more)' })
+      .option('ip', { type: 'string', describe: 'IPv4 address on the network' }),
+  handler: async (args) => {
+    if (!args.network || !args.container) throw missingArguments('racker', 'network connect', 2);
+    const ctx = contextFor(args);
+    const { connectContainer } = await import('../../lib/net/connect.js');
+    const aliases = args.alias === undefined ? [] : typeof args.alias === 'string' ? [args.alias] : args.alias;
+    await connectContainer(ctx, args.container, args.network, { aliases, ...(args.ip ? { ip: args.ip } : {}) });
   },
-});
+};
+
+const disconnectCommand: CommandModule<object, GlobalArgs & { network?: string; container?: string; force?: boolean }> = {
+  command: 'disconnect [network] [container]',
+  describe: 'Disconnect a container from a network it was connected to',
+  builder: (y) => y.positional('network', { type: 'string' }).positional('container', { type: 'string' }).option('force', { alias: 'f', type: 'boolean', describe: 'Accepted for docker compatibility' }),
+  handler: async (args) => {
+    if (!args.network || !args.container) throw missingArguments('racker', 'network disconnect', 2);
+    const ctx = contextFor(args);
+    const { disconnectContainer } = await import('../../lib/net/connect.js');
+    await disconnectContainer(ctx, args.container, args.network);
+  },
+};
 
 export const networkCommand: CommandModule<object, GlobalArgs> = {
   command: 'network',
-  describe: 'Manage networks (create, ls, inspect, rm, prune)',
+  describe: 'Manage networks (create, ls, inspect, rm, prune, connect, disconnect)',
   builder: (y) =>
     y
       .command(createCommand)
@@ -173,8 +197,8 @@ export const networkCommand: CommandModule<object, GlobalArgs> = {
       .command(inspectCommand)
       .command(rmCommand)
       .command(pruneCommand)
-      .command(unsupported('connect'))
-      .command(unsupported('disconnect'))
+      .command(connectCommand)
+      .command(disconnectCommand)
       .demandCommand(1, 'racker network needs a command; see racker network --help'),
   handler: () => undefined,
 };

@@ -23,6 +23,13 @@ import type { StreamOut } from './exchange.js';
 import { frame, streamContentType } from './frames.js';
 import { flag, route, type Route } from './router.js';
 import { compareVersions } from './version.js';
+import { networkSettingsOf } from '../net/inspect.js';
+import type { PublishedPort } from '../net/ports.js';
+
+/** The list's Ports: one entry per address family of each published port, as dockerd. */
+function summaryPorts(ports: readonly PublishedPort[]): Record<string, unknown>[] {
+  return ports.flatMap((p) => (p.hostIp ? [p.hostIp] : ['0.0.0.0', '::']).map((ip) => ({ IP: ip, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })));
+}
 
 /** The parts of a /containers/create body racker reads (docker's field names). */
 export interface CreateBody {
@@ -44,7 +51,14 @@ export interface CreateBody {
     Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
     AutoRemove?: boolean;
     NetworkMode?: string;
-    PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[] | null> | null;
+    PortBindings?: PortBindings | null;
+    PublishAllPorts?: boolean;
+    Dns?: string[] | null;
+    ExtraHosts?: string[] | null;
+  } | null;
+  ExposedPorts?: Record<string, unknown> | null;
+  NetworkingConfig?: {
+    EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null;
   } | null;
 }
 
@@ -53,10 +67,25 @@ function strings(v: string[] | string | null | undefined): string[] | undefined 
   return typeof v === 'string' ? [v] : v;
 }
 
-/** docker's NetworkMode names → racker's: its default (host), or none. */
+/** docker's NetworkMode names → racker's: "default" is the bridge network, as in dockerd. */
 function networkOf(mode: string | undefined): string {
-  if (!mode || mode === 'default' || mode === 'bridge') return 'host';
+  if (!mode || mode === 'default') return 'bridge';
   return mode;
+}
+
+/** HostConfig.PortBindings as -p values; HostPort "" or "0" is a port the kernel picks. */
+type PortBindings = Record<string, { HostIp?: string; HostPort?: string }[] | null>;
+
+export function publishFrom(bindings: PortBindings | null | undefined): string[] {
+  const publish: string[] = [];
+  for (const [port, list] of Object.entries(bindings ?? {})) {
+    for (const b of list ?? [{}]) {
+      const ip = b.HostIp && b.HostIp.includes(':') ? `[${b.HostIp}]` : (b.HostIp ?? '');
+      const hostPort = b.HostPort === '0' ? '' : (b.HostPort ?? '');
+      publish.push(`${ip}:${hostPort}:${port}`);
+    }
+  }
+  return publish;
 }
 
 /** A create body as racker's CreateOptions (pure; the caller adds the name). */
@@ -72,10 +101,8 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     if (m.Type !== 'bind' || !m.Source || !m.Target) throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind mounts)`);
     volumes.push(`${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
   }
-  const publish: string[] = [];
-  for (const [port, bindings] of Object.entries(host.PortBindings ?? {})) {
-    for (const b of bindings ?? []) publish.push(`${b.HostPort ?? ''}:${port}`);
-  }
+  const network = networkOf(host.NetworkMode);
+  const endpoint = body.NetworkingConfig?.EndpointsConfig?.[network] ?? undefined;
   const attached = Boolean(body.AttachStdin || body.AttachStdout || body.AttachStderr);
   const options: CreateOptions = {
     image: body.Image,
@@ -87,8 +114,14 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(body.User ? { user: body.User } : {}),
     ...(body.Hostname ? { hostname: body.Hostname } : {}),
     volumes,
-    network: networkOf(host.NetworkMode),
-    publish,
+    network,
+    publish: publishFrom(host.PortBindings),
+    publishAll: Boolean(host.PublishAllPorts),
+    ...(body.ExposedPorts ? { exposedPorts: body.ExposedPorts } : {}),
+    ...(endpoint?.Aliases?.length ? { networkAliases: endpoint.Aliases } : {}),
+    ...(endpoint?.IPAMConfig?.IPv4Address ? { ip: endpoint.IPAMConfig.IPv4Address } : {}),
+    ...(host.Dns?.length ? { dns: host.Dns } : {}),
+    ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
     // The service gives no terminal (Tty is kept as docker's stream format only).
     tty: false,
     interactive: Boolean(body.OpenStdin),
@@ -142,12 +175,12 @@ export function containerSummary(r: ContainerRecord, meta: ApiMeta, now: number)
     ImageID: r.image.id,
     Command: c.command.length ? c.command.join(' ') : '/sbin/init',
     Created: unixSeconds(r.created),
-    Ports: [],
+    Ports: liveState(r).status === 'running' ? summaryPorts(r.state.endpoint?.ports ?? []) : [],
     Labels: meta.labels ?? {},
     State: liveState(r).status,
     Status: statusText(r, now),
     HostConfig: { NetworkMode: c.network },
-    NetworkSettings: { Networks: { [c.network]: {} } },
+    NetworkSettings: { Networks: (networkSettingsOf(r, liveState(r).status === 'running') as { Networks: unknown }).Networks },
     Mounts: c.binds.map((b) => ({ Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly, Propagation: '' })),
   };
 }
@@ -162,7 +195,6 @@ export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<stri
     LogPath: '',
     Config: { ...base.Config, Tty: Boolean(meta.tty), Labels: meta.labels ?? {}, Entrypoint: null, AttachStdout: false, AttachStderr: false },
     HostConfig: { ...base.HostConfig, AutoRemove: Boolean(meta.autoRemove), LogConfig: { Type: 'json-file', Config: {} } },
-    NetworkSettings: { Networks: { [r.config.network]: {} }, Ports: {} },
   };
 }
 

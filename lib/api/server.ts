@@ -15,6 +15,7 @@ import { ApiError, messageOf, statusOf } from './errors.js';
 import { plainExchange, upgradeExchange, type Exchange } from './exchange.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
+import { networkRoutes } from './networks.js';
 import { match, type Route } from './router.js';
 import { serverHeaders, systemRoutes } from './system.js';
 import { splitVersion } from './version.js';
@@ -69,7 +70,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...execRoutes(engine)];
+  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine)];
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 

@@ -35,6 +35,8 @@ export interface CreateOptions {
   publish?: string[];
   /** -P: every port the image EXPOSEs, on free host ports. */
   publishAll?: boolean;
+  /** Ports the container exposes besides the image's (the Engine API's ExposedPorts), for publishAll. */
+  exposedPorts?: Record<string, unknown>;
   networkAliases?: string[];
   ip?: string;
   dns?: string[];
@@ -94,7 +96,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   }
   const image = await imageFor(ctx, opts);
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
-    networking.publish = [...(networking.publish ?? []), ...exposedPorts(image.config.ExposedPorts)];
+    const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
+    const exposed = exposedPorts({ ...image.config.ExposedPorts, ...opts.exposedPorts }).filter((p) => !asked.has(`${p.containerPort}/${p.protocol}`));
+    networking.publish = [...(networking.publish ?? []), ...exposed];
   }
   const boot = opts.boot ?? image.systemd;
   if (boot && !image.systemd) {

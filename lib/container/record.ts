@@ -31,6 +31,8 @@ export interface ContainerConfig {
   network: string;
   /** The network's ID, kept with its name (inspect's NetworkID while stopped). */
   networkId?: string;
+  /** Networks connected besides the first (`network connect`), joined at every start. */
+  extraNetworks?: ExtraNetwork[];
   /** -p and -P, as asked (host ports 0 until bound). */
   publish?: PortSpec[];
   networkAliases?: string[];
@@ -60,6 +62,15 @@ export interface ContainerState {
   error?: string;
   /** Where a running container is on its bridge network (gone with it). */
   endpoint?: Endpoint;
+  /** Its places on the networks of config.extraNetworks, while it runs. */
+  extraEndpoints?: Endpoint[];
+}
+
+export interface ExtraNetwork {
+  networkId: string;
+  name: string;
+  aliases: string[];
+  ip?: string;
 }
 
 /** A container on a bridge network, as inspect and ps show it. */
@@ -72,6 +83,8 @@ export interface Endpoint {
   mac: string;
   aliases: string[];
   ports: PublishedPort[];
+  /** eth0, eth1…: the interface inside the container. */
+  ifname?: string;
 }
 
 export interface ContainerRecord {

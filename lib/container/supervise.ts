@@ -151,13 +151,13 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     const bridge = await bridgeNetworkOf(ctx, initial);
     if (bridge) {
       network = await attachNetwork(ctx, initial, bridge, rootfs);
-      await updateState(ctx.paths, id, { endpoint: network.endpoint });
+      await updateState(ctx.paths, id, { endpoint: network.endpoint, extraEndpoints: network.extraEndpoints });
     }
     // The namespace's name goes once PID 1 is in it; then the peers on its network learn its name.
     const joined = async () => {
-      if (!network || !bridge) return;
+      if (!network) return;
       await network.joined();
-      await announce(ctx, (await readContainer(ctx.paths, id)) ?? initial, bridge);
+      await announce(ctx, (await readContainer(ctx.paths, id)) ?? initial);
     };
     const base = nspawnOptions(initial, rootfs, network);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
@@ -292,6 +292,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         exitCode,
         finishedAt: ctx.clock().toISOString(),
         endpoint: undefined,
+        extraEndpoints: undefined,
         ...(error ? { error } : {}),
       });
     }

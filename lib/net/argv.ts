@@ -21,6 +21,10 @@ export interface Attachment {
   /** No route out (docker's --internal): no default route, no masquerade. */
   internal: boolean;
   ports: readonly PublishedPort[];
+  /** eth0 for the container's first network; eth1… for networks connected later. */
+  ifname: string;
+  /** The first network: the default route, outbound NAT and published ports go through it. */
+  primary: boolean;
 }
 
 export function netnsName(id: string): string {
@@ -48,22 +52,23 @@ export function bridgeLines(bridge: string, gateway: string, prefix: number): st
 
 /**
  * `ip -batch -` lines, in the host's namespace: the container's namespace (unless made by an
- * earlier try) and its veth pair, host end on the bridge. The link's line is the claim.
+ * earlier try, or the container runs: `netns` is then its PID 1's PID) and its veth pair,
+ * host end on the bridge. The link's line is the claim.
  */
-export function hostSideLines(a: Attachment, withNamespace: boolean): string[] {
-  const ns = netnsName(a.id);
+export function hostSideLines(a: Attachment, netns: { name: string; create: boolean } | { pid: number }): string[] {
+  const target = 'pid' in netns ? String(netns.pid) : netns.name;
   const veth = hostVethName(a.address);
   return [
-    ...(withNamespace ? [`netns add ${ns}`] : []),
-    `link add ${veth} type veth peer name eth0 address ${a.mac} netns ${ns}`,
+    ...('create' in netns && netns.create ? [`netns add ${netns.name}`] : []),
+    `link add ${veth} type veth peer name ${a.ifname} address ${a.mac} netns ${target}`,
     `link set ${veth} master ${a.bridge} up`,
   ];
 }
 
-/** `ip -n NS -batch -` lines, inside the container's namespace: loopback, eth0's address, the default route. */
+/** `ip -batch -` lines inside the container's namespace: loopback, the address, the default route (first network). */
 export function containerSideLines(a: Attachment): string[] {
-  const lines = ['link set lo up', `addr add ${a.address}/${a.prefix} dev eth0`, 'link set eth0 up'];
-  if (!a.internal) lines.push(`route add default via ${a.gateway}`);
+  const lines = [...(a.primary ? ['link set lo up'] : []), `addr add ${a.address}/${a.prefix} dev ${a.ifname}`, `link set ${a.ifname} up`];
+  if (a.primary && !a.internal) lines.push(`route add default via ${a.gateway}`);
   return lines;
 }
 

@@ -1,24 +1,27 @@
 /**
- * A container's place on a bridge network, for the time it runs: done by its supervisor
- * before systemd-nspawn starts (nspawn then joins the prepared namespace), undone when it
- * ends. What it owns goes with it even when racker is killed: the namespace and veth pair
+ * A container's places on bridge networks, for the time it runs: made by its supervisor
+ * before systemd-nspawn starts (nspawn starts inside the prepared namespace), undone when it
+ * ends. What it owns goes with it even when racker is killed: the namespace and veth pairs
  * with the container's processes, the nft table and the host ports with the supervisor.
  */
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
-import { ContainerRoot, processRoot } from '../fs/in-root.js';
-import { listContainers, liveState, type ContainerRecord, type Endpoint } from '../container/record.js';
+import { ContainerRoot } from '../fs/in-root.js';
+import { listContainers, type ContainerRecord, type Endpoint } from '../container/record.js';
 import type { Attachment } from './argv.js';
-import { hostsFile, parseAddHost, resolvConf, type HostEntry } from './files.js';
+import { resolvConf } from './files.js';
+import { hostsTextFor, refreshHosts } from './hosts.js';
 import { claimAndConnect, claimedAddresses, ensureBridge, namespacePath, releaseNamespaceName, removeOrphanedNamespaces, startNftOwner, type NftOwner } from './kernel.js';
 import { bindPorts, type PublishedSet } from './publish.js';
 import { findNetwork, type NetworkRecord } from './store.js';
 import { contains, formatIPv4, isHostAddress, macFor, parseIPv4, parseSubnet } from './subnet.js';
+import type { PublishedPort } from './ports.js';
 
 export interface NetworkAttachment {
-  /** For nspawn's --network-namespace-path. */
+  /** The namespace nspawn starts in. */
   namespacePath: string;
   endpoint: Endpoint;
+  extraEndpoints: Endpoint[];
   /** The container's processes are in the namespace: drop its name (it lives as long as they do). */
   joined(): Promise<void>;
   /** Undo everything (idempotent): rules, host ports, the namespace's name, peers' hosts entries. */
@@ -27,57 +30,11 @@ export interface NetworkAttachment {
 
 /** The bridge network a container's config names, or undefined for host and none. */
 export async function bridgeNetworkOf(ctx: Context, record: ContainerRecord): Promise<NetworkRecord | undefined> {
-  const network = await findNetwork(ctx.paths, record.config.network);
+  const network = await findNetwork(ctx.paths, record.config.networkId ?? record.config.network).catch(() => findNetwork(ctx.paths, record.config.network));
   return network.driver === 'bridge' ? network : undefined;
 }
 
-function peerEntry(r: ContainerRecord): HostEntry | undefined {
-  const e = r.state.endpoint;
-  return e && { address: e.address, names: [r.config.hostname, r.name, ...e.aliases, r.id.slice(0, 12)] };
-}
-
-/** Running containers on `networkId`, other than `selfId`. */
-async function peersOn(ctx: Context, networkId: string, selfId: string): Promise<ContainerRecord[]> {
-  return (await listContainers(ctx.paths)).filter(
-    (r) => r.id !== selfId && r.state.endpoint?.networkId === networkId && liveState(r).status === 'running' && r.state.leaderPid !== undefined,
-  );
-}
-
-function ownEntry(record: ContainerRecord, address: string, aliases: readonly string[]): HostEntry {
-  return { address, names: [record.config.hostname, record.name, ...aliases, record.id.slice(0, 12)] };
-}
-
-function writeHosts(root: string, text: string): void {
-  ContainerRoot.with(root, (r) => r.writeFile('/etc/hosts', text, { mode: 0o644, durable: false }));
-}
-
-/**
- * On a user network, each container's /etc/hosts lists the others (docker answers the same
- * names from its embedded DNS): rewritten in every running peer when one comes or goes.
- */
-async function refreshPeers(ctx: Context, network: NetworkRecord, selfId: string, leaving: boolean): Promise<void> {
-  if (network.predefined) return;
-  const peers = await peersOn(ctx, network.id, selfId);
-  // A container that is leaving still looks alive (its supervisor runs this): not listed.
-  const all = (await listContainers(ctx.paths)).filter(
-    (r) => r.state.endpoint?.networkId === network.id && liveState(r).status === 'running' && !(leaving && r.id === selfId),
-  );
-  for (const peer of peers) {
-    const own = peerEntry(peer)!;
-    const others = all.filter((r) => r.id !== peer.id).map(peerEntry).filter((e): e is HostEntry => e !== undefined);
-    try {
-      writeHosts(processRoot(peer.state.leaderPid!), hostsFile(own, others, extraHosts(peer)));
-    } catch (err) {
-      ctx.log.debug(`hosts of ${peer.name} not updated: ${String(err)}`);
-    }
-  }
-}
-
-function extraHosts(r: ContainerRecord): HostEntry[] {
-  return (r.config.addHosts ?? []).map(parseAddHost);
-}
-
-/** The address for the container: --ip, or the lowest one nobody has claimed. */
+/** Addresses to try for a container: --ip, or each one nobody has claimed, lowest first. */
 function candidates(network: NetworkRecord, asked: string | undefined): () => string | undefined {
   const subnet = parseSubnet(network.subnet!);
   const gateway = parseIPv4(network.gateway!)!;
@@ -92,7 +49,7 @@ function candidates(network: NetworkRecord, asked: string | undefined): () => st
   const tried = new Set<string>();
   return () => {
     const taken = claimedAddresses();
-    for (let a = subnet.base + 2; contains(subnet, a + 1); a++) {
+    for (let a = subnet.base + 1; contains(subnet, a + 1); a++) {
       if (a === gateway) continue;
       const text = formatIPv4(a);
       if (!taken.has(text) && !tried.has(text)) {
@@ -104,12 +61,52 @@ function candidates(network: NetworkRecord, asked: string | undefined): () => st
   };
 }
 
+export interface JoinRequest {
+  network: NetworkRecord;
+  ip?: string;
+  aliases: string[];
+  ifname: string;
+  primary: boolean;
+  ports: readonly PublishedPort[];
+}
+
+/**
+ * Claim an address on `req.network` and give the container its interface there: in its
+ * namespace being made (`running` undefined; `namespaceMade` says whether an earlier call made
+ * it), or in a running container's (`running` = its PID 1).
+ */
+export async function join(ctx: Context, id: string, req: JoinRequest, namespaceMade: boolean, running?: number): Promise<{ attachment: Attachment; endpoint: Endpoint }> {
+  const { network } = req;
+  const prefix = parseSubnet(network.subnet!).prefix;
+  await ensureBridge(ctx, network.bridge!, network.gateway!, prefix);
+  const next = candidates(network, req.ip);
+  let made = namespaceMade;
+  for (let address = next(); address !== undefined; address = next()) {
+    const a: Attachment = {
+      id,
+      bridge: network.bridge!,
+      address,
+      gateway: network.gateway!,
+      prefix,
+      subnet: network.subnet!,
+      mac: macFor(parseIPv4(address)!),
+      internal: network.internal,
+      ports: req.ports,
+      ifname: req.ifname,
+      primary: req.primary,
+    };
+    const claimed = await claimAndConnect(ctx, a, made, running);
+    made = true;
+    if (claimed) {
+      const endpoint: Endpoint = { networkId: network.id, network: network.name, address, gateway: a.gateway, prefix, mac: a.mac, aliases: req.aliases, ports: [...req.ports], ifname: req.ifname };
+      return { attachment: a, endpoint };
+    }
+  }
+  throw new RackerError(req.ip ? `Address already in use: ${req.ip} on network ${network.name}` : `no free address left on network ${network.name} (${network.subnet})`);
+}
+
 export async function attachNetwork(ctx: Context, record: ContainerRecord, network: NetworkRecord, rootfs: string): Promise<NetworkAttachment> {
   const { id, config } = record;
-  const subnet = network.subnet!;
-  const prefix = parseSubnet(subnet).prefix;
-  const gateway = network.gateway!;
-  const extra = extraHosts(record);
   await removeOrphanedNamespaces(ctx);
   // This container's own namespace from a start a killed racker left half-done.
   await releaseNamespaceName(ctx, id);
@@ -117,7 +114,6 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
   const target = { address: '' };
   const published: PublishedSet = await bindPorts(config.publish ?? [], target);
   let nft: NftOwner | undefined;
-  let namespaceMade = false;
   const undo = async () => {
     nft?.close();
     nft = undefined;
@@ -125,49 +121,33 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
     await releaseNamespaceName(ctx, id);
   };
   try {
-    await ensureBridge(ctx, network.bridge!, gateway, prefix);
-    const next = candidates(network, config.ip);
-    let attachment: Attachment | undefined;
-    for (let address = next(); address !== undefined; address = next()) {
-      const a: Attachment = { id, bridge: network.bridge!, address, gateway, prefix, subnet, mac: macFor(parseIPv4(address)!), internal: network.internal, ports: published.ports };
-      const claimed = await claimAndConnect(ctx, a, namespaceMade);
-      namespaceMade = true;
-      if (claimed) {
-        attachment = a;
-        break;
-      }
+    const first = await join(ctx, id, { network, ...(config.ip ? { ip: config.ip } : {}), aliases: config.networkAliases ?? [], ifname: 'eth0', primary: true, ports: published.ports }, false);
+    target.address = first.endpoint.address;
+    nft = await startNftOwner(ctx, first.attachment);
+    const extraEndpoints: Endpoint[] = [];
+    for (const [i, extra] of (config.extraNetworks ?? []).entries()) {
+      const other = await findNetwork(ctx.paths, extra.networkId);
+      const joined = await join(ctx, id, { network: other, ...(extra.ip ? { ip: extra.ip } : {}), aliases: extra.aliases, ifname: `eth${i + 1}`, primary: false, ports: [] }, true);
+      extraEndpoints.push(joined.endpoint);
     }
-    if (!attachment) {
-      throw new RackerError(config.ip ? `Address already in use: ${config.ip} on network ${network.name}` : `no free address left on network ${network.name} (${subnet})`);
-    }
-    target.address = attachment.address;
-    nft = await startNftOwner(ctx, attachment);
-    const aliases = config.networkAliases ?? [];
-    const peers = network.predefined ? [] : (await peersOn(ctx, network.id, id)).map(peerEntry).filter((e): e is HostEntry => e !== undefined);
+    const all = await listContainers(ctx.paths);
+    const self: ContainerRecord = { ...record, state: { ...record.state, status: 'running', endpoint: first.endpoint, extraEndpoints } };
     ContainerRoot.with(rootfs, (root) => {
-      root.writeFile('/etc/hosts', hostsFile(ownEntry(record, attachment.address, aliases), peers, extra), { mode: 0o644, durable: false });
+      root.writeFile('/etc/hosts', hostsTextFor(self, all), { mode: 0o644, durable: false });
       root.writeFile('/etc/resolv.conf', resolvConf(config.dns ?? []), { mode: 0o644, durable: false });
     });
-    const endpoint: Endpoint = {
-      networkId: network.id,
-      network: network.name,
-      address: attachment.address,
-      gateway,
-      prefix,
-      mac: attachment.mac,
-      aliases,
-      ports: published.ports,
-    };
+    const networkIds = [first.endpoint, ...extraEndpoints].map((e) => e.networkId);
     let released = false;
     return {
       namespacePath: namespacePath(id),
-      endpoint,
+      endpoint: first.endpoint,
+      extraEndpoints,
       joined: () => releaseNamespaceName(ctx, id),
       release: async () => {
         if (released) return;
         released = true;
         await undo();
-        await refreshPeers(ctx, network, id, true);
+        await refreshHosts(ctx, networkIds, id);
       },
     };
   } catch (err) {
@@ -176,7 +156,8 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
   }
 }
 
-/** Once the container's endpoint is recorded: the peers learn its name. */
-export async function announce(ctx: Context, record: ContainerRecord, network: NetworkRecord): Promise<void> {
-  await refreshPeers(ctx, network, record.id, false);
+/** Once the container's endpoints are recorded: the peers on its networks learn its names. */
+export async function announce(ctx: Context, record: ContainerRecord): Promise<void> {
+  const ids = [record.state.endpoint, ...(record.state.extraEndpoints ?? [])].flatMap((e) => (e ? [e.networkId] : []));
+  await refreshHosts(ctx, ids);
 }

@@ -62,10 +62,13 @@ export function resolvConf(dns: readonly string[], host = readOr('/etc/resolv.co
   return `${[...options, ...chosen.map((s) => `nameserver ${s}`)].join('\n')}\n`;
 }
 
-/** --add-host NAME:IP (docker also takes NAME=IP). */
+/** docker's special --add-host value: the host as the container reaches it (its network's gateway). */
+export const HOST_GATEWAY = 'host-gateway';
+
+/** --add-host NAME:IP (docker also takes NAME=IP, and NAME:host-gateway). */
 export function parseAddHost(spec: string): HostEntry {
   const m = /^([^:=\s]+)[:=](\S+)$/.exec(spec);
   const address = m?.[2]?.replace(/^\[(.*)\]$/, '$1');
-  if (!m || !address || !isIP(address)) throw new UsageError(`invalid argument ${JSON.stringify(spec)} for --add-host: use NAME:IP`);
+  if (!m || !address || (!isIP(address) && address !== HOST_GATEWAY)) throw new UsageError(`invalid argument ${JSON.stringify(spec)} for --add-host: use NAME:IP`);
   return { address, names: [m[1]!] };
 }

@@ -1,5 +1,5 @@
 /** A container's networking in docker's inspect shapes (HostConfig.PortBindings, NetworkSettings). */
-import type { ContainerRecord } from '../container/record.js';
+import type { ContainerRecord, Endpoint } from '../container/record.js';
 import { portMap, type PortSpec } from './ports.js';
 import { predefinedNetworks } from './store.js';
 
@@ -18,21 +18,11 @@ export function networkSettingsOf(record: ContainerRecord, running: boolean): Re
   const c = record.config;
   const e = running ? record.state.endpoint : undefined;
   const networkId = c.networkId ?? predefinedNetworks().find((n) => n.name === c.network)?.id ?? '';
-  const entry = {
-    IPAMConfig: c.ip ? { IPv4Address: c.ip } : null,
-    Links: null,
-    Aliases: c.networkAliases ?? null,
-    NetworkID: networkId,
-    EndpointID: e ? record.id : '',
-    Gateway: e?.gateway ?? '',
-    IPAddress: e?.address ?? '',
-    IPPrefixLen: e?.prefix ?? 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    MacAddress: e?.mac ?? '',
-    DriverOpts: null,
-  };
+  const entry = endpointEntry(record.id, networkId, c.ip, c.networkAliases, e);
+  const extras = (c.extraNetworks ?? []).map((n) => {
+    const ep = running ? record.state.extraEndpoints?.find((x) => x.networkId === n.networkId) : undefined;
+    return [n.name, endpointEntry(record.id, n.networkId, n.ip, n.aliases, ep)] as const;
+  });
   return {
     Bridge: '',
     SandboxID: '',
@@ -44,6 +34,24 @@ export function networkSettingsOf(record: ContainerRecord, running: boolean): Re
     IPPrefixLen: c.network === 'bridge' ? entry.IPPrefixLen : 0,
     Gateway: c.network === 'bridge' ? entry.Gateway : '',
     MacAddress: c.network === 'bridge' ? entry.MacAddress : '',
-    Networks: { [c.network]: entry },
+    Networks: Object.fromEntries([[c.network, entry], ...extras]),
+  };
+}
+
+function endpointEntry(id: string, networkId: string, ip: string | undefined, aliases: string[] | undefined, e: Endpoint | undefined) {
+  return {
+    IPAMConfig: ip ? { IPv4Address: ip } : null,
+    Links: null,
+    Aliases: aliases?.length ? aliases : null,
+    NetworkID: networkId,
+    EndpointID: e ? id : '',
+    Gateway: e?.gateway ?? '',
+    IPAddress: e?.address ?? '',
+    IPPrefixLen: e?.prefix ?? 0,
+    IPv6Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    MacAddress: e?.mac ?? '',
+    DriverOpts: null,
   };
 }

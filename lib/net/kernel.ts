@@ -9,10 +9,12 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { CommandError, RackerError } from '../errors.js';
-import { addressOfVeth, bridgeLines, containerSideLines, hostSideLines, netnsName, nftTableLine, nftTableName, type Attachment } from './argv.js';
+import { addressOfVeth, bridgeLines, containerSideLines, hostSideLines, hostVethName, netnsName, nftTableLine, nftTableName, type Attachment } from './argv.js';
 
-async function ipBatch(ctx: Context, lines: readonly string[], netns?: string): Promise<void> {
-  await ctx.run(['ip', ...(netns ? ['-n', netns] : []), '-batch', '-'], { input: `${lines.join('\n')}\n` });
+/** `ip -batch -` in the host's namespace, a named one (-n), or a running container's (through nsenter). */
+async function ipBatch(ctx: Context, lines: readonly string[], netns?: string | { pid: number }): Promise<void> {
+  const prefix = netns === undefined ? ['ip'] : typeof netns === 'string' ? ['ip', '-n', netns] : ['nsenter', `--net=/proc/${netns.pid}/ns/net`, '--', 'ip'];
+  await ctx.run([...prefix, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 function linkExists(name: string): boolean {
@@ -53,23 +55,32 @@ export function claimedAddresses(): Set<string> {
 }
 
 /**
- * Make the container's namespace and veth pair with `a.address`; false when that address was
- * claimed by someone else first (the caller picks another). The namespace stays named until
- * the container's processes are in it (releaseNamespaceName).
+ * Give the container a veth pair with `a.address` (making its namespace first unless
+ * `namespaceMade`, or into a running container's: `running` is its PID 1); false when that
+ * address was claimed by someone else first (the caller picks another). A made namespace
+ * stays named until the container's processes are in it (releaseNamespaceName).
  */
-export async function claimAndConnect(ctx: Context, a: Attachment, namespaceMade: boolean): Promise<boolean> {
+export async function claimAndConnect(ctx: Context, a: Attachment, namespaceMade: boolean, running?: number): Promise<boolean> {
+  const netns = running !== undefined ? { pid: running } : { name: netnsName(a.id), create: !namespaceMade };
+  const lines = hostSideLines(a, netns);
   try {
-    await ipBatch(ctx, hostSideLines(a, !namespaceMade));
+    await ipBatch(ctx, lines);
   } catch (err) {
     if (err instanceof CommandError && /File exists/.test(err.stderr) && /-:\d+/.test(err.stderr)) {
       const failedLine = Number(/-:(\d+)/.exec(err.stderr)![1]);
-      // The link's line failed: the address is taken. The namespace (line 1) stands.
-      if (failedLine === (namespaceMade ? 1 : 2)) return false;
+      // The link's line failed: the address is taken. A namespace made by line 1 stands.
+      if (lines[failedLine - 1]?.startsWith('link add ')) return false;
     }
     throw err;
   }
-  await ipBatch(ctx, containerSideLines(a), netnsName(a.id));
+  await ipBatch(ctx, containerSideLines(a), running !== undefined ? { pid: running } : netnsName(a.id));
   return true;
+}
+
+/** Take a connected network away from a running container: its veth pair goes (both ends). */
+export async function disconnectVeth(ctx: Context, address: string): Promise<void> {
+  const veth = hostVethName(address);
+  if (linkExists(veth)) await ctx.run(['ip', 'link', 'delete', veth]);
 }
 
 export function namespacePath(id: string): string {

@@ -8,7 +8,9 @@ import { parseSubnet } from './subnet.js';
 import { withLock } from '../state/lock.js';
 
 function on(network: NetworkRecord, containers: readonly ContainerRecord[]): ContainerRecord[] {
-  return containers.filter((c) => c.config.networkId === network.id || (!c.config.networkId && c.config.network === network.name));
+  return containers.filter(
+    (c) => c.config.networkId === network.id || (!c.config.networkId && c.config.network === network.name) || c.config.extraNetworks?.some((n) => n.networkId === network.id),
+  );
 }
 
 /** docker's inspect shape of a network, with the running containers on it. */
@@ -29,7 +31,7 @@ export function inspectNetwork(network: NetworkRecord, containers: readonly Cont
     ConfigOnly: false,
     Containers: Object.fromEntries(
       running.map((c) => {
-        const e = c.state.endpoint;
+        const e = [c.state.endpoint, ...(c.state.extraEndpoints ?? [])].find((x) => x?.networkId === network.id);
         return [c.id, { Name: c.name, EndpointID: e ? c.id : '', MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.address}/${e.prefix}` : '', IPv6Address: '' }];
       }),
     ),
@@ -72,7 +74,7 @@ export async function pruneNetworks(ctx: Context): Promise<NetworkRecord[]> {
   return removed;
 }
 
-/** docker network ls's filters: name (substring), id (prefix), driver, label, type=custom|builtin. */
+/** docker network ls's filters: name (substring), id (part of it), driver, label, type=custom|builtin. */
 export function networkMatches(network: NetworkRecord, filters: readonly string[]): boolean {
   const byKey = new Map<string, string[]>();
   for (const f of filters) {
@@ -84,12 +86,14 @@ export function networkMatches(network: NetworkRecord, filters: readonly string[
   }
   const one = (key: string, v: string): boolean => {
     if (key === 'name') return network.name.includes(v);
-    if (key === 'id') return network.id.startsWith(v);
+    // docker: "all or part of a network's ID".
+    if (key === 'id') return network.id.includes(v);
     if (key === 'driver') return network.driver === v;
     if (key === 'scope') return v === 'local';
     if (key === 'type') return v === (network.predefined ? 'builtin' : 'custom');
     const eq = v.indexOf('=');
-    return eq < 0 ? v in network.labels : network.labels[v.slice(0, eq)] === v.slice(eq + 1);
+    const labels = new Map(Object.entries(network.labels));
+    return eq < 0 ? labels.has(v) : labels.get(v.slice(0, eq)) === v.slice(eq + 1);
   };
   return [...byKey].every(([key, values]) => values.some((v) => one(key, v)));
 }

@@ -103,7 +103,8 @@ export function exposedPorts(exposed: Record<string, unknown> | undefined): Port
 export function checkDistinct(specs: readonly PortSpec[]): void {
   const seen = new Set<string>();
   for (const s of specs) {
-    if (!s.hostPort) continue;
+    // A range gives each spec its own free port of it (bindSpec tries them in turn).
+    if (!s.hostPort || s.hostPortEnd) continue;
     const key = `${s.hostIp}|${s.hostPort}|${s.protocol}`;
     if (seen.has(key)) throw new UsageError(`Bind for ${s.hostIp || '0.0.0.0'}:${s.hostPort} failed: port is already allocated`);
     seen.add(key);

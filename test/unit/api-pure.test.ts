@@ -87,8 +87,9 @@ describe('Engine API: create body → racker CreateOptions', () => {
       workdir: '/tmp',
       user: 'nobody',
       volumes: ['/srv:/data:ro'],
-      network: 'host',
+      network: 'bridge',
       publish: [],
+      publishAll: false,
       tty: false,
       autoRemove: false,
       detach: false,
@@ -108,13 +109,21 @@ describe('Engine API: create body → racker CreateOptions', () => {
     expect(createOptionsFrom({ Image: 'i' }).options.detach).to.equal(true);
   });
 
-  it('bind Mounts become volumes; ports become -p (refused by create, as racker run does)', () => {
+  it('bind Mounts become volumes; PortBindings become -p values (HostPort "" or "0": a free port; IPv6 in brackets)', () => {
     const { options } = createOptionsFrom({
       Image: 'i',
-      HostConfig: { Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', ReadOnly: true }], PortBindings: { '80/tcp': [{ HostPort: '8080' }] } },
+      HostConfig: {
+        Mounts: [{ Type: 'bind', Source: '/a', Target: '/b', ReadOnly: true }],
+        PortBindings: { '80/tcp': [{ HostPort: '8080' }, { HostIp: '::1', HostPort: '0' }], '53/udp': [{ HostIp: '127.0.0.1', HostPort: '' }], '9000/tcp': null },
+        PublishAllPorts: true,
+        Dns: ['192.0.2.53'],
+        ExtraHosts: ['h:192.0.2.9'],
+      },
+      NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['web'] } } },
     });
     expect(options.volumes).to.deep.equal(['/a:/b:ro']);
-    expect(options.publish).to.deep.equal(['8080:80/tcp']);
+    expect(options.publish).to.deep.equal([':8080:80/tcp', '[::1]::80/tcp', '127.0.0.1::53/udp', '::9000/tcp']);
+    expect(options).to.deep.include({ publishAll: true, dns: ['192.0.2.53'], addHosts: ['h:192.0.2.9'], networkAliases: ['web'], network: 'bridge' });
     expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'volume', Target: '/b' }] } })).to.throw(/only bind mounts/);
   });
 

@@ -1,0 +1,72 @@
+/**
+ * racker network connect/disconnect: a container's networks beyond its first. The config
+ * keeps them (joined again at every start); a running container gets or loses the interface
+ * at once, and the names on the network follow.
+ */
+import type { Context } from '../context.js';
+import { RackerError, UsageError } from '../errors.js';
+import { findContainer, liveState, readContainer, writeContainer, type ContainerRecord } from '../container/record.js';
+import { withLock } from '../state/lock.js';
+import { join } from './attach.js';
+import { refreshHosts } from './hosts.js';
+import { disconnectVeth } from './kernel.js';
+import { findNetwork, type NetworkRecord } from './store.js';
+
+function isFirstNetwork(record: ContainerRecord, network: NetworkRecord): boolean {
+  return record.config.networkId === network.id || (!record.config.networkId && record.config.network === network.name);
+}
+
+function checkBridge(record: ContainerRecord, network: NetworkRecord): void {
+  if (network.driver !== 'bridge') throw new UsageError('container cannot be disconnected from host network or connected to host network');
+  if (record.config.network === 'host' || record.config.network === 'none') {
+    throw new UsageError(`container ${record.name} runs with --network ${record.config.network}: it cannot be connected to other networks`);
+  }
+}
+
+/** Serializes changes of one container's networks (and re-reads the record under it). */
+async function changing<T>(ctx: Context, nameOrId: string, fn: (record: ContainerRecord) => Promise<T>): Promise<T> {
+  const found = await findContainer(ctx.paths, nameOrId);
+  return withLock(ctx.paths.lock(`networks-of-${found.id}`), async () => fn((await readContainer(ctx.paths, found.id)) ?? found));
+}
+
+export async function connectContainer(ctx: Context, nameOrId: string, networkId: string, opts: { aliases: string[]; ip?: string }): Promise<void> {
+  const network = await findNetwork(ctx.paths, networkId);
+  await changing(ctx, nameOrId, async (record) => {
+    checkBridge(record, network);
+    if (isFirstNetwork(record, network) || record.config.extraNetworks?.some((n) => n.networkId === network.id)) {
+      throw new RackerError(`endpoint with name ${record.name} already exists in network ${network.name}`);
+    }
+    if (opts.ip !== undefined && network.predefined) throw new UsageError('user specified IP address is supported on user defined networks only');
+    const extra = { networkId: network.id, name: network.name, aliases: opts.aliases, ...(opts.ip ? { ip: opts.ip } : {}) };
+    const state = liveState(record);
+    if (state.status === 'running' && state.leaderPid) {
+      const used = new Set([record.state.endpoint?.ifname ?? 'eth0', ...(record.state.extraEndpoints ?? []).map((e) => e.ifname)]);
+      let n = 1;
+      while (used.has(`eth${n}`)) n++;
+      const { endpoint } = await join(ctx, record.id, { network, ...(opts.ip ? { ip: opts.ip } : {}), aliases: opts.aliases, ifname: `eth${n}`, primary: false, ports: [] }, true, state.leaderPid);
+      record.state.extraEndpoints = [...(record.state.extraEndpoints ?? []), endpoint];
+    }
+    record.config.extraNetworks = [...(record.config.extraNetworks ?? []), extra];
+    await writeContainer(ctx.paths, record);
+    await refreshHosts(ctx, [network.id]);
+  });
+}
+
+export async function disconnectContainer(ctx: Context, nameOrId: string, networkId: string): Promise<void> {
+  const network = await findNetwork(ctx.paths, networkId);
+  await changing(ctx, nameOrId, async (record) => {
+    checkBridge(record, network);
+    if (isFirstNetwork(record, network)) {
+      throw new UsageError(`${network.name} is the first network of container ${record.name}: racker can only disconnect networks connected later`);
+    }
+    if (!record.config.extraNetworks?.some((n) => n.networkId === network.id)) {
+      throw new RackerError(`container ${record.name} is not connected to network ${network.name}`);
+    }
+    const endpoint = record.state.extraEndpoints?.find((e) => e.networkId === network.id);
+    if (endpoint && liveState(record).status === 'running') await disconnectVeth(ctx, endpoint.address);
+    record.config.extraNetworks = record.config.extraNetworks.filter((n) => n.networkId !== network.id);
+    record.state.extraEndpoints = record.state.extraEndpoints?.filter((e) => e.networkId !== network.id);
+    await writeContainer(ctx.paths, record);
+    await refreshHosts(ctx, [network.id, ...(record.state.endpoint ? [record.state.endpoint.networkId] : [])]);
+  });
+}
