@@ -53,6 +53,9 @@ export const psCommand: CommandModule<object, Args> = {
       await Promise.all(orphans.map((r) => reapOrphan(ctx, r.id)));
       records = await listContainers(ctx.paths);
     }
+    // A network namespace a killed racker left while starting goes too (cheap: a readdir when there is none).
+    const { reconcileNetworking } = await import('../../lib/net/reconcile.js');
+    await reconcileNetworking(ctx);
     const now = ctx.clock().getTime();
     const shown = records
       .filter((r) => args.all || last !== undefined || filters.some((f) => f.startsWith('status=')) || liveState(r).status === 'running')

@@ -7,6 +7,7 @@ import { serviceCommand } from './service.js';
 // stdout is data only).
 const WARNING = `WARNING! This will remove:
   - all stopped containers
+  - all networks not used by at least one container
   - leftovers of killed racker processes: unused container mounts, scratch directories, stale locks
 
 Are you sure you want to continue? [y/N] `;
@@ -34,7 +35,7 @@ function readLine(): Promise<string | undefined> {
 
 const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   command: 'prune',
-  describe: 'Remove all stopped containers and what killed racker processes left behind',
+  describe: 'Remove all stopped containers, unused networks and what killed racker processes left behind',
   builder: (y) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -51,6 +52,7 @@ const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
     const report = await pruneSystem(ctx);
     // docker's layout: a section per kind, a blank line after each, then the total.
     if (report.containers.length) out(['Deleted Containers:', ...report.containers, '', ''].join('\n'));
+    if (report.networks.length) out(['Deleted Networks:', ...report.networks, '', ''].join('\n'));
     if (report.leftovers.length) out(['Deleted leftovers of killed racker processes:', ...report.leftovers, '', ''].join('\n'));
     out(`Total reclaimed space: ${humanSize(report.reclaimed)}`);
   },

@@ -25,6 +25,8 @@ export interface PruneReport {
   leftovers: string[];
   /** Bytes of files deleted (container directories and scratch): docker's "Total reclaimed space". */
   reclaimed: number;
+  /** Names of the user networks removed (docker's "Deleted Networks:"). */
+  networks: string[];
 }
 
 /** Where systemd-nspawn keeps a directory per machine; one killed -9 leaves its own behind. */
@@ -96,7 +98,7 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
 }
 
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
-  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0 };
+  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [] };
   const { paths } = ctx;
 
   // Containers whose racker was killed -9 and whose processes are gone: record their end
@@ -185,5 +187,13 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
     const dir = path.join(NSPAWN_PROPAGATE, name);
     if (await fs.rmdir(dir).then(() => true, () => false)) report.leftovers.push(`nspawn dir ${dir}`);
   }
+
+  // Network namespaces (with their veth pairs) of containers whose racker was killed while starting.
+  const { reconcileNetworking } = await import('../net/reconcile.js');
+  for (const name of await reconcileNetworking(ctx)) report.leftovers.push(`network namespace ${name}`);
+
+  // Networks no container refers to, as docker's system prune removes them.
+  const { pruneNetworks } = await import('../net/networks.js');
+  report.networks = (await pruneNetworks(ctx)).map((n) => n.name);
   return report;
 }

@@ -11,7 +11,8 @@ import { listContainers, type ContainerRecord, type Endpoint } from '../containe
 import type { Attachment } from './argv.js';
 import { resolvConf } from './files.js';
 import { hostsTextFor, refreshHosts } from './hosts.js';
-import { claimAndConnect, claimedAddresses, ensureBridge, namespacePath, releaseNamespaceName, removeOrphanedNamespaces, startNftOwner, type NftOwner } from './kernel.js';
+import { claimAndConnect, claimedAddresses, ensureBridge, namespacePath, releaseNamespaceName, startNftOwner, type NftOwner } from './kernel.js';
+import { reconcileNetworking } from './reconcile.js';
 import { bindPorts, type PublishedSet } from './publish.js';
 import { findNetwork, type NetworkRecord } from './store.js';
 import { contains, formatIPv4, isHostAddress, macFor, parseIPv4, parseSubnet } from './subnet.js';
@@ -107,7 +108,7 @@ export async function join(ctx: Context, id: string, req: JoinRequest, namespace
 
 export async function attachNetwork(ctx: Context, record: ContainerRecord, network: NetworkRecord, rootfs: string): Promise<NetworkAttachment> {
   const { id, config } = record;
-  await removeOrphanedNamespaces(ctx);
+  await reconcileNetworking(ctx);
   // This container's own namespace from a start a killed racker left half-done.
   await releaseNamespaceName(ctx, id);
   // Host ports first: a taken one fails the start before anything is made in the kernel.

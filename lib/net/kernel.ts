@@ -112,18 +112,28 @@ function namespacesInUse(): Set<number> {
   return inodes;
 }
 
-/** Named namespaces a killed racker left (and their veth pairs with them): removed. Returns their names. */
-export async function removeOrphanedNamespaces(ctx: Context, minAgeMs = ORPHAN_AGE_MS): Promise<string[]> {
+/**
+ * Named namespaces a killed racker left (and their veth pairs with them): removed; returns
+ * their names. `owner(id12)` says whether the container's racker is alive (true: keep), dead
+ * (false: remove now), or unknown (another store's, or a start not yet recorded): then a
+ * namespace is removed only once nothing is in it and it is older than any start takes.
+ */
+export async function removeOrphanedNamespaces(ctx: Context, owner: (id12: string) => boolean | undefined = () => undefined): Promise<string[]> {
   const names = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => /^racker-[a-f0-9]{12}$/.test(n)) : [];
   if (!names.length) return [];
-  const inUse = namespacesInUse();
+  let inUse: Set<number> | undefined;
   const removed: string[] = [];
   for (const name of names) {
-    try {
-      const st = statSync(`/run/netns/${name}`);
-      if (Date.now() - st.mtimeMs < minAgeMs || inUse.has(st.ino)) continue;
-    } catch {
-      continue;
+    const alive = owner(name.slice('racker-'.length));
+    if (alive === true) continue;
+    if (alive === undefined) {
+      try {
+        const st = statSync(`/run/netns/${name}`);
+        inUse ??= namespacesInUse();
+        if (Date.now() - st.mtimeMs < ORPHAN_AGE_MS || inUse.has(st.ino)) continue;
+      } catch {
+        continue;
+      }
     }
     await ctx.run(['ip', 'netns', 'delete', name], { reject: false });
     removed.push(name);
