@@ -1,0 +1,176 @@
+/**
+ * Issue 20: action.yml's steps, run here as GitHub runs them (test/helpers/action.ts): the
+ * inputs checked, setup on a set-up machine, a probe with status, body and header
+ * expectations on the debian-bookworm label (from the fixture registry), the image store
+ * saved to the cache and restored by a second run into an empty store, a selftest over two
+ * images; outputs, job summary and annotations compared in full.
+ */
+import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runAction, type ActionRun, type RunnerOptions } from '../helpers/action.js';
+import { racker, tempRoot } from '../helpers/cli.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+/**
+ * A package with a web service and no dependencies, so it installs without the archive's
+ * packages: perl (essential in every Debian) answers 200 "hello from the action" on /.
+ */
+function buildDeb(dir: string): string {
+  const root = path.join(dir, 'pkg');
+  for (const d of ['DEBIAN', 'usr/share/action-hello', 'lib/systemd/system']) mkdirSync(path.join(root, d), { recursive: true });
+  writeFileSync(path.join(root, 'DEBIAN/control'), 'Package: action-hello\nVersion: 1.0\nArchitecture: all\nMaintainer: racker tests <tests@localhost>\nDescription: action test package\n');
+  writeFileSync(
+    path.join(root, 'usr/share/action-hello/serve.pl'),
+    [
+      'use IO::Socket::INET;',
+      "my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 8080, Listen => 5, ReuseAddr => 1) or die \"listen: $!\";",
+      'while (my $c = $s->accept) {',
+      '  my $request = <$c>;',
+      '  while (my $line = <$c>) { last if $line =~ /^\\r?\\n$/ }',
+      "  my $body = \"hello from the action\\n\";",
+      '  print $c "HTTP/1.0 200 OK\\r\\nContent-Type: text/plain\\r\\nContent-Length: " . length($body) . "\\r\\n\\r\\n$body";',
+      '  close $c;',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    path.join(root, 'lib/systemd/system/action-hello.service'),
+    '[Unit]\nDescription=action test web server\n[Service]\nExecStart=/usr/bin/perl /usr/share/action-hello/serve.pl\n[Install]\nWantedBy=multi-user.target\n',
+  );
+  const deb = path.join(dir, 'action-hello_1.0_all.deb');
+  execFileSync('dpkg-deb', ['--root-owner-group', '--build', root, deb], { stdio: 'ignore' });
+  return deb;
+}
+
+const statuses = (r: ActionRun) => r.steps.map((s) => [s.name, s.status]);
+const step = (r: ActionRun, name: string) => r.steps.find((s) => s.name === name)!;
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+describe('action.yml run as GitHub runs it (integration: labels from the fixture registry)', function () {
+  this.timeout(300_000);
+  let reg: FixtureRegistry;
+  let work: string;
+  let roots: string[] = [];
+  let base: Omit<RunnerOptions, 'inputs' | 'env'> & { env: Record<string, string> };
+  let cacheKey = '';
+  const firstRun: Record<string, number> = {};
+  /** A run in the job's workspace, its image store in `root`. */
+  const act = (root: string, inputs: Record<string, string>) => runAction({ ...base, env: { ...base.env, RACKER_ROOT: root }, inputs });
+  const newRoot = () => {
+    const r = tempRoot('racker-action-');
+    roots.push(r);
+    return r;
+  };
+
+  before(async function () {
+    requireIntegration(this);
+    reg = await startRegistry();
+    work = tempRoot('racker-action-work-');
+    const bin = path.join(work, 'bin');
+    const workspace = path.join(work, 'workspace');
+    const runnerTemp = path.join(work, 'runner-temp');
+    for (const d of [bin, workspace, runnerTemp]) mkdirSync(d);
+    buildDeb(workspace);
+    base = {
+      workspace,
+      runnerTemp,
+      cacheStore: path.join(work, 'cache-service'),
+      // setup.sh links racker and postroj here, not over the machine's /usr/local/bin.
+      env: { RACKER_BIN_DIR: bin, PATH: `${bin}:${process.env.PATH}`, RACKER_REGISTRY_MIRROR: reg.host, NO_COLOR: '1' },
+    };
+  });
+
+  after(async () => {
+    await reg?.stop();
+    for (const d of [...roots, work]) if (d) await fs.rm(d, { recursive: true, force: true });
+  });
+
+  it('bad inputs: one ::error:: line and exit 1 from the first step, before anything is set up', async () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ mode: 'probes', image: 'debian-bookworm' }, 'mode must be probe or selftest (got "probes")'],
+      [{}, 'image is required with mode: probe'],
+      [{ image: 'debian-bookworm,debian-trixie' }, 'image must name one image (got "debian-bookworm,debian-trixie"); for several, use mode: selftest with images'],
+      [{ mode: 'selftest' }, 'images is required with mode: selftest'],
+      [{ mode: 'selftest', images: 'debian-bookworm', 'check-unit': 'nginx' }, 'check-unit is for mode: probe (selftest runs a fixed probe set)'],
+      [{ image: 'debian-bookworm', 'check-network': 'http://localhost/\nftp://x' }, 'check-network must be http(s)://… or tcp://HOST:PORT, one per line (got "ftp://x")'],
+      [{ image: 'debian-bookworm', 'expect-status': '20O' }, 'expect-status must be like 200, 2xx or 200,302 (got "20O")'],
+      [{ image: 'debian-bookworm', 'expect-header': 'Content-Type' }, "expect-header must be 'Name: regex', one per line (got \"Content-Type\")"],
+      [{ image: 'debian-bookworm', timeout: '30s' }, 'timeout must be a positive whole number of seconds (got "30s")'],
+      [{ mode: 'selftest', images: 'debian-bookworm', jobs: '0' }, 'jobs must be a positive whole number of machines (got "0")'],
+      [{ image: 'debian-bookworm', cache: 'yes' }, 'cache must be true or false (got "yes")'],
+      [{ image: 'debian-bookworm', package: 'dist/missing_1.0_all.deb' }, 'package file not found: dist/missing_1.0_all.deb'],
+    ];
+    const root = newRoot();
+    for (const [inputs, message] of cases) {
+      const r = await act(root, inputs);
+      expect(r.ok, message).to.equal(false);
+      expect({ code: step(r, 'Check inputs').code, stdout: step(r, 'Check inputs').stdout, stderr: step(r, 'Check inputs').stderr }).to.deep.equal({ code: 1, stdout: `::error::${message}\n`, stderr: '' });
+      expect(r.steps.slice(1).every((s) => s.status === 'skipped')).to.equal(true);
+      expect(r.summary).to.equal('');
+    }
+    // Nothing reached the store.
+    expect(readdirSync(root)).to.deep.equal([]);
+  });
+
+  const probeInputs = {
+    image: 'debian-bookworm',
+    package: 'action-hello_1.0_all.deb',
+    'check-unit': 'action-hello',
+    'check-network': 'http://127.0.0.1:8080/',
+    'expect-status': '200',
+    'expect-body': 'hello from the action',
+    'expect-header': 'Content-Type: ^text/plain',
+    'check-command': 'test -x /usr/bin/perl',
+  };
+
+  it('probe, first run: setup is quick on a set-up machine, the label is provisioned, saved to the cache, probed; outputs and summary', async () => {
+    const r = await act(newRoot(), probeInputs);
+    expect(r.ok, JSON.stringify(r.steps, null, 1)).to.equal(true);
+    expect(statuses(r)).to.deep.equal([
+      ['Check inputs', 'success'],
+      ['Set up racker and postroj', 'success'],
+      ['Restore images', 'success'],
+      ['Import images', 'skipped'],
+      ['Pull images', 'success'],
+      ['Export images', 'success'],
+      ['Save images', 'success'],
+      ['Probe', 'success'],
+    ]);
+    // Everything is installed and built already: setup.sh only links the commands.
+    expect(step(r, 'Set up racker and postroj').ms).to.be.below(5000);
+    expect(step(r, 'Set up racker and postroj').stderr).to.equal('setup.sh: ready (0.1.0)\n');
+    expect(step(r, 'Pull images').stderr).to.contain('debian-bookworm: Provisioning apt packages');
+    expect(step(r, 'Export images').stdout).to.match(/^racker cache: saved the image store \(\d+M\)\n$/);
+    cacheKey = step(r, 'Save images').stdout.replace(/^Cache saved with key: /, '');
+    expect(readdirSync(base.cacheStore)).to.deep.equal([cacheKey]);
+    expect(r.outputs).to.deep.equal({
+      'report-junit': 'postroj-report.xml',
+      'report-json': 'postroj-report.json',
+      passed: '4',
+      failed: '0',
+      'exit-code': '0',
+      'cache-hit': 'false',
+    });
+    expect(r.summary).to.equal(
+      [
+        '### ✓ postroj pkgprobe: 4 passed, 0 failed',
+        '',
+        '| check | debian-bookworm |',
+        '|---|:---:|',
+        '| package action-hello_1.0_all.deb | ✓ |',
+        '| unit action-hello | ✓ |',
+        '| http http://127.0.0.1:8080/ | ✓ |',
+        '| command test -x /usr/bin/perl | ✓ |',
+        '',
+      ].join('\n'),
+    );
+    expect(step(r, 'Probe').stdout.split('\n').filter((l) => l.startsWith('::'))).to.deep.equal([]);
+    expect(readFileSync(path.join(base.workspace, 'postroj-report.xml'), 'utf8')).to.contain('<testsuites name="postroj" tests="4" failures="0">');
+    firstRun.images = step(r, 'Restore images').ms + step(r, 'Pull images').ms + step(r, 'Export images').ms + step(r, 'Save images').ms;
+    firstRun.total = r.steps.reduce((n, s) => n + s.ms, 0);
+  });
+});
