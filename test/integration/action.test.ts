@@ -170,7 +170,111 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     );
     expect(step(r, 'Probe').stdout.split('\n').filter((l) => l.startsWith('::'))).to.deep.equal([]);
     expect(readFileSync(path.join(base.workspace, 'postroj-report.xml'), 'utf8')).to.contain('<testsuites name="postroj" tests="4" failures="0">');
+    firstRun.pull = step(r, 'Pull images').ms;
     firstRun.images = step(r, 'Restore images').ms + step(r, 'Pull images').ms + step(r, 'Export images').ms + step(r, 'Save images').ms;
     firstRun.total = r.steps.reduce((n, s) => n + s.ms, 0);
+  });
+
+  it('probe, second run in an empty store: the cache is restored, nothing provisioned, faster; a failing check is an annotation', async function () {
+    if (!cacheKey) this.skip(); // needs the first run's cache
+    const root = newRoot();
+    const r = await act(root, { ...probeInputs, 'check-command': 'test -x /usr/bin/perl\necho no such file >&2; exit 3' });
+    expect(statuses(r)).to.deep.equal([
+      ['Check inputs', 'success'],
+      ['Set up racker and postroj', 'success'],
+      ['Restore images', 'success'],
+      ['Import images', 'success'],
+      ['Pull images', 'success'],
+      ['Export images', 'skipped'],
+      ['Save images', 'skipped'],
+      ['Probe', 'failure'],
+    ]);
+    expect(step(r, 'Restore images').stdout).to.equal(`Cache restored from key: ${cacheKey}`);
+    expect(step(r, 'Import images').stdout).to.equal('racker cache: restored the image store (2 images)\n');
+    // The base image's digest is unchanged in the registry: the label stands, nothing is provisioned.
+    expect(step(r, 'Pull images').stderr).to.contain('Status: Image is up to date for debian-bookworm');
+    expect(step(r, 'Pull images').stderr).not.to.contain('Provisioning');
+    expect(step(r, 'Pull images').stdout).to.equal('debian-bookworm: up to date\n');
+    expect(r.outputs).to.deep.equal({
+      'report-junit': 'postroj-report.xml',
+      'report-json': 'postroj-report.json',
+      passed: '4',
+      failed: '1',
+      'exit-code': '1',
+      'cache-hit': 'true',
+    });
+    const probe = step(r, 'Probe');
+    expect(probe.code).to.equal(1);
+    expect(probe.stdout.split('\n').filter((l) => l.startsWith('::'))).to.deep.equal([
+      '::error title=postroj debian-bookworm%3A command echo no such file >&2; exit 3::exit 3%0Ano such file',
+    ]);
+    expect(r.summary).to.equal(
+      [
+        '### ✗ postroj pkgprobe: 4 passed, 1 failed',
+        '',
+        '| check | debian-bookworm |',
+        '|---|:---:|',
+        '| package action-hello_1.0_all.deb | ✓ |',
+        '| unit action-hello | ✓ |',
+        '| http http://127.0.0.1:8080/ | ✓ |',
+        '| command test -x /usr/bin/perl | ✓ |',
+        '| command echo no such file >&2; exit 3 | ✗ |',
+        '',
+        '<details><summary>✗ debian-bookworm: command echo no such file &gt;&amp;2; exit 3</summary>',
+        '',
+        '```text',
+        'exit 3',
+        'no such file',
+        '```',
+        '',
+        '</details>',
+        '',
+      ].join('\n'),
+    );
+    const images = step(r, 'Restore images').ms + step(r, 'Import images').ms + step(r, 'Pull images').ms;
+    const total = r.steps.reduce((n, s) => n + s.ms, 0);
+    // The figures doc/performance.md quotes (stderr: stdout is the reporter's).
+    process.stderr.write(
+      `      images ready: ${seconds(firstRun.images!)} s → ${seconds(images)} s (pull ${seconds(firstRun.pull!)} s → ${seconds(step(r, 'Pull images').ms)} s, import ${seconds(step(r, 'Import images').ms)} s); whole action ${seconds(firstRun.total!)} s → ${seconds(total)} s\n`,
+    );
+    // Provisioning is what the cache saves: the pull itself becomes a digest check.
+    expect(step(r, 'Pull images').ms).to.be.below(firstRun.pull! / 10);
+    expect(images).to.be.below(firstRun.images!);
+  });
+
+  it('selftest over two images, without the cache: both columns in the summary, JUnit and JSON reports', async function () {
+    this.timeout(600_000);
+    const images = ['debian-bookworm', `${reg.host}/racker/multilayer:latest`];
+    const r = await act(roots.at(-1)!, { mode: 'selftest', images: images.join('\n'), jobs: '2', cache: 'false', 'report-junit': 'selftest.xml', 'report-json': 'selftest.json' });
+    expect(statuses(r)).to.deep.equal([
+      ['Check inputs', 'success'],
+      ['Set up racker and postroj', 'success'],
+      ['Restore images', 'skipped'],
+      ['Import images', 'skipped'],
+      ['Pull images', 'success'],
+      ['Export images', 'skipped'],
+      ['Save images', 'skipped'],
+      ['Probe', 'success'],
+    ]);
+    expect(r.outputs).to.deep.equal({ 'report-junit': 'selftest.xml', 'report-json': 'selftest.json', passed: '10', failed: '0', 'exit-code': '0', 'cache-hit': '' });
+    expect(r.summary).to.equal(
+      [
+        '### ✓ postroj selftest: 10 passed, 0 failed',
+        '',
+        `| check | debian-bookworm | ${reg.host}/racker/multilayer:latest |`,
+        '|---|:---:|:---:|',
+        '| package curl | ✓ | ✓ |',
+        '| package nginx | ✓ | ✓ |',
+        '| unit nginx | ✓ | ✓ |',
+        '| http http://localhost:80/ | ✓ | ✓ |',
+        '| command hostnamectl \\| grep -q "Virtualization: systemd-nspawn" | ✓ | ✓ |',
+        '',
+      ].join('\n'),
+    );
+    const xml = readFileSync(path.join(base.workspace, 'selftest.xml'), 'utf8');
+    expect([...xml.matchAll(/<testsuite name="([^"]+)" tests="(\d+)" failures="(\d+)"/g)].map((m) => [m[1], m[2], m[3]])).to.deep.equal(images.map((i) => [i, '5', '0']));
+    expect(JSON.parse(readFileSync(path.join(base.workspace, 'selftest.json'), 'utf8')).map((x: { image: string }) => x.image)).to.deep.equal(images);
+    // The machines are gone.
+    expect((await racker(['ps', '-a', '-q'], { root: roots.at(-1)! })).stdout).to.equal('');
   });
 });
