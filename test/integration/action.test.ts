@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runAction, type ActionRun, type RunnerOptions } from '../helpers/action.js';
-import { racker, tempRoot } from '../helpers/cli.js';
+import { cli, racker, repoRoot, seen, tempRoot } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -46,6 +46,7 @@ function buildDeb(dir: string): string {
   return deb;
 }
 
+const postrojBin = path.join(repoRoot, 'dist/bin/postroj.js');
 const statuses = (r: ActionRun) => r.steps.map((s) => [s.name, s.status]);
 const step = (r: ActionRun, name: string) => r.steps.find((s) => s.name === name)!;
 const seconds = (ms: number) => (ms / 1000).toFixed(1);
@@ -114,6 +115,16 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     }
     // Nothing reached the store.
     expect(readdirSync(root)).to.deep.equal([]);
+  });
+
+  it('postroj summary: a file that is not a JSON report is a usage error, one line, exit 2', async () => {
+    writeFileSync(path.join(work, 'not-a-report.json'), '{"image": "x"}');
+    for (const [file, stderr] of [
+      [path.join(work, 'missing.json'), `postroj: cannot read ${path.join(work, 'missing.json')}: no such file\n`],
+      [path.join(work, 'not-a-report.json'), `postroj: ${path.join(work, 'not-a-report.json')} is not a postroj JSON report (write one with --report-json)\n`],
+    ] as const) {
+      expect(seen(await cli(postrojBin, ['summary', file, '--format', 'annotations']))).to.deep.equal({ code: 2, stdout: '', stderr });
+    }
   });
 
   const probeInputs = {
@@ -235,7 +246,9 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
   it('selftest over two images, without the cache: both columns in the summary, JUnit and JSON reports', async function () {
     this.timeout(600_000);
     const images = ['debian-bookworm', `${reg.host}/racker/multilayer:latest`];
-    const r = await act(roots.at(-1)!, { mode: 'selftest', images: images.join('\n'), jobs: '2', cache: 'false', 'report-junit': 'selftest.xml', 'report-json': 'selftest.json' });
+    // The second run's store, whose label is provisioned (alone, this test provisions it itself).
+    const root = roots.at(-1) ?? newRoot();
+    const r = await act(root, { mode: 'selftest', images: images.join('\n'), jobs: '2', cache: 'false', 'report-junit': 'selftest.xml', 'report-json': 'selftest.json' });
     expect(statuses(r)).to.deep.equal([
       ['Check inputs', 'success'],
       ['Set up racker and postroj', 'success'],
@@ -265,6 +278,6 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     expect([...xml.matchAll(/<testsuite name="([^"]+)" tests="(\d+)" failures="(\d+)"/g)].map((m) => [m[1], m[2], m[3]])).to.deep.equal(images.map((i) => [i, '5', '0']));
     expect(JSON.parse(readFileSync(path.join(base.workspace, 'selftest.json'), 'utf8')).map((x: { image: string }) => x.image)).to.deep.equal(images);
     // The machines are gone.
-    expect((await racker(['ps', '-a', '-q'], { root: roots.at(-1)! })).stdout).to.equal('');
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
   });
 });
