@@ -127,6 +127,22 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     }
   });
 
+  it('an image that cannot be pulled: an annotation naming it, exit 16, no probe', async () => {
+    const image = `${reg.host}/racker/no-such-image:latest`;
+    const r = await act(newRoot(), { image, cache: 'false' });
+    expect(statuses(r).slice(4)).to.deep.equal([
+      ['Pull images', 'failure'],
+      ['Export images', 'skipped'],
+      ['Save images', 'skipped'],
+      ['Probe', 'skipped'],
+    ]);
+    const pull = step(r, 'Pull images');
+    // racker pull's own progress first (docker's "latest: Pulling from …"), then the one annotation.
+    expect(pull.code).to.equal(16);
+    expect(pull.stdout.split('\n').filter((l) => l.startsWith('::'))).to.deep.equal([`::error::could not pull ${image} (racker's reason is in this step's log)`]);
+    expect(pull.stderr).to.contain('racker: ');
+  });
+
   const probeInputs = {
     image: 'debian-bookworm',
     package: 'action-hello_1.0_all.deb',
