@@ -1,8 +1,10 @@
 # Shared by the action scripts (sourced).
 
 # One line on stdout as a GitHub error annotation, then exit 1: bad input says what, once.
+# '%' is escaped as GitHub reads it (%25), so an input holding "%0A" is shown, not decoded.
 fail() {
-  echo "::error::$1"
+  local message=${1//%/%25}
+  echo "::error::${message//$'\r'/}"
   exit 1
 }
 

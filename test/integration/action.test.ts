@@ -104,6 +104,7 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
       [{ mode: 'selftest', images: 'debian-bookworm', jobs: '0' }, 'jobs must be a positive whole number of machines (got "0")'],
       [{ image: 'debian-bookworm', cache: 'yes' }, 'cache must be true or false (got "yes")'],
       [{ image: 'debian-bookworm', package: 'dist/missing_1.0_all.deb' }, 'package file not found: dist/missing_1.0_all.deb'],
+      [{ image: 'debian-bookworm', 'expect-status': '200%0A::warning::x' }, 'expect-status must be like 200, 2xx or 200,302 (got "200%250A::warning::x")'],
     ];
     const root = newRoot();
     for (const [inputs, message] of cases) {
@@ -254,6 +255,15 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     process.stderr.write(
       `      images ready: ${seconds(firstRun.images!)} s → ${seconds(images)} s (pull ${seconds(firstRun.pull!)} s → ${seconds(step(r, 'Pull images').ms)} s, import ${seconds(step(r, 'Import images').ms)} s)\n`,
     );
+    // A restored tar never goes over images already there (a self-hosted runner's store).
+    const temp = path.join(work, 'temp-nonempty');
+    mkdirSync(path.join(temp, 'racker-cache'), { recursive: true });
+    writeFileSync(path.join(temp, 'racker-cache/store.tar'), Buffer.alloc(10240));
+    const before = readFileSync(path.join(root, 'lib/repositories.json'), 'utf8');
+    const cacheSh = path.join(repoRoot, 'scripts/action/cache.sh');
+    const again = execFileSync('bash', [cacheSh, 'import'], { env: { ...process.env, RACKER_ROOT: root, RUNNER_TEMP: temp }, encoding: 'utf8' });
+    expect(again).to.equal(`racker cache: the image store at ${root}/lib already has images; the cached one is not imported\n`);
+    expect(readFileSync(path.join(root, 'lib/repositories.json'), 'utf8')).to.equal(before);
     // Provisioning is what the cache saves: the pull itself becomes a digest check.
     expect(step(r, 'Pull images').ms).to.be.below(firstRun.pull! / 10);
     expect(images).to.be.below(firstRun.images!);
