@@ -25,9 +25,12 @@ export function outputLines(reports: readonly ImageReport[]): string {
   return `passed=${passed}\nfailed=${failed}\n`;
 }
 
-/** A table cell: a '|' would end the cell (GFM reads it even inside a code span), a newline the row. */
+/**
+ * A table cell: a '|' would end the cell (GFM reads it even inside a code span), a newline the
+ * row, and a '<' could open an HTML tag (a check named `echo <b>` must show as written).
+ */
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return html(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 }
 
 /** A fence longer than any run of backticks in the text, so evidence can't close it early. */

@@ -28,8 +28,13 @@ fi
 
 # A report left by an earlier run must not be summarized as this one's.
 rm -f "$REPORT_JSON" "$REPORT_JUNIT"
+# postroj's output holds what the machine printed (evidence): a line of it starting with '::'
+# must not become a workflow command, so GitHub's command processing is off meanwhile.
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+echo "::stop-commands::$token"
 status=0
 postroj "${args[@]}" || status=$?
+echo "::$token::"
 echo "exit-code=$status" >> "$GITHUB_OUTPUT"
 # No JSON report: postroj stopped before probing (its one-line error is above).
 if [ -f "$REPORT_JSON" ]; then

@@ -188,7 +188,10 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
       'cache-hit': 'false',
     });
     expect(r.summary).to.equal('### ✓ postroj pkgprobe: 1 passed, 0 failed\n\n| check | debian-bookworm |\n|---|:---:|\n| command test -x /usr/bin/perl | ✓ |\n');
-    expect(step(r, 'Probe').stdout).to.match(/^PASS debian-bookworm \(\d+\.\d s\)\n {2}ok {3}command test -x \/usr\/bin\/perl \(\d+\.\d s\)\n1 passed, 0 failed\n$/);
+    // postroj's output between ::stop-commands:: and its token: no line of it is a workflow command.
+    expect(step(r, 'Probe').stdout).to.match(
+      /^::stop-commands::([0-9a-f]{32})\nPASS debian-bookworm \(\d+\.\d s\)\n {2}ok {3}command test -x \/usr\/bin\/perl \(\d+\.\d s\)\n1 passed, 0 failed\n::\1::\n$/,
+    );
     expect(readFileSync(path.join(base.workspace, 'postroj-report.xml'), 'utf8')).to.contain('<testsuites name="postroj" tests="1" failures="0">');
     firstRun.pull = step(r, 'Pull images').ms;
     firstRun.images = step(r, 'Restore images').ms + step(r, 'Pull images').ms + step(r, 'Export images').ms + step(r, 'Save images').ms;
@@ -224,9 +227,11 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
     });
     const probe = step(r, 'Probe');
     expect(probe.code).to.equal(1);
-    expect(probe.stdout.split('\n').filter((l) => l.startsWith('::'))).to.deep.equal([
-      '::error title=postroj debian-bookworm%3A command echo no such file >&2; exit 3::exit 3%0Ano such file',
-    ]);
+    const lines = probe.stdout.trimEnd().split('\n');
+    const token = /^::stop-commands::([0-9a-f]{32})$/.exec(lines[0]!)![1];
+    // The evidence is printed while commands are off; the one annotation after they are on again.
+    expect(lines.slice(-2)).to.deep.equal([`::${token}::`, '::error title=postroj debian-bookworm%3A command echo no such file >&2; exit 3::exit 3%0Ano such file']);
+    expect(lines.slice(1, -2).filter((l) => l.startsWith('::'))).to.deep.equal([]);
     expect(r.summary).to.equal(
       [
         '### ✗ postroj pkgprobe: 4 passed, 1 failed',
@@ -237,7 +242,7 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
         '| unit action-hello | ✓ |',
         '| http http://127.0.0.1:8080/ | ✓ |',
         '| command test -x /usr/bin/perl | ✓ |',
-        '| command echo no such file >&2; exit 3 | ✗ |',
+        '| command echo no such file &gt;&amp;2; exit 3 | ✗ |',
         '',
         '<details><summary>✗ debian-bookworm: command echo no such file &gt;&amp;2; exit 3</summary>',
         '',

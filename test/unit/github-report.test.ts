@@ -56,6 +56,11 @@ describe('postroj reports for GitHub Actions', () => {
     );
   });
 
+  it('names are shown as written: HTML and a backslash in a table cell are escaped', () => {
+    const md = markdownSummary([{ image: 'a', ok: true, durationMs: 1, probes: [probe('command echo <b>x</b> && printf "a\\n"', true)] }]);
+    expect(md.split('\n')[4]).to.equal('| command echo &lt;b&gt;x&lt;/b&gt; &amp;&amp; printf "a\\\\n" | ✓ |');
+  });
+
   it('evidence holding a code fence cannot close the block it is shown in', () => {
     const md = markdownSummary([{ image: 'a', ok: false, durationMs: 1, probes: [probe('c', false, 'x\n```\ny')] }]);
     expect(md).to.contain('\n````text\nx\n```\ny\n````\n');
