@@ -102,4 +102,23 @@ describe('GitHub Actions files', () => {
     expect(wf.jobs.probe.steps.at(-1).with.path).to.equal('${{ steps.probe.outputs.report-junit }}');
     expect(Object.keys(load('action.yml').outputs)).to.include('report-junit');
   });
+
+  it("doc/github-actions.md: its workflows use only the action's inputs and outputs, and keep the reports", () => {
+    const doc = readFileSync(path.join(repoRoot, 'doc/github-actions.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(blocks).to.have.length(2);
+    const a = action();
+    const workflow = parse(blocks[0]!);
+    const steps = workflow.jobs.probe.steps as { uses?: string; id?: string; with?: Record<string, string> }[];
+    const probe = steps.find((s) => s.uses === 'OWNER/racker@v1')!;
+    expect(Object.keys(probe.with!).filter((k) => !(k in a.inputs))).to.deep.equal([]);
+    const upload = steps.at(-1)!;
+    expect(upload.uses).to.equal('actions/upload-artifact@v4');
+    const outputs = [...upload.with!.path!.matchAll(/steps\.probe\.outputs\.([\w-]+)/g)].map((m) => m[1]);
+    expect(outputs).to.deep.equal(['report-junit', 'report-json']);
+    expect(outputs.every((o) => o! in a.outputs)).to.equal(true);
+    // The second block is a step: mode selftest with its own inputs.
+    const selftest = parse(blocks[1]!)[0];
+    expect(selftest.with).to.deep.equal({ mode: 'selftest', images: 'debian-bookworm, debian-trixie, ubuntu-noble', jobs: '2' });
+  });
 });
