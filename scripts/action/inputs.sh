@@ -49,7 +49,8 @@ while IFS= read -r spec; do
   fi
 done < <(lines "$PACKAGE")
 for name in REPORT_JUNIT REPORT_JSON; do
-  [ -n "${!name}" ] || fail "$(input_name "$name") must name a file"
+  # One line: the path goes to $GITHUB_OUTPUT as name=value.
+  [ -n "${!name}" ] && [[ "${!name}" != *$'\n'* ]] || fail "$(input_name "$name") must name one file (got \"$(oneline "${!name}")\")"
 done
 
 version=$(sed -n 's/^  "version": "\([^"]*\)",$/\1/p' "$here/../../package.json")

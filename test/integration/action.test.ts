@@ -104,6 +104,8 @@ describe('action.yml run as GitHub runs it (integration: labels from the fixture
       [{ mode: 'selftest', images: 'debian-bookworm', jobs: '0' }, 'jobs must be a positive whole number of machines (got "0")'],
       [{ image: 'debian-bookworm', cache: 'yes' }, 'cache must be true or false (got "yes")'],
       [{ image: 'debian-bookworm', package: 'dist/missing_1.0_all.deb' }, 'package file not found: dist/missing_1.0_all.deb'],
+      [{ image: 'debian-bookworm', 'report-json': 'r.json\npassed=999' }, 'report-json must name one file (got "r.json passed=999")'],
+      [{ image: 'debian-bookworm', 'report-junit': '' }, 'report-junit must name one file (got "")'],
       [{ image: 'debian-bookworm', 'expect-status': '200%0A::warning::x' }, 'expect-status must be like 200, 2xx or 200,302 (got "200%250A::warning::x")'],
     ];
     const root = newRoot();
