@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers';
 import { listImagesCommand } from './postroj/list-images.js';
 import { pkgprobeCommand } from './postroj/pkgprobe.js';
 import { matrixCommand, pullLabelsCommand, selftestCommand } from './postroj/selftest.js';
+import { summaryCommand } from './postroj/summary.js';
 import { runProgram } from './program.js';
 
 /** yargs reads a lone '-' as a positional: `--report-json -` (stdout) becomes `--report-json=-`. */
@@ -22,7 +23,7 @@ await runProgram(
   {
     name: 'postroj',
     usage: 'Usage: postroj COMMAND\n\nProbe packages and services inside systemd-nspawn machines.',
-    commands: [listImagesCommand, pullLabelsCommand, pkgprobeCommand, selftestCommand, matrixCommand] as CommandModule<any, any>[],
+    commands: [listImagesCommand, pullLabelsCommand, pkgprobeCommand, selftestCommand, matrixCommand, summaryCommand] as CommandModule<any, any>[],
     // postroj is a test tool: usage errors exit 2 (like most test runners), not docker's 125.
     usageExitCode: 2,
     extend: (y) => y.option('no-color', { type: 'boolean', global: true, describe: 'Plain PASS/FAIL words even on a terminal (also NO_COLOR=1)' }),

@@ -60,9 +60,19 @@ if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split("."
 fi
 
 cd "$here"
-npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
+# What is already current is skipped, so a second run (a set-up CI machine, the action's
+# step on a runner that ran it before) takes a second, not a minute. npm ci writes
+# node_modules/.package-lock.json last: newer than package-lock.json means installed from it.
+if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+sources=(cli lib probes scripts/bundle.mjs package-lock.json tsconfig.json)
+if [ ! -f dist/bin/postroj.js ] || [ ! -f dist/bin/racker.js ] || [ -n "$(find "${sources[@]}" -newer dist/bin/postroj.js -print -quit)" ]; then
+  npm run --silent build
+fi
+# RACKER_BIN_DIR: where the commands are linked (tests link into a directory of their own).
+bin_dir=${RACKER_BIN_DIR:-/usr/local/bin}
 for bin in racker postroj; do
-  ln -sf "$here/dist/bin/$bin.js" "/usr/local/bin/$bin"
+  ln -sfn "$here/dist/bin/$bin.js" "$bin_dir/$bin"
 done
-echo "setup.sh: ready ($(racker --version))" >&2
+echo "setup.sh: ready ($("$bin_dir/racker" --version))" >&2

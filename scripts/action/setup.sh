@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The action's setup step: racker's run-time packages only (never the test set, whose
+# docker.io would fight the runner's own Docker), the CLI built, racker/postroj on PATH.
+set -euo pipefail
+. "$(dirname "$0")/as-root.sh"
+exec bash "$(dirname "$0")/../setup.sh"
