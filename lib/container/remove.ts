@@ -63,6 +63,9 @@ export async function killContainerProcesses(record: ContainerRecord, timeoutMs 
 
 export async function removeContainerFiles(ctx: Context, id: string): Promise<void> {
   await unmountRootfs(ctx, id);
+  // A racker killed while starting it left its network namespace named (and the veth pair in it).
+  const { releaseNamespaceName } = await import('../net/kernel.js');
+  await releaseNamespaceName(ctx, id);
   const dir = ctx.paths.container(id);
   // Rename first so a half-deleted container is never listed.
   const trash = `${dir}.removing`;

@@ -51,6 +51,25 @@ function words(text: string): string[] {
       i++;
       continue;
     }
+    if (c === '(') {
+      // A parenthesized pipeline, maybe followed by fields: (index .Networks "web").IPAddress
+      let depth = 0;
+      let j = i;
+      for (; j < text.length; j++) {
+        const d = text[j]!;
+        if (d === '"' || d === '`') {
+          j++;
+          while (j < text.length && text[j] !== d) j += text[j] === '\\' && d === '"' ? 2 : 1;
+        } else if (d === '(') depth++;
+        else if (d === ')' && --depth === 0) break;
+      }
+      if (depth !== 0) throw new TemplateError(`unclosed left paren in {{${text}}}`);
+      j++;
+      while (j < text.length && !/[\s|()]/.test(text[j]!)) j++;
+      out.push(text.slice(i, j));
+      i = j;
+      continue;
+    }
     let j = i;
     while (j < text.length && !/[\s|]/.test(text[j]!)) j++;
     out.push(text.slice(i, j));
@@ -67,7 +86,7 @@ function pipeline(text: string): Pipeline {
   }
   if (commands.some((c) => !c.length)) throw new TemplateError(`missing command in {{${text}}}`);
   for (const [head] of commands) {
-    if (!FUNCTIONS[head!] && !/^([.$"`\d-]|true$|false$|nil$)/.test(head!)) throw new TemplateError(`function "${head}" not defined`);
+    if (!FUNCTIONS[head!] && !/^([.$"`\d(-]|true$|false$|nil$)/.test(head!)) throw new TemplateError(`function "${head}" not defined`);
   }
   return { commands };
 }
@@ -237,6 +256,12 @@ function field(v: Value, path: string[]): Value {
 }
 
 function operand(word: string, dot: Value, root: Value): Value {
+  if (word.startsWith('(')) {
+    const close = word.lastIndexOf(')');
+    const value = evaluate(pipeline(word.slice(1, close)), dot, root);
+    const rest = word.slice(close + 1);
+    return rest ? field(value, rest.slice(1).split('.')) : value;
+  }
   if (word === '.') return dot;
   if (word.startsWith('.')) return field(dot, word.slice(1).split('.'));
   if (word === '$') return root;

@@ -92,7 +92,10 @@ export function nftTableLine(a: Attachment): string {
   // port: the container must answer through the gateway, so they leave with its address.
   if (dnat.length) post.push(`ip daddr ${a.address} ct status dnat ip saddr { 127.0.0.0/8, ${a.subnet} } masquerade`);
   if (!a.internal) post.push(`ip saddr ${a.address} ip daddr != ${a.subnet} masquerade`);
-  const chain = (name: string, hook: string, priority: string, rules: string[]) =>
-    `chain ${name} { type nat hook ${hook} priority ${priority}; ${rules.map((r) => `${r}; `).join('')}}; `;
-  return `add table ip ${t} { flags owner; ${chain('prerouting', 'prerouting', 'dstnat', dnat)}${chain('output', 'output', '-100', dnat)}${chain('postrouting', 'postrouting', 'srcnat', post)}}`;
+  // Networks are apart, as docker's: nothing from this container is forwarded into another
+  // racker network's bridge, except to a published port (DNATed: meant to be reached).
+  const isolate = [`ip saddr ${a.address} ct status dnat accept`, `ip saddr ${a.address} oifname "racker0" oifname != "${a.bridge}" drop`, `ip saddr ${a.address} oifname "rk-*" oifname != "${a.bridge}" drop`];
+  const chain = (name: string, type: string, hook: string, priority: string, rules: string[]) =>
+    `chain ${name} { type ${type} hook ${hook} priority ${priority}; ${rules.map((r) => `${r}; `).join('')}}; `;
+  return `add table ip ${t} { flags owner; ${chain('prerouting', 'nat', 'prerouting', 'dstnat', dnat)}${chain('output', 'nat', 'output', '-100', dnat)}${chain('postrouting', 'nat', 'postrouting', 'srcnat', post)}${chain('forward', 'filter', 'forward', 'filter', isolate)}}`;
 }

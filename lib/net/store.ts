@@ -125,7 +125,8 @@ export async function createNetwork(ctx: Context, opts: CreateNetworkOptions): P
     if (all.some((n) => n.name === opts.name)) throw new RackerError(`network with name ${opts.name} already exists`);
     const inUse = [
       ...all.flatMap((n) => (n.subnet ? [{ what: `network ${n.name}`, subnet: parseSubnet(n.subnet) }] : [])),
-      ...hostRoutes().filter((r) => !r.iface.startsWith('rk-') && r.iface !== DEFAULT_BRIDGE).map((r) => ({ what: `the host's route on ${r.iface}`, subnet: r.subnet })),
+      // Bridges of other racker stores (RACKER_ROOT) are routes like any other.
+      ...hostRoutes().map((r) => ({ what: `the host's route on ${r.iface}`, subnet: r.subnet })),
     ];
     let subnet: Subnet;
     if (asked) {

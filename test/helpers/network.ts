@@ -21,6 +21,14 @@ export function netCensus(): NetCensus {
   return { links, namespaces, tables };
 }
 
+/** What is in `after` and was not in `before` (another run's leftovers may go meanwhile: not ours to judge). */
+export function newSince(before: NetCensus, after: NetCensus = netCensus()): NetCensus {
+  const added = (a: string[], b: string[]) => b.filter((x) => !a.includes(x));
+  return { links: added(before.links, after.links), namespaces: added(before.namespaces, after.namespaces), tables: added(before.tables, after.tables) };
+}
+
+export const NOTHING: NetCensus = { links: [], namespaces: [], tables: [] };
+
 /** TCP ports something listens on (ss), to see a published port released. */
 export function listeningPorts(): number[] {
   const text = execFileSync('ss', ['-Htln'], { encoding: 'utf8' });

@@ -11,11 +11,12 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { racker, seen, tempRoot } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { requireIntegration } from '../helpers/integration.js';
-import { hostAddress, listeningPorts, netCensus, type NetCensus } from '../helpers/network.js';
+import { hostAddress, listeningPorts, netCensus, newSince, NOTHING, type NetCensus } from '../helpers/network.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 /** GET url; the body, or the error's code. */
@@ -51,6 +52,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
   let BUSYBOX: string;
   let DEBIAN: string;
   let EXPOSED: string;
+  let NETWORKD: string; // debian with systemd-networkd enabled and a DHCP .network for eth*
   let images: HostileImages;
   let www: string;
   let census0: NetCensus;
@@ -74,7 +76,15 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     DEBIAN = `${reg.host}/library/debian:bookworm`;
     images = new HostileImages(reg);
     EXPOSED = await images.build({ base: 'racker/busybox:latest', name: 'racker/exposed:1', planted: [{ path: 'www/index.html', file: 'exposed\n' }], exposedPorts: ['80/tcp', '5353/udp'] });
-    for (const ref of [BUSYBOX, DEBIAN, EXPOSED]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
+    NETWORKD = await images.build({
+      base: 'library/debian:bookworm',
+      name: 'racker/networkd:1',
+      planted: [
+        { path: 'etc/systemd/system/multi-user.target.wants/systemd-networkd.service', symlink: '/lib/systemd/system/systemd-networkd.service' },
+        { path: 'etc/systemd/network/80-all.network', file: '[Match]\nName=eth*\n[Network]\nDHCP=yes\n' },
+      ],
+    });
+    for (const ref of [BUSYBOX, DEBIAN, EXPOSED, NETWORKD]) expect((await rk(['pull', '-q', ref])).code).to.equal(0);
     www = mkdtempSync(path.join(os.tmpdir(), 'racker-www-'));
     writeFileSync(path.join(www, 'index.html'), 'hello from the container\n');
   });
@@ -89,7 +99,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     const left = leftovers(root);
     if (left.length) await killLeftovers(root);
     expect(left).to.deep.equal([]);
-    await settled(() => void expect(netCensus()).to.deep.equal(census0), 3000);
+    await settled(() => void expect(newSince(census0)).to.deep.equal(NOTHING), 3000);
   });
   after(async () => {
     if (root) {
@@ -183,7 +193,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
         const r = await rk(['run', ...mode, '-p', `${port}:80`, BUSYBOX, 'sleep', '100']);
         expect(r.code).to.equal(125);
         expect(r.stderr).to.equal(`racker: Bind for 0.0.0.0:${port} failed: port is already allocated\n`);
-        expect(netCensus()).to.deep.equal(census0);
+        expect(newSince(census0)).to.deep.equal(NOTHING);
       }
       expect(seen(await rk(['ps', '-q']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
     } finally {
@@ -270,13 +280,84 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
   it('SIGKILL of the supervisor: its nft table and host port go at once; rm -f then leaves nothing', async () => {
     const id = await httpd(www, ['-p', '18081:80']);
     expect(await get('http://127.0.0.1:18081/')).to.equal('200 hello from the container\n');
-    expect(netCensus().tables).to.deep.equal([...census0.tables, `racker-${id.slice(0, 12)}`].sort());
+    expect(newSince(census0).tables).to.deep.equal([`racker-${id.slice(0, 12)}`]);
     const supervisor = JSON.parse(await fs.readFile(path.join(root, 'lib/containers', id, 'container.json'), 'utf8')).state.supervisorPid as number;
     process.kill(supervisor, 'SIGKILL');
     await settled(() => {
-      expect(netCensus().tables).to.deep.equal(census0.tables);
+      expect(newSince(census0).tables).to.deep.equal([]);
       expect(listeningPorts()).not.to.include(18081);
     }, 3000);
     expect((await rk(['rm', '-f', id])).code).to.equal(0);
+  });
+
+  it('networks are apart: a container reaches its own network, not another one; --internal has no way out', async () => {
+    expect((await rk(['network', 'create', 'left'])).code).to.equal(0);
+    expect((await rk(['network', 'create', 'right'])).code).to.equal(0);
+    expect((await rk(['network', 'create', '--internal', 'closed'])).code).to.equal(0);
+    await httpd(www, ['--name', 'lweb', '--network', 'left']);
+    await httpd(www, ['--name', 'rweb', '--network', 'right']);
+    const ip = async (c: string, net: string) => (await rk(['inspect', '-f', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, c])).stdout.trim();
+    const fetch = (net: string, url: string) => rk(['run', '--rm', '--network', net, BUSYBOX, 'busybox', 'wget', '-q', '-O', '-', url]);
+    // A blocked connection hangs until its timeout (busybox's wget -T crashes; nc -w works).
+    const connects = async (net: string, address: string) => (await rk(['run', '--rm', '--network', net, BUSYBOX, 'sh', '-c', `echo | nc -w 2 ${address} 80 >/dev/null && echo yes || echo no`])).stdout;
+    expect(seen(await fetch('left', `http://${await ip('lweb', 'left')}/`))).to.deep.equal({ code: 0, stdout: 'hello from the container\n', stderr: '' });
+    expect(await connects('left', await ip('rweb', 'right'))).to.equal('no\n');
+    expect(await connects('right', await ip('rweb', 'right'))).to.equal('yes\n');
+    const server = http.createServer((_req, res) => res.end('outside\n'));
+    await new Promise<void>((r) => server.listen(0, hostAddress(), r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      expect((await fetch('left', `http://${hostAddress()}:${port}/`)).stdout).to.equal('outside\n');
+      const closed = await rk(['run', '--rm', '--network', 'closed', BUSYBOX, 'sh', '-c', `ip route; wget -q -O - http://${hostAddress()}:${port}/`]);
+      expect(closed.code).not.to.equal(0);
+      expect(closed.stdout).to.match(/^10\.90\.\d+\.0\/24 dev eth0 scope link {2}src 10\.90\.\d+\.\d+ \n$/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a container cannot change its own network (no CAP_NET_ADMIN): its address stays the one racker gave', async () => {
+    const r = await rk(['run', '--rm', BUSYBOX, 'busybox', 'ip', 'addr', 'add', '10.89.250.250/16', 'dev', 'eth0']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/Operation not permitted/);
+  });
+
+  it('a booted image with systemd-networkd enabled (DHCP on eth*) keeps its address and route', async () => {
+    const id = await started(['--name', 'nd', NETWORKD]);
+    const address = (await rk(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id])).stdout.trim();
+    expect(address).to.match(/^10\.89\.\d+\.\d+$/);
+    // What networkd makes of it: started or skipped, it must not have taken the address away.
+    await rk(['exec', id, 'systemctl', 'is-system-running', '--wait']);
+    const route = (await rk(['exec', id, 'cat', '/proc/net/route'])).stdout;
+    expect(route).to.match(/^eth0\t00000000\t0100590A\t/m);
+    expect((await rk(['exec', id, 'cat', '/proc/net/fib_trie'])).stdout).to.contain(`|-- ${address}\n`);
+  });
+
+  it('eight containers started at once get eight addresses, each answering on its own published port', async () => {
+    const ids = await Promise.all(Array.from({ length: 8 }, () => httpd(www, ['-p', '80'])));
+    const addresses = await Promise.all(ids.map(async (id) => (await rk(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', id])).stdout.trim()));
+    expect(new Set(addresses).size).to.equal(8);
+    for (const id of ids) {
+      const port = (await rk(['port', id, '80'])).stdout.split('\n')[0]!.split(':').pop();
+      expect(await get(`http://127.0.0.1:${port}/`)).to.equal('200 hello from the container\n');
+    }
+  });
+
+  it('racker killed -9 while a container starts: the next racker ps leaves nothing in the kernel', async () => {
+    for (const delay of [150, 400]) {
+      const child = spawn(process.execPath, [rackerBin, 'run', '--rm', '-p', '18082:80', BUSYBOX, 'sleep', '100'], {
+        env: { ...process.env, RACKER_ROOT: root },
+        stdio: 'ignore',
+      });
+      await new Promise((r) => setTimeout(r, delay));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      // The container itself may have started: it is an orphan now; rm -f of everything, then ps.
+      const ids = (await rk(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length) await rk(['rm', '-f', ...ids]);
+      expect((await rk(['ps', '-a'])).code).to.equal(0);
+      await settled(() => void expect(newSince(census0)).to.deep.equal(NOTHING), 3000);
+      expect(listeningPorts()).not.to.include(18082);
+    }
   });
 });

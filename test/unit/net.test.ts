@@ -378,6 +378,9 @@ describe('lib/net/argv.ts', () => {
     ]);
   });
 
+  // Every container's table keeps it out of other racker networks (a published port excepted).
+  const FORWARD = 'chain forward { type filter hook forward priority filter; ip saddr 10.89.0.2 ct status dnat accept; ip saddr 10.89.0.2 oifname "racker0" oifname != "racker0" drop; ip saddr 10.89.0.2 oifname "rk-*" oifname != "racker0" drop; }; }';
+
   it('nftTableLine: tcp on every address, udp on 127.0.0.1, an IPv6-only binding without a DNAT rule', () => {
     const a = attachment({
       ports: [
@@ -393,7 +396,8 @@ describe('lib/net/argv.ts', () => {
         `chain output { type nat hook output priority -100; ${dnat}}; ` +
         'chain postrouting { type nat hook postrouting priority srcnat; ' +
         'ip daddr 10.89.0.2 ct status dnat ip saddr { 127.0.0.0/8, 10.89.0.0/16 } masquerade; ' +
-        'ip saddr 10.89.0.2 ip daddr != 10.89.0.0/16 masquerade; }; }',
+        'ip saddr 10.89.0.2 ip daddr != 10.89.0.0/16 masquerade; }; ' +
+        FORWARD,
     );
   });
 
@@ -402,7 +406,8 @@ describe('lib/net/argv.ts', () => {
       'add table ip racker-abcdef012345 { flags owner; ' +
       'chain prerouting { type nat hook prerouting priority dstnat; }; ' +
       'chain output { type nat hook output priority -100; }; ' +
-      'chain postrouting { type nat hook postrouting priority srcnat; ip saddr 10.89.0.2 ip daddr != 10.89.0.0/16 masquerade; }; }';
+      'chain postrouting { type nat hook postrouting priority srcnat; ip saddr 10.89.0.2 ip daddr != 10.89.0.0/16 masquerade; }; ' +
+      FORWARD;
     expect(nftTableLine(attachment())).to.equal(expected);
     expect(nftTableLine(attachment({ ports: [{ hostIp: '::1', hostPort: 9090, containerPort: 90, protocol: 'tcp' }] }))).to.equal(expected);
   });
@@ -414,13 +419,15 @@ describe('lib/net/argv.ts', () => {
       'add table ip racker-abcdef012345 { flags owner; ' +
         `chain prerouting { type nat hook prerouting priority dstnat; ${dnat}}; ` +
         `chain output { type nat hook output priority -100; ${dnat}}; ` +
-        'chain postrouting { type nat hook postrouting priority srcnat; ip daddr 10.89.0.2 ct status dnat ip saddr { 127.0.0.0/8, 10.89.0.0/16 } masquerade; }; }',
+        'chain postrouting { type nat hook postrouting priority srcnat; ip daddr 10.89.0.2 ct status dnat ip saddr { 127.0.0.0/8, 10.89.0.0/16 } masquerade; }; ' +
+        FORWARD,
     );
     expect(nftTableLine(attachment({ internal: true }))).to.equal(
       'add table ip racker-abcdef012345 { flags owner; ' +
         'chain prerouting { type nat hook prerouting priority dstnat; }; ' +
         'chain output { type nat hook output priority -100; }; ' +
-        'chain postrouting { type nat hook postrouting priority srcnat; }; }',
+        'chain postrouting { type nat hook postrouting priority srcnat; }; ' +
+        FORWARD,
     );
   });
 

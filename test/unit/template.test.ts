@@ -82,4 +82,13 @@ describe('--format templates (Go text/template, as docker uses it)', () => {
     expect(renderRows('table {{.Unknown}}', rows.slice(0, 1), {})).to.equal('UNKNOWN\n<no value>\n');
     expect(alignColumns(['a\tb', 'ccc\td'])).to.equal('a         b\nccc       d\n');
   });
+
+  it('a parenthesized pipeline as an argument or with fields after it (docker inspect of a network\'s address)', () => {
+    const c = { NetworkSettings: { Networks: { 'my-net': { IPAddress: '10.90.0.2', Aliases: ['a', 'b'] } } } };
+    expect(renderTemplate('{{(index .NetworkSettings.Networks "my-net").IPAddress}}', c)).to.equal('10.90.0.2');
+    expect(renderTemplate('{{len (index .NetworkSettings.Networks "my-net").Aliases}}', c)).to.equal('2');
+    expect(renderTemplate('{{join (index .NetworkSettings.Networks "my-net").Aliases ","}}', c)).to.equal('a,b');
+    expect(renderTemplate('{{(index .NetworkSettings.Networks "other").IPAddress}}', c)).to.equal('<no value>');
+    expect(() => renderTemplate('{{(index .NetworkSettings.Networks}}', c)).to.throw('template parsing error: unclosed left paren in {{(index .NetworkSettings.Networks}}');
+  });
 });
