@@ -9,7 +9,7 @@
  * cleans up what it made (containers, mounts, nspawn processes, podman storage, registry).
  *
  *   BENCH_N=10        repetitions per case (after one warm-up round)
- *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, parallel, cli, memory);
+ *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, network, parallel, cli, memory);
  *                     a partial run prints its table but writes no files
  *
  * Results: a markdown table on stdout, bench/results.md (paste into doc/performance.md)
@@ -27,7 +27,7 @@ const repo = path.resolve(here, '..');
 const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
-const GROUPS = ['pull', 'boot', 'direct', 'parallel', 'cli', 'memory'] as const;
+const GROUPS = ['pull', 'boot', 'direct', 'network', 'parallel', 'cli', 'memory'] as const;
 type Group = (typeof GROUPS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (${GROUPS.join(', ')})`);
@@ -126,6 +126,20 @@ async function peakRssMb(argv: string[], env: NodeJS.ProcessEnv): Promise<number
 
 const READY_TIMEOUT_S = 30;
 
+/** node tcp-send.cjs HOST PORT MB: send MB MiB, print the seconds from connect until the peer has closed. */
+const TCP_SEND = `const net = require('net');
+const [host, port, mb] = [process.argv[2], Number(process.argv[3]), Number(process.argv[4])];
+const buf = Buffer.alloc(1 << 20, 120);
+const s = net.connect(port, host, () => {
+  const t0 = performance.now();
+  let n = 0;
+  const write = () => { while (n < mb) { n++; if (!s.write(buf)) return s.once('drain', write); } s.end(); };
+  s.on('close', () => console.log(((performance.now() - t0) / 1000).toFixed(4)));
+  write();
+});
+s.on('error', (e) => { console.error(e.message); process.exit(1); });
+`;
+
 /** Waits until PID 1 of the container whose leader is $l says running/degraded, as racker does. */
 const waitReady = `
 t0=$SECONDS
@@ -205,11 +219,12 @@ interface Row {
 
 /** Is the target met? Targets read "≤ 1.3×" (ratio), "≤ 0.3 s" (median), "≤ 100 MB" (value). */
 function verdict(r: Row): string {
-  const m = /^≤ ([\d.]+) ?(×|s|MB)$/.exec(r.target ?? '');
+  const m = /^(≤|≥) ([\d.]+) ?(×|s|MB|ms)$/.exec(r.target ?? '');
   if (!m) return '';
-  const limit = Number(m[1]);
-  const got = m[2] === '×' ? r.ratio : m[2] === 's' ? r.s?.median : Number(r.value);
+  const limit = Number(m[2]);
+  const got = m[3] === '×' ? r.ratio : m[3] === 's' ? r.s?.median : Number(r.value);
   if (got === undefined || Number.isNaN(got)) return '';
+  if (m[1] === '≥') return got >= limit ? 'met' : `missed by ${((1 - got / limit) * 100).toFixed(0)} %`;
   return got <= limit ? 'met' : `missed by ${((got / limit - 1) * 100).toFixed(0)} %`;
 }
 
@@ -424,6 +439,35 @@ async function main(): Promise<void> {
       r('direct-run --no-boot debian', 'direct-run `--no-boot` debian', { s: d.noboot, ratio: d.noboot.median / d.floor.median, ratioOf: '÷ floor', target: '≤ 1.5×' });
       r('direct-run floor', 'direct-run floor (`systemd-nspawn -D overlay /bin/true`)', { s: d.floor });
       done('direct');
+    }
+
+    if (selected('network')) {
+      // What the default bridge network costs a boot-run, against the host's network.
+      expected.push('boot-run bridge', 'boot-run host net', 'bridge cost', 'tcp published', 'tcp direct');
+      const net = await interleaved(N, {
+        bridge: () => racker_('run', '--rm', debian, 'true'),
+        host: () => racker_('run', '--rm', '--network', 'host', debian, 'true'),
+      });
+      const addedMs = (net.bridge.median - net.host.median) * 1000;
+      r('boot-run bridge', 'boot-run on the default bridge network', { s: net.bridge, ratio: net.bridge.median / net.host.median, ratioOf: '÷ --network host', target: 'report' });
+      r('boot-run host net', 'boot-run with `--network host`', { s: net.host });
+      r('bridge cost', 'what the bridge adds to the boot-run median (ms)', { value: addedMs.toFixed(0), target: '≤ 30 ms' });
+      // A bulk TCP transfer (1 GiB) through a published port (nft DNAT) against the same to the container's address.
+      const sink = path.join(work, 'sink');
+      mkdirSync(sink, { recursive: true });
+      writeFileSync(path.join(sink, 'sink.sh'), '#!/bin/sh\nexec cat >/dev/null\n', { mode: 0o755 });
+      const client = path.join(work, 'tcp-send.cjs');
+      writeFileSync(client, TCP_SEND);
+      await racker_('run', '-d', '--name', 'bench-sink', '-p', '127.0.0.1::80', '-v', `${sink}:/sink:ro`, busybox, 'busybox', 'nc', '-ll', '-p', '80', '-e', '/sink/sink.sh');
+      const address = (await must(['node', racker, 'inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'bench-sink'], { env })).stdout.trim();
+      const published = (await must(['node', racker, 'port', 'bench-sink', '80'], { env })).stdout.trim().split(':');
+      const send = async (host: string, port: string) => Number((await must(['node', client, host, port, '1024'], { timeoutS: 120 })).stdout.trim());
+      const tcp = await interleaved(N, { published: () => send(published[0]!, published[1]!), direct: () => send(address, '80') });
+      await racker_('rm', '-f', 'bench-sink');
+      const mbps = (s: Stats) => (1024 / s.median).toFixed(0);
+      r('tcp published', `1 GiB over TCP through a published port (${mbps(tcp.published)} MiB/s)`, { s: tcp.published, ratio: tcp.direct.median / tcp.published.median, ratioOf: 'throughput ÷ direct', target: '≥ 0.5×' });
+      r('tcp direct', `1 GiB over TCP to the container's address (${mbps(tcp.direct)} MiB/s)`, { s: tcp.direct });
+      done('network');
     }
 
     if (selected('parallel')) {
