@@ -360,4 +360,29 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
       expect(listeningPorts()).not.to.include(18082);
     }
   });
+
+  it('network connect/disconnect of a running container from the CLI; names follow a restart; connecting twice is refused', async () => {
+    expect((await rk(['network', 'create', 'front'])).code).to.equal(0);
+    expect((await rk(['network', 'create', 'back'])).code).to.equal(0);
+    await started(['--name', 'api', '--network', 'back', BUSYBOX, 'sleep', '1000']);
+    await started(['--name', 'proxy', '--network', 'front', BUSYBOX, 'sleep', '1000']);
+    const resolves = async (from: string, name: string) => (await rk(['exec', from, 'busybox', 'ping', '-c', '1', '-W', '1', name])).code === 0;
+    expect(await resolves('proxy', 'api')).to.equal(false);
+    expect(seen(await rk(['network', 'connect', '--alias', 'gateway', 'back', 'proxy']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(await resolves('proxy', 'api')).to.equal(true);
+    expect(await resolves('api', 'gateway')).to.equal(true);
+    expect(seen(await rk(['network', 'connect', 'back', 'proxy']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: endpoint with name proxy already exists in network back\n' });
+    // A restart: the connected network is joined again, and the names are there again on both sides.
+    expect((await rk(['restart', '-t', '1', 'proxy'])).code).to.equal(0);
+    expect(await resolves('proxy', 'api')).to.equal(true);
+    expect(await resolves('api', 'gateway')).to.equal(true);
+    expect(seen(await rk(['network', 'disconnect', 'back', 'proxy']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(await resolves('proxy', 'api')).to.equal(false);
+    expect(await resolves('api', 'gateway')).to.equal(false);
+    expect(seen(await rk(['network', 'disconnect', 'front', 'proxy']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: 'racker: front is the first network of container proxy: racker can only disconnect networks connected later\n',
+    });
+  });
 });
