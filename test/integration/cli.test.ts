@@ -39,10 +39,10 @@ describe('CLI conventions', () => {
     expect((await run(rackerBin, ['tag', 'a', 'b'])).stderr).to.equal("racker: 'tag' is not a racker command (see racker --help)\n");
     const b = await run(rackerBin, ['images', '--bogus']);
     expect(b.code).to.equal(125);
-    expect(b.stderr).to.equal('racker: Unknown argument: bogus\n');
+    expect(b.stderr).to.equal('racker: unknown flag: --bogus (see racker images --help)\n');
     const c = await run(postrojBin, ['selftest', '--jobs', '2', '--bogus']);
     expect(c.code).to.equal(2);
-    expect(c.stderr).to.equal('postroj: Unknown argument: bogus\n');
+    expect(c.stderr).to.equal('postroj: unknown flag: --bogus (see postroj selftest --help)\n');
   });
 
   it('doc/reference is generated from the commands and has not drifted', async function () {

@@ -138,7 +138,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(await listed(['-f', 'name=alpha', '-f', 'name=beta'])).to.deep.equal(['alpha', 'beta']);
     expect(await listed(['-f', 'name=^/?(alpha|gamma)$'])).to.deep.equal(['alpha', 'gamma']);
     expect(seen(await rk(['ps', '-f', 'status=bogus']))).to.deep.equal({
-      code: 125,
+      code: 1,
       stdout: '',
       stderr: "racker: invalid filter 'status=bogus': one of created, restarting, running, removing, paused, exited, dead\n",
     });
@@ -166,7 +166,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect((await rk(['inspect', '--format', '{{index .Config.Env 0}}', 'tmpl'])).stdout).to.match(/^PATH=|^A=1/);
     const images = (await rk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
     expect(images).to.include(BUSYBOX);
-    expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
+    expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
   });
 
   it('item 9 (part): stop -s, --net, -v ./relative with :z', async () => {
@@ -207,6 +207,23 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
       stdout: '',
       stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, exec, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
     });
+  });
+
+  it("item 11: a command's own failure exits 1, run's 125; an unknown flag is docker's line (125) and takes no word with it", async () => {
+    const none = 'racker: No such container: nosuch\n';
+    for (const verb of [['start'], ['stop'], ['kill'], ['rm'], ['wait'], ['logs'], ['restart'], ['exec', '-w', '/']]) {
+      const args = verb[0] === 'exec' ? [...verb, 'nosuch', 'true'] : [...verb, 'nosuch'];
+      expect(seen(await rk(args)), verb.join(' ')).to.deep.equal({ code: 1, stdout: '', stderr: none });
+    }
+    expect(seen(await rk(['rmi', 'nosuch']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such image: nosuch\n' });
+    expect(seen(await rk(['pull', 'UPPER']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: invalid reference format: repository name (library/UPPER) must be lowercase\n' });
+    expect(seen(await rk(['run', '--pull', 'never', '--rm', 'nosuch/image']))).to.deep.include({ code: 125, stdout: '' });
+    // The flag is named, not the word after it taken as its value (then "requires at least 1 argument").
+    const id = await started([BUSYBOX, 'sleep', '100']);
+    expect(seen(await rk(['rm', '--bogus', id]))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker rm --help)\n' });
+    expect(seen(await rk(['ps', '-qx']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'x' in -qx (see racker ps --help)\n" });
+    expect(seen(await rk(['run', '--bogus', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker run --help)\n' });
+    expect((await rk(['ps', '-q', '--no-trunc'])).stdout).to.equal(`${id}\n`);
   });
 
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
