@@ -205,7 +205,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['container', 'cp', 'a', 'b']))).to.deep.equal({
       code: 1,
       stdout: '',
-      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, exec, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
+      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
     });
   });
 
@@ -224,6 +224,42 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['ps', '-qx']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'x' in -qx (see racker ps --help)\n" });
     expect(seen(await rk(['run', '--bogus', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker run --help)\n' });
     expect((await rk(['ps', '-q', '--no-trunc'])).stdout).to.equal(`${id}\n`);
+  });
+
+  it('item 10: create (state created; start runs it), attach, rename, tag, version, info', async () => {
+    const version = JSON.parse(await fs.readFile(path.join(rackerBin, '../../../package.json'), 'utf8')).version as string;
+    const c = await rk(['create', '--name', 'later', BUSYBOX, 'sh', '-c', 'sleep 2; echo world; exit 4']);
+    expect({ code: c.code, stderr: c.stderr }).to.deep.equal({ code: 0, stderr: '' });
+    expect(c.stdout).to.match(/^[0-9a-f]{64}\n$/);
+    const id = c.stdout.trim();
+    expect(await state(id)).to.include({ Status: 'created' });
+    expect(seen(await rk(['ps', '-a', '--format', '{{.Names}} {{.State}}']))).to.deep.equal({ code: 0, stdout: 'later created\n', stderr: '' });
+    expect(seen(await rk(['create', '-d', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'd' in -d (see racker create --help)\n" });
+    expect(seen(await rk(['rename', 'later', 'renamed']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(seen(await rk(['start', 'renamed']))).to.deep.equal({ code: 0, stdout: 'renamed\n', stderr: '' });
+    // From now on, until it ends; racker's exit code is the container's.
+    expect(seen(await rk(['attach', 'renamed']))).to.deep.equal({ code: 4, stdout: 'world\n', stderr: '' });
+    expect(await state(id)).to.include({ Status: 'exited', ExitCode: 4 });
+    expect(seen(await rk(['attach', 'renamed']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: You cannot attach to a stopped container, start it first\n' });
+    const other = (await rk(['create', '--name', 'other', BUSYBOX, 'true'])).stdout.trim();
+    expect(seen(await rk(['rename', 'other', 'renamed']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `racker: Error when allocating new name: Conflict. The container name "/renamed" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`,
+    });
+    expect((await rk(['inspect', '-f', '{{.Name}}', other])).stdout).to.equal('/other\n');
+
+    expect(seen(await rk(['tag', BUSYBOX, 'mine/box:v1']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    const ids = async (ref: string) => (await rk(['images', '-q', ref])).stdout;
+    expect(await ids('mine/box:v1')).to.equal(await ids(BUSYBOX));
+    expect(seen(await rk(['run', '--rm', 'mine/box:v1', 'echo', 'tagged']))).to.deep.equal({ code: 0, stdout: 'tagged\n', stderr: '' });
+    expect(seen(await rk(['tag', 'nosuch', 'mine/box:v2']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such image: nosuch\n' });
+
+    expect(seen(await rk(['version', '--format', '{{.Client.Version}} {{.Server.Version}} {{.Server.ApiVersion}}']))).to.deep.equal({ code: 0, stdout: `${version} ${version} 1.43\n`, stderr: '' });
+    const text = (await rk(['version'])).stdout;
+    expect(text).to.match(new RegExp(`^Client:\n Version: +${version}\n API version: +1\\.43\n[^]*\nServer: racker\n Engine:\n  Version: +${version}\n`));
+    expect(seen(await rk(['info', '--format', '{{.Containers}} {{.ContainersRunning}} {{.ServerVersion}}']))).to.deep.equal({ code: 0, stdout: `2 0 ${version}\n`, stderr: '' });
+    expect((await rk(['info'])).stdout).to.contain('\nServer:\n Containers: 2\n  Running: 0\n  Paused: 0\n  Stopped: 2\n');
   });
 
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
