@@ -19,7 +19,7 @@ import { processAlive } from '../exec/procfs.js';
  * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),
  * the built one when this runs from the sources (tests under tsx).
  */
-function rackerBin(): string {
+export function rackerBin(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const beside = path.join(here, 'racker.js');
   return existsSync(beside) ? beside : path.resolve(here, '../../dist/bin/racker.js');

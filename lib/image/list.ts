@@ -9,6 +9,8 @@ export interface ImageRow {
   id: string;
   created?: string;
   size: number;
+  /** The registry's manifest digest of this tag (pulled images); the DIGEST column. */
+  digest?: string;
   record: ImageRecord;
 }
 
@@ -21,7 +23,7 @@ export async function imageRows(paths: Paths): Promise<ImageRow[]> {
     const record = byId.get(entry.id);
     if (!record) continue;
     tagged.add(entry.id);
-    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, record });
+    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, ...(entry.repoDigest ? { digest: entry.repoDigest } : {}), record });
   }
   for (const record of images) {
     if (tagged.has(record.id)) continue;

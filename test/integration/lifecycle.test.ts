@@ -262,6 +262,71 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect((await rk(['info'])).stdout).to.contain('\nServer:\n Containers: 2\n  Running: 0\n  Paused: 0\n  Stopped: 2\n');
   });
 
+  it('item 9: start -a/-i, exec -d, logs --since/--until/--details, ps -s, inspect --size, images -a/--digests/--filter', async () => {
+    // start -a: this run's output, then its exit code; -i: racker's stdin for a container created with -i.
+    const c = (await rk(['create', '--name', 'once', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3'])).stdout.trim();
+    expect(seen(await rk(['start', '-a', 'once']))).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(seen(await rk(['start', '-a', c]))).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect((await rk(['create', '-i', '--name', 'reader', BUSYBOX, 'sh', '-c', 'read line; echo "got $line"'])).code).to.equal(0);
+    expect(seen(await racker(['start', '-ai', 'reader'], { root, input: 'hello\n' }))).to.deep.equal({ code: 0, stdout: 'got hello\n', stderr: '' });
+    expect(seen(await rk(['start', '-a', 'once', 'reader']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: you cannot start and attach multiple containers at once\n' });
+
+    // exec -d: back at once, the command runs on in the container.
+    const id = await started(['--name', 'bg', BUSYBOX, 'sleep', '100']);
+    expect(seen(await rk(['exec', '-d', 'bg', 'sh', '-c', 'sleep 1; echo done > /tmp/marker']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect((await rk(['exec', 'bg', 'cat', '/tmp/marker'])).code).to.equal(1);
+    await eventually(async () => (await rk(['exec', 'bg', 'cat', '/tmp/marker'])).stdout === 'done\n', 10_000, 'the exec -d command to finish');
+    expect(seen(await rk(['exec', '-d', 'nosuch', 'true']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such container: nosuch\n' });
+
+    // ps -s and inspect --size: what the container wrote (a 100000-byte file) and that plus its image.
+    expect((await rk(['exec', 'bg', 'sh', '-c', 'head -c 100000 /dev/zero > /big'])).code).to.equal(0);
+    const [inspected] = JSON.parse((await rk(['inspect', '--size', 'bg'])).stdout);
+    const image = JSON.parse((await rk(['inspect', BUSYBOX])).stdout)[0];
+    expect(inspected.SizeRw).to.be.within(100_000, 110_000);
+    expect(inspected.SizeRootFs).to.equal(inspected.SizeRw + image.Size);
+    expect(JSON.parse((await rk(['inspect', 'bg'])).stdout)[0]).not.to.have.property('SizeRw');
+    expect((await rk(['ps', '-s', '--format', '{{.Names}} {{.Size}}'])).stdout).to.match(/^bg 10\d(\.\d+)?kB \(virtual [\d.]+[kM]B\)\n$/);
+    expect((await rk(['ps', '-s'])).stdout.split('\n')[0]).to.match(/NAMES +SIZE$/);
+    expect((await rk(['rm', '-f', id])).code).to.equal(0);
+
+    // logs: --since/--until as times, unix seconds or durations; --details: a leading space (no attributes).
+    expect((await rk(['run', '--name', 'talk', BUSYBOX, 'sh', '-c', 'echo one; sleep 2; echo two'])).code).to.equal(0);
+    const stamped = (await rk(['logs', '-t', 'talk'])).stdout.split('\n').filter(Boolean);
+    expect(stamped).to.have.length(2);
+    for (const l of stamped) expect(l).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (one|two)$/);
+    const second = stamped[1]!.split(' ')[0]!;
+    expect((await rk(['logs', '--since', second, 'talk'])).stdout).to.equal('two\n');
+    expect((await rk(['logs', '--until', second.replace(/\.\d+Z$/, 'Z'), 'talk'])).stdout).to.equal('one\n');
+    expect((await rk(['logs', '--since', String(Date.parse(second) / 1000), 'talk'])).stdout).to.equal('two\n');
+    expect((await rk(['logs', '--since', '1h', 'talk'])).stdout).to.equal('one\ntwo\n');
+    expect((await rk(['logs', '--since', '2000-01-01', '--until', '2001-01-01', 'talk'])).stdout).to.equal('');
+    expect((await rk(['logs', '--details', 'talk'])).stdout).to.equal(' one\n two\n');
+    expect(seen(await rk(['logs', '--since', 'yesterday', 'talk']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: 'racker: invalid value for "since": failed to parse value as time or duration: "yesterday"\n',
+    });
+
+    // images: -a (the same list: no intermediate images), --digests, --filter.
+    expect((await rk(['tag', BUSYBOX, 'mine/box:v1'])).code).to.equal(0);
+    const repo = BUSYBOX.slice(0, BUSYBOX.lastIndexOf(':'));
+    expect((await rk(['images', '-a', '-q'])).stdout).to.equal((await rk(['images', '-q'])).stdout);
+    const digests = (await rk(['images', '--digests', repo])).stdout.split('\n');
+    expect(digests[0]).to.match(/^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE$/);
+    expect(digests[1]).to.match(new RegExp(`^${repo.replace(/[.]/g, '\\.')} +latest +sha256:[0-9a-f]{64} +[0-9a-f]{12} `));
+    const names = async (...f: string[]) => (await rk(['images', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
+    expect(await names('reference=mine/*')).to.deep.equal(['mine/box:v1']);
+    expect(await names('reference=mine/*', `reference=${repo}`)).to.deep.equal([BUSYBOX, 'mine/box:v1'].sort());
+    expect(await names('dangling=true')).to.deep.equal([]);
+    expect(await names('label=no.such.label')).to.deep.equal([]);
+    expect((await names('dangling=false')).length).to.equal((await rk(['images', '-q'])).stdout.split('\n').filter(Boolean).length + 1);
+    expect(seen(await rk(['images', '--filter', 'color=red']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: "racker: invalid filter 'color=red' (racker supports dangling, label, before, since, reference)\n",
+    });
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
