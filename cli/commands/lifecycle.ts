@@ -112,11 +112,11 @@ export const rmCommand: CommandModule<object, GlobalArgs & { containers: string[
     y
       .positional('containers', containers)
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
-      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Accepted for docker compatibility (racker has no anonymous volumes)' }),
+      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove its anonymous volumes (-v /data) too' }),
   handler: (args) =>
     forEach(args, async (ctx, record, name) => {
       const { removeContainer } = await import('../../lib/container/remove.js');
-      await removeContainer(ctx, record, Boolean(args.force));
+      await removeContainer(ctx, record, Boolean(args.force), Boolean(args.volumes));
       return name;
     }),
 };

@@ -29,6 +29,8 @@ export interface ContainerConfig {
   network: 'host' | 'none';
   boot: boolean;
   autoRemove: boolean;
+  /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
+  anonymousVolumes?: string[];
 }
 
 export interface ContainerState {

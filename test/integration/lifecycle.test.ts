@@ -327,6 +327,28 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     });
   });
 
+  it('item 9: an anonymous volume (-v /data) belongs to its container: rm keeps it, rm -v and --rm remove it', async () => {
+    const volumes = async () => (await fs.readdir(path.join(root, 'lib/volumes')).catch(() => [] as string[])).sort();
+    const before = await volumes();
+    const mountOf = async (c: string) => JSON.parse((await rk(['inspect', c])).stdout)[0].Mounts[0];
+    expect((await rk(['run', '--name', 'v1', '-v', '/data', BUSYBOX, 'sh', '-c', 'echo kept > /data/f'])).code).to.equal(0);
+    const m1 = await mountOf('v1');
+    expect(m1).to.include({ Type: 'volume', Destination: '/data', RW: true });
+    expect(m1.Source).to.equal(path.join(root, 'lib/volumes', m1.Name, '_data'));
+    expect(await fs.readFile(path.join(m1.Source, 'f'), 'utf8')).to.equal('kept\n');
+    expect(seen(await rk(['rm', 'v1']))).to.deep.equal({ code: 0, stdout: 'v1\n', stderr: '' });
+    expect(await fs.readFile(path.join(m1.Source, 'f'), 'utf8')).to.equal('kept\n');
+    await fs.rm(path.join(root, 'lib/volumes', m1.Name), { recursive: true });
+
+    expect((await rk(['run', '--name', 'v2', '-v', '/data', '-v', '/other/', BUSYBOX, 'true'])).code).to.equal(0);
+    expect((await volumes()).length).to.equal(before.length + 2);
+    expect(seen(await rk(['rm', '-v', 'v2']))).to.deep.equal({ code: 0, stdout: 'v2\n', stderr: '' });
+    expect(await volumes()).to.deep.equal(before);
+
+    expect(seen(await rk(['run', '--rm', '-v', '/data', BUSYBOX, 'sh', '-c', 'touch /data/x && ls /data']))).to.deep.equal({ code: 0, stdout: 'x\n', stderr: '' });
+    expect(await volumes()).to.deep.equal(before);
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
