@@ -23,8 +23,9 @@ export const pullCommand: CommandModule<object, Args> = {
     const ctx = contextFor(args);
     const { pullImageByName } = await import('../../lib/image/pull-any.js');
     const { progress } = await import('../progress.js');
-    // Status lines on stdout, like docker; layer lines and (on a terminal) a bar on stderr.
-    const live = args.quiet ? undefined : progress();
+    // Everything on stdout, as docker's pull: the status lines, the layer lines and (on a
+    // terminal) the bars. (`run`'s implicit pull keeps them on stderr: its stdout is the command's.)
+    const live = args.quiet ? undefined : progress(process.stdout);
     let result;
     try {
       result = await pullImageByName(ctx, args.image, {

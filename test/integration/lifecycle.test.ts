@@ -349,6 +349,28 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(await volumes()).to.deep.equal(before);
   });
 
+  it("item 12: pull's layer lines on stdout; a digest pull adds no second row; image inspect has RepoTags; an uppercase repository name", async () => {
+    const fresh = tempRoot('racker-lifecycle-pull-');
+    try {
+      const p = await racker(['pull', BUSYBOX], { root: fresh });
+      expect({ code: p.code, stderr: p.stderr }).to.deep.equal({ code: 0, stderr: '' });
+      const lines = p.stdout.split('\n');
+      expect(lines[0]).to.equal('latest: Pulling from racker/busybox');
+      expect(lines.filter((l) => /^[a-f0-9]{12}: Pull complete$/.test(l)).length).to.be.greaterThan(0);
+      expect(lines.slice(-3)).to.deep.equal([`Status: Downloaded newer image for ${BUSYBOX}`, BUSYBOX, '']);
+    } finally {
+      await fs.rm(fresh, { recursive: true, force: true });
+    }
+    const repo = BUSYBOX.slice(0, BUSYBOX.lastIndexOf(':'));
+    expect(seen(await rk(['inspect', '-f', '{{json .RepoTags}}', BUSYBOX]))).to.deep.equal({ code: 0, stdout: `["${BUSYBOX}"]\n`, stderr: '' });
+    const byDigest = (await rk(['inspect', '-f', '{{index .RepoDigests 0}}', BUSYBOX])).stdout.trim();
+    expect(byDigest).to.match(new RegExp(`^${repo.replace(/[.]/g, '\\.')}@sha256:[a-f0-9]{64}$`));
+    expect((await rk(['pull', '-q', byDigest])).code).to.equal(0);
+    expect((await rk(['images', repo, '--format', '{{.Repository}} {{.Tag}}'])).stdout).to.equal(`${repo} latest\n`);
+    expect((await rk(['images', '--filter', 'dangling=true', '-q'])).stdout).to.equal('');
+    expect(seen(await rk(['run', '--rm', 'user/Case', 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid reference format: repository name (user/Case) must be lowercase\n' });
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
