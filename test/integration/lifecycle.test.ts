@@ -371,6 +371,25 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['run', '--rm', 'user/Case', 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid reference format: repository name (user/Case) must be lowercase\n' });
   });
 
+  it('item 9: pull -a pulls every tag of the repository; a tag with -a is refused', async () => {
+    for (const tag of ['1', '2']) await images.build({ base: 'racker/busybox:latest', name: `racker/tags:${tag}`, planted: [{ path: 'etc/tag', file: `${tag}\n` }] });
+    const repo = `${reg.host}/racker/tags`;
+    const fresh = tempRoot('racker-lifecycle-pull-all-');
+    try {
+      const p = await racker(['pull', '-a', repo], { root: fresh });
+      expect({ code: p.code, stderr: p.stderr }).to.deep.equal({ code: 0, stderr: '' });
+      const lines = p.stdout.split('\n');
+      expect(lines.filter((l) => / Pulling from /.test(l))).to.deep.equal(['1: Pulling from racker/tags', '2: Pulling from racker/tags']);
+      expect(lines.slice(-2)).to.deep.equal([repo, '']);
+      expect((await racker(['images', repo, '--format', '{{.Tag}}'], { root: fresh })).stdout.split('\n').filter(Boolean).sort()).to.deep.equal(['1', '2']);
+      expect(seen(await racker(['run', '--rm', `${repo}:2`, 'cat', '/etc/tag'], { root: fresh }))).to.deep.equal({ code: 0, stdout: '2\n', stderr: '' });
+      expect(seen(await racker(['pull', '-a', `${repo}:1`], { root: fresh }))).to.deep.equal({ code: 1, stdout: '', stderr: "racker: tag can't be used with --all-tags/-a\n" });
+      expect(seen(await racker(['pull', '-a', `${reg.host}/racker/nothing-here`], { root: fresh }))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: repository racker/nothing-here not found\n' });
+    } finally {
+      await fs.rm(fresh, { recursive: true, force: true });
+    }
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
