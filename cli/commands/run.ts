@@ -62,8 +62,9 @@ export const runCommand: CommandModule<object, Args> = {
     const { target: image, command } = trailing();
     if (!image) throw missingArguments('racker', 'run', 1);
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
-    // No `attach` yet: a detached container has no terminal to give a pty to.
-    if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');
+    // -d with -t (`run -dit`): no pseudo-terminal, since racker's attach and logs read the
+    // log, where a terminal's output never goes; -i keeps stdin open as docker does.
+    if (args.detach) args.tty = false;
     requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);

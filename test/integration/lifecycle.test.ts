@@ -390,6 +390,23 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     }
   });
 
+  it('item 9: run -dit keeps a shell waiting for input (no terminal: its output goes to the log), as -di does', async () => {
+    // Direct mode (busybox), and boot mode (debian: the command runs through nsenter).
+    for (const [flags, image] of [[['-dit'], BUSYBOX], [['-di'], BUSYBOX], [['-d', '-i'], DEBIAN]] as const) {
+      const r = await rk(['run', ...flags, image!, 'sh', '-c', 'echo ready; read line; echo "never $line"']);
+      expect({ code: r.code, stderr: r.stderr }, flags.join(' ')).to.deep.equal({ code: 0, stderr: '' });
+      const id = r.stdout.trim();
+      await new Promise((res) => setTimeout(res, 1500));
+      expect((await state(id)).Status, flags.join(' ')).to.equal('running');
+      expect(seen(await rk(['logs', id])), flags.join(' ')).to.deep.equal({ code: 0, stdout: 'ready\n', stderr: '' });
+      expect((await rk(['inspect', '-f', '{{.Config.Tty}} {{.Config.OpenStdin}}', id])).stdout).to.equal('false true\n');
+    }
+    // Without -i the command reads end of file at once, as in docker.
+    const closed = await started([BUSYBOX, 'sh', '-c', 'read line || echo eof']);
+    expect(seen(await rk(['wait', closed]))).to.deep.equal({ code: 0, stdout: '0\n', stderr: '' });
+    expect((await rk(['logs', closed])).stdout).to.equal('eof\n');
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
