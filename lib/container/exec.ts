@@ -101,7 +101,8 @@ export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams
     proc = await startProcess(plan.argv, {
       cleanEnv: true,
       env: plan.env,
-      stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
+      // -t without -i: docker attaches no stdin; script(1) then gives the terminal no input.
+      stdin: sinks.stdin ? 'pipe' : spec.interactive ? 'inherit' : 'ignore',
       stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
       stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
       log: ctx.log,

@@ -407,6 +407,22 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect((await rk(['logs', closed])).stdout).to.equal('eof\n');
   });
 
+  it("item 12: -t without -i attaches no stdin; direct mode's environment is docker's (no nspawn variables); -e takes docker's names", async () => {
+    const probe = ['sh', '-c', 'if timeout 2 head -c1 >/dev/null; then echo read; else echo nothing; fi'];
+    for (const image of [BUSYBOX, DEBIAN]) {
+      const r = await racker(['run', '-t', '--rm', image, ...probe], { root, input: 'hello\n' });
+      expect({ code: r.code, nothing: /nothing\r\n$/.test(r.stdout), read: /read/.test(r.stdout) }, `${image}: ${JSON.stringify(r.stdout)}`).to.deep.equal({ code: 0, nothing: true, read: false });
+    }
+    const names = (stdout: string) => stdout.split(/\r?\n/).filter(Boolean).map((l) => l.split('=')[0]).sort();
+    const plain = await rk(['run', '--rm', '--name', 'envy', BUSYBOX, 'env']);
+    expect(plain.code, plain.stderr).to.equal(0);
+    expect(names(plain.stdout)).to.deep.equal(['HOME', 'HOSTNAME', 'PATH']);
+    expect(plain.stdout).to.contain('HOSTNAME=envy\n');
+    const tty = await racker(['run', '-t', '--rm', '-e', 'my.var=1', '-e', 'GRÜSSE=grüße', BUSYBOX, 'env'], { root });
+    expect(names(tty.stdout)).to.deep.equal(['GRÜSSE', 'HOME', 'HOSTNAME', 'PATH', 'TERM', 'my.var']);
+    for (const line of ['TERM=xterm', 'my.var=1', 'GRÜSSE=grüße']) expect(tty.stdout.split('\r\n')).to.include(line);
+  });
+
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {
     expect(seen(await rk(['run', '-it', '--rm', BUSYBOX, 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
     expect(seen(await rk(['exec', '-it', 'anything', 'sh']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: the input device is not a TTY\n' });
