@@ -5,9 +5,12 @@ import { contextFor, missingArguments, out, type GlobalArgs } from '../common.js
 import { trailing, valueOptionsOf } from '../trailing.js';
 import { runOptions } from './run.js';
 
-// -d means nothing here (start always runs it in the background); the rest is run's.
-const { detach: _detach, ...createOptions } = runOptions;
+// -d and --boot-timeout mean nothing here (start runs it, in the background); the rest is run's.
+const { detach: _detach, 'boot-timeout': _bootTimeout, ...createOptions } = runOptions;
 export const createValueOptions = valueOptionsOf(createOptions);
+
+/** The flags the handler hands on; one that run gains later is refused here until it is added. */
+const HANDED_ON = new Set(['interactive', 'tty', 'rm', 'name', 'env', 'env-file', 'workdir', 'user', 'volume', 'hostname', 'entrypoint', 'network', 'publish', 'pull', 'boot', 'no-boot']);
 
 type Args = GlobalArgs & {
   [K in 'name' | 'workdir' | 'user' | 'hostname' | 'entrypoint' | 'network']?: string;
@@ -25,6 +28,8 @@ export const createCommand: CommandModule<object, Args> = {
     const { target: image, command } = trailing();
     if (!image) throw missingArguments('racker', 'create', 1);
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
+    const dropped = Object.keys(createOptions).find((k) => !HANDED_ON.has(k) && (args as Record<string, unknown>)[k] !== undefined);
+    if (dropped) throw new UsageError(`racker create does not take --${dropped} yet (racker run does)`);
     const ctx = contextFor(args);
     const { createContainer } = await import('../../lib/container/create.js');
     const record = await createContainer(ctx, {
