@@ -3,7 +3,7 @@
  * Known errors (RackerError) print one line; anything else is a bug and prints one line
  * too, with the stack only under --debug / RACKER_DEBUG=1.
  */
-import { RackerError } from '../lib/errors.js';
+import { EXIT_RACKER, RackerError } from '../lib/errors.js';
 
 export function isDebug(argv: readonly string[], env: NodeJS.ProcessEnv): boolean {
   if (env.RACKER_DEBUG && env.RACKER_DEBUG !== '0') return true;
@@ -28,7 +28,8 @@ export function oneLine(text: string): string {
 
 export function reportError(prog: string, err: unknown, debug: boolean, usageExitCode: number): number {
   if (err instanceof RackerError) {
-    const code = err.name === 'UsageError' ? usageExitCode : err.exitCode;
+    // A usage error whose code was set (1 for a command's own refusal) keeps it.
+    const code = err.name === 'UsageError' && err.exitCode === EXIT_RACKER ? usageExitCode : err.exitCode;
     process.stderr.write(`${prog}: ${oneLine(`${err.message}${err.hint ? ` (${err.hint})` : ''}`)}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return code;

@@ -12,7 +12,10 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     list: ['ps'],
     ps: ['ps'],
     run: ['run'],
+    create: ['create'],
     exec: ['exec'],
+    attach: ['attach'],
+    rename: ['rename'],
     start: ['start'],
     stop: ['stop'],
     restart: ['restart'],
@@ -32,7 +35,9 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     remove: ['rmi'],
     inspect: ['inspect'],
     import: ['import'],
+    tag: ['tag'],
   },
+
 };
 
 /** argv with `container VERB` / `image VERB` replaced by racker's own verb; anything else as it is. */

@@ -1,6 +1,6 @@
 /** The yargs setup racker and postroj share: flags, conventions, the one error boundary. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { UsageError } from '../lib/errors.js';
+import { EXIT_RACKER, RackerError, UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
 import { commandWordIndex } from './trailing.js';
@@ -18,6 +18,13 @@ export interface Program {
   prepare?: (argv: string[]) => string[];
   /** Exit code when a command gets too few arguments (docker: 1); else usageExitCode. */
   argumentCountExitCode?: number;
+  /**
+   * docker's exit code for a command's own failures ("No such container", a refused pull): 1,
+   * except for the commands named in daemonExitCommands (run, create: 125, which a container's
+   * own exit code can't be). Flag errors keep usageExitCode. Unset: every failure keeps its code.
+   */
+  clientErrorExitCode?: number;
+  daemonExitCommands?: readonly string[];
 }
 
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
@@ -29,27 +36,39 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
       .usage(p.usage)
       .command(p.commands)
       .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' });
-    await (p.extend ? p.extend(base) : base)
-      .demandCommand(1, `${p.name} needs a command; see ${p.name} --help`)
-      // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
-      .parserConfiguration({ 'boolean-negation': false })
-      .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
-      .strict()
-      .version(version)
-      .help()
-      .alias('help', 'h')
-      .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
-      .fail((msg, err) => {
-        if (err) throw err;
-        // yargs: "Not enough non-option arguments: got 0, need at least 1" for `racker rm`.
-        const few = /^Not enough non-option arguments: got \d+, need at least (\d+)$/.exec(msg ?? '');
-        if (few && command) {
-          const e = missingArguments(p.name, command, Number(few[1]));
-          e.exitCode = p.argumentCountExitCode ?? p.usageExitCode;
-          throw e;
-        }
-        throw new UsageError(msg);
-      })
-      .parseAsync();
+    let flagError = false;
+    try {
+      await (p.extend ? p.extend(base) : base)
+        .demandCommand(1, `${p.name} needs a command; see ${p.name} --help`)
+        // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
+        .parserConfiguration({ 'boolean-negation': false })
+        .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
+        .strict()
+        .version(version)
+        .help()
+        .alias('help', 'h')
+        .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
+        .fail((msg, err) => {
+          if (err) throw err;
+          flagError = true;
+          // yargs: "Not enough non-option arguments: got 0, need at least 1" for `racker rm`.
+          const few = /^Not enough non-option arguments: got \d+, need at least (\d+)$/.exec(msg ?? '');
+          if (few && command) {
+            const e = missingArguments(p.name, command, Number(few[1]));
+            e.exitCode = p.argumentCountExitCode ?? p.usageExitCode;
+            throw e;
+          }
+          // yargs: "Unknown argument: x" for what flags.ts can't see (a value given as `--name -x`).
+          const unknownFlag = /^Unknown arguments?: ([^,]+)/.exec(msg ?? '');
+          if (unknownFlag && command) throw new UsageError(`unknown flag: ${unknownFlag[1]!.length === 1 ? '-' : '--'}${unknownFlag[1]} (see ${p.name} ${command} --help)`);
+          throw new UsageError(msg);
+        })
+        .parseAsync();
+    } catch (err) {
+      // Only codes nobody chose (the 125 default) become the client's code.
+      const client = p.clientErrorExitCode !== undefined && command !== undefined && !p.daemonExitCommands?.includes(command);
+      if (client && !flagError && err instanceof RackerError && err.exitCode === EXIT_RACKER) err.exitCode = p.clientErrorExitCode!;
+      throw err;
+    }
   });
 }

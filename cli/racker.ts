@@ -8,6 +8,7 @@
  */
 import { hideBin } from 'yargs/helpers';
 import { rackerCommands, trailingCommands } from './commands/index.js';
+import { checkFlags } from './flags.js';
 import { checkCommandWord, expandManagementCommand } from './management.js';
 import { runProgram } from './program.js';
 import { extractTrailing } from './trailing.js';
@@ -21,8 +22,14 @@ await runProgram(
     usage: "Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker's habits.",
     commands: rackerCommands,
     usageExitCode: 125,
-    prepare: (argv) => extractTrailing(checkCommandWord(expandManagementCommand(argv), commandWords), trailingCommands),
+    prepare: (argv) => {
+      const options = extractTrailing(checkCommandWord(expandManagementCommand(argv), commandWords), trailingCommands);
+      checkFlags('racker', options, rackerCommands);
+      return options;
+    },
     argumentCountExitCode: 1,
+    clientErrorExitCode: 1,
+    daemonExitCommands: ['run', 'create', '__supervise'],
   },
   hideBin(process.argv),
 );

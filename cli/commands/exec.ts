@@ -11,6 +11,7 @@ export const execOptions = {
   'env-file': { type: 'string', array: true, describe: 'Read environment variables from a file' },
   workdir: { alias: 'w', type: 'string', describe: 'Working directory inside the container' },
   user: { alias: 'u', type: 'string', describe: 'Username or UID (format: <name|uid>[:<group|gid>])' },
+  detach: { alias: 'd', type: 'boolean', describe: 'Run the command in the background (its output is dropped)' },
 } as const satisfies Record<string, Options>;
 
 export const execValueOptions = valueOptionsOf(execOptions);
@@ -22,6 +23,7 @@ type Args = GlobalArgs & {
   'env-file'?: string[];
   workdir?: string;
   user?: string;
+  detach?: boolean;
 };
 
 export const execCommand: CommandModule<object, Args> = {
@@ -31,17 +33,20 @@ export const execCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const { target, command } = trailing();
     if (!target || !command.length) throw missingArguments('racker', 'exec', 2);
-    requireTerminalForIt(args);
+    // docker: with -d the terminal flags mean nothing (there is no terminal to give).
+    if (!args.detach) requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
-    const { execIn } = await import('../../lib/container/exec-in.js');
-    process.exitCode = await execIn(ctx, target, command, {
+    const { execIn, execDetached } = await import('../../lib/container/exec-in.js');
+    const opts = {
       interactive: Boolean(args.interactive),
       tty: Boolean(args.tty),
       env: args.env ?? [],
       envFiles: args['env-file'] ?? [],
       workdir: args.workdir,
       user: args.user,
-    });
+    };
+    if (args.detach) return execDetached(ctx, target, command, { ...opts, interactive: false, tty: false });
+    process.exitCode = await execIn(ctx, target, command, opts);
   },
 };

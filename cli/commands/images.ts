@@ -6,6 +6,9 @@ interface Args extends GlobalArgs {
   quiet?: boolean;
   format?: string;
   'no-trunc'?: boolean;
+  all?: boolean;
+  digests?: boolean;
+  filter?: string[];
 }
 
 export const imagesCommand: CommandModule<object, Args> = {
@@ -16,7 +19,10 @@ export const imagesCommand: CommandModule<object, Args> = {
       .positional('reference', { type: 'string', describe: 'Only this REPOSITORY[:TAG]' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Only show image IDs' })
       .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Repository}}:{{.Tag}}'" })
-      .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" }),
+      .option('no-trunc', { type: 'boolean', describe: "Don't truncate output" })
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Show all images (racker has no intermediate images: the same list)' })
+      .option('digests', { type: 'boolean', describe: 'Show digests' })
+      .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE, reference=PATTERN' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { imageRows } = await import('../../lib/image/list.js');
@@ -24,7 +30,9 @@ export const imagesCommand: CommandModule<object, Args> = {
     const { shortId } = await import('../../lib/image/store.js');
     // docker: REPOSITORY alone lists all its tags; REPOSITORY:TAG that one.
     const wanted = args.reference;
-    const rows = (await imageRows(ctx.paths)).filter((r) => wanted === undefined || r.repository === wanted || `${r.repository}:${r.tag}` === wanted);
+    const { filterImageRows } = await import('../../lib/image/list-filter.js');
+    const all = await imageRows(ctx.paths);
+    const rows = filterImageRows(all, args.filter ?? []).filter((r) => wanted === undefined || r.repository === wanted || `${r.repository}:${r.tag}` === wanted);
     const id = (full: string) => (args['no-trunc'] ? full : shortId(full));
     if (args.quiet) {
       out([...new Set(rows.map((r) => id(r.id)))].join('\n'));
@@ -35,6 +43,7 @@ export const imagesCommand: CommandModule<object, Args> = {
     const objects = rows.map((r) => ({
       Repository: r.repository,
       Tag: r.tag,
+      Digest: r.digest ?? '<none>',
       ID: id(r.id),
       CreatedAt: r.created ?? '',
       CreatedSince: created(r.created),
@@ -49,13 +58,14 @@ export const imagesCommand: CommandModule<object, Args> = {
     }
     if (args.format && args.format !== 'table') {
       const { renderRows } = await import('../../lib/format/template.js');
-      process.stdout.write(renderRows(args.format, objects, { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' }));
+      process.stdout.write(renderRows(args.format, objects, { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' }));
       return;
     }
+    const digest = (r: (typeof rows)[number]) => (args.digests ? [r.digest ?? '<none>'] : []);
     process.stdout.write(
       table(
-        ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'],
-        rows.map((r) => [r.repository, r.tag, id(r.id), created(r.created), humanSize(r.size)]),
+        ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'],
+        rows.map((r) => [r.repository, r.tag, ...digest(r), id(r.id), created(r.created), humanSize(r.size)]),
       ),
     );
   },

@@ -1,11 +1,15 @@
 import type { CommandModule } from 'yargs';
 import type { ValueOptions } from '../trailing.js';
+import { infoCommand, versionCommand } from './about.js';
+import { attachCommand } from './attach.js';
+import { createCommand, createValueOptions } from './create.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
 import { logsCommand } from './logs.js';
+import { renameCommand, tagCommand } from './names.js';
 import { networkCommand } from './network.js';
 import { portCommand } from './port.js';
 import { psCommand } from './ps.js';
@@ -19,7 +23,9 @@ import { systemCommand } from './system.js';
 // so `racker --help` loads no operation code).
 export const rackerCommands: CommandModule<any, any>[] = [
   runCommand,
+  createCommand,
   execCommand,
+  attachCommand,
   psCommand,
   logsCommand,
   startCommand,
@@ -27,6 +33,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   restartCommand,
   killCommand,
   rmCommand,
+  renameCommand,
   waitCommand,
   inspectCommand,
   portCommand,
@@ -34,13 +41,16 @@ export const rackerCommands: CommandModule<any, any>[] = [
   pullCommand,
   imagesCommand,
   rmiCommand,
+  tagCommand,
   importCommand,
   loginCommand,
   logoutCommand,
   shellCommand,
+  versionCommand,
+  infoCommand,
   systemCommand,
   superviseCommand,
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */
-export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, exec: execValueOptions, shell: shellValueOptions };
+export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, create: createValueOptions, exec: execValueOptions, shell: shellValueOptions };

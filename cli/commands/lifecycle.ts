@@ -2,7 +2,7 @@
 import type { CommandModule } from 'yargs';
 import type { Context } from '../../lib/context.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
-import { oneLine } from '../boundary.js';
+import { keepRunningWhenStdoutCloses, oneLine } from '../boundary.js';
 import { contextFor, forEachName, out, type GlobalArgs } from '../common.js';
 
 type Each = (ctx: Context, record: ContainerRecord, name: string) => Promise<string | undefined>;
@@ -19,17 +19,36 @@ async function forEach(args: GlobalArgs & { containers: string[] }, each: Each):
 
 const containers = { type: 'string', array: true, demandOption: true } as const;
 
-export const startCommand: CommandModule<object, GlobalArgs & { containers: string[] }> = {
+export const startCommand: CommandModule<object, GlobalArgs & { containers: string[]; attach?: boolean; interactive?: boolean }> = {
   command: 'start <containers..>',
   describe: 'Start one or more stopped containers (in the background; their files are kept)',
-  builder: (y) => y.positional('containers', containers),
-  handler: (args) =>
-    forEach(args, async (ctx, record, name) => {
+  builder: (y) =>
+    y
+      .positional('containers', containers)
+      .option('attach', { alias: 'a', type: 'boolean', describe: "Print the container's output until it ends, and exit with its code" })
+      .option('interactive', { alias: 'i', type: 'boolean', describe: "Attach, and give racker's stdin to a container created with -i" }),
+  handler: async (args) => {
+    if (args.attach || args.interactive) return startAttachedCommand(args);
+    return forEach(args, async (ctx, record, name) => {
       const { startContainer } = await import('../../lib/container/start.js');
       await startContainer(ctx, record);
       return name;
-    }),
+    });
+  },
 };
+
+async function startAttachedCommand(args: GlobalArgs & { containers: string[]; interactive?: boolean }): Promise<void> {
+  const { RackerError } = await import('../../lib/errors.js');
+  if (args.containers.length > 1) throw new RackerError('you cannot start and attach multiple containers at once', { exitCode: 1 });
+  const ctx = contextFor(args);
+  const [{ findContainer }, { startAttached }] = await Promise.all([import('../../lib/container/record.js'), import('../../lib/container/attach.js')]);
+  const record = await findContainer(ctx.paths, args.containers[0]!);
+  keepRunningWhenStdoutCloses();
+  const input = args.interactive && record.config.interactive ? process.stdin : undefined;
+  process.exitCode = await startAttached(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log), input);
+  // The command has ended: a terminal left open on stdin must not keep racker waiting.
+  if (input) process.stdin.destroy();
+}
 
 /** stop's and restart's flags: how long to wait, and what to send instead of SIGTERM. */
 const stopOptions = {
@@ -93,11 +112,11 @@ export const rmCommand: CommandModule<object, GlobalArgs & { containers: string[
     y
       .positional('containers', containers)
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
-      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Accepted for docker compatibility (racker has no anonymous volumes)' }),
+      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove its anonymous volumes (-v /data) too' }),
   handler: (args) =>
     forEach(args, async (ctx, record, name) => {
       const { removeContainer } = await import('../../lib/container/remove.js');
-      await removeContainer(ctx, record, Boolean(args.force));
+      await removeContainer(ctx, record, Boolean(args.force), Boolean(args.volumes));
       return name;
     }),
 };
@@ -116,14 +135,15 @@ export const waitCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
-export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[]; format?: string; type?: 'container' | 'image' }> = {
+export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[]; format?: string; type?: 'container' | 'image'; size?: boolean }> = {
   command: 'inspect <names..>',
   describe: 'Return low-level information on containers or images (JSON)',
   builder: (y) =>
     y
       .positional('names', { type: 'string', array: true, demandOption: true })
       .option('format', { alias: 'f', type: 'string', describe: "A Go template for each object: '{{.State.Status}}', '{{json .Config}}'" })
-      .option('type', { type: 'string', choices: ['container', 'image'] as const, describe: 'Look only for containers, or only for images' }),
+      .option('type', { type: 'string', choices: ['container', 'image'] as const, describe: 'Look only for containers, or only for images' })
+      .option('size', { alias: 's', type: 'boolean', describe: "A container's SizeRw (what it wrote) and SizeRootFs (with its image)" }),
   handler: async (args) => {
     const ctx = contextFor(args);
     // A template error is one line before anything is looked up, as docker's.
@@ -136,7 +156,9 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
     for (const name of args.names) {
       if (args.type !== 'image') {
         try {
-          results.push(inspectContainer(await findContainer(ctx.paths, name)));
+          const record = await findContainer(ctx.paths, name);
+          const sizes = args.size ? await (await import('../../lib/container/size.js')).containerSize(ctx, record) : {};
+          results.push({ ...inspectContainer(record), ...sizes });
           continue;
         } catch (err) {
           if (!(err instanceof NotFoundError)) throw err;
@@ -153,7 +175,9 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
           key = undefined;
         }
         const { record } = await findImage(ctx.paths, key, name);
-        results.push({ Id: record.id, Created: record.created ?? '', Size: record.size, Architecture: record.architecture ?? '', Os: record.os ?? 'linux', Config: record.config, Racker: { Systemd: record.systemd, Origin: record.origin } });
+        // The Engine API's image inspect: docker's fields, RepoTags and RepoDigests among them.
+        const { imageInspect, namesById } = await import('../../lib/api/images.js');
+        results.push(imageInspect(record, (await namesById(ctx.paths)).get(record.id)));
       } catch (err) {
         if (!(err instanceof NotFoundError)) throw err;
         missing ??= name;

@@ -12,6 +12,7 @@ const PS_HEADERS = {
   State: 'STATE',
   Status: 'STATUS',
   Names: 'NAMES',
+  Size: 'SIZE',
 };
 
 interface Args extends GlobalArgs {
@@ -22,6 +23,7 @@ interface Args extends GlobalArgs {
   filter?: string[];
   last?: number;
   latest?: boolean;
+  size?: boolean;
 }
 
 export const psCommand: CommandModule<object, Args> = {
@@ -35,7 +37,8 @@ export const psCommand: CommandModule<object, Args> = {
       .option('format', { type: 'string', describe: "table, json, or a Go template: '{{.Names}}', 'table {{.ID}}\\t{{.Status}}'" })
       .option('filter', { alias: 'f', type: 'string', array: true, describe: 'Filter: name=…, status=created|running|exited, id=…, ancestor=…' })
       .option('last', { alias: 'n', type: 'number', describe: 'The n last created containers (all states)' })
-      .option('latest', { alias: 'l', type: 'boolean', describe: 'The last created container (all states)' }),
+      .option('latest', { alias: 'l', type: 'boolean', describe: 'The last created container (all states)' })
+      .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (what it wrote, and with its image: virtual)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { listContainers, liveState } = await import('../../lib/container/record.js');
@@ -62,7 +65,16 @@ export const psCommand: CommandModule<object, Args> = {
       .filter((r) => matchesFilter(r, filters))
       .sort((a, b) => b.created.localeCompare(a.created))
       .slice(0, last);
-    const rows = shown.map((r) => psRow(r, now, !args['no-trunc']));
+    const rows: Array<ReturnType<typeof psRow> & { Size?: string }> = shown.map((r) => psRow(r, now, !args['no-trunc']));
+    if (args.size) {
+      const [{ containerSize }, { humanSize }] = await Promise.all([import('../../lib/container/size.js'), import('../../lib/format/human.js')]);
+      await Promise.all(
+        shown.map(async (r, i) => {
+          const s = await containerSize(ctx, r);
+          rows[i]!.Size = `${humanSize(s.SizeRw)} (virtual ${humanSize(s.SizeRootFs)})`;
+        }),
+      );
+    }
     if (args.quiet) {
       if (rows.length) out(rows.map((r) => r.ID).join('\n'));
       return;
@@ -78,8 +90,8 @@ export const psCommand: CommandModule<object, Args> = {
     }
     process.stdout.write(
       table(
-        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-        rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),
+        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(args.size ? ['SIZE'] : [])],
+        rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names, ...(args.size ? [r.Size!] : [])]),
       ),
     );
   },

@@ -7,6 +7,7 @@ interface Args extends GlobalArgs {
   quiet?: boolean;
   'tls-verify'?: boolean;
   source?: 'auto' | 'registry' | 'bootstrap';
+  'all-tags'?: boolean;
 }
 
 export const pullCommand: CommandModule<object, Args> = {
@@ -16,6 +17,7 @@ export const pullCommand: CommandModule<object, Args> = {
     y
       .positional('image', { type: 'string', demandOption: true, describe: 'NAME[:TAG|@DIGEST] or a label (see postroj list-images)' })
       .option('force', { type: 'boolean', describe: 'Download and unpack again even when up to date' })
+      .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the image reference' })
       .option('tls-verify', { type: 'boolean', describe: 'Verify TLS certificates (default: true; loopback registries use plain HTTP)' })
       .option('source', { choices: ['auto', 'registry', 'bootstrap'] as const, describe: 'For Debian-family labels: where the image comes from' }),
@@ -23,23 +25,31 @@ export const pullCommand: CommandModule<object, Args> = {
     const ctx = contextFor(args);
     const { pullImageByName } = await import('../../lib/image/pull-any.js');
     const { progress } = await import('../progress.js');
-    // Status lines on stdout, like docker; layer lines and (on a terminal) a bar on stderr.
-    const live = args.quiet ? undefined : progress();
+    // Everything on stdout, as docker's pull: the status lines, the layer lines and (on a
+    // terminal) the bars. (`run`'s implicit pull keeps them on stderr: its stdout is the command's.)
+    const live = args.quiet ? undefined : progress(process.stdout);
     let result;
     try {
-      result = await pullImageByName(ctx, args.image, {
+      const opts = {
         force: args.force,
         tlsVerify: args['tls-verify'],
         source: args.source,
         status: live
-          ? (line) => {
+          ? (line: string) => {
               live.done();
               out(line);
             }
           : undefined,
         progress: live?.print,
         meter: live?.meter,
-      });
+      };
+      if (args['all-tags']) {
+        const { pullAllTags } = await import('../../lib/image/pull-all.js');
+        const repository = await pullAllTags(ctx, args.image, opts);
+        live?.done();
+        return out(repository);
+      }
+      result = await pullImageByName(ctx, args.image, opts);
     } finally {
       live?.done();
     }

@@ -1,4 +1,5 @@
 import type { CommandModule, Options } from 'yargs';
+import type { CreateOptions } from '../../lib/container/create.js';
 import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
 import { contextFor, missingArguments, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
@@ -32,6 +33,8 @@ export const runOptions = {
 
 export const runValueOptions = valueOptionsOf(runOptions);
 
+export type RunArgs = Args;
+
 type Args = GlobalArgs & {
   interactive?: boolean;
   tty?: boolean;
@@ -58,6 +61,37 @@ type Args = GlobalArgs & {
   'boot-timeout': number;
 };
 
+/** run's (and create's) flags as createContainer's options: one mapping, so neither drops a flag. */
+export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, image: string, command: string[], o: { detach?: boolean }): CreateOptions {
+  return {
+    image,
+    args: command,
+    name: args.name,
+    env: args.env,
+    envFiles: args['env-file'],
+    workdir: args.workdir,
+    user: args.user,
+    volumes: args.volume,
+    hostname: args.hostname,
+    entrypoint: args.entrypoint,
+    network: args.network,
+    publish: args.publish,
+    publishAll: args['publish-all'],
+    networkAliases: args['network-alias'],
+    ip: args.ip,
+    dns: args.dns,
+    addHosts: args['add-host'],
+    warn: (line) => process.stderr.write(`${line}\n`),
+    tty: args.tty,
+    interactive: args.interactive,
+    autoRemove: args.rm,
+    detach: o.detach,
+    boot: args.boot ? true : args['no-boot'] ? false : undefined,
+    pull: args.pull,
+    status: (line) => process.stderr.write(`${line}\n`),
+  };
+}
+
 /** Start loading a module now; if createContainer fails first, a failed load is not reported twice. */
 function preload<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
@@ -72,8 +106,9 @@ export const runCommand: CommandModule<object, Args> = {
     const { target: image, command } = trailing();
     if (!image) throw missingArguments('racker', 'run', 1);
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
-    // No `attach` yet: a detached container has no terminal to give a pty to.
-    if (args.detach && args.tty) throw new UsageError('-t cannot be combined with -d (racker has no attach): use racker exec -it later');
+    // -d with -t (`run -dit`): no pseudo-terminal, since racker's attach and logs read the
+    // log, where a terminal's output never goes; -i keeps stdin open as docker does.
+    if (args.detach) args.tty = false;
     requireTerminalForIt(args);
     keepRunningWhenStdoutCloses();
     const ctx = contextFor(args);
@@ -81,33 +116,7 @@ export const runCommand: CommandModule<object, Args> = {
     const detached = args.detach ? preload(import('../../lib/container/detached.js')) : undefined;
     const foreground = args.detach ? undefined : preload(Promise.all([import('../../lib/container/supervise.js'), import('../interrupt.js')]));
     const { createContainer } = await import('../../lib/container/create.js');
-    const record = await createContainer(ctx, {
-      image,
-      args: command,
-      name: args.name,
-      env: args.env,
-      envFiles: args['env-file'],
-      workdir: args.workdir,
-      user: args.user,
-      volumes: args.volume,
-      hostname: args.hostname,
-      entrypoint: args.entrypoint,
-      network: args.network,
-      publish: args.publish,
-      publishAll: args['publish-all'],
-      networkAliases: args['network-alias'],
-      ip: args.ip,
-      dns: args.dns,
-      addHosts: args['add-host'],
-      warn: (line) => process.stderr.write(`${line}\n`),
-      tty: args.tty,
-      interactive: args.interactive,
-      autoRemove: args.rm,
-      detach: args.detach,
-      boot: args.boot ? true : args['no-boot'] ? false : undefined,
-      pull: args.pull,
-      status: (line) => process.stderr.write(`${line}\n`),
-    });
+    const record = await createContainer(ctx, containerOptions(args, image, command, { detach: args.detach }));
     if (detached) {
       const { startDetached } = await detached;
       await startDetached(ctx, record, args['boot-timeout']);

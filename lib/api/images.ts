@@ -9,7 +9,7 @@ import { removeImage } from '../image/remove.js';
 import type { Paths } from '../state/paths.js';
 
 /** Tags and digests of each image, in docker's "name:tag" and "name@digest" forms. */
-async function namesById(paths: Paths): Promise<Map<string, { tags: string[]; digests: string[] }>> {
+export async function namesById(paths: Paths): Promise<Map<string, { tags: string[]; digests: string[] }>> {
   const tags: Record<string, TagEntry> = await readTags(paths);
   const out = new Map<string, { tags: string[]; digests: string[] }>();
   for (const [key, entry] of Object.entries(tags)) {

@@ -14,7 +14,8 @@ export function serverHeaders(engine: Engine): Record<string, string> {
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
 
-function versionBody(engine: Engine): Record<string, unknown> {
+/** Also `racker version`'s Server part: the same answer without a service. */
+export function versionBody(engine: Pick<Engine, 'version'>): Record<string, unknown> {
   const details = {
     ApiVersion: MAX_API_VERSION,
     MinAPIVersion: MIN_API_VERSION,
@@ -35,7 +36,8 @@ function versionBody(engine: Engine): Record<string, unknown> {
   };
 }
 
-async function infoBody(engine: Engine): Promise<Record<string, unknown>> {
+/** Also what `racker info` shows. */
+export async function infoBody(engine: Pick<Engine, 'ctx' | 'version'>): Promise<Record<string, unknown>> {
   const { ctx } = engine;
   const [containers, images] = await Promise.all([listContainers(ctx.paths), listImages(ctx.paths)]);
   const states = containers.map((c) => liveState(c).status);

@@ -82,7 +82,8 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
   const networking = await networkSettings(ctx, opts);
-  const binds = (opts.volumes ?? []).map(parseVolume);
+  const { isAnonymousVolume } = await import('./volumes.js');
+  const binds = (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v)).map(parseVolume);
   for (const b of binds) {
     // docker creates a missing host directory for a bind mount.
     if (!existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
@@ -118,6 +119,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
 
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
   const id = newContainerId();
+  const { createAnonymousVolumes, removeAnonymousVolumes } = await import('./volumes.js');
+  const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume));
+  binds.push(...anonymous.binds);
+  // A refused name must not leave the volumes just made behind.
   return withLock(ctx.paths.lock('names'), async () => {
     const existing = await listContainers(ctx.paths);
     const taken = new Set(existing.map((c) => c.name));
@@ -126,6 +131,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       name = opts.name;
       const holder = existing.find((c) => c.name === name);
       if (holder) {
+        await removeAnonymousVolumes(ctx, anonymous.names);
         throw new RackerError(
           `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
@@ -153,6 +159,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...networking,
         boot,
         autoRemove: Boolean(opts.autoRemove),
+        ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.

@@ -4,7 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, promises as fs } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { processAlive } from '../exec/procfs.js';
  * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),
  * the built one when this runs from the sources (tests under tsx).
  */
-function rackerBin(): string {
+export function rackerBin(): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const beside = path.join(here, 'racker.js');
   return existsSync(beside) ? beside : path.resolve(here, '../../dist/bin/racker.js');
@@ -46,11 +46,33 @@ async function spawnWithInput(argv: readonly string[], stderrFile: string, input
   }
 }
 
+/**
+ * `run -di`: docker keeps the command's stdin open with nobody writing (a shell waits for
+ * input instead of ending at once). A FIFO opened for reading and writing is that stdin: the
+ * command holds its only writer itself, so a read blocks and never sees end of file.
+ */
+async function spawnWithOpenStdin(ctx: Context, argv: readonly string[], logFile: string, id: string): Promise<number> {
+  const fifo = path.join(ctx.paths.container(id), 'stdin.fifo');
+  await fs.rm(fifo, { force: true });
+  await ctx.run(['mkfifo', '-m', '600', fifo]);
+  const fd = openSync(fifo, 'r+');
+  try {
+    return await spawnDaemon(argv, logFile, fd);
+  } finally {
+    closeSync(fd);
+    await fs.rm(fifo, { force: true });
+  }
+}
+
 export async function startDetached(ctx: Context, record: ContainerRecord, bootTimeoutSeconds: number, input?: NodeJS.ReadableStream): Promise<void> {
   const argv = [process.execPath, rackerBin(), ...(ctx.log.verbose ? ['--debug'] : []), '__supervise', record.id, '--boot-timeout', String(bootTimeoutSeconds)];
   // The supervisor's own diagnostics (with --debug, its subprocesses) stay with the container.
   const logFile = path.join(ctx.paths.container(record.id), 'supervisor.log');
-  const supervisorPid = input ? await spawnWithInput(argv, logFile, input) : await spawnDaemon(argv, logFile);
+  const supervisorPid = input
+    ? await spawnWithInput(argv, logFile, input)
+    : record.config.interactive
+      ? await spawnWithOpenStdin(ctx, argv, logFile, record.id)
+      : await spawnDaemon(argv, logFile);
   const deadline = Date.now() + (bootTimeoutSeconds + 10) * 1000;
   for (;;) {
     const r = await readContainer(ctx.paths, record.id);

@@ -76,3 +76,30 @@ export async function execCapture(ctx: Context, record: ContainerRecord, command
   const exitCode = exitStatus(await proc.exited);
   return { exitCode, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
 }
+
+/**
+ * `exec -d`: the command runs in the background and its output is dropped, as docker's. A
+ * `racker exec` of its own (in its own session) runs it, so it outlives this process; what
+ * can be checked here (the container, --env-file) fails here, with the usual line.
+ */
+export async function execDetached(ctx: Context, container: string, command: string[], opts: ExecOptions): Promise<void> {
+  const record = await findContainer(ctx.paths, container);
+  runningLeader(record, record.id);
+  for (const f of opts.envFiles) await fs.access(f).catch(() => {
+    throw new NotFoundError(`open ${f}: no such file or directory`);
+  });
+  const [{ spawnDaemon }, { rackerBin }, path] = await Promise.all([import('../exec/process.js'), import('./detached.js'), import('node:path')]);
+  const argv = [
+    process.execPath,
+    rackerBin(),
+    'exec',
+    ...opts.env.flatMap((e) => ['-e', e]),
+    ...opts.envFiles.flatMap((f) => ['--env-file', path.resolve(f)]),
+    ...(opts.workdir !== undefined ? ['-w', opts.workdir] : []),
+    ...(opts.user !== undefined ? ['-u', opts.user] : []),
+    ...(opts.interactive ? ['-i'] : []),
+    record.id,
+    ...command,
+  ];
+  await spawnDaemon(argv, '/dev/null');
+}

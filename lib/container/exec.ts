@@ -91,17 +91,27 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
   return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
 }
 
+/**
+ * -t without -i: script(1) gets no stdin, so it can't copy the terminal's size from there;
+ * racker's stdout, when a terminal, gives it instead (docker sizes the tty from its output too).
+ */
+function withOutputTerminalSize(spec: ExecSpec, sinks: ExecStreams): ExecSpec {
+  if (!spec.tty || spec.interactive || spec.size || sinks.stdin || !process.stdout.isTTY) return spec;
+  return { ...spec, size: { rows: process.stdout.rows, cols: process.stdout.columns } };
+}
+
 export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams): Promise<StartedProcess> {
   // Open until the command has ended: nsenter opens its working directory through this
   // process's descriptor at some point after it starts (under script(1), later still).
   const root = ContainerRoot.open(runningRoot(spec.leader));
   let proc: StartedProcess;
   try {
-    const plan = execPlan(spec, root);
+    const plan = execPlan(withOutputTerminalSize(spec, sinks), root);
     proc = await startProcess(plan.argv, {
       cleanEnv: true,
       env: plan.env,
-      stdin: sinks.stdin ? 'pipe' : spec.interactive || spec.tty ? 'inherit' : 'ignore',
+      // -t without -i: docker attaches no stdin; script(1) then gives the terminal no input.
+      stdin: sinks.stdin ? 'pipe' : spec.interactive ? 'inherit' : 'ignore',
       stdout: (spec.tty && !sinks.stdin) || !sinks.stdout ? 'inherit' : 'pipe',
       stderr: (spec.tty && !sinks.stdin) || !sinks.stderr ? 'inherit' : 'pipe',
       log: ctx.log,

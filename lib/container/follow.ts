@@ -7,10 +7,11 @@ import { liveState, readContainer, type ContainerRecord } from './record.js';
 export async function followLogs(
   ctx: Context,
   record: ContainerRecord,
-  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void },
+  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void; from?: number },
 ): Promise<void> {
   const file = ctx.paths.containerLog(record.id);
-  let { entries, end } = await readLog(file);
+  // from: a byte offset in the log (where a run that `start -a` began writes).
+  let { entries, end } = await readLog(file, opts.from ?? 0);
   if (opts.tail !== Infinity) entries = opts.tail > 0 ? entries.slice(-opts.tail) : [];
   entries.forEach(opts.write);
   if (!opts.follow) return;

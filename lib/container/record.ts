@@ -43,6 +43,8 @@ export interface ContainerConfig {
   addHosts?: string[];
   boot: boolean;
   autoRemove: boolean;
+  /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
+  anonymousVolumes?: string[];
 }
 
 export interface ContainerState {

@@ -3,7 +3,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
-import { liveState, type ContainerRecord } from './record.js';
+import { liveState, readContainer, type ContainerRecord } from './record.js';
+import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 import { nsentersInto } from './entered.js';
@@ -61,7 +62,9 @@ export async function killContainerProcesses(record: ContainerRecord, timeoutMs 
   }
 }
 
-export async function removeContainerFiles(ctx: Context, id: string): Promise<void> {
+/** `volumes`: its anonymous volumes go too (rm -v); an --rm container's always do, as in docker. */
+export async function removeContainerFiles(ctx: Context, id: string, volumes = false): Promise<void> {
+  const record = await readContainer(ctx.paths, id);
   await unmountRootfs(ctx, id);
   // A racker killed while starting it left its network namespace named (and the veth pair in it).
   const { releaseNamespaceName } = await import('../net/kernel.js');
@@ -72,9 +75,10 @@ export async function removeContainerFiles(ctx: Context, id: string): Promise<vo
   await fs.rename(dir, trash).catch(() => undefined);
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
+  if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);
 }
 
-export async function removeContainer(ctx: Context, record: ContainerRecord, force: boolean): Promise<void> {
+export async function removeContainer(ctx: Context, record: ContainerRecord, force: boolean, volumes = false): Promise<void> {
   const state = liveState(record);
   if (record.state.status === 'running' && state.status !== 'running') await killOrphanedLeader(ctx, record);
   if (state.status === 'running') {
@@ -88,5 +92,5 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
     const deadline = Date.now() + 2000;
     while (processAlive(record.state.supervisorPid) && Date.now() < deadline) await sleep(20);
   }
-  await removeContainerFiles(ctx, record.id);
+  await removeContainerFiles(ctx, record.id, volumes);
 }

@@ -105,6 +105,22 @@ function signalExitOf(proc: StartedProcess): () => number | undefined {
   return () => signalExitFromNspawn(text);
 }
 
+/** The image's env(1), found inside its root; none in an image without one (scratch, distroless). */
+function envToolIn(root: ContainerRoot): string | undefined {
+  return ['/usr/bin/env', '/bin/env'].find((p) => root.statOrNothing(p)?.isFile() === true);
+}
+
+/**
+ * Direct mode's environment as docker's: only PATH, HOSTNAME, HOME (TERM with -t) and the
+ * image's and the user's variables. systemd-nspawn gives PID 1 its own (container=,
+ * container_uuid, NOTIFY_SOCKET, LANG, USER, …), and has no flag against it; `env -i` from the
+ * image, which then execs the command (still PID 1), clears them. Without env(1) they stay.
+ */
+function onlyDockersEnvironment(envTool: string | undefined, command: readonly string[], env: string[]): { command: string[]; env: string[] } {
+  // '--' first: after it every NAME=VALUE is an assignment and the first other word the command.
+  return envTool ? { command: [envTool, '-i', '--', ...env, ...command], env: [] } : { command: [...command], env };
+}
+
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
   const { id, config } = initial;
   const tty = config.tty;
@@ -221,25 +237,30 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       // Resolve -u here: a clear error for an unknown user, and HOME like docker sets it.
       // The working directory is made when missing, as docker does; nspawn's --chdir then
       // changes to it from inside the container.
+      let envTool: string | undefined;
       const user = ContainerRoot.with(rootfs, (root) => {
         workingDirIn(root, workingDir, true);
         checkCommand(root, config.command[0]!, config.env, workingDir);
+        envTool = envToolIn(root);
         return config.user ? resolveUserInRoot(root, config.user) : undefined;
       });
       // nspawn --user takes a user name it resolves inside the container, nothing else.
       if (config.user && (!user?.name || config.user.includes(':'))) {
         throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);
       }
-      const refused = nspawnRefusedEnv(config.env);
+      // Through the image's env(1), --setenv's name rule does not apply.
+      const refused = envTool ? undefined : nspawnRefusedEnv(config.env);
       if (refused !== undefined) {
         const name = refused.split('=', 1)[0]!.slice(0, 100);
         throw new UsageError(`environment variable '${name}': without systemd (direct mode) a name may only have letters, digits and '_', and must not start with a digit`);
       }
-      const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...config.env];
+      const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
+      const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command: config.command, env, workingDir, ...(user?.name ? { user: user.name } : {}), tty }),
+        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user?.name ? { user: user.name } : {}), tty, interactive: config.interactive }),
         {
-          stdin: config.interactive ? 'inherit' : tty ? 'inherit' : 'ignore',
+          // -t without -i: docker attaches no stdin (the terminal's input stays empty).
+          stdin: config.interactive ? 'inherit' : 'ignore',
           stdout: tty ? 'inherit' : 'pipe',
           // Piped even with -t (the command's output then goes through the pty on stdout):
           // nspawn's own lines must not reach the user.

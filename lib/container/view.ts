@@ -116,7 +116,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       AutoRemove: c.autoRemove,
       NetworkMode: c.network,
       PortBindings: portBindingsOf(c.publish ?? []),
-      Binds: c.binds.map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
+      Binds: c.binds.filter((b) => !c.anonymousVolumes?.some((n) => b.host.endsWith(`/volumes/${n}/_data`))).map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
     },
     Config: {
       Hostname: c.hostname,
@@ -128,7 +128,13 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Image: c.imageName,
       WorkingDir: c.workingDir ?? '',
     },
-    Mounts: c.binds.map((b) => ({ Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly })),
+    Mounts: c.binds.map((b) => {
+      // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).
+      const volume = c.anonymousVolumes?.find((n) => b.host.endsWith(`/volumes/${n}/_data`));
+      return volume
+        ? { Type: 'volume', Name: volume, Source: b.host, Destination: b.container, Driver: 'local', Mode: '', RW: true }
+        : { Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly };
+    }),
     NetworkSettings: networkSettingsOf(record, s.status === 'running'),
     Racker: { Boot: c.boot, NspawnPid: s.nspawnPid ?? 0, LeaderPid: s.leaderPid ?? 0 },
   };

@@ -9,6 +9,8 @@ export interface ImageRow {
   id: string;
   created?: string;
   size: number;
+  /** The registry's manifest digest of this tag (pulled images); the DIGEST column. */
+  digest?: string;
   record: ImageRecord;
 }
 
@@ -17,11 +19,20 @@ export async function imageRows(paths: Paths): Promise<ImageRow[]> {
   const byId = new Map(images.map((r) => [r.id, r]));
   const rows: ImageRow[] = [];
   const tagged = new Set<string>();
-  for (const [key, entry] of Object.entries(tags)) {
+  // A digest pull (`repo@sha256:…`) is a name, not a tag: docker lists it as `repo <none>`
+  // only when nothing else names that image, and once per repository.
+  const names = Object.entries(tags).map(([key, entry]) => ({ key, entry, ...displayName(key) }));
+  const hasTag = new Set(names.filter((n) => n.tag !== '<none>').map((n) => n.entry.id));
+  const digestRows = new Set<string>();
+  for (const { key, entry, repository, tag } of names) {
     const record = byId.get(entry.id);
     if (!record) continue;
     tagged.add(entry.id);
-    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, record });
+    if (tag === '<none>') {
+      if (hasTag.has(entry.id) || digestRows.has(`${repository} ${entry.id}`)) continue;
+      digestRows.add(`${repository} ${entry.id}`);
+    }
+    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, ...(entry.repoDigest ? { digest: entry.repoDigest } : {}), record });
   }
   for (const record of images) {
     if (tagged.has(record.id)) continue;

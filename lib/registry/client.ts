@@ -124,12 +124,17 @@ function basic(c: Credentials): string {
  * mapping, retried with bounded backoff. `reference` is a tag or a digest.
  */
 async function manifestRequest(ref: ImageReference, reference: string, method: 'HEAD' | 'GET', opts: RegistryOptions): Promise<Response> {
-  const url = `${registryBaseUrl(ref.registry)}/v2/${ref.repository}/manifests/${reference}`;
+  return registryRequest(ref, `manifests/${reference}`, method, MANIFEST_ACCEPT, `manifest for ${formatReference(ref)} not found: manifest unknown`, opts);
+}
+
+/** A request below /v2/REPOSITORY/ (`manifests/…`, `tags/list`); `missing`: the 404's message. */
+async function registryRequest(ref: ImageReference, below: string, method: 'HEAD' | 'GET', accept: string, missing: string, opts: RegistryOptions): Promise<Response> {
+  const url = `${registryBaseUrl(ref.registry)}/v2/${ref.repository}/${below}`;
   const shown = formatReference(ref);
   const request = (authorization?: string): Promise<Response> =>
     httpRequest(url, {
       method,
-      headers: { accept: MANIFEST_ACCEPT, ...(authorization ? { authorization } : {}) },
+      headers: { accept, ...(authorization ? { authorization } : {}) },
       timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       rejectUnauthorized: opts.tlsVerify,
     });
@@ -158,7 +163,7 @@ async function manifestRequest(ref: ImageReference, reference: string, method: '
       );
     }
     if (status === 404) {
-      throw new AbortError(new NotFoundError(`manifest for ${shown} not found: manifest unknown`));
+      throw new AbortError(new NotFoundError(missing));
     }
     return res;
   };
@@ -171,6 +176,21 @@ async function manifestRequest(ref: ImageReference, reference: string, method: '
       opts.log?.debug(`registry attempt ${e.attemptNumber} for ${shown} failed: ${e.error.message}`);
     },
   });
+}
+
+/** `pull -a`: every tag of ref's repository, as the registry lists them (sorted). */
+export async function remoteTags(ref: ImageReference, opts: RegistryOptions): Promise<string[]> {
+  const res = await registryRequest(ref, 'tags/list', 'GET', 'application/json', `repository ${ref.repository} not found`, opts);
+  let tags: unknown;
+  try {
+    tags = (JSON.parse(res.body) as { tags?: unknown }).tags;
+  } catch {
+    tags = undefined;
+  }
+  if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && /^[\w][\w.-]{0,127}$/.test(t))) {
+    throw new RegistryError(`registry ${ref.registry} sent an invalid tag list for ${ref.repository}`);
+  }
+  return [...tags].sort();
 }
 
 export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOptions): Promise<string> {

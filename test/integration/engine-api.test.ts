@@ -306,7 +306,7 @@ describe('Engine API (integration: the docker CLI against racker system service)
         expect(await other.stop()).to.equal(0);
       }
       const refused = await rk(['system', 'service', '--socket', `${root}/run/bad.sock`, '--group', 'no-such-group-here']);
-      expect(seen(refused)).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: no such group: no-such-group-here\n' });
+      expect(seen(refused)).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: no such group: no-such-group-here\n' });
     });
   });
 });

@@ -198,7 +198,7 @@ describe('faults (integration: racker and containers killed -9, system prune)', 
       expect((await expectTruth('boot-kill', id))?.State).to.equal('running');
       // Half-state: no PID 1 recorded. Commands answer, none crashes.
       const exec = await rk(['exec', 'boot-kill', 'true']);
-      expect({ code: exec.code, internal: /internal error/.test(exec.stderr) }).to.deep.equal({ code: 125, internal: false });
+      expect({ code: exec.code, internal: /internal error/.test(exec.stderr) }).to.deep.equal({ code: 1, internal: false });
       ok(await rk(['logs', 'boot-kill']));
       // kill signals the container's PID 1 (nspawn's child), not nspawn: nothing is orphaned.
       expect(ok(await rk(['kill', 'boot-kill'])).stdout).to.equal('boot-kill\n');

@@ -91,13 +91,13 @@ describe('import (integration)', function () {
     expect(failuresLeft).to.equal(-1);
   });
 
-  it('a missing URL or file is one line and exit 125, and leaves nothing', async () => {
+  it('a missing URL or file is one line and exit 1, and leaves nothing', async () => {
     const before = readdirSync(path.join(root, 'lib/images')).length;
     const url = await racker(['import', `${base}/nope.tar.gz`], { root });
-    expect(url.code).to.equal(125);
+    expect(url.code).to.equal(1);
     expect(url.stderr).to.equal(`racker: download of ${base}/nope.tar.gz failed: HTTP 404\n`);
     const file = await racker(['import', '/nonexistent.tar'], { root });
-    expect(file.code).to.equal(125);
+    expect(file.code).to.equal(1);
     expect(file.stderr).to.equal('racker: open /nonexistent.tar: no such file or directory\n');
     expect(readdirSync(path.join(root, 'lib/images')).length).to.equal(before);
     expect(readdirSync(path.join(root, 'lib/tmp'))).to.deep.equal([]);
@@ -110,7 +110,7 @@ describe('import (integration)', function () {
     await fs.writeFile(path.join(work, 'e/escaped'), 'x');
     execFileSync('tar', ['-C', path.join(work, 'e/inner'), '-P', '-cf', evil, '../escaped']);
     const r = await racker(['import', evil, 'local/evil'], { root });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.match(/^racker: refusing to import: entry "\.\.\/escaped" escapes the root\n$/);
     expect(existsSync(path.join(root, 'lib/escaped'))).to.equal(false);
     expect(existsSync(path.join(root, 'lib/tmp/escaped'))).to.equal(false);

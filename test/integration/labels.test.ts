@@ -94,13 +94,13 @@ describe('curated labels, Debian family end to end (integration)', function () {
 
   it('--source registry with an unreachable registry fails in one line', async () => {
     const r = await racker(['pull', '--source', 'registry', 'debian-trixie'], { root, env: { RACKER_REGISTRY_MIRROR: '127.0.0.1:9' } });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr.trim().split('\n').pop()).to.equal('racker: cannot reach registry 127.0.0.1:9: ECONNREFUSED');
   });
 
   it('--source bootstrap is refused for a label without one', async () => {
     const r = await racker(['pull', '--source', 'bootstrap', 'fedora-43'], { root, env });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal('racker: label fedora-43 has no bootstrap source (only Debian-family labels do)\n');
   });
 });

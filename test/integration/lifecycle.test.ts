@@ -138,7 +138,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(await listed(['-f', 'name=alpha', '-f', 'name=beta'])).to.deep.equal(['alpha', 'beta']);
     expect(await listed(['-f', 'name=^/?(alpha|gamma)$'])).to.deep.equal(['alpha', 'gamma']);
     expect(seen(await rk(['ps', '-f', 'status=bogus']))).to.deep.equal({
-      code: 125,
+      code: 1,
       stdout: '',
       stderr: "racker: invalid filter 'status=bogus': one of created, restarting, running, removing, paused, exited, dead\n",
     });
@@ -166,7 +166,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect((await rk(['inspect', '--format', '{{index .Config.Env 0}}', 'tmpl'])).stdout).to.match(/^PATH=|^A=1/);
     const images = (await rk(['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
     expect(images).to.include(BUSYBOX);
-    expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
+    expect(seen(await rk(['inspect', '-f', '{{nope}}', 'tmpl']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: template parsing error: function "nope" not defined\n' });
   });
 
   it('item 9 (part): stop -s, --net, -v ./relative with :z', async () => {
@@ -205,8 +205,223 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['container', 'cp', 'a', 'b']))).to.deep.equal({
       code: 1,
       stdout: '',
-      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, exec, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
+      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
     });
+  });
+
+  it("item 11: a command's own failure exits 1, run's 125; an unknown flag is docker's line (125) and takes no word with it", async () => {
+    const none = 'racker: No such container: nosuch\n';
+    for (const verb of [['start'], ['stop'], ['kill'], ['rm'], ['wait'], ['logs'], ['restart'], ['exec', '-w', '/']]) {
+      const args = verb[0] === 'exec' ? [...verb, 'nosuch', 'true'] : [...verb, 'nosuch'];
+      expect(seen(await rk(args)), verb.join(' ')).to.deep.equal({ code: 1, stdout: '', stderr: none });
+    }
+    expect(seen(await rk(['rmi', 'nosuch']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such image: nosuch\n' });
+    expect(seen(await rk(['pull', 'UPPER']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: invalid reference format: repository name (library/UPPER) must be lowercase\n' });
+    expect(seen(await rk(['run', '--pull', 'never', '--rm', 'nosuch/image']))).to.deep.include({ code: 125, stdout: '' });
+    // The flag is named, not the word after it taken as its value (then "requires at least 1 argument").
+    const id = await started([BUSYBOX, 'sleep', '100']);
+    expect(seen(await rk(['rm', '--bogus', id]))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker rm --help)\n' });
+    expect(seen(await rk(['ps', '-qx']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'x' in -qx (see racker ps --help)\n" });
+    expect(seen(await rk(['run', '--bogus', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker run --help)\n' });
+    expect((await rk(['ps', '-q', '--no-trunc'])).stdout).to.equal(`${id}\n`);
+  });
+
+  it('item 10: create (state created; start runs it), attach, rename, tag, version, info', async () => {
+    const version = JSON.parse(await fs.readFile(path.join(rackerBin, '../../../package.json'), 'utf8')).version as string;
+    const c = await rk(['create', '--name', 'later', BUSYBOX, 'sh', '-c', 'sleep 2; echo world; exit 4']);
+    expect({ code: c.code, stderr: c.stderr }).to.deep.equal({ code: 0, stderr: '' });
+    expect(c.stdout).to.match(/^[0-9a-f]{64}\n$/);
+    const id = c.stdout.trim();
+    expect(await state(id)).to.include({ Status: 'created' });
+    expect(seen(await rk(['ps', '-a', '--format', '{{.Names}} {{.State}}']))).to.deep.equal({ code: 0, stdout: 'later created\n', stderr: '' });
+    expect(seen(await rk(['create', '-d', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'd' in -d (see racker create --help)\n" });
+    expect(seen(await rk(['rename', 'later', 'renamed']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(seen(await rk(['start', 'renamed']))).to.deep.equal({ code: 0, stdout: 'renamed\n', stderr: '' });
+    // From now on, until it ends; racker's exit code is the container's.
+    expect(seen(await rk(['attach', 'renamed']))).to.deep.equal({ code: 4, stdout: 'world\n', stderr: '' });
+    expect(await state(id)).to.include({ Status: 'exited', ExitCode: 4 });
+    expect(seen(await rk(['attach', 'renamed']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: You cannot attach to a stopped container, start it first\n' });
+    const other = (await rk(['create', '--name', 'other', BUSYBOX, 'true'])).stdout.trim();
+    expect(seen(await rk(['rename', 'other', 'renamed']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `racker: Error when allocating new name: Conflict. The container name "/renamed" is already in use by container "${id}". You have to remove (or rename) that container to be able to reuse that name.\n`,
+    });
+    expect((await rk(['inspect', '-f', '{{.Name}}', other])).stdout).to.equal('/other\n');
+
+    expect(seen(await rk(['tag', BUSYBOX, 'mine/box:v1']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    const ids = async (ref: string) => (await rk(['images', '-q', ref])).stdout;
+    expect(await ids('mine/box:v1')).to.equal(await ids(BUSYBOX));
+    expect(seen(await rk(['run', '--rm', 'mine/box:v1', 'echo', 'tagged']))).to.deep.equal({ code: 0, stdout: 'tagged\n', stderr: '' });
+    expect(seen(await rk(['tag', 'nosuch', 'mine/box:v2']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such image: nosuch\n' });
+
+    expect(seen(await rk(['version', '--format', '{{.Client.Version}} {{.Server.Version}} {{.Server.ApiVersion}}']))).to.deep.equal({ code: 0, stdout: `${version} ${version} 1.43\n`, stderr: '' });
+    const text = (await rk(['version'])).stdout;
+    expect(text).to.match(new RegExp(`^Client:\n Version: +${version}\n API version: +1\\.43\n[^]*\nServer: racker\n Engine:\n  Version: +${version}\n`));
+    expect(seen(await rk(['info', '--format', '{{.Containers}} {{.ContainersRunning}} {{.ServerVersion}}']))).to.deep.equal({ code: 0, stdout: `2 0 ${version}\n`, stderr: '' });
+    expect((await rk(['info'])).stdout).to.contain('\nServer:\n Containers: 2\n  Running: 0\n  Paused: 0\n  Stopped: 2\n');
+  });
+
+  it('item 9: start -a/-i, exec -d, logs --since/--until/--details, ps -s, inspect --size, images -a/--digests/--filter', async () => {
+    // start -a: this run's output, then its exit code; -i: racker's stdin for a container created with -i.
+    const c = (await rk(['create', '--name', 'once', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3'])).stdout.trim();
+    expect(seen(await rk(['start', '-a', 'once']))).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(seen(await rk(['start', '-a', c]))).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect((await rk(['create', '-i', '--name', 'reader', BUSYBOX, 'sh', '-c', 'read line; echo "got $line"'])).code).to.equal(0);
+    expect(seen(await racker(['start', '-ai', 'reader'], { root, input: 'hello\n' }))).to.deep.equal({ code: 0, stdout: 'got hello\n', stderr: '' });
+    expect(seen(await rk(['start', '-a', 'once', 'reader']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: you cannot start and attach multiple containers at once\n' });
+
+    // exec -d: back at once, the command runs on in the container.
+    const id = await started(['--name', 'bg', BUSYBOX, 'sleep', '100']);
+    expect(seen(await rk(['exec', '-d', 'bg', 'sh', '-c', 'sleep 1; echo done > /tmp/marker']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect((await rk(['exec', 'bg', 'cat', '/tmp/marker'])).code).to.equal(1);
+    await eventually(async () => (await rk(['exec', 'bg', 'cat', '/tmp/marker'])).stdout === 'done\n', 10_000, 'the exec -d command to finish');
+    expect(seen(await rk(['exec', '-d', 'nosuch', 'true']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such container: nosuch\n' });
+
+    // ps -s and inspect --size: what the container wrote (a 100000-byte file) and that plus its image.
+    expect((await rk(['exec', 'bg', 'sh', '-c', 'head -c 100000 /dev/zero > /big'])).code).to.equal(0);
+    const [inspected] = JSON.parse((await rk(['inspect', '--size', 'bg'])).stdout);
+    const image = JSON.parse((await rk(['inspect', BUSYBOX])).stdout)[0];
+    expect(inspected.SizeRw).to.be.within(100_000, 110_000);
+    expect(inspected.SizeRootFs).to.equal(inspected.SizeRw + image.Size);
+    expect(JSON.parse((await rk(['inspect', 'bg'])).stdout)[0]).not.to.have.property('SizeRw');
+    expect((await rk(['ps', '-s', '--format', '{{.Names}} {{.Size}}'])).stdout).to.match(/^bg 10\d(\.\d+)?kB \(virtual [\d.]+[kM]B\)\n$/);
+    expect((await rk(['ps', '-s'])).stdout.split('\n')[0]).to.match(/NAMES +SIZE$/);
+    expect((await rk(['rm', '-f', id])).code).to.equal(0);
+
+    // logs: --since/--until as times, unix seconds or durations; --details: a leading space (no attributes).
+    expect((await rk(['run', '--name', 'talk', BUSYBOX, 'sh', '-c', 'echo one; sleep 2; echo two'])).code).to.equal(0);
+    const stamped = (await rk(['logs', '-t', 'talk'])).stdout.split('\n').filter(Boolean);
+    expect(stamped).to.have.length(2);
+    for (const l of stamped) expect(l).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (one|two)$/);
+    const second = stamped[1]!.split(' ')[0]!;
+    expect((await rk(['logs', '--since', second, 'talk'])).stdout).to.equal('two\n');
+    expect((await rk(['logs', '--until', second.replace(/\.\d+Z$/, 'Z'), 'talk'])).stdout).to.equal('one\n');
+    expect((await rk(['logs', '--since', String(Date.parse(second) / 1000), 'talk'])).stdout).to.equal('two\n');
+    expect((await rk(['logs', '--since', '1h', 'talk'])).stdout).to.equal('one\ntwo\n');
+    expect((await rk(['logs', '--since', '2000-01-01', '--until', '2001-01-01', 'talk'])).stdout).to.equal('');
+    expect((await rk(['logs', '--details', 'talk'])).stdout).to.equal(' one\n two\n');
+    expect(seen(await rk(['logs', '--since', 'yesterday', 'talk']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: 'racker: invalid value for "since": failed to parse value as time or duration: "yesterday"\n',
+    });
+
+    // images: -a (the same list: no intermediate images), --digests, --filter.
+    expect((await rk(['tag', BUSYBOX, 'mine/box:v1'])).code).to.equal(0);
+    const repo = BUSYBOX.slice(0, BUSYBOX.lastIndexOf(':'));
+    expect((await rk(['images', '-a', '-q'])).stdout).to.equal((await rk(['images', '-q'])).stdout);
+    const digests = (await rk(['images', '--digests', repo])).stdout.split('\n');
+    expect(digests[0]).to.match(/^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE$/);
+    expect(digests[1]).to.match(new RegExp(`^${repo.replace(/[.]/g, '\\.')} +latest +sha256:[0-9a-f]{64} +[0-9a-f]{12} `));
+    const names = async (...f: string[]) => (await rk(['images', ...f.flatMap((x) => ['--filter', x]), '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter(Boolean).sort();
+    expect(await names('reference=mine/*')).to.deep.equal(['mine/box:v1']);
+    expect(await names('reference=mine/*', `reference=${repo}`)).to.deep.equal([BUSYBOX, 'mine/box:v1'].sort());
+    expect(await names('dangling=true')).to.deep.equal([]);
+    expect(await names('label=no.such.label')).to.deep.equal([]);
+    expect((await names('dangling=false')).length).to.equal((await rk(['images', '-q'])).stdout.split('\n').filter(Boolean).length + 1);
+    expect(seen(await rk(['images', '--filter', 'color=red']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: "racker: invalid filter 'color=red' (racker supports dangling, label, before, since, reference)\n",
+    });
+  });
+
+  it('item 9: an anonymous volume (-v /data) belongs to its container: rm keeps it, rm -v and --rm remove it', async () => {
+    const volumes = async () => (await fs.readdir(path.join(root, 'lib/volumes')).catch(() => [] as string[])).sort();
+    const before = await volumes();
+    const mountOf = async (c: string) => JSON.parse((await rk(['inspect', c])).stdout)[0].Mounts[0];
+    expect((await rk(['run', '--name', 'v1', '-v', '/data', BUSYBOX, 'sh', '-c', 'echo kept > /data/f'])).code).to.equal(0);
+    const m1 = await mountOf('v1');
+    expect(m1).to.include({ Type: 'volume', Destination: '/data', RW: true });
+    expect(m1.Source).to.equal(path.join(root, 'lib/volumes', m1.Name, '_data'));
+    expect(await fs.readFile(path.join(m1.Source, 'f'), 'utf8')).to.equal('kept\n');
+    expect(seen(await rk(['rm', 'v1']))).to.deep.equal({ code: 0, stdout: 'v1\n', stderr: '' });
+    expect(await fs.readFile(path.join(m1.Source, 'f'), 'utf8')).to.equal('kept\n');
+    await fs.rm(path.join(root, 'lib/volumes', m1.Name), { recursive: true });
+
+    expect((await rk(['run', '--name', 'v2', '-v', '/data', '-v', '/other/', BUSYBOX, 'true'])).code).to.equal(0);
+    expect((await volumes()).length).to.equal(before.length + 2);
+    expect(seen(await rk(['rm', '-v', 'v2']))).to.deep.equal({ code: 0, stdout: 'v2\n', stderr: '' });
+    expect(await volumes()).to.deep.equal(before);
+
+    expect(seen(await rk(['run', '--rm', '-v', '/data', BUSYBOX, 'sh', '-c', 'touch /data/x && ls /data']))).to.deep.equal({ code: 0, stdout: 'x\n', stderr: '' });
+    expect(await volumes()).to.deep.equal(before);
+  });
+
+  it("item 12: pull's layer lines on stdout; a digest pull adds no second row; image inspect has RepoTags; an uppercase repository name", async () => {
+    const fresh = tempRoot('racker-lifecycle-pull-');
+    try {
+      const p = await racker(['pull', BUSYBOX], { root: fresh });
+      expect({ code: p.code, stderr: p.stderr }).to.deep.equal({ code: 0, stderr: '' });
+      const lines = p.stdout.split('\n');
+      expect(lines[0]).to.equal('latest: Pulling from racker/busybox');
+      expect(lines.filter((l) => /^[a-f0-9]{12}: Pull complete$/.test(l)).length).to.be.greaterThan(0);
+      expect(lines.slice(-3)).to.deep.equal([`Status: Downloaded newer image for ${BUSYBOX}`, BUSYBOX, '']);
+    } finally {
+      await fs.rm(fresh, { recursive: true, force: true });
+    }
+    const repo = BUSYBOX.slice(0, BUSYBOX.lastIndexOf(':'));
+    await rk(['rmi', 'mine/box:v1']); // other tests tag it; absent when this runs alone
+    expect(seen(await rk(['inspect', '-f', '{{json .RepoTags}}', BUSYBOX]))).to.deep.equal({ code: 0, stdout: `["${BUSYBOX}"]\n`, stderr: '' });
+    const byDigest = (await rk(['inspect', '-f', '{{index .RepoDigests 0}}', BUSYBOX])).stdout.trim();
+    expect(byDigest).to.match(new RegExp(`^${repo.replace(/[.]/g, '\\.')}@sha256:[a-f0-9]{64}$`));
+    expect((await rk(['pull', '-q', byDigest])).code).to.equal(0);
+    expect((await rk(['images', repo, '--format', '{{.Repository}} {{.Tag}}'])).stdout).to.equal(`${repo} latest\n`);
+    expect((await rk(['images', '--filter', 'dangling=true', '-q'])).stdout).to.equal('');
+    expect(seen(await rk(['run', '--rm', 'user/Case', 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid reference format: repository name (user/Case) must be lowercase\n' });
+  });
+
+  it('item 9: pull -a pulls every tag of the repository; a tag with -a is refused', async () => {
+    for (const tag of ['1', '2']) await images.build({ base: 'racker/busybox:latest', name: `racker/tags:${tag}`, planted: [{ path: 'etc/tag', file: `${tag}\n` }] });
+    const repo = `${reg.host}/racker/tags`;
+    const fresh = tempRoot('racker-lifecycle-pull-all-');
+    try {
+      const p = await racker(['pull', '-a', repo], { root: fresh });
+      expect({ code: p.code, stderr: p.stderr }).to.deep.equal({ code: 0, stderr: '' });
+      const lines = p.stdout.split('\n');
+      expect(lines.filter((l) => / Pulling from /.test(l))).to.deep.equal(['1: Pulling from racker/tags', '2: Pulling from racker/tags']);
+      expect(lines.slice(-2)).to.deep.equal([repo, '']);
+      expect((await racker(['images', repo, '--format', '{{.Tag}}'], { root: fresh })).stdout.split('\n').filter(Boolean).sort()).to.deep.equal(['1', '2']);
+      expect(seen(await racker(['run', '--rm', `${repo}:2`, 'cat', '/etc/tag'], { root: fresh }))).to.deep.equal({ code: 0, stdout: '2\n', stderr: '' });
+      expect(seen(await racker(['pull', '-a', `${repo}:1`], { root: fresh }))).to.deep.equal({ code: 1, stdout: '', stderr: "racker: tag can't be used with --all-tags/-a\n" });
+      expect(seen(await racker(['pull', '-a', `${reg.host}/racker/nothing-here`], { root: fresh }))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: repository racker/nothing-here not found\n' });
+    } finally {
+      await fs.rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it('item 9: run -dit keeps a shell waiting for input (no terminal: its output goes to the log), as -di does', async () => {
+    // Direct mode (busybox), and boot mode (debian: the command runs through nsenter).
+    for (const [flags, image] of [[['-dit'], BUSYBOX], [['-di'], BUSYBOX], [['-d', '-i'], DEBIAN]] as const) {
+      const r = await rk(['run', ...flags, image!, 'sh', '-c', 'echo ready; read line; echo "never $line"']);
+      expect({ code: r.code, stderr: r.stderr }, flags.join(' ')).to.deep.equal({ code: 0, stderr: '' });
+      const id = r.stdout.trim();
+      await new Promise((res) => setTimeout(res, 1500));
+      expect((await state(id)).Status, flags.join(' ')).to.equal('running');
+      expect(seen(await rk(['logs', id])), flags.join(' ')).to.deep.equal({ code: 0, stdout: 'ready\n', stderr: '' });
+      expect((await rk(['inspect', '-f', '{{.Config.Tty}} {{.Config.OpenStdin}}', id])).stdout).to.equal('false true\n');
+    }
+    // Without -i the command reads end of file at once, as in docker.
+    const closed = await started([BUSYBOX, 'sh', '-c', 'read line || echo eof']);
+    expect(seen(await rk(['wait', closed]))).to.deep.equal({ code: 0, stdout: '0\n', stderr: '' });
+    expect((await rk(['logs', closed])).stdout).to.equal('eof\n');
+  });
+
+  it("item 12: -t without -i attaches no stdin; direct mode's environment is docker's (no nspawn variables); -e takes docker's names", async () => {
+    const probe = ['sh', '-c', 'if timeout 2 head -c1 >/dev/null; then echo read; else echo nothing; fi'];
+    for (const image of [BUSYBOX, DEBIAN]) {
+      const r = await racker(['run', '-t', '--rm', image, ...probe], { root, input: 'hello\n' });
+      expect({ code: r.code, nothing: /nothing\r\n$/.test(r.stdout), read: /read/.test(r.stdout) }, `${image}: ${JSON.stringify(r.stdout)}`).to.deep.equal({ code: 0, nothing: true, read: false });
+    }
+    const names = (stdout: string) => stdout.split(/\r?\n/).filter(Boolean).map((l) => l.split('=')[0]).sort();
+    const plain = await rk(['run', '--rm', '--name', 'envy', BUSYBOX, 'env']);
+    expect(plain.code, plain.stderr).to.equal(0);
+    expect(names(plain.stdout)).to.deep.equal(['HOME', 'HOSTNAME', 'PATH']);
+    expect(plain.stdout).to.contain('HOSTNAME=envy\n');
+    const tty = await racker(['run', '-t', '--rm', '-e', 'my.var=1', '-e', 'GRÜSSE=grüße', BUSYBOX, 'env'], { root });
+    expect(names(tty.stdout)).to.deep.equal(['GRÜSSE', 'HOME', 'HOSTNAME', 'PATH', 'TERM', 'my.var']);
+    for (const line of ['TERM=xterm', 'my.var=1', 'GRÜSSE=grüße']) expect(tty.stdout.split('\r\n')).to.include(line);
   });
 
   it("item 12 (part): run -it and exec -it from a stdin that is not a terminal: docker's one line, exit 1, nothing started", async () => {

@@ -364,9 +364,9 @@ describe('load, concurrency, disk full (integration: systemd-nspawn, fixture reg
       if (work) await fs.rm(work, { recursive: true, force: true });
     });
 
-    /** One line on stderr, racker's own, saying the disk is full; exit 125; nothing on stdout but progress. */
+    /** One line on stderr, racker's own, saying the disk is full; exit 1 (pull, import); nothing on stdout but progress. */
     function expectNoSpace(r: CliResult): void {
-      expect(r.code, r.stderr).to.equal(125);
+      expect(r.code, r.stderr).to.equal(1);
       const lines = r.stderr.split('\n').filter(Boolean);
       const errors = lines.filter((l) => l.startsWith('racker: '));
       expect(errors, r.stderr).to.have.length(1);

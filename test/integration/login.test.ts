@@ -41,7 +41,7 @@ describe('login, logout and private registries (integration)', function () {
 
   it('a pull without credentials is refused with a login hint', async () => {
     const r = await racker(['pull', `${reg.host}/racker/busybox:latest`], { root, env });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal(
       `racker: unauthorized: access to ${reg.host}/racker/busybox:latest was denied (run: racker login ${reg.host})\n`,
     );
@@ -49,7 +49,7 @@ describe('login, logout and private registries (integration)', function () {
 
   it('a wrong password is refused and nothing is saved', async () => {
     const r = await racker(['login', '-u', 'alice', '--password-stdin', reg.host], { root, env, input: 'wrong\n' });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal(`racker: login to ${reg.host} failed: unauthorized: incorrect username or password\n`);
     expect(existsSync(authFile)).to.equal(false);
   });
@@ -97,7 +97,7 @@ describe('login, logout and private registries (integration)', function () {
 
   it('login without a TTY and without a password is a usage error', async () => {
     const r = await racker(['login', '-u', 'alice', reg.host], { root, env });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal('racker: Cannot perform an interactive login from a non TTY device\n');
   });
 });

@@ -51,7 +51,7 @@ describe('pull faults (integration)', function () {
     mkdirSync(bin);
     for (const tool of ['umoci', 'cp']) symlinkSync(`/usr/bin/${tool}`, path.join(bin, tool));
     const r = await racker(['pull', `${reg.host}/racker/busybox:latest`], { root, env: { PATH: bin } });
-    expect(r.code).to.equal(125);
+    expect(r.code).to.equal(1);
     expect(r.stderr).to.equal('racker: skopeo is not installed (install it with: apt-get install skopeo)\n');
   });
 });

@@ -29,9 +29,9 @@ async function pull(root: string, ref: string, opts: CliOptions & { flags?: stri
   return { ...r, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Exit 125, and stderr is progress lines and then exactly `line`. */
+/** Exit 1 (docker's for a failed pull), and stderr is progress lines and then exactly `line`. */
 function expectFailure(r: CliResult, line: string): void {
-  expect(r.code, r.stderr).to.equal(125);
+  expect(r.code, r.stderr).to.equal(1);
   const lines = r.stderr.split('\n');
   expect(lines.pop(), 'stderr ends with a newline').to.equal('');
   expect(lines.pop()).to.equal(line);

@@ -61,11 +61,13 @@ describe("docker's management commands (issue 23 item 10)", () => {
     expect(expandManagementCommand(['container', 'prune', '-f'])).to.deep.equal(['system', 'prune', '-f']);
     expect(expandManagementCommand(['image', 'rm', 'x'])).to.deep.equal(['rmi', 'x']);
     expect(expandManagementCommand(['image', 'ls'])).to.deep.equal(['images']);
+    expect(expandManagementCommand(['container', 'create', 'img'])).to.deep.equal(['create', 'img']);
+    expect(expandManagementCommand(['image', 'tag', 'a', 'b'])).to.deep.equal(['tag', 'a', 'b']);
     expect(expandManagementCommand(['ps', 'container'])).to.deep.equal(['ps', 'container']);
   });
 
   it('a group without a verb, or with one it lacks, is one line naming the verbs it has', () => {
-    expect(throwsMessage(() => expandManagementCommand(['image']))).to.equal("'image' needs a command: image has ls, list, pull, rm, remove, inspect, import");
+    expect(throwsMessage(() => expandManagementCommand(['image']))).to.equal("'image' needs a command: image has ls, list, pull, rm, remove, inspect, import, tag");
     expect(throwsMessage(() => expandManagementCommand(['container', 'cp']))).to.match(/^'container cp' is not a racker command: container has ls, /);
   });
 });

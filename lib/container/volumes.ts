@@ -1,0 +1,43 @@
+/**
+ * Anonymous volumes (`-v /data`): a directory racker makes for one container, kept under
+ * lib/volumes/<64 hex>/_data (docker's layout) and named in the container's record. A plain
+ * `rm` keeps it, as docker does; `rm -v` and `--rm` remove it with the container. It starts
+ * empty (docker copies the image's files at that path into it first).
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Bind } from '../tools/nspawn.js';
+
+/** A -v value that is one absolute container path: an anonymous volume. */
+export function isAnonymousVolume(spec: string): boolean {
+  return !spec.includes(':') && path.posix.isAbsolute(spec);
+}
+
+function volumeDir(ctx: Context, name: string): string {
+  // The name comes from the record: only racker's own 64-hex names are paths here.
+  if (!/^[a-f0-9]{64}$/.test(name)) throw new UsageError(`invalid volume name in the container record: ${name}`);
+  return path.join(ctx.paths.lib, 'volumes', name);
+}
+
+/** Make one volume per path; their binds and names. */
+export async function createAnonymousVolumes(ctx: Context, containerPaths: readonly string[]): Promise<{ names: string[]; binds: Bind[] }> {
+  const names: string[] = [];
+  const binds: Bind[] = [];
+  for (const p of containerPaths) {
+    const container = path.posix.normalize(p);
+    if (container === '/') throw new UsageError(`invalid volume specification: '${p}': destination can't be '/'`);
+    const name = randomBytes(32).toString('hex');
+    const data = path.join(volumeDir(ctx, name), '_data');
+    await fs.mkdir(data, { recursive: true, mode: 0o755 });
+    names.push(name);
+    binds.push({ host: data, container, readOnly: false });
+  }
+  return { names, binds };
+}
+
+export async function removeAnonymousVolumes(ctx: Context, names: readonly string[] | undefined): Promise<void> {
+  for (const name of names ?? []) await fs.rm(volumeDir(ctx, name), { recursive: true, force: true });
+}
