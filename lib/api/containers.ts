@@ -419,7 +419,8 @@ export function containerRoutes(engine: Engine): Route[] {
       const stderr = flag(x.query, 'stderr');
       if (!stdout && !stderr) throw new ApiError(400, 'Bad parameters: you must choose at least one stream');
       const tailText = x.query.get('tail') || 'all';
-      const tail = tailText === 'all' ? Infinity : Number(tailText);
+      // dockerd reads a negative tail (testcontainers sends -1) as "all".
+      const tail = tailText === 'all' || Number(tailText) < 0 ? Infinity : Number(tailText);
       if (!Number.isInteger(tail) && tail !== Infinity) throw new UsageError(`invalid tail value: ${tailText}`);
       const tty = Boolean(meta.tty);
       // since/until: unix seconds (fractions allowed); 0 or absent means no bound.

@@ -68,10 +68,16 @@ function signalTarget(record: ContainerRecord): number {
   return commandInside(commandPid) ?? leader;
 }
 
+/**
+ * Send `signal` to the main process. SIGKILL returns once the container has exited, as
+ * dockerd's kill does (a client inspects right after and must see it stopped); other
+ * signals return at once (the command may handle them).
+ */
 export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   const target = signalTarget(record);
   await updateState(ctx.paths, record.id, { killSignal: signal });
   process.kill(target, signal);
+  if (signal === 'SIGKILL') await waitForExit(ctx, record.id, 10_000);
 }
 
 /**
