@@ -18,6 +18,7 @@ import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
+import { volumeCommand } from './volume.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
 // so `racker --help` loads no operation code).
@@ -38,6 +39,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   inspectCommand,
   portCommand,
   networkCommand,
+  volumeCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

@@ -98,8 +98,11 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
   // The docker CLI sends ./relative paths made absolute; the service has no current directory of the client's.
   for (const b of volumes) if (/^\.\.?(\/|:)/.test(b)) throw new ApiError(400, `invalid volume specification: '${b}': the host path must be absolute`);
   for (const m of host.Mounts ?? []) {
-    if (m.Type !== 'bind' || !m.Source || !m.Target) throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind mounts)`);
-    volumes.push(`${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
+    if (!m.Target || (m.Type !== 'bind' && m.Type !== 'volume') || (m.Type === 'bind' && !m.Source)) {
+      throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind and volume mounts, with a Target)`);
+    }
+    // A volume without a Source is anonymous (-v /path).
+    volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
   }
   const network = networkOf(host.NetworkMode);
   const endpoint = body.NetworkingConfig?.EndpointsConfig?.[network] ?? undefined;

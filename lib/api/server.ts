@@ -16,6 +16,7 @@ import { plainExchange, upgradeExchange, type Exchange } from './exchange.js';
 import { execRoutes } from './exec.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
+import { volumeRoutes } from './volumes.js';
 import { match, type Route } from './router.js';
 import { serverHeaders, systemRoutes } from './system.js';
 import { splitVersion } from './version.js';
@@ -70,7 +71,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine)];
+  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine)];
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 

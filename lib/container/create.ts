@@ -8,6 +8,7 @@ import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../error
 import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
+import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,
   listContainers,
@@ -83,9 +84,11 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   if (opts.name !== undefined) validateName(opts.name);
   const networking = await networkSettings(ctx, opts);
   const { isAnonymousVolume } = await import('./volumes.js');
-  const binds = (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v)).map(parseVolume);
+  const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
+  const binds: Bind[] = [];
+  for (const spec of (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v))) binds.push(namedVolumeOf(spec) ? await namedVolumeBind(ctx, spec) : parseVolume(spec));
   for (const b of binds) {
-    // docker creates a missing host directory for a bind mount.
+    // docker creates a missing host directory for a bind mount (a volume's exists already).
     if (!existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
   }
   const fileEnv: string[] = [];

@@ -31,6 +31,11 @@ export interface ContainerConfig {
   network: string;
   /** The network's ID, kept with its name (inspect's NetworkID while stopped). */
   networkId?: string;
+  /**
+   * Disconnected from its first network while stopped (docker-compose does that to connect it
+   * again with aliases): it starts with loopback only until a network is connected.
+   */
+  networkDetached?: boolean;
   /** Networks connected besides the first (`network connect`), joined at every start. */
   extraNetworks?: ExtraNetwork[];
   /** -p and -P, as asked (host ports 0 until bound). */

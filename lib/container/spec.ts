@@ -74,9 +74,10 @@ export function parseVolume(spec: string): Bind {
     throw new UsageError(`invalid volume specification: '${spec}' (expected HOST-PATH:CONTAINER-PATH[:ro])`);
   }
   const [host, container, options] = parts as [string, string, string | undefined];
-  // `./data` and `../data` are paths from the current directory (docker ≥ 23); a bare `data` is a named volume.
+  // `./data` and `../data` are paths from the current directory (docker ≥ 23); a bare `data` is a
+  // named volume, which create.ts binds before it gets here (lib/volume/store.ts).
   if (!path.isAbsolute(host) && !/^\.\.?(\/|$)/.test(host)) {
-    throw new UsageError(`invalid volume specification: '${spec}': the host path must be absolute (named volumes are not supported)`);
+    throw new UsageError(`invalid volume specification: '${spec}': the host path must be absolute, or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)`);
   }
   if (!path.posix.isAbsolute(container)) throw new UsageError(`invalid volume specification: '${spec}': the container path must be absolute`);
   // A bind over the container's root hides the whole image: the command was then "not found"

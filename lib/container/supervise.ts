@@ -40,7 +40,7 @@ export function nspawnOptions(record: ContainerRecord, rootfs: string, network?:
     machine: machineName(record.id),
     hostname: record.config.hostname,
     register: hostHasMachined(),
-    privateNetwork: record.config.network === 'none',
+    privateNetwork: record.config.network === 'none' || record.config.networkDetached === true,
     ...(network ? { networkNamespacePath: network.namespacePath, resolvConf: 'off' as const } : {}),
     binds: record.config.binds,
   };

@@ -116,7 +116,10 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       AutoRemove: c.autoRemove,
       NetworkMode: c.network,
       PortBindings: portBindingsOf(c.publish ?? []),
-      Binds: c.binds.filter((b) => !c.anonymousVolumes?.some((n) => b.host.endsWith(`/volumes/${n}/_data`))).map((b) => `${b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
+      // As docker lists them: host paths and named volumes (NAME:PATH), not anonymous volumes.
+      Binds: c.binds
+        .filter((b) => !c.anonymousVolumes?.some((n) => b.host.endsWith(`/volumes/${n}/_data`)))
+        .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
     },
     Config: {
       Hostname: c.hostname,
@@ -130,9 +133,9 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     },
     Mounts: c.binds.map((b) => {
       // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).
-      const volume = c.anonymousVolumes?.find((n) => b.host.endsWith(`/volumes/${n}/_data`));
+      const volume = b.volume ?? c.anonymousVolumes?.find((n) => b.host.endsWith(`/volumes/${n}/_data`));
       return volume
-        ? { Type: 'volume', Name: volume, Source: b.host, Destination: b.container, Driver: 'local', Mode: '', RW: true }
+        ? { Type: 'volume', Name: volume, Source: b.host, Destination: b.container, Driver: 'local', Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly }
         : { Type: 'bind', Source: b.host, Destination: b.container, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly };
     }),
     NetworkSettings: networkSettingsOf(record, s.status === 'running'),

@@ -31,6 +31,7 @@ export interface NetworkAttachment {
 
 /** The bridge network a container's config names, or undefined for host and none. */
 export async function bridgeNetworkOf(ctx: Context, record: ContainerRecord): Promise<NetworkRecord | undefined> {
+  if (record.config.networkDetached) return undefined;
   const network = await findNetwork(ctx.paths, record.config.networkId ?? record.config.network).catch(() => findNetwork(ctx.paths, record.config.network));
   return network.driver === 'bridge' ? network : undefined;
 }

@@ -13,7 +13,19 @@ import { disconnectVeth } from './kernel.js';
 import { findNetwork, type NetworkRecord } from './store.js';
 
 function isFirstNetwork(record: ContainerRecord, network: NetworkRecord): boolean {
+  if (record.config.networkDetached) return false;
   return record.config.networkId === network.id || (!record.config.networkId && record.config.network === network.name);
+}
+
+/** The first network, set again on a stopped container whose first network was disconnected. */
+function becomeFirst(record: ContainerRecord, network: NetworkRecord, opts: { aliases: string[]; ip?: string }): void {
+  const c = record.config;
+  c.network = network.name;
+  c.networkId = network.id;
+  c.networkAliases = opts.aliases;
+  if (opts.ip) c.ip = opts.ip;
+  else delete c.ip;
+  delete c.networkDetached;
 }
 
 function checkBridge(record: ContainerRecord, network: NetworkRecord): void {
@@ -39,6 +51,11 @@ export async function connectContainer(ctx: Context, nameOrId: string, networkId
     if (opts.ip !== undefined && network.predefined) throw new UsageError('user specified IP address is supported on user defined networks only');
     const extra = { networkId: network.id, name: network.name, aliases: opts.aliases, ...(opts.ip ? { ip: opts.ip } : {}) };
     const state = liveState(record);
+    if (record.config.networkDetached && state.status !== 'running') {
+      becomeFirst(record, network, opts);
+      await writeContainer(ctx.paths, record);
+      return;
+    }
     if (state.status === 'running' && state.leaderPid) {
       const used = new Set([record.state.endpoint?.ifname ?? 'eth0', ...(record.state.extraEndpoints ?? []).map((e) => e.ifname)]);
       let n = 1;
@@ -57,7 +74,17 @@ export async function disconnectContainer(ctx: Context, nameOrId: string, networ
   await changing(ctx, nameOrId, async (record) => {
     checkBridge(record, network);
     if (isFirstNetwork(record, network)) {
-      throw new UsageError(`${network.name} is the first network of container ${record.name}: racker can only disconnect networks connected later`);
+      if (liveState(record).status === 'running') {
+        throw new UsageError(`${network.name} is the first network of container ${record.name}: racker can only disconnect networks connected later from a running container`);
+      }
+      // Stopped: a network connected later becomes the first, or none is left until one is connected.
+      const [next, ...rest] = record.config.extraNetworks ?? [];
+      if (next) {
+        becomeFirst(record, await findNetwork(ctx.paths, next.networkId), { aliases: next.aliases, ...(next.ip ? { ip: next.ip } : {}) });
+        record.config.extraNetworks = rest;
+      } else record.config.networkDetached = true;
+      await writeContainer(ctx.paths, record);
+      return;
     }
     if (!record.config.extraNetworks?.some((n) => n.networkId === network.id)) {
       throw new RackerError(`container ${record.name} is not connected to network ${network.name}`);

@@ -34,6 +34,8 @@ export interface Bind {
   host: string;
   container: string;
   readOnly: boolean;
+  /** A named volume's name: its directory is host (inspect shows a volume mount). */
+  volume?: string;
 }
 
 export interface ContainerNspawnOptions {

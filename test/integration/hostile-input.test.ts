@@ -135,7 +135,7 @@ describe('hostile input (integration: through the CLI)', function () {
       const dir = path.join(work, 'vol');
       const never = path.join(work, 'never-created');
       const cases: Array<[string, string]> = [
-        ['rel/path:/x', "invalid volume specification: 'rel/path:/x': the host path must be absolute (named volumes are not supported)"],
+        ['rel/path:/x', "invalid volume specification: 'rel/path:/x': the host path must be absolute, or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)"],
         [`${never}:/b:ro:extra`, `invalid volume specification: '${never}:/b:ro:extra' (expected HOST-PATH:CONTAINER-PATH[:ro])`],
         [`${never}:/b:c:ro`, `invalid volume specification: '${never}:/b:c:ro' (expected HOST-PATH:CONTAINER-PATH[:ro])`],
         [`${never}::/b`, `invalid volume specification: '${never}::/b' (expected HOST-PATH:CONTAINER-PATH[:ro])`],

@@ -382,7 +382,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     expect(seen(await rk(['network', 'disconnect', 'front', 'proxy']))).to.deep.equal({
       code: 125,
       stdout: '',
-      stderr: 'racker: front is the first network of container proxy: racker can only disconnect networks connected later\n',
+      stderr: 'racker: front is the first network of container proxy: racker can only disconnect networks connected later from a running container\n',
     });
   });
 });

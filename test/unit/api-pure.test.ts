@@ -124,7 +124,8 @@ describe('Engine API: create body → racker CreateOptions', () => {
     expect(options.volumes).to.deep.equal(['/a:/b:ro']);
     expect(options.publish).to.deep.equal([':8080:80/tcp', '[::1]::80/tcp', '127.0.0.1::53/udp', '::9000/tcp']);
     expect(options).to.deep.include({ publishAll: true, dns: ['192.0.2.53'], addHosts: ['h:192.0.2.9'], networkAliases: ['web'], network: 'bridge' });
-    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'volume', Target: '/b' }] } })).to.throw(/only bind mounts/);
+    expect(createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'volume', Target: '/b' }, { Type: 'volume', Source: 'data', Target: '/c', ReadOnly: true }] } }).options.volumes).to.deep.equal(['/b', 'data:/c:ro']);
+    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/b' }] } })).to.throw(/only bind and volume mounts/);
   });
 
   it('no Image: 400', () => {

@@ -32,7 +32,7 @@ describe('container spec', () => {
     expect(parseVolume('/srv/data:/data')).to.deep.equal({ host: '/srv/data', container: '/data', readOnly: false });
     expect(parseVolume('/srv/x/../data:/data/:ro')).to.deep.equal({ host: '/srv/data', container: '/data/', readOnly: true });
     expect(throwsMessage(() => parseVolume('data:/data'))).to.equal(
-      "invalid volume specification: 'data:/data': the host path must be absolute (named volumes are not supported)",
+      "invalid volume specification: 'data:/data': the host path must be absolute, or a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+)",
     );
     expect(throwsMessage(() => parseVolume('/a'))).to.equal("invalid volume specification: '/a' (expected HOST-PATH:CONTAINER-PATH[:ro])");
     expect(throwsMessage(() => parseVolume('/a:/b:/c:ro'))).to.equal("invalid volume specification: '/a:/b:/c:ro' (expected HOST-PATH:CONTAINER-PATH[:ro])");
@@ -45,7 +45,7 @@ describe('container spec', () => {
     expect(parseVolume('/a:/b:cached').readOnly).to.equal(false);
     expect(parseVolume('/a:/b:delegated,ro').readOnly).to.equal(true);
     expect(throwsMessage(() => parseVolume('/a:/b:ro,rw'))).to.equal("invalid mode: ro,rw in '/a:/b:ro,rw'");
-    expect(throwsMessage(() => parseVolume('.data:/b'))).to.match(/named volumes are not supported/);
+    expect(throwsMessage(() => parseVolume('.data:/b'))).to.match(/or a volume name/);
   });
 
   it('resolves -u against the container passwd and group files', () => {

@@ -1,0 +1,61 @@
+/** /volumes: racker's volumes (lib/volume) answered the way dockerd answers. */
+import { listContainers } from '../container/record.js';
+import { RackerError } from '../errors.js';
+import { createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, usersOf } from '../volume/store.js';
+import type { Engine } from './engine.js';
+import { ApiError } from './errors.js';
+import { flag, route, type Route } from './router.js';
+
+/** ?filters={"name":["x"],"label":["a=b"],"dangling":["true"]} → a predicate. */
+function filterOf(text: string | null): (v: { Name: string; Labels: Record<string, string> }, inUse: boolean) => boolean {
+  if (!text) return () => true;
+  let parsed: Record<string, string[] | Record<string, boolean>>;
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    throw new ApiError(400, 'invalid filter');
+  }
+  const f = Object.entries(parsed).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])] as const);
+  for (const [k] of f) if (!['name', 'label', 'dangling', 'driver'].includes(k)) throw new ApiError(400, `invalid filter '${k}'`);
+  return (v, inUse) =>
+    f.every(([k, values]) =>
+      values.some((x) => {
+        if (k === 'name') return v.Name.includes(x);
+        if (k === 'driver') return x === 'local';
+        if (k === 'dangling') return (x === 'true' || x === '1') === !inUse;
+        const eq = x.indexOf('=');
+        const labels = new Map(Object.entries(v.Labels));
+        return eq < 0 ? labels.has(x) : labels.get(x.slice(0, eq)) === x.slice(eq + 1);
+      }),
+    );
+}
+
+export function volumeRoutes(engine: Engine): Route[] {
+  const { ctx } = engine;
+  return [
+    route('GET', /^\/volumes$/, async (x) => {
+      const matches = filterOf(x.query.get('filters'));
+      const containers = await listContainers(ctx.paths);
+      const volumes = (await listVolumes(ctx.paths)).filter((v) => matches(v, usersOf(ctx.paths, v.Name, containers).length > 0));
+      x.json(200, { Volumes: volumes, Warnings: [] });
+    }),
+    route('POST', /^\/volumes\/create$/, async (x) => {
+      const body = ((await x.body()) ?? {}) as { Name?: string; Labels?: Record<string, string> | null; Driver?: string };
+      x.json(201, await createVolume(ctx, { ...(body.Name ? { name: body.Name } : {}), labels: body.Labels ?? {}, ...(body.Driver ? { driver: body.Driver } : {}) }));
+    }),
+    route('POST', /^\/volumes\/prune$/, async (x) => {
+      const all = /"all":\s*\[\s*"(true|1)"/.test(x.query.get('filters') ?? '');
+      x.json(200, { VolumesDeleted: await pruneVolumes(ctx, await listContainers(ctx.paths), all), SpaceReclaimed: 0 });
+    }),
+    route('GET', /^\/volumes\/([^/]+)$/, async (x, [name]) => x.json(200, await findVolume(ctx.paths, name!))),
+    route('DELETE', /^\/volumes\/([^/]+)$/, async (x, [name]) => {
+      try {
+        await removeVolume(ctx, name!, await listContainers(ctx.paths), flag(x.query, 'force'));
+      } catch (err) {
+        if (err instanceof RackerError && /volume is in use/.test(err.message)) throw new ApiError(409, err.message);
+        throw err;
+      }
+      x.empty(204);
+    }),
+  ];
+}

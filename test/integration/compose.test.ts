@@ -1,0 +1,114 @@
+/**
+ * Issue 15: docker-compose (Debian's 1.29.2) against `racker system service`: a two-service
+ * project on its own network, one service publishing a port and the other reaching it by its
+ * service name, a named volume, up -d / ps / logs / exec / down -v, and nothing left after.
+ */
+import { expect } from 'chai';
+import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { collect, racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/containers.js';
+import { startService, type Service } from '../helpers/docker.js';
+import { requireIntegration } from '../helpers/integration.js';
+import { netCensus, newSince, NOTHING, type NetCensus } from '../helpers/network.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+const COMPOSE = '/usr/bin/docker-compose';
+
+function get(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { timeout: 5000 }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(`${res.statusCode} ${body}`));
+      })
+      .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+  });
+}
+
+describe('docker-compose against racker system service (integration, issue 15)', function () {
+  this.timeout(180_000);
+  let reg: FixtureRegistry;
+  let root: string;
+  let service: Service;
+  let project: string;
+  let census0: NetCensus;
+  const compose = async (args: string[]): Promise<CliResult> => {
+    const r = await collect([COMPOSE, '--no-ansi', '-p', 'demo', ...args], {
+      env: { PATH: process.env.PATH, HOME: project, DOCKER_HOST: service.host },
+      cwd: project,
+      timeoutMs: 120_000,
+    });
+    return { ...r, stdout: r.stdout.toString() };
+  };
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(300_000);
+    const { existsSync } = await import('node:fs');
+    if (!existsSync(COMPOSE)) throw new Error('docker-compose is not installed (run ./scripts/setup.sh --with-tests)');
+    census0 = netCensus();
+    reg = await startRegistry();
+    root = tempRoot('racker-compose-');
+    service = await startService(root);
+    project = mkdtempSync(path.join(os.tmpdir(), 'racker-compose-project-'));
+    const image = `${reg.host}/racker/busybox:latest`;
+    writeFileSync(
+      path.join(project, 'docker-compose.yml'),
+      `version: "3.8"
+services:
+  web:
+    image: ${image}
+    command: ["sh", "-c", "echo from the volume > /www/index.html; echo web is up; exec busybox httpd -f -p 80 -h /www"]
+    ports: ["18097:80"]
+    volumes: ["site:/www"]
+  client:
+    image: ${image}
+    command: ["sleep", "300"]
+    depends_on: [web]
+volumes:
+  site: {}
+`,
+    );
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    if (service) {
+      await compose(['down', '-v']).catch(() => undefined);
+      expect(await service.stop()).to.equal(0);
+    }
+    if (root) {
+      await killLeftovers(root);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    if (project) await fs.rm(project, { recursive: true, force: true });
+    await reg?.stop();
+  });
+
+  it('up -d, ps, a published port, the service name from the other service, logs, exec, down -v leaves nothing', async () => {
+    const up = await compose(['up', '-d']);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(up.stderr).to.contain('Creating network "demo_default" with the default driver');
+    expect(up.stderr).to.contain('Creating volume "demo_site" with default driver');
+    const ps = await compose(['ps']);
+    expect(ps.stdout).to.match(/demo_client_1 +sleep 300 +Up/);
+    expect(ps.stdout).to.match(/demo_web_1 +.* +Up +0\.0\.0\.0:18097->80\/tcp/);
+    expect(await get('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
+    const exec = await compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/']);
+    expect([exec.code, exec.stdout]).to.deep.equal([0, 'from the volume\n']);
+    expect((await compose(['logs', '--no-color', 'web'])).stdout).to.contain('web is up');
+    expect((await racker(['volume', 'ls', '-q'], { root })).stdout).to.equal('demo_site\n');
+    const down = await compose(['down', '-v']);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(down.stderr).to.contain('Removing volume demo_site');
+    expect((await racker(['ps', '-aq'], { root })).stdout).to.equal('');
+    expect((await racker(['volume', 'ls', '-q'], { root })).stdout).to.equal('');
+    expect((await racker(['network', 'ls', '--format', '{{.Name}}'], { root })).stdout).to.equal('bridge\nhost\nnone\n');
+    expect(newSince(census0)).to.deep.equal(NOTHING);
+    expect(await get('http://127.0.0.1:18097/')).to.equal('ECONNREFUSED');
+  });
+});
