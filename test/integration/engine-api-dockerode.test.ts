@@ -174,8 +174,8 @@ describe('Engine API (integration: dockerode against racker system service)', fu
     const kill = await c.kill().catch((e: { statusCode: number }) => e.statusCode);
     expect(kill).to.equal(409);
     await c.remove();
-    const volumes = await docker.listVolumes().catch((e: { statusCode: number; json?: { message?: string } }) => [e.statusCode, e.json?.message]);
-    expect(volumes).to.deep.equal([501, "not supported by racker's Engine API, not implemented: GET /volumes"]);
+    const plugins = await docker.listPlugins().catch((e: { statusCode: number; json?: { message?: string } }) => [e.statusCode, e.json?.message]);
+    expect(plugins).to.deep.equal([501, "not supported by racker's Engine API, not implemented: GET /plugins"]);
   });
 
   it('remove an image through the API', async () => {

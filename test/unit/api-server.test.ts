@@ -82,8 +82,8 @@ describe('Engine API server (unit: a private root, no containers)', () => {
   });
 
   it('an unknown endpoint: 501 naming it', async () => {
-    const r = await request(socket, 'GET', '/v1.41/volumes?filters=%7B%7D');
-    expect([r.status, JSON.parse(r.body)]).to.deep.equal([501, { message: "not supported by racker's Engine API, not implemented: GET /volumes" }]);
+    const r = await request(socket, 'GET', '/v1.41/plugins?filters=%7B%7D');
+    expect([r.status, JSON.parse(r.body)]).to.deep.equal([501, { message: "not supported by racker's Engine API, not implemented: GET /plugins" }]);
   });
 
   it('a version out of range: 400 with dockerd\'s message', async () => {
