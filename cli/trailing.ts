@@ -72,11 +72,18 @@ export function commandWordIndex(argv: readonly string[]): number {
   return i;
 }
 
+/** A command whose every word after it belongs to another program (`racker compose up -d`). */
+export const PASS_THROUGH: ValueOptions = new Set<string>();
+
 export function extractTrailing(argv: readonly string[], commands: Record<string, ValueOptions>): string[] {
   const i = commandWordIndex(argv);
   const word = argv[i];
   const takesValue = word !== undefined ? commands[word] : undefined;
   if (!takesValue) return [...argv];
+  if (takesValue === PASS_THROUGH) {
+    current = { command: argv.slice(i + 1) };
+    return argv.slice(0, i + 1);
+  }
   const { options, trailing } = splitAtFirstPositional(argv.slice(i + 1), takesValue);
   if (options.includes('--help') || options.includes('-h')) return [...argv.slice(0, i + 1), ...options];
   current = trailing;

@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
-import type { ValueOptions } from '../trailing.js';
+import { PASS_THROUGH, type ValueOptions } from '../trailing.js';
 import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
+import { composeCommand } from './compose.js';
 import { createCommand, createValueOptions } from './create.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
@@ -40,6 +41,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   portCommand,
   networkCommand,
   volumeCommand,
+  composeCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,
@@ -55,4 +57,4 @@ export const rackerCommands: CommandModule<any, any>[] = [
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */
-export const trailingCommands: Record<string, ValueOptions> = { run: runValueOptions, create: createValueOptions, exec: execValueOptions, shell: shellValueOptions };
+export const trailingCommands: Record<string, ValueOptions> = { compose: PASS_THROUGH, run: runValueOptions, create: createValueOptions, exec: execValueOptions, shell: shellValueOptions };

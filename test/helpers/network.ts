@@ -13,11 +13,28 @@ export interface NetCensus {
   tables: string[];
 }
 
+/**
+ * The names of nft's tables. Plain text, not -j: nft 1.0.6's JSON listing crashed now and then
+ * ("corrupted double-linked list") while other tables came and went; read again if it fails.
+ */
+function nftTableNames(): string[] {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const text = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return text.split('\n').flatMap((l) => {
+        const m = /^table \S+ (\S+)$/.exec(l.trim());
+        return m ? [m[1]!] : [];
+      });
+    } catch (err) {
+      if (attempt >= 10) throw err;
+    }
+  }
+}
+
 export function netCensus(): NetCensus {
   const links = readdirSync('/sys/class/net').filter((n) => /^(rv[0-9a-f]{8}|rk-[0-9a-f]{12})$/.test(n)).sort();
   const namespaces = existsSync('/run/netns') ? readdirSync('/run/netns').filter((n) => n.startsWith('racker-')).sort() : [];
-  const ruleset = JSON.parse(execFileSync('nft', ['-j', 'list', 'tables'], { encoding: 'utf8' })) as { nftables: { table?: { name: string } }[] };
-  const tables = ruleset.nftables.flatMap((e) => (e.table && e.table.name.startsWith('racker-') ? [e.table.name] : [])).sort();
+  const tables = nftTableNames().filter((n) => n.startsWith('racker-')).sort();
   return { links, namespaces, tables };
 }
 

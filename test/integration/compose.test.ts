@@ -111,4 +111,28 @@ volumes:
     expect(newSince(census0)).to.deep.equal(NOTHING);
     expect(await get('http://127.0.0.1:18097/')).to.equal('ECONNREFUSED');
   });
+
+  it('racker compose: the same project through racker itself, with a service of its own for each call', async () => {
+    const solo = tempRoot('racker-compose-solo-');
+    const rc = (args: string[]) => racker(['compose', '--no-ansi', '-p', 'solo', ...args], { root: solo, cwd: project, timeoutMs: 120_000 });
+    try {
+      const up = await rc(['up', '-d']);
+      expect(up.code, up.stderr).to.equal(0);
+      expect(await get('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
+      expect((await rc(['ps', '--services'])).stdout.split('\n').filter(Boolean).sort()).to.deep.equal(['client', 'web']);
+      expect((await rc(['down', '-v'])).code).to.equal(0);
+      expect((await racker(['ps', '-aq'], { root: solo })).stdout).to.equal('');
+      // No service is left running, and no socket of one.
+      expect((await fs.readdir(path.join(solo, 'run'))).filter((n) => n.endsWith('.sock'))).to.deep.equal([]);
+      expect(newSince(census0)).to.deep.equal(NOTHING);
+    } finally {
+      await killLeftovers(solo);
+      await fs.rm(solo, { recursive: true, force: true });
+    }
+  });
+
+  it('racker compose with no compose installed: one line and a hint', async () => {
+    const r = await racker(['compose', 'ps'], { root, env: { PATH: '/nonexistent' } });
+    expect([r.code, r.stdout, r.stderr]).to.deep.equal([1, '', 'racker: no compose is installed (neither the docker compose plugin nor docker-compose) (install it with: apt-get install docker-compose)\n']);
+  });
 });

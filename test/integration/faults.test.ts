@@ -71,6 +71,7 @@ function liveIdentity(): string {
 
 const WARNING = `WARNING! This will remove:
   - all stopped containers
+  - all networks not used by at least one container
   - leftovers of killed racker processes: unused container mounts, scratch directories, stale locks
 
 Are you sure you want to continue? [y/N] \n`;

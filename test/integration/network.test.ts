@@ -385,4 +385,15 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
       stderr: 'racker: front is the first network of container proxy: racker can only disconnect networks connected later from a running container\n',
     });
   });
+
+  it('system prune removes networks no container uses, and their bridges; a used one stays', async () => {
+    const unused = (await rk(['network', 'create', 'unused'])).stdout.trim();
+    expect((await rk(['network', 'create', 'used'])).code).to.equal(0);
+    await started(['--network', 'used', BUSYBOX, 'sleep', '100']);
+    const r = await rk(['system', 'prune', '-f']);
+    expect(r.code).to.equal(0);
+    expect(r.stdout).to.contain('Deleted Networks:\nunused\n\n');
+    expect((await rk(['network', 'ls', '--format', '{{.Name}}', '-f', 'type=custom'])).stdout).to.equal('used\n');
+    expect(netCensus().links).not.to.include(`rk-${unused.slice(0, 12)}`);
+  });
 });
