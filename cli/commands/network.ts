@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { contextFor, missingArguments, out, type GlobalArgs } from '../common.js';
+import { printListing } from '../listing.js';
 
 const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', CreatedAt: 'CREATED AT', Internal: 'INTERNAL', Labels: 'LABELS' };
 
@@ -60,7 +61,6 @@ const lsCommand: CommandModule<object, LsArgs> = {
     const ctx = contextFor(args);
     const { listNetworks } = await import('../../lib/net/store.js');
     const { networkMatches } = await import('../../lib/net/networks.js');
-    const { table } = await import('../../lib/format/human.js');
     const filters = args.filter === undefined ? [] : typeof args.filter === 'string' ? [args.filter] : args.filter;
     const networks = (await listNetworks(ctx.paths)).filter((n) => networkMatches(n, filters));
     const rows = networks.map((n) => ({
@@ -73,20 +73,7 @@ const lsCommand: CommandModule<object, LsArgs> = {
       IPv6: 'false',
       Labels: Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(','),
     }));
-    if (args.quiet) {
-      if (rows.length) out(rows.map((r) => r.ID).join('\n'));
-      return;
-    }
-    if (args.format === 'json') {
-      for (const r of rows) out(JSON.stringify(r));
-      return;
-    }
-    if (args.format && args.format !== 'table') {
-      const { renderRows } = await import('../../lib/format/template.js');
-      process.stdout.write(renderRows(args.format, rows, LS_HEADERS));
-      return;
-    }
-    process.stdout.write(table(['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope])));
+    await printListing(args, rows, { id: (r) => r.ID, headers: LS_HEADERS, titles: ['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], cells: (r) => [r.ID, r.Name, r.Driver, r.Scope] });
   },
 };
 

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { contextFor, out, type GlobalArgs } from '../common.js';
+import { contextFor, type GlobalArgs } from '../common.js';
+import { printListing } from '../listing.js';
 
 /** docker's column titles for `ps --format 'table …'`. */
 const PS_HEADERS = {
@@ -44,7 +45,6 @@ export const psCommand: CommandModule<object, Args> = {
     const { listContainers, liveState } = await import('../../lib/container/record.js');
     const { reapOrphan } = await import('../../lib/container/control.js');
     const { psRow, matchesFilter, validateFilters } = await import('../../lib/container/view.js');
-    const { table } = await import('../../lib/format/human.js');
     const filters = args.filter ?? [];
     // docker: -n and -l show containers of every state, newest first.
     const last = args.latest ? 1 : args.last !== undefined && args.last >= 0 ? args.last : undefined;
@@ -75,24 +75,11 @@ export const psCommand: CommandModule<object, Args> = {
         }),
       );
     }
-    if (args.quiet) {
-      if (rows.length) out(rows.map((r) => r.ID).join('\n'));
-      return;
-    }
-    if (args.format === 'json') {
-      for (const r of rows) out(JSON.stringify(r));
-      return;
-    }
-    if (args.format && args.format !== 'table') {
-      const { renderRows } = await import('../../lib/format/template.js');
-      process.stdout.write(renderRows(args.format, rows, PS_HEADERS));
-      return;
-    }
-    process.stdout.write(
-      table(
-        ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(args.size ? ['SIZE'] : [])],
-        rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names, ...(args.size ? [r.Size!] : [])]),
-      ),
-    );
+    await printListing(args, rows, {
+      id: (r) => r.ID,
+      headers: PS_HEADERS,
+      titles: ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(args.size ? ['SIZE'] : [])],
+      cells: (r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names, ...(args.size ? [r.Size!] : [])],
+    });
   },
 };

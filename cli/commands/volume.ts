@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { contextFor, missingArguments, out, type GlobalArgs } from '../common.js';
+import { printListing } from '../listing.js';
 
 /** A flag given once or more (not a yargs array: that would take the positional too). */
 function many(v: string | readonly string[] | undefined): string[] {
@@ -33,21 +34,12 @@ const lsCommand: CommandModule<object, GlobalArgs & { quiet?: boolean; format?: 
     const ctx = contextFor(args);
     const { listVolumes } = await import('../../lib/volume/store.js');
     const rows = (await listVolumes(ctx.paths)).map((v) => ({ Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope, Labels: Object.entries(v.Labels).map(([k, x]) => `${k}=${x}`).join(',') }));
-    if (args.quiet) {
-      if (rows.length) out(rows.map((r) => r.Name).join('\n'));
-      return;
-    }
-    if (args.format === 'json') {
-      for (const r of rows) out(JSON.stringify(r));
-      return;
-    }
-    if (args.format && args.format !== 'table') {
-      const { renderRows } = await import('../../lib/format/template.js');
-      process.stdout.write(renderRows(args.format, rows, { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Scope: 'SCOPE', Labels: 'LABELS' }));
-      return;
-    }
-    const { table } = await import('../../lib/format/human.js');
-    process.stdout.write(table(['DRIVER', 'VOLUME NAME'], rows.map((r) => [r.Driver, r.Name])));
+    await printListing(args, rows, {
+      id: (r) => r.Name,
+      headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Scope: 'SCOPE', Labels: 'LABELS' },
+      titles: ['DRIVER', 'VOLUME NAME'],
+      cells: (r) => [r.Driver, r.Name],
+    });
   },
 };
 

@@ -19,6 +19,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
 import { ApiError } from './errors.js';
+import { filterEntries } from './filters.js';
 import type { StreamOut } from './exchange.js';
 import { frame, streamContentType } from './frames.js';
 import { flag, route, type Route } from './router.js';
@@ -140,17 +141,9 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
 
 /** ?filters={"status":["running"]} (or the old {"status":{"running":true}}) as racker's name=… filters, plus labels. */
 export function parseFilters(text: string | null): { racker: string[][]; labels: string[] } {
-  if (!text) return { racker: [], labels: [] };
-  let parsed: Record<string, string[] | Record<string, boolean>>;
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    throw new ApiError(400, 'invalid filter');
-  }
   const racker: string[][] = [];
   let labels: string[] = [];
-  for (const [key, value] of Object.entries(parsed)) {
-    const values = Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+  for (const [key, values] of filterEntries(text)) {
     if (key === 'label') labels = values;
     else if (['name', 'status', 'id', 'ancestor'].includes(key)) racker.push(values.map((v) => `${key}=${v}`));
     else throw new ApiError(400, `invalid filter '${key}' (racker supports name, status, id, ancestor, label)`);

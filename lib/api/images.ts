@@ -1,6 +1,7 @@
 /** /images: list, inspect, pull (/images/create, streamed progress), remove — over lib/image. */
 import type { Engine } from './engine.js';
 import { ApiError, messageOf } from './errors.js';
+import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
 import { displayName, displayString, resolveImageName } from '../image/names.js';
 import { findImage, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
@@ -121,16 +122,8 @@ export function referenceMatches(pattern: string, tags: readonly string[]): bool
 
 /** ?filters= of /images/json: reference and dangling (others are refused, not ignored). */
 export function imageFilter(text: string | null): (tags: readonly string[]) => boolean {
-  if (!text) return () => true;
-  let parsed: Record<string, string[] | Record<string, boolean>>;
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    throw new ApiError(400, 'invalid filter');
-  }
   const checks: ((tags: readonly string[]) => boolean)[] = [];
-  for (const [key, value] of Object.entries(parsed)) {
-    const values = Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k]);
+  for (const [key, values] of filterEntries(text)) {
     if (key === 'reference') checks.push((tags) => values.some((v) => referenceMatches(v, tags)));
     else if (key === 'dangling') checks.push((tags) => values.every((v) => (v === 'true' || v === '1') === (tags.length === 0)));
     else throw new ApiError(400, `invalid filter '${key}' (racker supports reference, dangling)`);

@@ -5,6 +5,7 @@ import { createBridgeNetwork, inspectNetwork, networkMatches, pruneNetworks, rem
 import { findNetwork, listNetworks } from '../net/store.js';
 import type { Engine } from './engine.js';
 import { ApiError } from './errors.js';
+import { filterEntries } from './filters.js';
 import { route, type Route } from './router.js';
 
 interface CreateNetworkBody {
@@ -18,14 +19,7 @@ interface CreateNetworkBody {
 
 /** ?filters={"name":["web"],"label":["a=b"]} as lib/net's KEY=VALUE filters. */
 function filtersOf(text: string | null): string[] {
-  if (!text) return [];
-  let parsed: Record<string, string[] | Record<string, boolean>>;
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    throw new ApiError(400, 'invalid filter');
-  }
-  return Object.entries(parsed).flatMap(([key, value]) => (Array.isArray(value) ? value : Object.keys(value).filter((k) => value[k])).map((v) => `${key}=${v}`));
+  return filterEntries(text).flatMap(([key, values]) => values.map((v) => `${key}=${v}`));
 }
 
 /** dockerd's statuses for what removing a network can meet. */

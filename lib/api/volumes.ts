@@ -4,18 +4,12 @@ import { RackerError } from '../errors.js';
 import { createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, usersOf } from '../volume/store.js';
 import type { Engine } from './engine.js';
 import { ApiError } from './errors.js';
+import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
 
 /** ?filters={"name":["x"],"label":["a=b"],"dangling":["true"]} → a predicate. */
 function filterOf(text: string | null): (v: { Name: string; Labels: Record<string, string> }, inUse: boolean) => boolean {
-  if (!text) return () => true;
-  let parsed: Record<string, string[] | Record<string, boolean>>;
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    throw new ApiError(400, 'invalid filter');
-  }
-  const f = Object.entries(parsed).map(([k, v]) => [k, Array.isArray(v) ? v : Object.keys(v).filter((x) => v[x])] as const);
+  const f = filterEntries(text);
   for (const [k] of f) if (!['name', 'label', 'dangling', 'driver'].includes(k)) throw new ApiError(400, `invalid filter '${k}'`);
   return (v, inUse) =>
     f.every(([k, values]) =>
@@ -44,7 +38,7 @@ export function volumeRoutes(engine: Engine): Route[] {
       x.json(201, await createVolume(ctx, { ...(body.Name ? { name: body.Name } : {}), labels: body.Labels ?? {}, ...(body.Driver ? { driver: body.Driver } : {}) }));
     }),
     route('POST', /^\/volumes\/prune$/, async (x) => {
-      const all = /"all":\s*\[\s*"(true|1)"/.test(x.query.get('filters') ?? '');
+      const all = filterEntries(x.query.get('filters')).some(([k, v]) => k === 'all' && (v.includes('true') || v.includes('1')));
       x.json(200, { VolumesDeleted: await pruneVolumes(ctx, await listContainers(ctx.paths), all), SpaceReclaimed: 0 });
     }),
     route('GET', /^\/volumes\/([^/]+)$/, async (x, [name]) => x.json(200, await findVolume(ctx.paths, name!))),

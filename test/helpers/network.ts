@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
+import http from 'node:http';
 import { networkInterfaces } from 'node:os';
 
 export interface NetCensus {
@@ -62,4 +63,17 @@ export function hostAddress(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal && !a.address.startsWith('10.89.') && !a.address.startsWith('10.90.')) return a.address;
   }
   throw new Error('no non-loopback IPv4 address on this host');
+}
+
+/** GET url: "STATUS BODY", or the error's code (ECONNREFUSED, …). */
+export function httpGet(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(`${res.statusCode} ${body}`));
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+  });
 }

@@ -7,27 +7,15 @@ import { expect } from 'chai';
 import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { collect, racker, tempRoot, type CliResult } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
-import { netCensus, newSince, NOTHING, type NetCensus } from '../helpers/network.js';
+import { httpGet, type NetCensus, netCensus, newSince, NOTHING } from '../helpers/network.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 const COMPOSE = '/usr/bin/docker-compose';
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { timeout: 5000 }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(`${res.statusCode} ${body}`));
-      })
-      .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
-  });
-}
 
 describe('docker-compose against racker system service (integration, issue 15)', function () {
   this.timeout(180_000);
@@ -97,7 +85,7 @@ volumes:
     const ps = await compose(['ps']);
     expect(ps.stdout).to.match(/demo_client_1 +sleep 300 +Up/);
     expect(ps.stdout).to.match(/demo_web_1 +.* +Up +0\.0\.0\.0:18097->80\/tcp/);
-    expect(await get('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
+    expect(await httpGet('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
     const exec = await compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/']);
     expect([exec.code, exec.stdout]).to.deep.equal([0, 'from the volume\n']);
     expect((await compose(['logs', '--no-color', 'web'])).stdout).to.contain('web is up');
@@ -109,7 +97,7 @@ volumes:
     expect((await racker(['volume', 'ls', '-q'], { root })).stdout).to.equal('');
     expect((await racker(['network', 'ls', '--format', '{{.Name}}'], { root })).stdout).to.equal('bridge\nhost\nnone\n');
     expect(newSince(census0)).to.deep.equal(NOTHING);
-    expect(await get('http://127.0.0.1:18097/')).to.equal('ECONNREFUSED');
+    expect(await httpGet('http://127.0.0.1:18097/')).to.equal('ECONNREFUSED');
   });
 
   it('racker compose: the same project through racker itself, with a service of its own for each call', async () => {
@@ -118,7 +106,7 @@ volumes:
     try {
       const up = await rc(['up', '-d']);
       expect(up.code, up.stderr).to.equal(0);
-      expect(await get('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
+      expect(await httpGet('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
       expect((await rc(['ps', '--services'])).stdout.split('\n').filter(Boolean).sort()).to.deep.equal(['client', 'web']);
       expect((await rc(['down', '-v'])).code).to.equal(0);
       expect((await racker(['ps', '-aq'], { root: solo })).stdout).to.equal('');

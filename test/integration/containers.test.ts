@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { racker, rackerBin, seen, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import {
   eventually,
   killLeftovers,
@@ -22,11 +22,6 @@ import {
 } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 /** The three things a user sees, compared at once so a failure shows all of them. */
 

@@ -4,33 +4,15 @@
  */
 import { expect } from 'chai';
 import { promises as fs, mkdtempSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, tempRoot } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { docker, dockerClient, dockerConfigDir, startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
-import { netCensus, newSince, NOTHING, type NetCensus } from '../helpers/network.js';
+import { httpGet, type NetCensus, netCensus, newSince, NOTHING } from '../helpers/network.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
-function get(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { timeout: 5000 }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(`${res.statusCode} ${body}`));
-      })
-      .on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
-  });
-}
 
 describe('Engine API networking (integration, issue 14): docker run -p, docker port, docker network', function () {
   this.timeout(120_000);
@@ -84,12 +66,12 @@ describe('Engine API networking (integration, issue 14): docker run -p, docker p
 
   it('docker run -d -p and docker port: the port answers, ps shows it, stop releases it', async () => {
     ok(await dk(['run', '-d', '--name', 'web', '-p', '18090:80', '-v', `${www}:/www:ro`, BUSYBOX, 'busybox', 'httpd', '-f', '-p', '80', '-h', '/www']));
-    expect(await get('http://127.0.0.1:18090/')).to.equal('200 served through the API\n');
+    expect(await httpGet('http://127.0.0.1:18090/')).to.equal('200 served through the API\n');
     expect(ok(await dk(['port', 'web'])).stdout).to.equal('80/tcp -> 0.0.0.0:18090\n80/tcp -> :::18090\n');
     expect(ok(await dk(['ps', '--format', '{{.Names}} {{.Ports}}'])).stdout).to.equal('web 0.0.0.0:18090->80/tcp, :::18090->80/tcp\n');
     expect(ok(await dk(['inspect', '-f', '{{.NetworkSettings.Networks.bridge.Gateway}}', 'web'])).stdout).to.equal('10.89.0.1\n');
     ok(await dk(['rm', '-f', 'web']));
-    expect(await get('http://127.0.0.1:18090/')).to.equal('ECONNREFUSED');
+    expect(await httpGet('http://127.0.0.1:18090/')).to.equal('ECONNREFUSED');
   });
 
   it('docker run -p on a taken port: exit 125 and docker\'s message', async () => {
@@ -135,7 +117,7 @@ describe('Engine API networking (integration, issue 14): docker run -p, docker p
     const info = await c.inspect();
     const port = info.NetworkSettings.Ports['80/tcp']![0]!.HostPort;
     expect(Number(port)).to.be.greaterThan(1023);
-    expect(await get(`http://127.0.0.1:${port}/`)).to.equal('200 served through the API\n');
+    expect(await httpGet(`http://127.0.0.1:${port}/`)).to.equal('200 served through the API\n');
     const listed = (await client.listContainers()).find((x) => x.Id === c.id)!;
     expect(listed.Ports).to.deep.equal([
       { IP: '0.0.0.0', PrivatePort: 80, PublicPort: Number(port), Type: 'tcp' },

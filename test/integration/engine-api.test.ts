@@ -2,17 +2,11 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, statSync } from 'node:fs';
-import { racker, seen, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { docker, dockerBinary, dockerClient, dockerConfigDir, otherDockerClients, startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
-
 
 describe('Engine API (integration: the docker CLI against racker system service)', function () {
   this.timeout(120_000);

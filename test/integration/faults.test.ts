@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, tempRoot } from '../helpers/cli.js';
 import { eventually, killLeftovers, leftovers, processesFor, processState, propagateDir, startRacker, type Started } from '../helpers/containers.js';
 import { signalExitFromNspawn } from '../../lib/container/supervise.js';
 import { requireIntegration } from '../helpers/integration.js';
@@ -21,11 +21,6 @@ interface PsRow {
   Names: string;
   Status: string;
   State: string;
-}
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
 }
 
 const ls = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);

@@ -2,14 +2,9 @@ import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, promises as fs, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 function imageDirs(root: string): string[] {
   const dir = path.join(root, 'lib/images');

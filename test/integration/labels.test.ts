@@ -1,14 +1,9 @@
 import { expect } from 'chai';
 import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { racker, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, tempRoot } from '../helpers/cli.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 function labelImage(root: string, label: string): { id: string; rootfs: string; meta: any } {
   const tags = JSON.parse(readFileSync(path.join(root, 'lib/repositories.json'), 'utf8')).tags;

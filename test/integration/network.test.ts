@@ -16,21 +16,9 @@ import { racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { requireIntegration } from '../helpers/integration.js';
-import { hostAddress, listeningPorts, netCensus, newSince, NOTHING, type NetCensus } from '../helpers/network.js';
+import { hostAddress, httpGet, listeningPorts, type NetCensus, netCensus, newSince, NOTHING } from '../helpers/network.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
-/** GET url; the body, or the error's code. */
-function get(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(`${res.statusCode} ${body}`));
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? String(err)));
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-  });
-}
 
 /** Retry an assertion until it holds (the kernel lets go of a namespace a moment after its last process). */
 async function settled(check: () => void | Promise<void>, timeoutMs: number): Promise<void> {
@@ -126,9 +114,9 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
   it('-p 127.0.0.1-free: a published port answers on 127.0.0.1, [::1] and the host address; port, ps and inspect say where', async () => {
     const id = await httpd(www, ['--name', 'web', '-p', '18080:80']);
     const expected = '200 hello from the container\n';
-    expect(await get('http://127.0.0.1:18080/')).to.equal(expected);
-    expect(await get('http://[::1]:18080/')).to.equal(expected);
-    expect(await get(`http://${hostAddress()}:18080/`)).to.equal(expected);
+    expect(await httpGet('http://127.0.0.1:18080/')).to.equal(expected);
+    expect(await httpGet('http://[::1]:18080/')).to.equal(expected);
+    expect(await httpGet(`http://${hostAddress()}:18080/`)).to.equal(expected);
     expect(seen(await rk(['port', 'web']))).to.deep.equal({ code: 0, stdout: '80/tcp -> 0.0.0.0:18080\n80/tcp -> :::18080\n', stderr: '' });
     expect(seen(await rk(['port', 'web', '80/tcp']))).to.deep.equal({ code: 0, stdout: '0.0.0.0:18080\n:::18080\n', stderr: '' });
     expect(seen(await rk(['port', 'web', '81']))).to.deep.equal({ code: 1, stdout: '', stderr: "racker: no public port '81/tcp' published for web\n" });
@@ -141,7 +129,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     // Stopped: the port is free again and inspect says nothing is published.
     expect((await rk(['stop', '-t', '1', id])).code).to.equal(0);
     expect(listeningPorts()).not.to.include(18080);
-    expect(await get('http://127.0.0.1:18080/')).to.equal('ECONNREFUSED');
+    expect(await httpGet('http://127.0.0.1:18080/')).to.equal('ECONNREFUSED');
     expect(JSON.parse((await rk(['inspect', id])).stdout)[0].NetworkSettings.Ports).to.deep.equal({});
   });
 
@@ -154,10 +142,10 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
       const portA = Number((await rk(['port', a, '80'])).stdout.split('\n')[0]!.split(':').pop());
       const portB = (await rk(['port', b, '80'])).stdout;
       expect(portB).to.match(/^127\.0\.0\.1:\d+\n$/);
-      expect(await get(`http://127.0.0.1:${portA}/`)).to.equal('200 hello from the container\n');
-      expect(await get(`http://${portB.trim()}/`)).to.equal('200 the other one\n');
+      expect(await httpGet(`http://127.0.0.1:${portA}/`)).to.equal('200 hello from the container\n');
+      expect(await httpGet(`http://${portB.trim()}/`)).to.equal('200 the other one\n');
       // Bound to 127.0.0.1 only: not on the host's other address.
-      expect(await get(`http://${hostAddress()}:${portB.trim().split(':')[1]}/`)).to.equal('ECONNREFUSED');
+      expect(await httpGet(`http://${hostAddress()}:${portB.trim().split(':')[1]}/`)).to.equal('ECONNREFUSED');
     } finally {
       await fs.rm(other, { recursive: true, force: true });
     }
@@ -181,7 +169,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     const lines = (await rk(['port', id])).stdout.split('\n').filter(Boolean);
     expect(lines.map((l) => l.replace(/\d+$/, 'N'))).to.deep.equal(['80/tcp -> 0.0.0.0:N', '80/tcp -> :::N', '5353/udp -> 0.0.0.0:N', '5353/udp -> :::N']);
     const port = lines[0]!.split(':').pop();
-    expect(await get(`http://127.0.0.1:${port}/`)).to.equal('200 exposed\n');
+    expect(await httpGet(`http://127.0.0.1:${port}/`)).to.equal('200 exposed\n');
   });
 
   it('a host port that is taken fails the run at once (125, port is already allocated) and leaves nothing', async () => {
@@ -279,7 +267,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
 
   it('SIGKILL of the supervisor: its nft table and host port go at once; rm -f then leaves nothing', async () => {
     const id = await httpd(www, ['-p', '18081:80']);
-    expect(await get('http://127.0.0.1:18081/')).to.equal('200 hello from the container\n');
+    expect(await httpGet('http://127.0.0.1:18081/')).to.equal('200 hello from the container\n');
     expect(newSince(census0).tables).to.deep.equal([`racker-${id.slice(0, 12)}`]);
     const supervisor = JSON.parse(await fs.readFile(path.join(root, 'lib/containers', id, 'container.json'), 'utf8')).state.supervisorPid as number;
     process.kill(supervisor, 'SIGKILL');
@@ -339,7 +327,7 @@ describe('networking (integration, issue 14): bridge networks, published ports, 
     expect(new Set(addresses).size).to.equal(8);
     for (const id of ids) {
       const port = (await rk(['port', id, '80'])).stdout.split('\n')[0]!.split(':').pop();
-      expect(await get(`http://127.0.0.1:${port}/`)).to.equal('200 hello from the container\n');
+      expect(await httpGet(`http://127.0.0.1:${port}/`)).to.equal('200 hello from the container\n');
     }
   });
 

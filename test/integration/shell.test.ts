@@ -2,15 +2,10 @@ import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { racker, rackerBin, tempRoot, type CliResult } from '../helpers/cli.js';
+import { type CliResult, ok, racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-function ok(r: CliResult): CliResult {
-  if (r.code !== 0) throw new Error(`exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-  return r;
-}
 
 /** A uid and gid nobody on this host has. */
 function freeId(): number {
