@@ -91,7 +91,12 @@ export async function startDetached(ctx: Context, record: ContainerRecord, bootT
     }
     // Ready once PID 1 is known, in direct mode too: `exec` right after `run -d` needs it.
     if (r.state.status === 'running' && r.state.leaderPid) return;
-    if (r.state.status !== 'running' && !processAlive(supervisorPid)) throw new RackerError(`container ${record.id.slice(0, 12)} failed to start (see ${path.join(ctx.paths.container(record.id), 'supervisor.log')})`);
+    if (r.state.status !== 'running' && !processAlive(supervisorPid)) {
+      // It may have recorded why (or its end) between our read and its exit: read once more.
+      const last = await readContainer(ctx.paths, record.id);
+      if (!last || last.state.status !== r.state.status) continue;
+      throw new RackerError(`container ${record.id.slice(0, 12)} failed to start (see ${path.join(ctx.paths.container(record.id), 'supervisor.log')})`);
+    }
     if (Date.now() > deadline) throw new RackerError(`container ${record.id.slice(0, 12)} did not become ready in time`);
     await sleep(15);
   }
