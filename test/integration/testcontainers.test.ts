@@ -46,8 +46,11 @@ describe('testcontainers-node against racker system service (integration, issue 
 
   after(async function () {
     this.timeout(120_000);
-    process.env.DOCKER_HOST = saved.host;
-    process.env.TESTCONTAINERS_RYUK_DISABLED = saved.ryuk;
+    // Assigning undefined would set the string "undefined" (later tests' clients read it).
+    for (const [name, value] of [['DOCKER_HOST', saved.host], ['TESTCONTAINERS_RYUK_DISABLED', saved.ryuk]] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     if (service) expect(await service.stop()).to.equal(0);
     if (root) {
       const ids = (await racker(['ps', '-aq'], { root })).stdout.split('\n').filter(Boolean);
