@@ -5,6 +5,7 @@ import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
 import { displayName, displayString, resolveImageName } from '../image/names.js';
 import { findImage, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
+import { referenceMatches } from '../image/list-filter.js';
 import { pullImageByName } from '../image/pull-any.js';
 import { removeImage } from '../image/remove.js';
 import type { Paths } from '../state/paths.js';
@@ -109,16 +110,8 @@ export function progressMessage(line: string): { status: string; id?: string; pr
   return { status: line };
 }
 
-/** A `reference` filter pattern (`debian`, `debian:book*`, `127.0.0.1:5000/*`) against "name:tag" tags, like docker's. */
-export function referenceMatches(pattern: string, tags: readonly string[]): boolean {
-  const glob = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
-  const re = glob(pattern);
-  return tags.some((t) => {
-    const colon = t.lastIndexOf(':');
-    const repository = colon > t.lastIndexOf('/') ? t.slice(0, colon) : t;
-    return re.test(t) || re.test(repository);
-  });
-}
+// referenceMatches lives with `images --filter` (lib/image/list-filter.ts); exported here too for the API's users.
+export { referenceMatches };
 
 /** ?filters= of /images/json: reference and dangling (others are refused, not ignored). */
 export function imageFilter(text: string | null): (tags: readonly string[]) => boolean {

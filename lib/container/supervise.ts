@@ -257,10 +257,11 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
       const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user?.name ? { user: user.name } : {}), tty, interactive: config.interactive }),
+        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user?.name ? { user: user.name } : {}), tty }),
         {
-          // -t without -i: docker attaches no stdin (the terminal's input stays empty).
-          stdin: config.interactive ? 'inherit' : 'ignore',
+          // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
+          // the terminal gets no input and no end of file (at which nspawn ends the container).
+          stdin: config.interactive ? 'inherit' : tty ? 'pipe' : 'ignore',
           stdout: tty ? 'inherit' : 'pipe',
           // Piped even with -t (the command's output then goes through the pty on stdout):
           // nspawn's own lines must not reach the user.
@@ -269,6 +270,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
           log: ctx.log,
         },
       );
+      proc.stdin?.on('error', () => undefined);
       proc.stdout?.on('data', sinks.stdout);
       proc.stderr?.on('data', withoutNoise(sinks.stderr));
       const signalled = signalExitOf(proc);

@@ -3,7 +3,6 @@
  * are alternatives, different keys must all match (as for ps); an unknown key is an error.
  */
 import { UsageError } from '../errors.js';
-import { referenceMatches } from '../api/images.js';
 import type { ImageRow } from './list.js';
 
 const KEYS = ['dangling', 'label', 'before', 'since', 'reference'];
@@ -22,6 +21,17 @@ function createdOf(rows: readonly ImageRow[], name: string): number {
     (/^[a-f0-9]{4,64}$/.test(hex) ? rows.find((r) => r.id.replace(/^sha256:/, '').startsWith(hex)) : undefined);
   if (!row) throw new UsageError(`No such image: ${name}`);
   return Date.parse(row.created ?? '') || 0;
+}
+
+/** A `reference` filter pattern (`debian`, `debian:book*`, `127.0.0.1:5000/*`) against "name:tag" tags, like docker's. */
+export function referenceMatches(pattern: string, tags: readonly string[]): boolean {
+  const glob = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const re = glob(pattern);
+  return tags.some((t) => {
+    const colon = t.lastIndexOf(':');
+    const repository = colon > t.lastIndexOf('/') ? t.slice(0, colon) : t;
+    return re.test(t) || re.test(repository);
+  });
 }
 
 function matches(row: ImageRow, key: string, value: string, all: readonly ImageRow[]): boolean {

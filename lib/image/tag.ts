@@ -1,8 +1,8 @@
 /** racker tag SOURCE TARGET: a second name for an image, as docker's tag (no data copied). */
 import type { Paths } from '../state/paths.js';
 import { isLabelKey, resolveImageName } from './names.js';
-import { findImage } from './store.js';
 import { UsageError } from '../errors.js';
+import { findImage, updateTags } from './store.js';
 
 /** The tag key of `name` if it is a reference; undefined for an image ID. */
 function keyOf(name: string): string | undefined {
@@ -19,7 +19,6 @@ export async function tagImage(paths: Paths, source: string, target: string): Pr
   const key = resolveImageName(target).key;
   // A curated label names what racker provisions; a tag of that spelling would shadow it.
   if (isLabelKey(key)) throw new UsageError(`${target} is the name of a curated label; choose another name`);
-  const { updateTags } = await import('./store.js');
   await updateTags(paths, (tags) => {
     tags[key] = { id: record.id, updated: new Date().toISOString() };
   });

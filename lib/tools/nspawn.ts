@@ -96,13 +96,11 @@ export interface DirectOptions extends ContainerNspawnOptions {
   user?: string;
   /** -t: a pseudo-terminal (console=interactive); otherwise plain pipes. */
   tty: boolean;
-  /** With tty: false for -t without -i, whose terminal takes no input (console=read-only), as docker's. */
-  interactive?: boolean;
 }
 
 /** Direct mode: the command is the container's PID 1, like docker. */
 export function nspawnDirectArgv(o: DirectOptions): string[] {
-  const argv = [...containerFlags(o), `--console=${o.tty ? (o.interactive === false ? 'read-only' : 'interactive') : 'pipe'}`];
+  const argv = [...containerFlags(o), `--console=${o.tty ? 'interactive' : 'pipe'}`];
   if (o.workingDir) argv.push(`--chdir=${o.workingDir}`);
   if (o.user) argv.push(`--user=${o.user}`);
   for (const e of o.env) argv.push(`--setenv=${e}`);

@@ -45,7 +45,6 @@ describe('container argv', () => {
       '--', 'sh', '-c', 'echo $A',
     ]);
     expect(nspawnDirectArgv({ ...base, register: false, command: ['sh'], env: [], tty: true })).to.include('--console=interactive');
-    expect(nspawnDirectArgv({ ...base, register: false, command: ['sh'], env: [], tty: true, interactive: false })).to.include('--console=read-only');
   });
 
   it('nsenter into the leader; the working directory is never a path (the host would resolve it); uid/gid', () => {
