@@ -13,7 +13,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
 runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables ca-certificates util-linux mount)
-test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose)
+test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker)
 
 usage() {
   echo "usage: setup.sh [--with-tests] [--list runtime|test]" >&2

@@ -54,6 +54,7 @@ export interface CreateBody {
     NetworkMode?: string;
     PortBindings?: PortBindings | null;
     PublishAllPorts?: boolean;
+    LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
     Dns?: string[] | null;
     ExtraHosts?: string[] | null;
   } | null;
@@ -87,6 +88,24 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
     }
   }
   return publish;
+}
+
+/** Log drivers whose output racker's json-file log can stand for (none: nothing to read back). */
+const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
+
+/** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig']);
+const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
+
+function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 'logConfig'> {
+  const host = (body.HostConfig ?? {}) as Record<string, unknown>;
+  const hostConfig = Object.fromEntries(Object.entries(host).filter(([k, v]) => !HOST_CONFIG_READ.has(k) && v !== undefined));
+  const raw = body as Record<string, unknown>;
+  const config = Object.fromEntries(CONFIG_KEPT.filter((k) => raw[k] !== undefined && raw[k] !== null).map((k) => [k, raw[k]]));
+  const log = body.HostConfig?.LogConfig;
+  const type = log?.Type || 'json-file';
+  if (!LOG_DRIVERS.has(type)) throw new ApiError(400, `failed to create container: logger: no log driver named '${type}' is registered`);
+  return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
 /** A create body as racker's CreateOptions (pure; the caller adds the name). */
@@ -136,7 +155,16 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     // dockerd's create never pulls: a 404 makes the client pull and create again.
     pull: 'never',
   };
-  return { options, meta: { autoRemove: Boolean(host.AutoRemove), tty: Boolean(body.Tty), labels: body.Labels ?? {} } };
+  return {
+    options,
+    meta: {
+      autoRemove: Boolean(host.AutoRemove),
+      tty: Boolean(body.Tty),
+      labels: body.Labels ?? {},
+      ...keptAsGiven(body),
+      ...(body.Env?.some((e) => !e.includes('=')) ? { bareEnv: body.Env.filter((e) => !e.includes('=')) } : {}),
+    },
+  };
 }
 
 /** ?filters={"status":["running"]} (or the old {"status":{"running":true}}) as racker's name=… filters, plus labels. */
@@ -181,6 +209,43 @@ export function containerSummary(r: ContainerRecord, meta: ApiMeta, now: number)
   };
 }
 
+/** dockerd's zero values for the HostConfig fields a client may read without having set them. */
+const HOST_CONFIG_DEFAULTS: Record<string, unknown> = {
+  CpuShares: 0,
+  Memory: 0,
+  MemorySwap: 0,
+  MemoryReservation: 0,
+  NanoCpus: 0,
+  CpuPeriod: 0,
+  CpuQuota: 0,
+  CpusetCpus: '',
+  CpusetMems: '',
+  PidsLimit: null,
+  PidMode: '',
+  IpcMode: 'private',
+  UTSMode: '',
+  UsernsMode: '',
+  Privileged: false,
+  ReadonlyRootfs: false,
+  Init: null,
+  Tmpfs: null,
+  CapAdd: null,
+  CapDrop: null,
+  GroupAdd: null,
+  SecurityOpt: null,
+  Devices: [],
+  DeviceCgroupRules: null,
+  RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+  VolumeDriver: '',
+  VolumesFrom: null,
+  Links: null,
+  Isolation: '',
+  Runtime: 'systemd-nspawn',
+  ShmSize: 67108864,
+  OomKillDisable: false,
+  Ulimits: null,
+};
+
 export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<string, unknown> {
   const base = inspectContainer(r) as { Config: Record<string, unknown>; HostConfig: Record<string, unknown> } & Record<string, unknown>;
   return {
@@ -189,8 +254,15 @@ export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<stri
     Platform: 'linux',
     RestartCount: 0,
     LogPath: '',
-    Config: { ...base.Config, Tty: Boolean(meta.tty), Labels: meta.labels ?? {}, Entrypoint: null, AttachStdout: false, AttachStderr: false },
-    HostConfig: { ...base.HostConfig, AutoRemove: Boolean(meta.autoRemove), LogConfig: { Type: 'json-file', Config: {} } },
+    Config: { ...base.Config, ...meta.config, Env: [...((base.Config.Env as string[] | undefined) ?? []), ...(meta.bareEnv ?? [])], Tty: Boolean(meta.tty), Labels: meta.labels ?? {}, Entrypoint: null, AttachStdout: false, AttachStderr: false },
+    // dockerd reports every HostConfig field; what the client gave stands where racker has no say.
+    HostConfig: {
+      ...HOST_CONFIG_DEFAULTS,
+      ...meta.hostConfig,
+      ...base.HostConfig,
+      AutoRemove: Boolean(meta.autoRemove),
+      LogConfig: meta.logConfig ?? { Type: 'json-file', Config: {} },
+    },
   };
 }
 

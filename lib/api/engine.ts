@@ -19,6 +19,18 @@ export interface ApiMeta {
   /** Config.Tty: output is sent raw instead of in frames (racker gives no terminal). */
   tty?: boolean;
   labels?: Record<string, string>;
+  /**
+   * The create body's HostConfig fields racker does not act on (CpuShares, Memory, PidMode,
+   * Init, Tmpfs, RestartPolicy, …), kept as given so inspect reports them back (doc/engine-api.md
+   * says which have no effect).
+   */
+  hostConfig?: Record<string, unknown>;
+  /** The same for Config (StopTimeout, StopSignal, Healthcheck, …). */
+  config?: Record<string, unknown>;
+  /** Env entries without '=' (a name only): kept for inspect, not set in the container. */
+  bareEnv?: string[];
+  /** HostConfig.LogConfig as given (json-file by default). */
+  logConfig?: { Type: string; Config: Record<string, string> };
 }
 
 export interface ExitResult {

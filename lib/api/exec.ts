@@ -76,8 +76,8 @@ export function execRoutes(engine: Engine): Route[] {
   };
 
   /** Run the instance; output to `out` (frames, or raw with a Tty) unless detached. */
-  const run = async (e: ExecInstance, out: StreamOut | undefined, stdin: Readable | undefined): Promise<void> => {
-    const send = (stream: 1 | 2, c: Buffer) => out?.write(e.tty ? c : frame(stream, c));
+  const run = async (e: ExecInstance, out: StreamOut | undefined, stdin: Readable | undefined, raw: boolean): Promise<void> => {
+    const send = (stream: 1 | 2, c: Buffer) => out?.write(raw ? c : frame(stream, c));
     e.running = true;
     // A Tty: script(1) gives the command a terminal fed from the connection (or from nothing).
     const input = stdin ?? (e.tty ? Readable.from([]) : undefined);
@@ -157,20 +157,22 @@ export function execRoutes(engine: Engine): Route[] {
       const body = ((await x.body()) ?? {}) as { Detach?: boolean; Tty?: boolean; ConsoleSize?: number[] | null };
       const e = lookup(id!);
       if (e.running || e.exitCode !== null) throw new ApiError(409, `exec ${e.id} has already been started`);
-      if (body.Tty !== undefined) e.tty = Boolean(body.Tty);
+      // As dockerd: the terminal is the create request's; the start request's Tty only says
+      // whether the output comes raw or in frames (docker-py starts a Tty exec with Tty false).
+      const raw = body.Tty === true;
       if (Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2) e.size = [Number(body.ConsoleSize[0]), Number(body.ConsoleSize[1])];
       if (body.Detach) {
-        void run(e, undefined, undefined);
+        void run(e, undefined, undefined, raw);
         return x.empty(200);
       }
-      const { out, stdin } = x.hijack(streamContentType(e.tty, x.apiVersion, compareVersions));
+      const { out, stdin } = x.hijack(streamContentType(raw, x.apiVersion, compareVersions));
       // A client older than ConsoleSize (API 1.42) sends its terminal size right after the hijack:
       // wait a moment for it, so that the command starts with the right size (longer for an
       // interactive session, where a client with a terminal always sends one).
       const waitMs = e.attachStdin ? 1000 : 300;
       for (let i = 0; e.tty && !e.size && i < waitMs / 20; i++) await new Promise((r) => setTimeout(r, 20));
       try {
-        await run(e, out, e.attachStdin ? stdin : undefined);
+        await run(e, out, e.attachStdin ? stdin : undefined, raw);
       } finally {
         out.end();
       }

@@ -96,7 +96,7 @@ describe('Engine API: create body → racker CreateOptions', () => {
       pull: 'never',
     });
     expect(options).to.not.have.property('hostname');
-    expect(meta).to.deep.equal({ autoRemove: true, tty: true, labels: { app: 'x' } });
+    expect(meta).to.deep.equal({ autoRemove: true, tty: true, labels: { app: 'x' }, hostConfig: {}, config: {}, logConfig: { Type: 'json-file', Config: {} }, bareEnv: ['UNSET'] });
   });
 
   it('an Entrypoint array: first word replaces the entrypoint, the rest goes before Cmd', () => {
@@ -167,5 +167,19 @@ describe('Engine API: image filters', () => {
     expect(imageFilter('{"dangling":{"false":true}}')(tags)).to.equal(true);
     expect(imageFilter(null)(tags)).to.equal(true);
     expect(() => imageFilter('{"before":["x"]}')).to.throw(/invalid filter 'before'/);
+  });
+
+  it('what racker does not act on is kept as given for inspect; an unknown log driver is refused as dockerd', () => {
+    const { meta } = createOptionsFrom({
+      Image: 'i',
+      Env: ['Foo', 'Other=one', 'Blank='],
+      HostConfig: { CpuShares: 512, Memory: 1048576, PidMode: 'host', Init: true, Tmpfs: { '/tmp': 'rw' }, LogConfig: { Type: 'none', Config: {} }, NetworkMode: 'default' },
+      StopTimeout: 4,
+    } as Parameters<typeof createOptionsFrom>[0]);
+    expect(meta.hostConfig).to.deep.equal({ CpuShares: 512, Memory: 1048576, PidMode: 'host', Init: true, Tmpfs: { '/tmp': 'rw' } });
+    expect(meta.config).to.deep.equal({ StopTimeout: 4 });
+    expect(meta.logConfig).to.deep.equal({ Type: 'none', Config: {} });
+    expect(meta.bareEnv).to.deep.equal(['Foo']);
+    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { LogConfig: { Type: 'asdf' } } })).to.throw("failed to create container: logger: no log driver named 'asdf' is registered");
   });
 });
