@@ -4,12 +4,15 @@
  * owner — with the container's veth pair in it; the nft table and the host ports die with
  * the supervisor by themselves.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { listContainers } from '../container/record.js';
 import { processAlive } from '../exec/procfs.js';
 import { removeOrphanedNamespaces } from './kernel.js';
 
 export async function reconcileNetworking(ctx: Context): Promise<string[]> {
+  // The common case costs one readdir: no named racker namespace, nothing to look up.
+  if (!existsSync('/run/netns') || !readdirSync('/run/netns').some((n) => n.startsWith('racker-'))) return [];
   const records = new Map((await listContainers(ctx.paths)).map((r) => [r.id.slice(0, 12), r]));
   return removeOrphanedNamespaces(ctx, (id12) => {
     const r = records.get(id12);
