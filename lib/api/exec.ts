@@ -105,7 +105,7 @@ export function execRoutes(engine: Engine): Route[] {
         },
       );
     } catch (err) {
-      // The command could not be started (not found: 127, not executable: 126): say so on stderr.
+      // The command could not be started (126, as dockerd records any failed exec start): say so on stderr.
       e.exitCode = err instanceof RackerError ? err.exitCode : 126;
       send(2, Buffer.from(`${messageOf(err)}\n`));
     } finally {

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, RackerError } from '../errors.js';
 import { exitStatus } from '../exec/process.js';
 import { execInContainer, startExec, type ExecStreams } from './exec.js';
+import { CommandNotRunnable } from './lookup.js';
 import { findContainer, liveState, type ContainerRecord } from './record.js';
 import { mergeEnv, parseEnvFile } from './spec.js';
 
@@ -36,17 +37,24 @@ export async function execIn(ctx: Context, container: string, command: string[],
     });
     fileEnv.push(...parseEnvFile(text, f));
   }
-  return execInContainer(ctx, {
-    leader,
-    command,
-    env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
-    workingDir: opts.workdir ?? record.config.workingDir,
-    user: opts.user ?? record.config.user,
-    hostname: record.config.hostname,
-    tty: opts.tty,
-    interactive: opts.interactive,
-    ...(opts.size ? { size: opts.size } : {}),
-  }, sinks);
+  try {
+    return await execInContainer(ctx, {
+      leader,
+      command,
+      env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
+      workingDir: opts.workdir ?? record.config.workingDir,
+      user: opts.user ?? record.config.user,
+      hostname: record.config.hostname,
+      tty: opts.tty,
+      interactive: opts.interactive,
+      ...(opts.size ? { size: opts.size } : {}),
+    }, sinks);
+  } catch (err) {
+    // docker's exec: a command that can't be started is 126 whatever the cause (run says 127
+    // for one not found): dockerd records 126 for any failed exec start.
+    if (err instanceof CommandNotRunnable && err.exitCode === 127) throw new CommandNotRunnable(err.message, { exitCode: 126 });
+    throw err;
+  }
 }
 
 export interface Captured {

@@ -554,7 +554,7 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       expect(seen(await rk(['exec', 'web', 'sh', '-c', 'echo out; echo err >&2; exit 4']))).to.deep.equal({ code: 4, stdout: 'out\n', stderr: 'err\n' });
     });
 
-    it('exec: -i, -e, -w, -u and the 127 rule', async () => {
+    it('exec: -i, -e, -w, -u, and 126 for a command that is not there (docker exec\'s code; run says 127)', async () => {
       expect(seen(await rk(['exec', '-i', 'web', 'cat'], { input: 'foo\n' }))).to.deep.equal({ code: 0, stdout: 'foo\n', stderr: '' });
       expect(seen(await rk(['exec', '-e', 'X=1', '-w', '/tmp', '-u', 'nobody', 'web', 'sh', '-c', 'echo "$X $(pwd) $(id -un)"']))).to.deep.equal({
         code: 0,
@@ -562,7 +562,7 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
         stderr: '',
       });
       expect(seen(await rk(['exec', 'web', 'foo']))).to.deep.equal({
-        code: 127,
+        code: 126,
         stdout: '',
         stderr: 'racker: exec: "foo": executable file not found in $PATH\n',
       });

@@ -214,7 +214,7 @@ describe('Engine API (integration: the docker CLI against racker system service)
       // (script echoes the end of its own empty input as ^@ on the terminal first.)
       expect({ code: it.code, stdout: it.stdout.replace(/^\^@/, '') }).to.deep.equal({ code: 4, stdout: 'term\r\n30 100\r\n' });
       const missing = await dk(['exec', 'web', 'nonexistent']);
-      expect(missing.code).to.equal(127);
+      expect(missing.code).to.equal(126);
       // racker's own exec reaches the same container.
       expect(ok(await rk(['exec', 'web', 'systemctl', 'is-system-running'])).stdout).to.match(/^(running|degraded)\n$/);
       // restart: the same machine boots again, its files kept.
