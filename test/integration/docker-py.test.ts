@@ -3,7 +3,8 @@
  * Debian's python3-docker as the client (the suite itself is not part of the repository;
  * doc/engine-api.md gives its score): an exec made with a terminal keeps it when started
  * without one; kill returns once the container is down; inspect reports the create body's
- * fields as given; an unknown log driver is refused; a name-only Env entry is kept.
+ * fields as given; an unknown log driver is refused; a name-only Env entry is kept; an exec
+ * that can't start is 126.
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
@@ -30,6 +31,9 @@ e = client.exec_create(c, 'echo hello out', tty=True)
 out['exec_tty'] = client.exec_start(e).decode()
 e = client.exec_create(c, 'echo plain')
 out['exec_plain'] = client.exec_start(e).decode()
+e = client.exec_create(c, 'no-such-command')
+client.exec_start(e)
+out['exec_missing'] = client.exec_inspect(e)['ExitCode']
 info = client.inspect_container(c)
 out['host_config'] = {k: info['HostConfig'][k] for k in ('CpuShares', 'Memory', 'PidMode', 'Init')}
 out['stop_timeout'] = info['Config'].get('StopTimeout')
@@ -76,6 +80,7 @@ describe('docker-py (python3-docker 5.0.3) against racker system service (integr
     expect(JSON.parse(stdout)).to.deep.equal({
       exec_tty: 'hello out\r\n',
       exec_plain: 'plain\n',
+      exec_missing: 126,
       host_config: { CpuShares: 512, Memory: 67108864, PidMode: 'host', Init: true },
       stop_timeout: 4,
       env: ['Other=one', 'Foo'],
