@@ -4,18 +4,11 @@ import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import { createBridgeNetwork, inspectNetwork, networkMatches, pruneNetworks, removeNetwork } from '../net/networks.js';
 import { findNetwork, listNetworks } from '../net/store.js';
 import type { Engine } from './engine.js';
+import { asBody, optionalBoolean, optionalObject, optionalString, stringList, stringMap } from './body.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
 import { route, type Route } from './router.js';
 
-interface CreateNetworkBody {
-  Name?: string;
-  Driver?: string;
-  Internal?: boolean;
-  Labels?: Record<string, string> | null;
-  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } | null;
-  EnableIPv6?: boolean;
-}
 
 /** ?filters={"name":["web"],"label":["a=b"]} as lib/net's KEY=VALUE filters. */
 function filtersOf(text: string | null): string[] {
@@ -38,18 +31,25 @@ export function networkRoutes(engine: Engine): Route[] {
       x.json(200, (await listNetworks(ctx.paths)).filter((n) => networkMatches(n, filters)).map((n) => inspectNetwork(n, containers)));
     }),
     route('POST', /^\/networks\/create$/, async (x) => {
-      const body = ((await x.body()) ?? {}) as CreateNetworkBody;
-      if (!body.Name) throw new ApiError(400, 'network name is required');
-      if (body.EnableIPv6) throw new ApiError(400, 'racker networks are IPv4 only (EnableIPv6)');
-      const ipam = body.IPAM?.Config?.[0];
+      const body = asBody(await x.body());
+      const name = optionalString(body, 'Name');
+      if (!name) throw new ApiError(400, 'network name is required');
+      if (optionalBoolean(body, 'EnableIPv6')) throw new ApiError(400, 'racker networks are IPv4 only (EnableIPv6)');
+      const configs = optionalObject(body, 'IPAM')?.Config;
+      if (configs !== undefined && configs !== null && !Array.isArray(configs)) throw new ApiError(400, 'json: cannot unmarshal IPAM.Config: want a list');
+      if (Array.isArray(configs) && configs.length > 1) throw new ApiError(400, 'racker networks have one subnet (IPAM.Config has more)');
+      const ipam = Array.isArray(configs) && configs.length ? asBody(configs[0]) : {};
+      const subnet = optionalString(ipam, 'Subnet');
+      const gateway = optionalString(ipam, 'Gateway');
+      const driver = optionalString(body, 'Driver');
       try {
         const network = await createBridgeNetwork(ctx, {
-          name: body.Name,
-          ...(body.Driver ? { driver: body.Driver } : {}),
-          internal: Boolean(body.Internal),
-          labels: body.Labels ?? {},
-          ...(ipam?.Subnet ? { subnet: ipam.Subnet } : {}),
-          ...(ipam?.Gateway ? { gateway: ipam.Gateway } : {}),
+          name,
+          ...(driver ? { driver } : {}),
+          internal: Boolean(optionalBoolean(body, 'Internal')),
+          labels: stringMap(body, 'Labels'),
+          ...(subnet ? { subnet } : {}),
+          ...(gateway ? { gateway } : {}),
         });
         x.json(201, { Id: network.id, Warning: '' });
       } catch (err) {
@@ -61,14 +61,16 @@ export function networkRoutes(engine: Engine): Route[] {
       x.json(200, { NetworksDeleted: (await pruneNetworks(ctx)).map((n) => n.name) });
     }),
     route('POST', /^\/networks\/([^/]+)\/(connect|disconnect)$/, async (x, [id, verb]) => {
-      const body = ((await x.body()) ?? {}) as { Container?: string; Force?: boolean; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null };
-      if (!body.Container) throw new ApiError(400, 'container is required');
+      const body = asBody(await x.body());
+      const container = optionalString(body, 'Container');
+      if (!container) throw new ApiError(400, 'container is required');
+      const endpoint = optionalObject(body, 'EndpointConfig') ?? {};
+      const aliases = stringList(endpoint, 'Aliases');
+      const ip = optionalString(optionalObject(endpoint, 'IPAMConfig') ?? {}, 'IPv4Address');
       const { connectContainer, disconnectContainer } = await import('../net/connect.js');
       const network = await findNetwork(ctx.paths, id!);
-      if (verb === 'connect') {
-        const ep = body.EndpointConfig ?? {};
-        await connectContainer(ctx, body.Container, network.id, { aliases: ep.Aliases ?? [], ...(ep.IPAMConfig?.IPv4Address ? { ip: ep.IPAMConfig.IPv4Address } : {}) });
-      } else await disconnectContainer(ctx, body.Container, network.id);
+      if (verb === 'connect') await connectContainer(ctx, container, network.id, { aliases, ...(ip ? { ip } : {}) });
+      else await disconnectContainer(ctx, container, network.id);
       x.empty(200);
     }),
     route('GET', /^\/networks\/([^/]+)$/, async (x, [id]) => {

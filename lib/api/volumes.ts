@@ -3,6 +3,7 @@ import { listContainers } from '../container/record.js';
 import { RackerError } from '../errors.js';
 import { createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, usersOf } from '../volume/store.js';
 import type { Engine } from './engine.js';
+import { asBody, optionalString, stringMap } from './body.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
@@ -34,8 +35,10 @@ export function volumeRoutes(engine: Engine): Route[] {
       x.json(200, { Volumes: volumes, Warnings: [] });
     }),
     route('POST', /^\/volumes\/create$/, async (x) => {
-      const body = ((await x.body()) ?? {}) as { Name?: string; Labels?: Record<string, string> | null; Driver?: string };
-      x.json(201, await createVolume(ctx, { ...(body.Name ? { name: body.Name } : {}), labels: body.Labels ?? {}, ...(body.Driver ? { driver: body.Driver } : {}) }));
+      const body = asBody(await x.body());
+      const name = optionalString(body, 'Name');
+      const driver = optionalString(body, 'Driver');
+      x.json(201, await createVolume(ctx, { ...(name ? { name } : {}), labels: stringMap(body, 'Labels'), ...(driver ? { driver } : {}) }));
     }),
     route('POST', /^\/volumes\/prune$/, async (x) => {
       const all = filterEntries(x.query.get('filters')).some(([k, v]) => k === 'all' && (v.includes('true') || v.includes('1')));

@@ -86,6 +86,30 @@ describe('Engine API server (unit: a private root, no containers)', () => {
     expect([r.status, JSON.parse(r.body)]).to.deep.equal([501, { message: "not supported by racker's Engine API, not implemented: GET /plugins" }]);
   });
 
+  it('hostile bodies for networks and volumes: 400 naming the field, nothing made', async () => {
+    const cases: [string, string, unknown, string][] = [
+      ['POST', '/networks/create', { Name: 123 }, 'json: cannot unmarshal Name: want a string'],
+      ['POST', '/networks/create', { Name: 'n', Labels: { a: 1 } }, 'json: cannot unmarshal Labels: want an object of strings'],
+      ['POST', '/networks/create', { Name: 'n', IPAM: { Config: 'x' } }, 'json: cannot unmarshal IPAM.Config: want a list'],
+      ['POST', '/networks/create', { Name: 'n', IPAM: { Config: [{ Subnet: 10 }] } }, 'json: cannot unmarshal Subnet: want a string'],
+      ['POST', '/networks/create', [1, 2], 'the request body must be a JSON object'],
+      ['POST', '/networks/create', { Name: '../x' }, 'invalid network name "../x": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (at most 128 characters)'],
+      ['POST', '/networks/bridge/connect', { Container: ['x'] }, 'json: cannot unmarshal Container: want a string'],
+      ['POST', '/volumes/create', { Name: { x: 1 } }, 'json: cannot unmarshal Name: want a string'],
+      ['POST', '/volumes/create', { Name: '../../etc' }, 'create ../../etc: "../../etc" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed'],
+    ];
+    for (const [method, url, body, message] of cases) {
+      const r = await request(socket, method, url, body);
+      expect([url, r.status, JSON.parse(r.body)]).to.deep.equal([url, 400, { message }]);
+    }
+    expect(JSON.parse((await request(socket, 'GET', '/networks')).body).map((n: { Name: string }) => n.Name)).to.deep.equal(['bridge', 'host', 'none']);
+    expect(JSON.parse((await request(socket, 'GET', '/volumes')).body)).to.deep.equal({ Volumes: [], Warnings: [] });
+    // A name that is a path is no volume's.
+    const traversal = await request(socket, 'GET', '/volumes/..%2F..%2Fetc');
+    expect([traversal.status, JSON.parse(traversal.body)]).to.deep.equal([404, { message: 'get ../../etc: no such volume' }]);
+    expect((await request(socket, 'DELETE', '/volumes/..%2Fx')).status).to.equal(404);
+  });
+
   it('a version out of range: 400 with dockerd\'s message', async () => {
     const r = await request(socket, 'GET', '/v1.99/_ping');
     expect(r.status).to.equal(400);
