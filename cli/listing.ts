@@ -32,3 +32,13 @@ export async function printListing<R extends object>(args: { quiet?: boolean; fo
   const { table } = await import('../lib/format/human.js');
   process.stdout.write(table(l.titles, rows.map(l.cells)));
 }
+
+/** inspect's output: each value through a Go template (-f), or all of them as indented JSON. */
+export async function printInspected(format: string | undefined, values: readonly unknown[]): Promise<void> {
+  if (format) {
+    const { renderTemplate } = await import('../lib/format/template.js');
+    for (const v of values) out(renderTemplate(format, v as Parameters<typeof renderTemplate>[1]));
+    return;
+  }
+  out(JSON.stringify(values, null, 4));
+}

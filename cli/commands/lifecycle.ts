@@ -4,6 +4,7 @@ import type { Context } from '../../lib/context.js';
 import type { ContainerRecord } from '../../lib/container/record.js';
 import { keepRunningWhenStdoutCloses, oneLine } from '../boundary.js';
 import { contextFor, forEachName, out, type GlobalArgs } from '../common.js';
+import { printInspected } from '../listing.js';
 
 type Each = (ctx: Context, record: ContainerRecord, name: string) => Promise<string | undefined>;
 
@@ -184,11 +185,8 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
         process.stderr.write(`racker: No such object: ${oneLine(name)}\n`);
       }
     }
-    if (args.format) {
-      // docker: one line per object, each through the template.
-      const { renderTemplate } = await import('../../lib/format/template.js');
-      for (const r of results) out(renderTemplate(args.format, r));
-    } else out(JSON.stringify(results, null, 4));
+    // docker: one line per object, each through the template.
+    await printInspected(args.format, results);
     // `!== undefined`: an empty name ('') is missing too, and must not exit 0.
     if (missing !== undefined) process.exitCode = 1;
   },

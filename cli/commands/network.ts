@@ -1,8 +1,8 @@
 /** racker network create/ls/inspect/rm/prune: docker's network verbs (work in lib/net/). */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
-import { contextFor, missingArguments, out, type GlobalArgs } from '../common.js';
-import { printListing } from '../listing.js';
+import { contextFor, forEachName, missingArguments, out, type GlobalArgs } from '../common.js';
+import { printInspected, printListing } from '../listing.js';
 
 const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', CreatedAt: 'CREATED AT', Internal: 'INTERNAL', Labels: 'LABELS' };
 
@@ -86,13 +86,7 @@ const inspectCommand: CommandModule<object, GlobalArgs & { networks?: string[]; 
     if (!names.length) throw missingArguments('racker', 'network inspect', 1);
     const ctx = contextFor(args);
     const { inspectNetworks } = await import('../../lib/net/networks.js');
-    const shown = await inspectNetworks(ctx, names);
-    if (args.format) {
-      const { renderTemplate } = await import('../../lib/format/template.js');
-      for (const n of shown) out(renderTemplate(args.format, n as Parameters<typeof renderTemplate>[1]));
-      return;
-    }
-    out(JSON.stringify(shown, null, 4));
+    await printInspected(args.format, await inspectNetworks(ctx, names));
   },
 };
 
@@ -106,18 +100,10 @@ const rmCommand: CommandModule<object, GlobalArgs & { networks?: string[] }> = {
     if (!names.length) throw missingArguments('racker', 'network rm', 1);
     const ctx = contextFor(args);
     const { removeNetwork } = await import('../../lib/net/networks.js');
-    // docker: every name is tried; each failure is reported; the exit code says one failed.
-    let failed: unknown;
-    for (const name of names) {
-      try {
-        await removeNetwork(ctx, name);
-        out(name);
-      } catch (err) {
-        if (failed) process.stderr.write(`racker: ${(failed as Error).message}\n`);
-        failed = err;
-      }
-    }
-    if (failed) throw failed;
+    await forEachName(names, async (name) => {
+      await removeNetwork(ctx, name);
+      out(name);
+    });
   },
 };
 

@@ -1,8 +1,8 @@
 /** racker volume create/ls/inspect/rm/prune: docker's volume verbs (work in lib/volume/). */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
-import { contextFor, missingArguments, out, type GlobalArgs } from '../common.js';
-import { printListing } from '../listing.js';
+import { contextFor, forEachName, missingArguments, out, type GlobalArgs } from '../common.js';
+import { printInspected, printListing } from '../listing.js';
 
 /** A flag given once or more (not a yargs array: that would take the positional too). */
 function many(v: string | readonly string[] | undefined): string[] {
@@ -52,13 +52,7 @@ const inspectCommand: CommandModule<object, GlobalArgs & { volumes?: string[]; f
     if (!names.length) throw missingArguments('racker', 'volume inspect', 1);
     const ctx = contextFor(args);
     const { findVolume } = await import('../../lib/volume/store.js');
-    const found = await Promise.all(names.map((n) => findVolume(ctx.paths, n)));
-    if (args.format) {
-      const { renderTemplate } = await import('../../lib/format/template.js');
-      for (const v of found) out(renderTemplate(args.format, v as unknown as Parameters<typeof renderTemplate>[1]));
-      return;
-    }
-    out(JSON.stringify(found, null, 4));
+    await printInspected(args.format, await Promise.all(names.map((n) => findVolume(ctx.paths, n))));
   },
 };
 
@@ -74,17 +68,10 @@ const rmCommand: CommandModule<object, GlobalArgs & { volumes?: string[]; force?
     const { removeVolume } = await import('../../lib/volume/store.js');
     const { listContainers } = await import('../../lib/container/record.js');
     const containers = await listContainers(ctx.paths);
-    let failed: unknown;
-    for (const name of names) {
-      try {
-        await removeVolume(ctx, name, containers, args.force);
-        out(name);
-      } catch (err) {
-        if (failed) process.stderr.write(`racker: ${(failed as Error).message}\n`);
-        failed = err;
-      }
-    }
-    if (failed) throw failed;
+    await forEachName(names, async (name) => {
+      await removeVolume(ctx, name, containers, args.force);
+      out(name);
+    });
   },
 };
 
