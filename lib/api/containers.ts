@@ -15,7 +15,7 @@ import { findContainer, listContainers, liveState, readContainer, readLive, type
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
-import { NotFoundError, UsageError } from '../errors.js';
+import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
 import { ApiError } from './errors.js';
@@ -467,6 +467,23 @@ export function containerRoutes(engine: Engine): Route[] {
       if (liveState(record).status !== 'running') throw new ApiError(409, `Cannot kill container: ${id}: Container ${record.id} is not running`);
       await killContainer(ctx, record, normalizeSignal(x.query.get('signal') || 'KILL'));
       x.empty(204);
+    }),
+    route('POST', /^\/containers\/([^/]+)\/rename$/, async (x, [id]) => {
+      const name = x.query.get('name');
+      if (!name) throw new ApiError(400, 'new name is required (?name=)');
+      const { renameContainer } = await import('../container/rename.js');
+      try {
+        await renameContainer(ctx, await find(id!), name);
+      } catch (err) {
+        if (err instanceof RackerError && /Conflict\./.test(err.message)) throw new ApiError(409, err.message);
+        throw err;
+      }
+      x.empty(204);
+    }),
+    route('POST', /^\/containers\/prune$/, async (x) => {
+      const { pruneStoppedContainers } = await import('../container/prune.js');
+      const { ids, reclaimed } = await pruneStoppedContainers(ctx);
+      x.json(200, { ContainersDeleted: ids, SpaceReclaimed: reclaimed });
     }),
     route('DELETE', /^\/containers\/([^/]+)$/, async (x, [id]) => {
       const record = await find(id!);

@@ -158,6 +158,14 @@ export function imageRoutes(engine: Engine): Route[] {
       }
       out.end();
     }),
+    route('POST', /^\/images\/(.+)\/tag$/, async (x, [name]) => {
+      const repo = x.query.get('repo');
+      if (!repo) throw new ApiError(400, 'repository name is required (?repo=)');
+      const tag = x.query.get('tag');
+      const { tagImage } = await import('../image/tag.js');
+      await tagImage(ctx.paths, name!, tag ? `${repo}:${tag}` : repo);
+      x.empty(201);
+    }),
     route('DELETE', /^\/images\/(.+)$/, async (x, [name]) => {
       const lines = await removeImage(ctx, name!, { force: flag(x.query, 'force') });
       x.json(

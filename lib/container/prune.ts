@@ -73,6 +73,8 @@ async function isStopped(ctx: Context, r: ContainerRecord): Promise<boolean> {
   const s = liveState(r);
   if (s.status === 'exited') return true;
   if (s.status !== 'created') return false;
+  // Created by this very process (the Engine API service) and not being started: stopped.
+  if (s.supervisorPid === process.pid) return true;
   if (s.supervisorPid) return !processAlive(s.supervisorPid);
   return (await ageMs(ctx.paths.containerMeta(r.id))) > UNOWNED_GRACE_MS;
 }
@@ -97,6 +99,27 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
   return fs.readdir(dir).catch(() => []);
 }
 
+/**
+ * Every stopped container (exited, or created and not being started): docker's container
+ * prune. Under the start lock, re-checked: a `racker start` may be under way.
+ */
+export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: string[]; reclaimed: number }> {
+  const ids: string[] = [];
+  let reclaimed = 0;
+  for (const listed of await listContainers(ctx.paths)) {
+    if (!(await isStopped(ctx, listed))) continue;
+    await withLock(startLockFile(ctx, listed.id), async () => {
+      const r = await readContainer(ctx.paths, listed.id);
+      if (!r || !(await isStopped(ctx, r))) return;
+      const size = await diskUsage(ctx.paths.container(r.id));
+      await removeContainerFiles(ctx, r.id);
+      ids.push(r.id);
+      reclaimed += size;
+    });
+  }
+  return { ids, reclaimed };
+}
+
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [] };
   const { paths } = ctx;
@@ -113,18 +136,10 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
     }
   }
 
-  // Stopped containers. Under the start lock, re-checked: a `racker start` may be under way.
-  for (const listed of await listContainers(paths)) {
-    if (!(await isStopped(ctx, listed))) continue;
-    await withLock(startLockFile(ctx, listed.id), async () => {
-      const r = await readContainer(paths, listed.id);
-      if (!r || !(await isStopped(ctx, r))) return;
-      const size = await diskUsage(paths.container(r.id));
-      await removeContainerFiles(ctx, r.id);
-      report.containers.push(r.id);
-      report.reclaimed += size;
-    });
-  }
+  // Stopped containers.
+  const stopped = await pruneStoppedContainers(ctx);
+  report.containers.push(...stopped.ids);
+  report.reclaimed += stopped.reclaimed;
 
   // Runtime directories (and overlay mounts) of containers that have no record any more:
   // a racker killed between unmounting and deleting, or `rm` killed half-way.

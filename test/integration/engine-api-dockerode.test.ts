@@ -178,6 +178,24 @@ describe('Engine API (integration: dockerode against racker system service)', fu
     expect(plugins).to.deep.equal([501, "not supported by racker's Engine API, not implemented: GET /plugins"]);
   });
 
+  it('rename, container prune and image tag (docker-py found them missing)', async () => {
+    const c = await docker.createContainer({ Image: BUSYBOX, Cmd: ['true'], name: 'before' });
+    await c.rename({ name: 'after' });
+    expect((await c.inspect()).Name).to.equal('/after');
+    const other = await docker.createContainer({ Image: BUSYBOX, Cmd: ['true'], name: 'taken' });
+    const conflict = await c.rename({ name: 'taken' }).catch((e: { statusCode: number }) => e.statusCode);
+    expect(conflict).to.equal(409);
+    const running = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sleep', '60'] });
+    await running.start();
+    const pruned = (await docker.pruneContainers()) as { ContainersDeleted: string[] };
+    expect([...pruned.ContainersDeleted].sort()).to.deep.equal([c.id, other.id].sort());
+    expect((await docker.listContainers({ all: true })).map((x) => x.Id)).to.deep.equal([running.id]);
+    await running.remove({ force: true });
+    await docker.getImage(BUSYBOX).tag({ repo: 'example.test/again', tag: 'v1' });
+    expect((await docker.getImage('example.test/again:v1').inspect()).Id).to.equal((await docker.getImage(BUSYBOX).inspect()).Id);
+    await docker.getImage('example.test/again:v1').remove();
+  });
+
   it('remove an image through the API', async () => {
     const removed = (await docker.getImage(BUSYBOX).remove()) as { Untagged?: string; Deleted?: string }[];
     expect(removed[0]).to.deep.equal({ Untagged: BUSYBOX });
