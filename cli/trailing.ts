@@ -81,7 +81,10 @@ export function extractTrailing(argv: readonly string[], commands: Record<string
   const takesValue = word !== undefined ? commands[word] : undefined;
   if (!takesValue) return [...argv];
   if (takesValue === PASS_THROUGH) {
-    current = { command: argv.slice(i + 1) };
+    // `racker top --help` alone is racker's help; anything else belongs to the other program.
+    const rest = argv.slice(i + 1);
+    if (rest.length === 1 && (rest[0] === '--help' || rest[0] === '-h')) return [...argv];
+    current = { command: rest };
     return argv.slice(0, i + 1);
   }
   const { options, trailing } = splitAtFirstPositional(argv.slice(i + 1), takesValue);

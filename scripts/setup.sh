@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
-runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables ca-certificates util-linux mount)
+runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps ca-certificates util-linux mount)
 test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker)
 
 usage() {

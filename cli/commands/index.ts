@@ -19,6 +19,7 @@ import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
+import { topCommand } from './top.js';
 import { volumeCommand } from './volume.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
@@ -42,6 +43,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   networkCommand,
   volumeCommand,
   composeCommand,
+  topCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,
@@ -57,4 +59,4 @@ export const rackerCommands: CommandModule<any, any>[] = [
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */
-export const trailingCommands: Record<string, ValueOptions> = { compose: PASS_THROUGH, run: runValueOptions, create: createValueOptions, exec: execValueOptions, shell: shellValueOptions };
+export const trailingCommands: Record<string, ValueOptions> = { compose: PASS_THROUGH, top: PASS_THROUGH, run: runValueOptions, create: createValueOptions, exec: execValueOptions, shell: shellValueOptions };

@@ -468,6 +468,13 @@ export function containerRoutes(engine: Engine): Route[] {
       await killContainer(ctx, record, normalizeSignal(x.query.get('signal') || 'KILL'));
       x.empty(204);
     }),
+    route('GET', /^\/containers\/([^/]+)\/top$/, async (x, [id]) => {
+      const record = await find(id!);
+      if (liveState(record).status !== 'running') throw new ApiError(409, `Container ${record.id} is not running`);
+      const psArgs = (x.query.get('ps_args') ?? '').split(/\s+/).filter(Boolean);
+      const { topOf } = await import('../container/top.js');
+      x.json(200, await topOf(ctx, record, psArgs.length ? psArgs : undefined));
+    }),
     route('POST', /^\/containers\/([^/]+)\/rename$/, async (x, [id]) => {
       const name = x.query.get('name');
       if (!name) throw new ApiError(400, 'new name is required (?name=)');

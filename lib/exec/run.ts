@@ -59,6 +59,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   journalctl: 'systemd',
   getent: 'libc-bin',
   ip: 'iproute2',
+  ps: 'procps',
   nft: 'nftables',
 };
 

@@ -187,6 +187,12 @@ describe('Engine API (integration: dockerode against racker system service)', fu
     expect(conflict).to.equal(409);
     const running = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sleep', '60'] });
     await running.start();
+    // top: the host's ps -ef, the container's rows only (its PID 1 here).
+    const top = (await running.top()) as { Titles: string[]; Processes: string[][] };
+    expect(top.Titles).to.deep.equal(['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']);
+    expect(top.Processes.map((p) => p[7])).to.deep.equal(['sleep 60']);
+    const cli = await racker(['top', running.id, '-o', 'pid,comm'], { root });
+    expect(cli.stdout).to.match(/^PID +COMMAND\n\d+ +sleep\n$/);
     const pruned = (await docker.pruneContainers()) as { ContainersDeleted: string[] };
     expect([...pruned.ContainersDeleted].sort()).to.deep.equal([c.id, other.id].sort());
     expect((await docker.listContainers({ all: true })).map((x) => x.Id)).to.deep.equal([running.id]);

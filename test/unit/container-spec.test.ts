@@ -86,3 +86,15 @@ describe('container spec', () => {
     );
   });
 });
+
+describe('top: ps output filtered to a container', () => {
+  it('keeps the rows of its PIDs, the command column whole; refuses ps options without PID', async () => {
+    const { filterPs } = await import('../../lib/container/top.js');
+    const ps = 'UID          PID    PPID  C STIME TTY          TIME CMD\nroot           1       0  0 10:00 ?        00:00:01 /sbin/init splash\nroot        4242    4200  0 10:01 ?        00:00:00 sleep 60 --x\n';
+    expect(filterPs(ps, new Set([4242]))).to.deep.equal({
+      Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'],
+      Processes: [['root', '4242', '4200', '0', '10:01', '?', '00:00:00', 'sleep 60 --x']],
+    });
+    expect(() => filterPs('COMMAND\nsleep\n', new Set([1]))).to.throw("couldn't find PID field in ps output");
+  });
+});
