@@ -55,3 +55,8 @@ export function requireTerminalForIt(args: { tty?: boolean; interactive?: boolea
 export function missingArguments(prog: string, command: string, n: number): RackerError {
   return new RackerError(`"${prog} ${command}" requires at least ${n} argument${n === 1 ? '' : 's'} (see ${prog} ${command} --help)`, { exitCode: 1 });
 }
+
+/** A flag given once or more, declared as a plain string (a yargs array would also take the positional after it). */
+export function repeated(value: string | readonly string[] | undefined): string[] {
+  return value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
+}

@@ -1,20 +1,11 @@
 /** racker network create/ls/inspect/rm/prune: docker's network verbs (work in lib/net/). */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
-import { contextFor, forEachName, missingArguments, out, type GlobalArgs } from '../common.js';
+import { labelMap } from '../../lib/format/labels.js';
+import { contextFor, forEachName, missingArguments, out, repeated, type GlobalArgs } from '../common.js';
 import { printInspected, printListing } from '../listing.js';
 
 const LS_HEADERS = { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', CreatedAt: 'CREATED AT', Internal: 'INTERNAL', Labels: 'LABELS' };
-
-/** Repeated --label flags (not a yargs array: that would take the network's name as a label too). */
-function labelsOf(pairs: string | readonly string[] | undefined): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const p of pairs === undefined ? [] : typeof pairs === 'string' ? [pairs] : pairs) {
-    const eq = p.indexOf('=');
-    labels[eq < 0 ? p : p.slice(0, eq)] = eq < 0 ? '' : p.slice(eq + 1);
-  }
-  return labels;
-}
 
 type CreateArgs = GlobalArgs & { name?: string; subnet?: string; gateway?: string; internal?: boolean; label?: string | string[]; driver?: string };
 
@@ -38,7 +29,7 @@ const createCommand: CommandModule<object, CreateArgs> = {
       ...(args.subnet !== undefined ? { subnet: args.subnet } : {}),
       ...(args.gateway !== undefined ? { gateway: args.gateway } : {}),
       internal: args.internal,
-      labels: labelsOf(args.label),
+      labels: labelMap(repeated(args.label)),
       ...(args.driver !== undefined ? { driver: args.driver } : {}),
     });
     out(network.id);
@@ -61,7 +52,7 @@ const lsCommand: CommandModule<object, LsArgs> = {
     const ctx = contextFor(args);
     const { listNetworks } = await import('../../lib/net/store.js');
     const { networkMatches } = await import('../../lib/net/networks.js');
-    const filters = args.filter === undefined ? [] : typeof args.filter === 'string' ? [args.filter] : args.filter;
+    const filters = repeated(args.filter);
     const networks = (await listNetworks(ctx.paths)).filter((n) => networkMatches(n, filters));
     const rows = networks.map((n) => ({
       ID: args['no-trunc'] ? n.id : n.id.slice(0, 12),
@@ -143,7 +134,7 @@ const connectCommand: CommandModule<object, ConnectArgs> = {
     if (!args.network || !args.container) throw missingArguments('racker', 'network connect', 2);
     const ctx = contextFor(args);
     const { connectContainer } = await import('../../lib/net/connect.js');
-    const aliases = args.alias === undefined ? [] : typeof args.alias === 'string' ? [args.alias] : args.alias;
+    const aliases = repeated(args.alias);
     await connectContainer(ctx, args.container, args.network, { aliases, ...(args.ip ? { ip: args.ip } : {}) });
   },
 };

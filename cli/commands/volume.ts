@@ -1,13 +1,9 @@
 /** racker volume create/ls/inspect/rm/prune: docker's volume verbs (work in lib/volume/). */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
-import { contextFor, forEachName, missingArguments, out, type GlobalArgs } from '../common.js';
+import { labelMap } from '../../lib/format/labels.js';
+import { contextFor, forEachName, missingArguments, out, repeated, type GlobalArgs } from '../common.js';
 import { printInspected, printListing } from '../listing.js';
-
-/** A flag given once or more (not a yargs array: that would take the positional too). */
-function many(v: string | readonly string[] | undefined): string[] {
-  return v === undefined ? [] : typeof v === 'string' ? [v] : [...v];
-}
 
 const createCommand: CommandModule<object, GlobalArgs & { name?: string; label?: string | string[]; driver?: string }> = {
   command: 'create [name]',
@@ -20,7 +16,7 @@ const createCommand: CommandModule<object, GlobalArgs & { name?: string; label?:
   handler: async (args) => {
     const ctx = contextFor(args);
     const { createVolume } = await import('../../lib/volume/store.js');
-    const labels = Object.fromEntries(many(args.label).map((l) => (l.includes('=') ? [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] : [l, ''])));
+    const labels = labelMap(repeated(args.label));
     out((await createVolume(ctx, { ...(args.name ? { name: args.name } : {}), labels, ...(args.driver ? { driver: args.driver } : {}) })).Name);
   },
 };

@@ -18,6 +18,7 @@ import { inspectContainer, matchesFilter, statusText } from '../container/view.j
 import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
+import { matchesLabel } from '../format/labels.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
 import type { StreamOut } from './exchange.js';
@@ -180,10 +181,7 @@ export function parseFilters(text: string | null): { racker: string[][]; labels:
 }
 
 function labelMatches(labels: Record<string, string>, wanted: readonly string[]): boolean {
-  return wanted.every((w) => {
-    const eq = w.indexOf('=');
-    return eq < 0 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
-  });
+  return wanted.every((w) => matchesLabel(labels, w));
 }
 
 function unixSeconds(iso: string): number {

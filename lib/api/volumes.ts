@@ -4,6 +4,7 @@ import { RackerError } from '../errors.js';
 import { createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, usersOf } from '../volume/store.js';
 import type { Engine } from './engine.js';
 import { asBody, optionalString, stringMap } from './body.js';
+import { matchesLabel } from '../format/labels.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
@@ -18,9 +19,7 @@ function filterOf(text: string | null): (v: { Name: string; Labels: Record<strin
         if (k === 'name') return v.Name.includes(x);
         if (k === 'driver') return x === 'local';
         if (k === 'dangling') return (x === 'true' || x === '1') === !inUse;
-        const eq = x.indexOf('=');
-        const labels = new Map(Object.entries(v.Labels));
-        return eq < 0 ? labels.has(x) : labels.get(x.slice(0, eq)) === x.slice(eq + 1);
+        return matchesLabel(v.Labels, x);
       }),
     );
 }

@@ -3,6 +3,7 @@
  * are alternatives, different keys must all match (as for ps); an unknown key is an error.
  */
 import { UsageError } from '../errors.js';
+import { matchesLabel } from '../format/labels.js';
 import type { ImageRow } from './list.js';
 
 const KEYS = ['dangling', 'label', 'before', 'since', 'reference'];
@@ -39,11 +40,8 @@ function matches(row: ImageRow, key: string, value: string, all: readonly ImageR
     case 'dangling':
       if (!['true', 'false', '1', '0'].includes(value)) throw new UsageError(`invalid filter 'dangling=${value}': true or false`);
       return (value === 'true' || value === '1') === (row.repository === '<none>');
-    case 'label': {
-      const eq = value.indexOf('=');
-      const labels = row.record.config.Labels ?? {};
-      return eq < 0 ? value in labels : labels[value.slice(0, eq)] === value.slice(eq + 1);
-    }
+    case 'label':
+      return matchesLabel(row.record.config.Labels ?? {}, value);
     case 'before':
       return (Date.parse(row.created ?? '') || 0) < createdOf(all, value);
     case 'since':

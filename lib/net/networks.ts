@@ -6,6 +6,8 @@ import { deleteBridge, ensureBridge } from './kernel.js';
 import { createNetwork, deleteNetworkRecord, findNetwork, listNetworks, type CreateNetworkOptions, type NetworkRecord } from './store.js';
 import { parseSubnet } from './subnet.js';
 import { withLock } from '../state/lock.js';
+import { matchesLabel } from '../format/labels.js';
+import { endpointsOf } from './hosts.js';
 
 function on(network: NetworkRecord, containers: readonly ContainerRecord[]): ContainerRecord[] {
   return containers.filter(
@@ -31,7 +33,7 @@ export function inspectNetwork(network: NetworkRecord, containers: readonly Cont
     ConfigOnly: false,
     Containers: Object.fromEntries(
       running.map((c) => {
-        const e = [c.state.endpoint, ...(c.state.extraEndpoints ?? [])].find((x) => x?.networkId === network.id);
+        const e = endpointsOf(c).find((x) => x.networkId === network.id);
         return [c.id, { Name: c.name, EndpointID: e ? c.id : '', MacAddress: e?.mac ?? '', IPv4Address: e ? `${e.address}/${e.prefix}` : '', IPv6Address: '' }];
       }),
     ),
@@ -91,9 +93,7 @@ export function networkMatches(network: NetworkRecord, filters: readonly string[
     if (key === 'driver') return network.driver === v;
     if (key === 'scope') return v === 'local';
     if (key === 'type') return v === (network.predefined ? 'builtin' : 'custom');
-    const eq = v.indexOf('=');
-    const labels = new Map(Object.entries(network.labels));
-    return eq < 0 ? labels.has(v) : labels.get(v.slice(0, eq)) === v.slice(eq + 1);
+    return matchesLabel(network.labels, v);
   };
   return [...byKey].every(([key, values]) => values.some((v) => one(key, v)));
 }
