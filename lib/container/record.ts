@@ -113,9 +113,14 @@ export function newContainerId(): string {
   return randomBytes(32).toString('hex');
 }
 
+/** docker's rule for the names of containers and networks. */
+export function isValidName(name: string): boolean {
+  return /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) && name.length <= 128;
+}
+
 /** docker's rule for --name. */
 export function validateName(name: string): void {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || name.length > 128) {
+  if (!isValidName(name)) {
     throw new UsageError(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (at most 128 characters)`);
   }
 }

@@ -15,7 +15,7 @@ import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
-import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
+import { machineName, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -165,15 +165,16 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   try {
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
     const bridge = await bridgeNetworkOf(ctx, initial);
+    let onNetwork: ContainerRecord | undefined;
     if (bridge) {
       network = await attachNetwork(ctx, initial, bridge, rootfs);
-      await updateState(ctx.paths, id, { endpoint: network.endpoint, extraEndpoints: network.extraEndpoints });
+      onNetwork = await updateState(ctx.paths, id, { endpoint: network.endpoint, extraEndpoints: network.extraEndpoints });
     }
-    // The namespace's name goes once PID 1 is in it; then the peers on its network learn its name.
+    // The namespace's name goes once PID 1 is in it; then the peers on its networks learn its names.
     const joined = async () => {
       if (!network) return;
       await network.joined();
-      await announce(ctx, (await readContainer(ctx.paths, id)) ?? initial);
+      await announce(ctx, onNetwork ?? initial);
     };
     const base = nspawnOptions(initial, rootfs, network);
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;

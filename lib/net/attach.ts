@@ -10,12 +10,12 @@ import { ContainerRoot } from '../fs/in-root.js';
 import { listContainers, type ContainerRecord, type Endpoint } from '../container/record.js';
 import type { Attachment } from './argv.js';
 import { resolvConf } from './files.js';
-import { hostsTextFor, refreshHosts } from './hosts.js';
+import { endpointsOf, hostsTextFor, refreshHosts } from './hosts.js';
 import { claimAndConnect, claimedAddresses, ensureBridge, namespacePath, releaseNamespaceName, startNftOwner, type NftOwner } from './kernel.js';
 import { reconcileNetworking } from './reconcile.js';
 import { bindPorts, type PublishedSet } from './publish.js';
 import { findNetwork, type NetworkRecord } from './store.js';
-import { contains, formatIPv4, isHostAddress, macFor, parseIPv4, parseSubnet } from './subnet.js';
+import { formatIPv4, isHostAddress, lowestFree, macFor, parseIPv4, parseSubnet } from './subnet.js';
 import type { PublishedPort } from './ports.js';
 
 export interface NetworkAttachment {
@@ -48,18 +48,13 @@ function candidates(network: NetworkRecord, asked: string | undefined): () => st
     let tried = false;
     return () => (tried ? undefined : ((tried = true), asked));
   }
-  const tried = new Set<string>();
+  // The gateway, and addresses tried already (claimed by another racker in the meantime).
+  const passed = new Set<number>([gateway]);
   return () => {
-    const taken = claimedAddresses();
-    for (let a = subnet.base + 1; contains(subnet, a + 1); a++) {
-      if (a === gateway) continue;
-      const text = formatIPv4(a);
-      if (!taken.has(text) && !tried.has(text)) {
-        tried.add(text);
-        return text;
-      }
-    }
-    return undefined;
+    const next = lowestFree(subnet, new Set([...passed, ...[...claimedAddresses()].map((a) => parseIPv4(a)!)]));
+    if (next === undefined) return undefined;
+    passed.add(next);
+    return formatIPv4(next);
   };
 }
 
@@ -160,6 +155,5 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
 
 /** Once the container's endpoints are recorded: the peers on its networks learn its names. */
 export async function announce(ctx: Context, record: ContainerRecord): Promise<void> {
-  const ids = [record.state.endpoint, ...(record.state.extraEndpoints ?? [])].flatMap((e) => (e ? [e.networkId] : []));
-  await refreshHosts(ctx, ids);
+  await refreshHosts(ctx, endpointsOf(record).map((e) => e.networkId));
 }

@@ -35,7 +35,7 @@ export async function ensureBridge(ctx: Context, bridge: string, gateway: string
     try {
       await ipBatch(ctx, bridgeLines(bridge, gateway, prefix));
     } catch (err) {
-      // Another racker made it at the same moment: wait for its address, then go on.
+      // Another racker made it at the same moment: give its batch (address, up) a moment to end.
       if (!(err instanceof CommandError) || !/File exists/.test(err.stderr)) throw err;
       await sleep(50);
     }

@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
+import { isValidName } from '../container/record.js';
 import type { Paths } from '../state/paths.js';
 import { firstHost, formatIPv4, formatSubnet, isHostAddress, overlaps, parseIPv4, parseSubnet, type Subnet } from './subnet.js';
 
@@ -76,7 +77,7 @@ export async function findNetwork(paths: Paths, nameOrId: string): Promise<Netwo
 
 /** docker's rule for network names. */
 export function validateNetworkName(name: string): void {
-  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name) || name.length > 128) {
+  if (!isValidName(name)) {
     throw new UsageError(`invalid network name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed (at most 128 characters)`);
   }
 }
