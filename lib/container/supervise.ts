@@ -10,7 +10,7 @@ import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../
 import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '../tools/nspawn.js';
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, workingDirIn, type OutputSinks } from './exec.js';
-import { hostHasMachined } from './host.js';
+import { hostHasMachined, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
@@ -245,10 +245,6 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         envTool = envToolIn(root);
         return config.user ? resolveUserInRoot(root, config.user) : undefined;
       });
-      // nspawn --user takes a user name it resolves inside the container, nothing else.
-      if (config.user && (!user?.name || config.user.includes(':'))) {
-        throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);
-      }
       // Through the image's env(1), --setenv's name rule does not apply.
       const refused = envTool ? undefined : nspawnRefusedEnv(config.env);
       if (refused !== undefined) {
@@ -258,7 +254,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
       const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user?.name ? { user: user.name } : {}), tty }),
+        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}), tty }),
         {
           // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
           // the terminal gets no input and no end of file (at which nspawn ends the container).

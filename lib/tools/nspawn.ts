@@ -92,19 +92,28 @@ export interface DirectOptions extends ContainerNspawnOptions {
   command: readonly string[];
   env: readonly string[];
   workingDir?: string;
-  /** uid[:gid] or a name nspawn resolves inside the container. */
-  user?: string;
+  /**
+   * Run the command as this user: racker resolved -u in the container's own files. nspawn's
+   * --user takes only a name it looks up with the image's getent and no group, so the host's
+   * gosu (static) is bound in read-only and drops to uid:gid before exec'ing the command,
+   * which stays PID 1; gosu takes the supplementary groups from the container's /etc/group.
+   */
+  switchUser?: { tool: string; uid: number; gid: number };
   /** -t: a pseudo-terminal (console=interactive); otherwise plain pipes. */
   tty: boolean;
 }
+
+/** Where gosu appears in a direct-mode container run with -u (nspawn mounts a fresh tmpfs on /run). */
+export const SWITCH_USER_TOOL = '/run/racker/gosu';
 
 /** Direct mode: the command is the container's PID 1, like docker. */
 export function nspawnDirectArgv(o: DirectOptions): string[] {
   const argv = [...containerFlags(o), `--console=${o.tty ? 'interactive' : 'pipe'}`];
   if (o.workingDir) argv.push(`--chdir=${o.workingDir}`);
-  if (o.user) argv.push(`--user=${o.user}`);
+  if (o.switchUser) argv.push(`--bind-ro=${escapeBindPath(o.switchUser.tool)}:${SWITCH_USER_TOOL}`);
   for (const e of o.env) argv.push(`--setenv=${e}`);
-  argv.push('--', ...o.command);
+  const as = o.switchUser ? [SWITCH_USER_TOOL, `${o.switchUser.uid}:${o.switchUser.gid}`] : [];
+  argv.push('--', ...as, ...o.command);
   return argv;
 }
 
