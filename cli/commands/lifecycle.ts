@@ -128,11 +128,10 @@ export const waitCommand: CommandModule<object, GlobalArgs & { containers: strin
   builder: (y) => y.positional('containers', containers),
   handler: (args) =>
     forEach(args, async (ctx, record) => {
-      const { waitForExit } = await import('../../lib/container/control.js');
-      const { liveState } = await import('../../lib/container/record.js');
-      const end = await waitForExit(ctx, record.id);
-      // --rm containers vanish when they end: their code is gone with them, as in docker.
-      return String(end ? (liveState(end).exitCode ?? 0) : 0);
+      const [{ waitForExit }, { exitCodeAfter }] = await Promise.all([import('../../lib/container/control.js'), import('../../lib/container/attach.js')]);
+      await waitForExit(ctx, record.id);
+      // An --rm container vanishes when it ends; its code is kept a while for waiters like this.
+      return String(await exitCodeAfter(ctx, record.id));
     }),
 };
 

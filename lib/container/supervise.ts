@@ -10,6 +10,7 @@ import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../
 import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '../tools/nspawn.js';
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, workingDirIn, type OutputSinks } from './exec.js';
+import { noteEnded } from './ended.js';
 import { hostHasMachined, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
@@ -305,7 +306,10 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     await unmountRootfs(ctx, id);
     // A detached --rm container that failed to start stays until `run -d` has read why (it removes it then).
     const keepToReport = opts.detached === true && !ready && error !== undefined;
-    if (config.autoRemove && !keepToReport) await removeContainerFiles(ctx, id);
+    if (config.autoRemove && !keepToReport) {
+      await noteEnded(ctx.paths, id, exitCode, ctx.clock());
+      await removeContainerFiles(ctx, id);
+    }
     else {
       await updateState(ctx.paths, id, {
         status: 'exited',

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { collect, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
+import { collect, ok, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
@@ -224,6 +224,17 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['ps', '-qx']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'x' in -qx (see racker ps --help)\n" });
     expect(seen(await rk(['run', '--bogus', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker run --help)\n' });
     expect((await rk(['ps', '-q', '--no-trunc'])).stdout).to.equal(`${id}\n`);
+  });
+
+  it('--rm containers: start -a, attach and wait still report the output and exit code of a container removed at its end', async () => {
+    ok(await rk(['create', '--rm', '--name', 'quick', BUSYBOX, 'sh', '-c', 'echo hi; exit 3']));
+    expect(seen(await rk(['start', '-a', 'quick']))).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: '' });
+    expect(seen(await rk(['ps', '-aq']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    ok(await rk(['run', '-d', '--rm', '--name', 'later', BUSYBOX, 'sh', '-c', 'sleep 1; echo bye; exit 4']));
+    const [attached, waited] = await Promise.all([rk(['attach', 'later']), rk(['wait', 'later'])]);
+    expect(seen(attached)).to.deep.equal({ code: 4, stdout: 'bye\n', stderr: '' });
+    expect(seen(waited)).to.deep.equal({ code: 0, stdout: '4\n', stderr: '' });
+    expect(seen(await rk(['wait', 'later']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such container: later\n' });
   });
 
   it('item 10: create (state created; start runs it), attach, rename, tag, version, info', async () => {
