@@ -122,8 +122,11 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
 
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
   const id = newContainerId();
-  const { createAnonymousVolumes, removeAnonymousVolumes } = await import('./volumes.js');
-  const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume));
+  const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
+  const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+  // A named volume still empty gets the image's files too, as in docker (its first use).
+  for (const b of binds) if (b.volume && !(await fs.readdir(b.host)).length) await fillFromImage(ctx, imageRootfs, b.container, b.host);
+  const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume), imageRootfs);
   binds.push(...anonymous.binds);
   // A refused name must not leave the volumes just made behind.
   return withLock(ctx.paths.lock('names'), async () => {

@@ -6,7 +6,7 @@
  * once, round after round, with the leak check after each round.
  */
 import { expect } from 'chai';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { collect, ok, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { HostileImages } from '../helpers/hostile-images.js';
@@ -358,6 +358,28 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
 
     expect(seen(await rk(['run', '--rm', '-v', '/data', BUSYBOX, 'sh', '-c', 'touch /data/x && ls /data']))).to.deep.equal({ code: 0, stdout: 'x\n', stderr: '' });
     expect(await volumes()).to.deep.equal(before);
+  });
+
+  it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
+    // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
+    const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
+    const image = ok(await rk(['run', '--rm', BUSYBOX, 'sh', '-c', count])).stdout;
+    expect(image).to.match(/^\d+\nbusybox\n755\n$/);
+    expect(seen(await rk(['run', '--rm', '-v', '/bin', BUSYBOX, 'sh', '-c', count]))).to.deep.equal({ code: 0, stdout: image, stderr: '' });
+    expect(seen(await rk(['run', '--rm', '-v', 'tools:/bin', BUSYBOX, 'sh', '-c', `${count}; touch /bin/mine`]))).to.deep.equal({ code: 0, stdout: image, stderr: '' });
+    // Not empty any more: kept as it is, the image's files not copied again over it.
+    expect(seen(await rk(['run', '--rm', '-v', 'tools:/srv', BUSYBOX, 'ls', '/srv/mine']))).to.deep.equal({ code: 0, stdout: '/srv/mine\n', stderr: '' });
+    ok(await rk(['volume', 'rm', 'tools']));
+    // The image is hostile: its /data is a link to /etc, which means the image's /etc, never the host's.
+    const linked = await images.build({ base: 'racker/busybox:latest', name: 'hostile/volume-link:1', planted: [{ path: 'data', symlink: '/etc' }] });
+    // (What a running container shows in /etc, less the files racker writes there at the start.)
+    const written = ['hostname', 'hosts', 'resolv.conf'];
+    const inImage = ok(await rk(['run', '--rm', linked, 'ls', '-A', '/etc'])).stdout.split('\n').filter((n) => n && !written.includes(n));
+    ok(await rk(['create', '--name', 'linkvol', '-v', '/data', linked, 'true']));
+    const source = JSON.parse((await rk(['inspect', 'linkvol'])).stdout)[0].Mounts[0].Source as string;
+    expect((await fs.readdir(source)).sort()).to.deep.equal(inImage);
+    expect(existsSync('/etc/passwd') && !existsSync(path.join(source, 'passwd'))).to.equal(true);
+    ok(await rk(['rm', '-v', 'linkvol']));
   });
 
   it("item 12: pull's layer lines on stdout; a digest pull adds no second row; image inspect has RepoTags; an uppercase repository name", async () => {
