@@ -29,6 +29,10 @@ export const runOptions = {
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
   'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
+  'stop-signal': { type: 'string', describe: "Signal to stop the container (default SIGTERM, or the image's STOPSIGNAL)" },
+  'stop-timeout': { type: 'number', describe: 'Seconds stop waits before killing the container (default 10; -1: for ever)' },
+  tmpfs: { type: 'string', array: true, describe: 'Mount a fresh tmpfs: PATH[:OPTIONS] (e.g. /run:rw,size=64m)' },
+  init: { type: 'boolean', describe: 'Run tini as PID 1, which reaps zombies and forwards signals (direct mode; systemd is init in boot mode)' },
 } as const satisfies Record<string, Options>;
 
 export const runValueOptions = valueOptionsOf(runOptions);
@@ -59,6 +63,10 @@ type Args = GlobalArgs & {
   boot?: boolean;
   'no-boot'?: boolean;
   'boot-timeout': number;
+  'stop-signal'?: string;
+  'stop-timeout'?: number;
+  tmpfs?: string[];
+  init?: boolean;
 };
 
 /** run's (and create's) flags as createContainer's options: one mapping, so neither drops a flag. */
@@ -88,6 +96,10 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     detach: o.detach,
     boot: args.boot ? true : args['no-boot'] ? false : undefined,
     pull: args.pull,
+    stopSignal: args['stop-signal'],
+    stopTimeout: args['stop-timeout'],
+    tmpfs: args.tmpfs,
+    init: args.init,
     status: (line) => process.stderr.write(`${line}\n`),
   };
 }

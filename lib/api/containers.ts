@@ -48,9 +48,13 @@ export interface CreateBody {
   AttachStdout?: boolean;
   AttachStderr?: boolean;
   Labels?: Record<string, string> | null;
+  StopSignal?: string | null;
+  StopTimeout?: number | null;
   HostConfig?: {
     Binds?: string[] | null;
-    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null }[] | null;
+    Tmpfs?: Record<string, string> | null;
+    Init?: boolean | null;
     AutoRemove?: boolean;
     NetworkMode?: string;
     PortBindings?: PortBindings | null;
@@ -109,6 +113,14 @@ function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 
   return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
+/** stop's and restart's ?t=: seconds before SIGKILL; absent, the container's own StopTimeout applies. */
+function stopTimeoutOf(query: URLSearchParams): number | undefined {
+  const t = query.get('t');
+  if (t === null || t === '') return undefined;
+  if (!/^-?\d+$/.test(t)) throw new ApiError(400, `invalid value for t: ${t}`);
+  return Number(t);
+}
+
 /** A create body as racker's CreateOptions (pure; the caller adds the name). */
 export function createOptionsFrom(body: CreateBody): { options: CreateOptions; meta: ApiMeta } {
   if (!body.Image) throw new ApiError(400, 'Config cannot be empty in order to create a container');
@@ -118,9 +130,16 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
   const volumes = [...(host.Binds ?? [])];
   // The docker CLI sends ./relative paths made absolute; the service has no current directory of the client's.
   for (const b of volumes) if (/^\.\.?(\/|:)/.test(b)) throw new ApiError(400, `invalid volume specification: '${b}': the host path must be absolute`);
+  const tmpfs = Object.entries(host.Tmpfs ?? {}).map(([target, options]) => (options ? `${target}:${options}` : target));
   for (const m of host.Mounts ?? []) {
+    if (m.Type === 'tmpfs' && m.Target) {
+      const o = m.TmpfsOptions ?? {};
+      const options = [...(m.ReadOnly ? ['ro'] : []), ...(o.SizeBytes ? [`size=${Math.trunc(o.SizeBytes)}`] : []), ...(o.Mode ? [`mode=${Math.trunc(o.Mode).toString(8)}`] : [])];
+      tmpfs.push(options.length ? `${m.Target}:${options.join(',')}` : m.Target);
+      continue;
+    }
     if (!m.Target || (m.Type !== 'bind' && m.Type !== 'volume') || (m.Type === 'bind' && !m.Source)) {
-      throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind and volume mounts, with a Target)`);
+      throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind, volume and tmpfs mounts, with a Target)`);
     }
     // A volume without a Source is anonymous (-v /path).
     volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
@@ -155,6 +174,10 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     detach: !attached,
     // dockerd's create never pulls: a 404 makes the client pull and create again.
     pull: 'never',
+    ...(tmpfs.length ? { tmpfs } : {}),
+    ...(host.Init ? { init: true } : {}),
+    ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
   };
   return {
     options,
@@ -447,15 +470,13 @@ export function containerRoutes(engine: Engine): Route[] {
     route('POST', /^\/containers\/([^/]+)\/stop$/, async (x, [id]) => {
       const record = await find(id!);
       if (liveState(record).status !== 'running') return x.empty(304);
-      const t = x.query.get('t');
-      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      await stopContainer(ctx, record, stopTimeoutOf(x.query));
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/restart$/, async (x, [id]) => {
       // docker restart: stop (if running), then start again with the files it kept.
       const record = await find(id!);
-      const t = x.query.get('t');
-      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      await stopContainer(ctx, record, stopTimeoutOf(x.query));
       await startContainer(ctx, await find(record.id), engine.bootTimeoutSeconds);
       if ((await engine.meta(record.id)).autoRemove) engine.watch(record.id);
       x.empty(204);

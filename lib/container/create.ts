@@ -17,7 +17,7 @@ import {
   writeContainer,
   type ContainerRecord,
 } from './record.js';
-import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
+import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
 
@@ -51,8 +51,26 @@ export interface CreateOptions {
   /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
   boot?: boolean;
   pull?: 'always' | 'missing' | 'never';
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** --tmpfs PATH[:OPTIONS] */
+  tmpfs?: string[];
+  init?: boolean;
   /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
   status?: (line: string) => void;
+}
+
+/** --stop-signal (else the image's STOPSIGNAL) and --stop-timeout, checked. */
+async function stopSettings(opts: CreateOptions, imageSignal: string | undefined): Promise<{ stopSignal?: string; stopTimeout?: number }> {
+  const { normalizeSignal } = await import('./control.js');
+  const asked = opts.stopSignal || imageSignal;
+  if (opts.stopTimeout !== undefined && (!Number.isInteger(opts.stopTimeout) || opts.stopTimeout < -1)) {
+    throw new UsageError(`invalid stop timeout: ${opts.stopTimeout} (seconds, or -1 to wait for ever)`);
+  }
+  return {
+    ...(asked ? { stopSignal: normalizeSignal(asked) } : {}),
+    ...(opts.stopTimeout !== undefined ? { stopTimeout: opts.stopTimeout } : {}),
+  };
 }
 
 async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
@@ -121,6 +139,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
 
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
+  const stopping = await stopSettings(opts, image.config.StopSignal);
+  const tmpfs = (opts.tmpfs ?? []).map(parseTmpfs);
   const id = newContainerId();
   const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
   const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
@@ -165,6 +185,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...networking,
         boot,
         autoRemove: Boolean(opts.autoRemove),
+        ...stopping,
+        ...(tmpfs.length ? { tmpfs } : {}),
+        ...(opts.init ? { init: true } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a

@@ -8,9 +8,19 @@ export function hostHasMachined(): boolean {
   return existsSync('/run/systemd/system') && existsSync('/lib/systemd/systemd-machined');
 }
 
-/** The host's gosu (Debian's package, a static binary), for -u in direct mode. */
-export function switchUserTool(): string {
-  const found = ['/usr/sbin/gosu', '/usr/bin/gosu'].find((p) => existsSync(p));
-  if (!found) throw new MissingToolError('gosu', 'gosu');
+/** A static helper racker binds into direct-mode containers, from its Debian package. */
+function staticTool(name: string, candidates: readonly string[], debianPackage: string): string {
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) throw new MissingToolError(name, debianPackage);
   return found;
+}
+
+/** gosu, for -u in direct mode. */
+export function switchUserTool(): string {
+  return staticTool('gosu', ['/usr/sbin/gosu', '/usr/bin/gosu'], 'gosu');
+}
+
+/** tini's static build, for --init in direct mode (docker's docker-init is tini too). */
+export function initTool(): string {
+  return staticTool('tini-static', ['/usr/bin/tini-static'], 'tini');
 }

@@ -9,6 +9,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
+import type { Tmpfs } from './spec.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 
@@ -48,6 +49,14 @@ export interface ContainerConfig {
   addHosts?: string[];
   boot: boolean;
   autoRemove: boolean;
+  /** --stop-signal (or the image's STOPSIGNAL): what stop sends instead of SIGTERM. */
+  stopSignal?: string;
+  /** --stop-timeout: stop's wait before SIGKILL when not given one (default 10 s). */
+  stopTimeout?: number;
+  /** --tmpfs mounts. */
+  tmpfs?: Tmpfs[];
+  /** --init: tini as PID 1 in direct mode (in boot mode systemd is init already). */
+  init?: boolean;
   /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
   anonymousVolumes?: string[];
 }

@@ -11,7 +11,7 @@ import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '.
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, workingDirIn, type OutputSinks } from './exec.js';
 import { noteEnded } from './ended.js';
-import { hostHasMachined, switchUserTool } from './host.js';
+import { hostHasMachined, initTool, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
@@ -20,7 +20,7 @@ import { machineName, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { nspawnRefusedEnv } from './spec.js';
+import { nspawnRefusedEnv, tmpfsMountOptions } from './spec.js';
 import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from '../net/attach.js';
 
 export interface SuperviseOptions {
@@ -44,6 +44,7 @@ export function nspawnOptions(record: ContainerRecord, rootfs: string, network?:
     privateNetwork: record.config.network === 'none' || record.config.networkDetached === true,
     ...(network ? { networkNamespacePath: network.namespacePath, resolvConf: 'off' as const } : {}),
     binds: record.config.binds,
+    ...(record.config.tmpfs?.length ? { tmpfs: record.config.tmpfs.map((t) => ({ container: t.container, options: tmpfsMountOptions(t) })) } : {}),
   };
 }
 
@@ -255,7 +256,10 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
       const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}), tty }),
+        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}),
+          ...(config.init ? { init: initTool() } : {}),
+          tty,
+        }),
         {
           // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
           // the terminal gets no input and no end of file (at which nspawn ends the container).

@@ -120,6 +120,8 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Binds: c.binds
         .filter((b) => !c.anonymousVolumes?.some((n) => b.host.endsWith(`/volumes/${n}/_data`)))
         .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
+      ...(c.tmpfs?.length ? { Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.container, t.options])) } : {}),
+      ...(c.init ? { Init: true } : {}),
     },
     Config: {
       Hostname: c.hostname,
@@ -130,6 +132,8 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Cmd: c.command,
       Image: c.imageName,
       WorkingDir: c.workingDir ?? '',
+      ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+      ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
     },
     Mounts: c.binds.map((b) => {
       // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).

@@ -360,6 +360,39 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(await volumes()).to.deep.equal(before);
   });
 
+  it('--stop-signal and --stop-timeout are what stop uses when not told otherwise; shown by inspect', async () => {
+    const id = ok(await rk(['run', '-d', '--stop-signal', 'USR1', '--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "echo usr1; exit 7" USR1; while :; do sleep 0.1; done'])).stdout.trim();
+    expect(seen(await rk(['inspect', '-f', '{{.Config.StopSignal}} {{.Config.StopTimeout}}', id]))).to.deep.equal({ code: 0, stdout: 'SIGUSR1 1\n', stderr: '' });
+    ok(await rk(['stop', id]));
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}}', id]))).to.deep.equal({ code: 0, stdout: '7\n', stderr: '' });
+    expect((await rk(['logs', id])).stdout).to.equal('usr1\n');
+    // Ignoring its stop signal: killed after its own timeout (1 s), not docker's default 10.
+    const deaf = ok(await rk(['run', '-d', '--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'])).stdout.trim();
+    const t0 = Date.now();
+    ok(await rk(['stop', deaf]));
+    expect(Date.now() - t0).to.be.below(6000);
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}}', deaf]))).to.deep.equal({ code: 0, stdout: '137\n', stderr: '' });
+    expect(seen(await rk(['run', '--rm', '--stop-signal', 'NOPE', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid signal: NOPE\n' });
+  });
+
+  it('--tmpfs mounts a fresh tmpfs (docker\'s noexec,nosuid,nodev unless told); --init runs tini as PID 1, which reaps and passes signals on', async () => {
+    expect(seen(await rk(['run', '--rm', '--tmpfs', '/scratch', '--tmpfs', '/big:size=1m,mode=700', BUSYBOX, 'sh', '-c', 'grep -E " /(scratch|big) " /proc/mounts | sort']))).to.deep.equal({
+      code: 0,
+      stdout: 'tmpfs /big tmpfs rw,nodev,size=1024k,mode=700 0 0\ntmpfs /scratch tmpfs rw,nosuid,nodev,noexec 0 0\n',
+      stderr: '',
+    });
+    expect(seen(await rk(['run', '--rm', '--tmpfs', 'relative', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: invalid tmpfs specification: 'relative': the container path must be absolute\n" });
+    // PID 1 is tini; the command is its child; an orphan it adopted is reaped (no zombie left).
+    const r = await rk(['run', '--rm', '--init', BUSYBOX, 'sh', '-c', 'tr "\\0" "\\n" < /proc/1/cmdline | head -1; echo $$; sh -c "sleep 0.1 & exit 0"; sleep 0.5; grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l']);
+    expect(seen(r)).to.deep.equal({ code: 0, stdout: '/run/racker/init\n2\n0\n', stderr: '' });
+    const id = ok(await rk(['run', '-d', '--init', BUSYBOX, 'sleep', '100'])).stdout.trim();
+    // sleep as PID 1 would ignore SIGTERM (no handler, and PID 1); under tini it ends at once.
+    const t0 = Date.now();
+    ok(await rk(['stop', '-t', '5', id]));
+    expect(Date.now() - t0).to.be.below(4000);
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}} {{.HostConfig.Init}}', id]))).to.deep.equal({ code: 0, stdout: '143 true\n', stderr: '' });
+  });
+
   it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
     // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
     const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
