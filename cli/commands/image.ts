@@ -1,0 +1,81 @@
+/** racker image …: docker's management group, the same commands as the top-level verbs, plus prune. */
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../lib/errors.js';
+import { contextFor, out, type GlobalArgs } from '../common.js';
+import { historyCommand } from './history.js';
+import { imagesCommand } from './images.js';
+import { importCommand } from './import.js';
+import { inspectCommand } from './lifecycle.js';
+import { loadCommand } from './load.js';
+import { tagCommand } from './names.js';
+import { pullCommand } from './pull.js';
+import { rmiCommand } from './rmi.js';
+import { saveCommand } from './save.js';
+
+/** The same command under another name (its own words after the verb stay the same). */
+function as<T>(command: CommandModule<object, T>, name: string, aliases: string[] = []): CommandModule<object, T> {
+  const spec = String(command.command).replace(/^\S+/, name);
+  return { ...command, command: spec, aliases };
+}
+
+interface PruneArgs extends GlobalArgs {
+  all?: boolean;
+  force?: boolean;
+  filter?: string[];
+}
+
+const pruneCommand: CommandModule<object, PruneArgs> = {
+  command: 'prune',
+  describe: 'Remove unused images',
+  builder: (y) =>
+    y
+      .option('all', { alias: 'a', type: 'boolean', describe: 'Remove all images not used by a container, not just dangling ones' })
+      .option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' })
+      .option('filter', { type: 'string', array: true, describe: "Filter: until=DURATION|TIME, label=KEY[=VALUE], label!=KEY[=VALUE]" }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    if (!args.force) {
+      if (!process.stdin.isTTY) throw new UsageError('racker image prune asks for confirmation and stdin is not a terminal: use -f');
+      const warning = args.all ? 'WARNING! This will remove all images without at least one container associated to them.' : 'WARNING! This will remove all dangling images.';
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      const answer = await rl.question(`${warning}\nAre you sure you want to continue? [y/N] `);
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return;
+    }
+    const { parsePruneFilters, pruneImages } = await import('../../lib/image/prune.js');
+    const entries = (args.filter ?? []).map((f): [string, string[]] => {
+      const at = f.indexOf('=');
+      if (at < 1) throw new UsageError(`bad format of filter (expected name=value): ${f}`);
+      return [f.slice(0, at), [f.slice(at + 1)]];
+    });
+    const result = await pruneImages(ctx, { all: Boolean(args.all), filter: parsePruneFilters(entries, ctx.clock()) });
+    const { humanSize } = await import('../../lib/format/human.js');
+    if (result.deleted.length) {
+      out('Deleted Images:');
+      for (const d of result.deleted) out(d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`);
+      out('');
+    }
+    out(`Total reclaimed space: ${humanSize(result.spaceReclaimed)}`);
+  },
+};
+
+export const imageCommand: CommandModule<object, GlobalArgs> = {
+  command: 'image',
+  describe: 'Manage images (ls, rm, pull, tag, inspect, save, load, history, prune, import)',
+  builder: (y) =>
+    y
+      .command(as(imagesCommand, 'ls', ['list']))
+      .command(as(rmiCommand, 'rm', ['remove']))
+      .command(pullCommand)
+      .command(tagCommand)
+      // Images only: `racker image inspect NAME` never answers with a container of that name.
+      .command({ ...inspectCommand, handler: (a) => inspectCommand.handler({ ...a, type: 'image' }) })
+      .command(saveCommand)
+      .command(loadCommand)
+      .command(historyCommand)
+      .command(pruneCommand)
+      .command(importCommand)
+      .demandCommand(1, 'racker image needs a subcommand (ls, rm, pull, tag, inspect, save, load, history, prune, import)'),
+  handler: () => {},
+};
