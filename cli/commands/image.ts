@@ -1,22 +1,10 @@
-/** racker image …: docker's management group, the same commands as the top-level verbs, plus prune. */
+/**
+ * racker image prune: the one image verb without a top-level form. The other `image VERB`
+ * forms are mapped onto top-level verbs before parsing (cli/management.ts).
+ */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../lib/errors.js';
 import { contextFor, out, type GlobalArgs } from '../common.js';
-import { historyCommand } from './history.js';
-import { imagesCommand } from './images.js';
-import { importCommand } from './import.js';
-import { inspectCommand } from './lifecycle.js';
-import { loadCommand } from './load.js';
-import { tagCommand } from './names.js';
-import { pullCommand } from './pull.js';
-import { rmiCommand } from './rmi.js';
-import { saveCommand } from './save.js';
-
-/** The same command under another name (its own words after the verb stay the same). */
-function as<T>(command: CommandModule<object, T>, name: string, aliases: string[] = []): CommandModule<object, T> {
-  const spec = String(command.command).replace(/^\S+/, name);
-  return { ...command, command: spec, aliases };
-}
 
 interface PruneArgs extends GlobalArgs {
   all?: boolean;
@@ -62,20 +50,7 @@ const pruneCommand: CommandModule<object, PruneArgs> = {
 
 export const imageCommand: CommandModule<object, GlobalArgs> = {
   command: 'image',
-  describe: 'Manage images (ls, rm, pull, tag, inspect, save, load, history, prune, import)',
-  builder: (y) =>
-    y
-      .command(as(imagesCommand, 'ls', ['list']))
-      .command(as(rmiCommand, 'rm', ['remove']))
-      .command(pullCommand)
-      .command(tagCommand)
-      // Images only: `racker image inspect NAME` never answers with a container of that name.
-      .command({ ...inspectCommand, handler: (a) => inspectCommand.handler({ ...a, type: 'image' }) })
-      .command(saveCommand)
-      .command(loadCommand)
-      .command(historyCommand)
-      .command(pruneCommand)
-      .command(importCommand)
-      .demandCommand(1, 'racker image needs a subcommand (ls, rm, pull, tag, inspect, save, load, history, prune, import)'),
+  describe: 'Manage images: ls, rm, pull, tag, inspect, save, load, history, prune, import',
+  builder: (y) => y.command(pruneCommand).demandCommand(1, 'racker image needs a command; see racker --help'),
   handler: () => {},
 };
