@@ -42,7 +42,7 @@ const pruneCommand: CommandModule<object, PruneArgs> = {
     if (result.deleted.length) {
       out('Deleted Images:');
       for (const d of result.deleted) out(d.Untagged ? `untagged: ${d.Untagged}` : `deleted: ${d.Deleted}`);
-      out('');
+      process.stdout.write('\n');
     }
     out(`Total reclaimed space: ${humanSize(result.spaceReclaimed)}`);
   },

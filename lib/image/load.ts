@@ -90,7 +90,16 @@ async function readArchive(input: Readable, dir: string): Promise<ArchiveFiles> 
         case 'ContiguousFile': {
           const file = path.join(dir, `f${n++}`);
           files.addFile(name, file);
-          writes.push(pipeline(entry, createWriteStream(file)).catch(fail));
+          const expected = entry.size ?? 0;
+          const sink = createWriteStream(file);
+          writes.push(
+            pipeline(entry, sink)
+              .then(() => {
+                // node-tar ends an entry cut off at a block boundary without a word: count.
+                if (sink.bytesWritten !== expected) fail(new RackerError(`invalid archive: Truncated input (${entry.path} has ${sink.bytesWritten} of its ${expected} bytes)`));
+              })
+              .catch(fail),
+          );
           return;
         }
         case 'SymbolicLink':
