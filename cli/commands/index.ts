@@ -5,10 +5,14 @@ import { attachCommand } from './attach.js';
 import { composeCommand } from './compose.js';
 import { createCommand, createValueOptions } from './create.js';
 import { execCommand, execValueOptions } from './exec.js';
+import { commitCommand } from './commit.js';
+import { historyCommand } from './history.js';
+import { imageCommand } from './image.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
+import { loadCommand } from './load.js';
 import { logsCommand } from './logs.js';
 import { renameCommand, tagCommand } from './names.js';
 import { networkCommand } from './network.js';
@@ -17,6 +21,7 @@ import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
+import { saveCommand } from './save.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
 import { topCommand } from './top.js';
@@ -49,6 +54,11 @@ export const rackerCommands: CommandModule<any, any>[] = [
   rmiCommand,
   tagCommand,
   importCommand,
+  saveCommand,
+  loadCommand,
+  historyCommand,
+  commitCommand,
+  imageCommand,
   loginCommand,
   logoutCommand,
   shellCommand,

@@ -11,7 +11,10 @@ import { ApiError } from './errors.js';
 
 /** Where a streamed answer goes. write() after the client left is a no-op. */
 export interface StreamOut {
-  write(chunk: Buffer | string): void;
+  /** false: the socket's buffer is full; wait for drained() before writing much more. */
+  write(chunk: Buffer | string): boolean;
+  /** Resolves when the buffer has room again, or the client has gone. */
+  drained(): Promise<void>;
   end(): void;
   /** The client has gone (or the answer ended). */
   readonly closed: boolean;
@@ -28,6 +31,8 @@ export interface Exchange {
   readonly apiVersion: string;
   /** The JSON body, or undefined when there is none. */
   body(): Promise<unknown>;
+  /** The body as a stream of bytes (an image archive), unread and unbuffered; not with body(). */
+  rawBody(): Readable;
   json(status: number, value: unknown): void;
   empty(status: number): void;
   /** A short text answer (/_ping); for HEAD only the headers go out. */
@@ -54,7 +59,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function streamOver(write: (c: Buffer | string) => void, end: () => void, closedEvent: (fn: () => void) => void): StreamOut {
+function streamOver(write: (c: Buffer | string) => boolean | void, end: () => void, closedEvent: (fn: () => void) => void, drainEvent: (fn: () => void) => void = (fn) => fn()): StreamOut {
   let closed = false;
   const listeners: (() => void)[] = [];
   const close = () => {
@@ -64,9 +69,13 @@ function streamOver(write: (c: Buffer | string) => void, end: () => void, closed
   };
   closedEvent(close);
   return {
-    write: (c) => {
-      if (!closed) write(c);
-    },
+    write: (c) => (closed ? true : write(c) !== false),
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (closed) return resolve();
+        listeners.push(resolve);
+        drainEvent(resolve);
+      }),
     end: () => {
       if (closed) return;
       end();
@@ -112,6 +121,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
       (chunk) => res.write(chunk),
       () => res.end(),
       (fn) => res.once('close', fn),
+      (fn) => res.once('drain', fn),
     );
   };
   return {
@@ -134,6 +144,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
         });
         req.on('error', reject);
       })),
+    rawBody: () => req,
     json: (status, value) => {
       const text = JSON.stringify(value);
       head(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -198,6 +209,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
       (chunk) => socket.write(chunk),
       () => socket.end(),
       (fn) => socket.once('close', fn),
+      (fn) => socket.once('drain', fn),
     );
   };
   const plain = (status: number, headers: Record<string, string | number>, text: string) => {
@@ -207,6 +219,9 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
   return {
     ...requestFields(req, c),
     body: bodyBytes,
+    rawBody: () => {
+      throw new ApiError(400, 'this endpoint takes no Upgrade request');
+    },
     json: (status, value) => plain(status, { 'Content-Type': 'application/json' }, JSON.stringify(value)),
     empty: (status) => plain(status, {}, ''),
     text: (status, text, headers = {}) => plain(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, text),
