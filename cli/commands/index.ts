@@ -3,8 +3,11 @@ import { PASS_THROUGH, type ValueOptions } from '../trailing.js';
 import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
 import { composeCommand } from './compose.js';
+import { cpCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
+import { diffCommand } from './diff.js';
 import { execCommand, execValueOptions } from './exec.js';
+import { exportCommand } from './export.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
@@ -44,6 +47,9 @@ export const rackerCommands: CommandModule<any, any>[] = [
   volumeCommand,
   composeCommand,
   topCommand,
+  cpCommand,
+  diffCommand,
+  exportCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

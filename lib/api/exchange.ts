@@ -16,6 +16,8 @@ export interface StreamOut {
   /** The client has gone (or the answer ended). */
   readonly closed: boolean;
   onClose(fn: () => void): void;
+  /** Resolves when what was written has drained to the client (or it left): back-pressure for large answers. */
+  drained(): Promise<void>;
 }
 
 export interface Exchange {
@@ -28,12 +30,14 @@ export interface Exchange {
   readonly apiVersion: string;
   /** The JSON body, or undefined when there is none. */
   body(): Promise<unknown>;
+  /** The body as a stream, unparsed and unbounded (a tar for PUT /archive); instead of body(). */
+  bodyStream(): Readable;
   json(status: number, value: unknown): void;
   empty(status: number): void;
   /** A short text answer (/_ping); for HEAD only the headers go out. */
   text(status: number, text: string, headers?: Record<string, string>): void;
   /** A long answer (pull progress, logs): headers go out at once, then chunks. */
-  stream(status: number, contentType: string): StreamOut;
+  stream(status: number, contentType: string, headers?: Record<string, string>): StreamOut;
   /**
    * Take over the connection like dockerd: "101 UPGRADED" for an Upgrade request, else
    * "200 OK"; then raw bytes. stdin is what the client sends after (Upgrade requests only).
@@ -54,8 +58,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function streamOver(write: (c: Buffer | string) => void, end: () => void, closedEvent: (fn: () => void) => void): StreamOut {
+function streamOver(write: (c: Buffer | string) => boolean | void, end: () => void, closedEvent: (fn: () => void) => void, drainEvent?: (fn: () => void) => void): StreamOut {
   let closed = false;
+  let full = false;
   const listeners: (() => void)[] = [];
   const close = () => {
     if (closed) return;
@@ -65,8 +70,21 @@ function streamOver(write: (c: Buffer | string) => void, end: () => void, closed
   closedEvent(close);
   return {
     write: (c) => {
-      if (!closed) write(c);
+      if (!closed && write(c) === false) full = true;
     },
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (closed || !full || !drainEvent) return resolve();
+        let done = false;
+        const once = () => {
+          if (done) return;
+          done = true;
+          full = false;
+          resolve();
+        };
+        drainEvent(once);
+        listeners.push(once);
+      }),
     end: () => {
       if (closed) return;
       end();
@@ -103,8 +121,8 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
     answered = true;
     res.writeHead(status, { ...c.serverHeaders, ...headers });
   };
-  const stream = (status: number, contentType: string): StreamOut => {
-    head(status, { 'Content-Type': contentType });
+  const stream = (status: number, contentType: string, headers: Record<string, string> = {}): StreamOut => {
+    head(status, { ...headers, 'Content-Type': contentType });
     res.flushHeaders();
     // No Nagle: each progress line or log frame goes out when written.
     res.socket?.setNoDelay(true);
@@ -112,6 +130,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
       (chunk) => res.write(chunk),
       () => res.end(),
       (fn) => res.once('close', fn),
+      (fn) => res.once('drain', fn),
     );
   };
   return {
@@ -134,6 +153,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
         });
         req.on('error', reject);
       })),
+    bodyStream: () => req,
     json: (status, value) => {
       const text = JSON.stringify(value);
       head(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -198,6 +218,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
       (chunk) => socket.write(chunk),
       () => socket.end(),
       (fn) => socket.once('close', fn),
+      (fn) => socket.once('drain', fn),
     );
   };
   const plain = (status: number, headers: Record<string, string | number>, text: string) => {
@@ -207,11 +228,12 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
   return {
     ...requestFields(req, c),
     body: bodyBytes,
+    bodyStream: () => socket,
     json: (status, value) => plain(status, { 'Content-Type': 'application/json' }, JSON.stringify(value)),
     empty: (status) => plain(status, {}, ''),
     text: (status, text, headers = {}) => plain(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, text),
-    stream: (status, contentType) => {
-      writeHead(status, STATUS_CODES[status] ?? 'OK', { 'Content-Type': contentType, Connection: 'close' });
+    stream: (status, contentType, headers = {}) => {
+      writeHead(status, STATUS_CODES[status] ?? 'OK', { ...headers, 'Content-Type': contentType, Connection: 'close' });
       return out();
     },
     hijack: (contentType) => {
