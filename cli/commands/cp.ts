@@ -27,8 +27,10 @@ export const cpCommand: CommandModule<object, CpArgs> = {
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress progress output during copy (racker prints none)' }),
   handler: async (args) => {
     if (args.src === undefined || args.dest === undefined) throw missingArguments('racker', 'cp', 2);
+    // yargs reads a lone '-' as an empty string: it is docker's stdin/stdout.
+    const dash = (v: string) => (v === '' && process.argv.includes('-') ? '-' : v);
     const ctx = contextFor(args);
     const { cp } = await import('../../lib/container/archive/cp.js');
-    await cp(ctx, String(args.src), String(args.dest), { archive: args.archive === true, followLink: args.followLink === true });
+    await cp(ctx, dash(String(args.src)), dash(String(args.dest)), { archive: args.archive === true, followLink: args.followLink === true });
   },
 };

@@ -11,7 +11,8 @@
  *
  * Files racker itself writes into the container's layer — /etc/hostname, /etc/hosts,
  * /etc/resolv.conf; docker bind-mounts them, so its diff never shows them — and the empty
- * /usr racker adds for nspawn (rootfs.ts) are not changes the user made, and are left out.
+ * directories racker and systemd-nspawn add to an image that lacks them (/usr, /run, /var,
+ * /root, …: nspawn's mount points) are not changes the user made, and are left out.
  */
 import { closeSync, constants as c, fstatSync, openSync, readdirSync, type Stats } from 'node:fs';
 import type { Context } from '../../context.js';
@@ -46,6 +47,9 @@ export interface UpperEntry {
 
 /** Written by racker, not by the container's processes (see the top of this file). */
 export const RACKER_FILES = new Set(['/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+
+/** Empty directories racker (/usr) and systemd-nspawn (mount points) add when the image has none. */
+const NSPAWN_DIRS = new Set(['/usr', '/run', '/var', '/var/tmp', '/root', '/tmp', '/proc', '/sys', '/dev']);
 
 /**
  * dockerd's rule over the entries in walk order (parents before children): a whiteout is D;
@@ -126,8 +130,8 @@ export function upperEntries(upperFd: number, lowerFd: number, mergedFd: number 
           const onlyRackers = [...upperNames].every((n) => RACKER_FILES.has(`${p}/${n}`));
           sameDir = (u.st.mode === l.st.mode && u.st.uid === l.st.uid && u.st.gid === l.st.gid && (u.st.mtimeMs === l.st.mtimeMs || onlyRackers));
         }
-        // racker's empty /usr (rootfs.ts), for an image without one.
-        if (p === '/usr' && isDir && !l && names(u.fd).length === 0) continue;
+        // racker's empty /usr (rootfs.ts) and the mount points nspawn makes, for an image without them.
+        if (NSPAWN_DIRS.has(p) && isDir && !l && names(u.fd).length === 0) continue;
         out.push({ path: p, isDir, deleted: whiteout || opaque, inLower: l !== undefined, sameDir });
         if (isDir) walk(u.fd, lowerDir ? l.fd : undefined, m?.fd, p);
       } finally {

@@ -53,7 +53,7 @@ export function copiesContents(p: string): boolean {
 
 /** A container path made absolute (docker joins it to "/"), keeping a trailing '/' or '/.'. */
 export function containerPath(p: string): string {
-  const abs = path.posix.join('/', p);
+  const abs = path.posix.join('/', p).replace(/(.)\/+$/, '$1');
   if (copiesContents(p)) return abs === '/' ? '/.' : `${abs}/.`;
   if (p.endsWith('/') && abs !== '/') return `${abs}/`;
   return abs;

@@ -12,7 +12,7 @@ import { closeSync, constants as c, lstatSync, openSync, statSync, fstatSync, ty
 import path from 'node:path';
 import { once } from 'node:events';
 import type { Context } from '../../context.js';
-import { NotFoundError, RackerError } from '../../errors.js';
+import { EXIT_RACKER, NotFoundError, RackerError } from '../../errors.js';
 import { findContainer, type ContainerRecord } from '../record.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath } from './archive.js';
 import { containerPath, placement, planCp, type Placement } from './cp-args.js';
@@ -68,8 +68,14 @@ function writeTo(stream: NodeJS.WritableStream): (chunk: Buffer) => Promise<bool
 export async function cp(ctx: Context, srcArg: string, destArg: string, opts: CpOptions = {}): Promise<void> {
   const plan = planCp(srcArg, destArg);
   const record = await containerOf(ctx, plan.container);
-  if (plan.direction === 'from') await copyFrom(ctx, record, plan.src, plan.dest, opts);
-  else await copyTo(ctx, record, plan.src, plan.dest, opts);
+  try {
+    if (plan.direction === 'from') await copyFrom(ctx, record, plan.src, plan.dest, opts);
+    else await copyTo(ctx, record, plan.src, plan.dest, opts);
+  } catch (err) {
+    // The docker CLI exits 1 for every failed copy (a refused archive, a missing path).
+    if (err instanceof RackerError && err.exitCode === EXIT_RACKER) err.exitCode = 1;
+    throw err;
+  }
 }
 
 async function copyFrom(ctx: Context, record: ContainerRecord, src: string, dest: string, opts: CpOptions): Promise<void> {
