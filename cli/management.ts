@@ -26,6 +26,9 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     logs: ['logs'],
     inspect: ['inspect'],
     prune: ['system', 'prune'],
+    cp: ['cp'],
+    diff: ['diff'],
+    export: ['export'],
   },
   image: {
     ls: ['images'],
