@@ -27,6 +27,9 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     inspect: ['inspect'],
     prune: ['system', 'prune'],
     commit: ['commit'],
+    cp: ['cp'],
+    diff: ['diff'],
+    export: ['export'],
   },
   image: {
     ls: ['images'],

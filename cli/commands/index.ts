@@ -3,9 +3,12 @@ import { PASS_THROUGH, type ValueOptions } from '../trailing.js';
 import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
 import { composeCommand } from './compose.js';
+import { cpCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
+import { diffCommand } from './diff.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { commitCommand } from './commit.js';
+import { exportCommand } from './export.js';
 import { historyCommand } from './history.js';
 import { imageCommand } from './image.js';
 import { imagesCommand } from './images.js';
@@ -49,6 +52,9 @@ export const rackerCommands: CommandModule<any, any>[] = [
   volumeCommand,
   composeCommand,
   topCommand,
+  cpCommand,
+  diffCommand,
+  exportCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

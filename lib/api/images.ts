@@ -194,7 +194,7 @@ export function imageRoutes(engine: Engine): Route[] {
     route('POST', /^\/images\/load$/, async (x) => {
       const { loadImages, loadedLines } = await import('../image/load.js');
       // Like dockerd: the whole load first (errors are a plain 400/500), then the lines as a JSON stream.
-      const loaded = await loadImages(ctx, x.rawBody());
+      const loaded = await loadImages(ctx, x.bodyStream());
       const out = x.stream(200, 'application/json');
       for (const line of loadedLines(loaded)) out.write(`${JSON.stringify({ stream: `${line}\n` })}\r\n`);
       out.end();

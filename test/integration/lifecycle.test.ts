@@ -202,10 +202,10 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['container', 'ls', '--format', '{{.Names}}']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
     expect(seen(await rk(['container', 'stop', 'again']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
     expect((await rk(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n')).to.include(BUSYBOX);
-    expect(seen(await rk(['container', 'cp', 'a', 'b']))).to.deep.equal({
+    expect(seen(await rk(['container', 'checkpoint', 'a', 'b']))).to.deep.equal({
       code: 1,
       stdout: '',
-      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
+      stderr: "racker: 'container checkpoint' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune, cp, diff, export\n",
     });
   });
 
