@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../container/control.js';
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
+import type { DockerHealthcheck } from '../container/health.js';
 import { readLog, type LogEntry } from '../container/logs.js';
 import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
@@ -50,6 +51,7 @@ export interface CreateBody {
   Labels?: Record<string, string> | null;
   StopSignal?: string | null;
   StopTimeout?: number | null;
+  Healthcheck?: DockerHealthcheck | null;
   HostConfig?: {
     Binds?: string[] | null;
     Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null }[] | null;
@@ -178,6 +180,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(host.Init ? { init: true } : {}),
     ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
     ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
+    ...(body.Healthcheck ? { healthcheck: body.Healthcheck } : {}),
   };
   return {
     options,

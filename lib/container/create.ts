@@ -8,6 +8,7 @@ import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../error
 import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
+import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
 import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,
@@ -56,6 +57,10 @@ export interface CreateOptions {
   /** --tmpfs PATH[:OPTIONS] */
   tmpfs?: string[];
   init?: boolean;
+  /** --health-* and --no-healthcheck. */
+  health?: HealthFlags;
+  /** The Engine API's Config.Healthcheck (its fields override the image's). */
+  healthcheck?: DockerHealthcheck;
   /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
   status?: (line: string) => void;
 }
@@ -141,6 +146,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
   const stopping = await stopSettings(opts, image.config.StopSignal);
   const tmpfs = (opts.tmpfs ?? []).map(parseTmpfs);
+  const healthcheck = healthConfigOf(image.config.Healthcheck, opts.health ?? {}, opts.healthcheck);
   const id = newContainerId();
   const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
   const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
@@ -188,6 +194,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...stopping,
         ...(tmpfs.length ? { tmpfs } : {}),
         ...(opts.init ? { init: true } : {}),
+        ...(healthcheck ? { healthcheck } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a

@@ -11,6 +11,7 @@ import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '.
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, workingDirIn, type OutputSinks } from './exec.js';
 import { noteEnded } from './ended.js';
+import { watchHealth } from './health-watch.js';
 import { hostHasMachined, initTool, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
@@ -145,6 +146,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   const abort = () => killContainerTree(nspawn?.pid, leader);
   opts.signal?.addEventListener('abort', abort, { once: true });
   const alive = () => running && !nspawnEnded && !aborted();
+  // The health check, from ready until the end; stopped (and its last write done) before the end is recorded.
+  const healthStop = new AbortController();
+  let healthRun: Promise<void> | undefined;
+  const checkHealth = (pid: number | undefined) => {
+    if (config.healthcheck && pid) healthRun = watchHealth(ctx, initial, pid, healthStop.signal).catch((err: unknown) => ctx.log.debug(`health check: ${String(err)}`));
+  };
   const started = async (proc: StartedProcess) => {
     nspawn = proc;
     running = true;
@@ -210,6 +217,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const recorded = updateState(ctx.paths, id, { leaderPid: leader });
       recorded.catch(() => undefined); // awaited below; not unhandled meanwhile
       ready = true;
+      checkHealth(leader);
       if (opts.onReady) {
         await recorded;
         opts.onReady();
@@ -281,6 +289,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
       await joined();
       ready = true;
+      checkHealth(leader);
       if (aborted()) abort();
       opts.onReady?.();
       exitCode = await nspawnExit!;
@@ -300,6 +309,8 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     }
     if (!aborted()) throw err;
   } finally {
+    healthStop.abort();
+    await healthRun;
     opts.signal?.removeEventListener('abort', abort);
     await log?.close();
     await channel?.close();

@@ -2,13 +2,14 @@
 import { UsageError } from '../errors.js';
 import { humanDuration } from '../format/human.js';
 import { shortId } from '../image/store.js';
+import { dockerHealthcheck, healthSuffix } from './health.js';
 import { liveState, type ContainerRecord } from './record.js';
 import { portsColumn } from '../net/ports.js';
 import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
 
 export function statusText(record: ContainerRecord, now: number): string {
   const s = liveState(record);
-  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}`;
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}${healthSuffix(record.state.health)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
   return 'Created';
 }
@@ -109,6 +110,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
       FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+      ...(c.healthcheck ? { Health: record.state.health ?? { Status: 'starting', FailingStreak: 0, Log: [] } } : {}),
     },
     Image: record.image.id,
     Name: `/${record.name}`,
@@ -134,6 +136,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       WorkingDir: c.workingDir ?? '',
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: dockerHealthcheck(c.healthcheck) } : {}),
     },
     Mounts: c.binds.map((b) => {
       // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).

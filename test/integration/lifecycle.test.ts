@@ -393,6 +393,37 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}} {{.HostConfig.Init}}', id]))).to.deep.equal({ code: 0, stdout: '143 true\n', stderr: '' });
   });
 
+  it('--health-cmd: checked inside every interval; starting, unhealthy after the retries, healthy once it passes; State.Health and ps show it', async () => {
+    const id = ok(await rk(['run', '-d', '--health-cmd', 'test -e /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', BUSYBOX, 'sleep', '100'])).stdout.trim();
+    const health = async () => JSON.parse(ok(await rk(['inspect', '-f', '{{json .State.Health}}', id])).stdout) as { Status: string; FailingStreak: number; Log: { ExitCode: number; Output: string }[] };
+    const until = async (status: string) => {
+      for (let i = 0; i < 50; i++) {
+        const h = await health();
+        if (h.Status === status) return h;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`never ${status}: ${JSON.stringify(await health())}`);
+    };
+    const bad = await until('unhealthy');
+    expect(bad.FailingStreak).to.be.at.least(2);
+    expect(bad.Log.at(-1)).to.deep.include({ ExitCode: 1, Output: '' });
+    expect((await rk(['ps', '--format', '{{.Status}}'])).stdout).to.match(/^Up .* \(unhealthy\)\n$/);
+    ok(await rk(['exec', id, 'sh', '-c', ': > /tmp/ok']));
+    const good = await until('healthy');
+    expect(good).to.deep.include({ FailingStreak: 0 });
+    expect(good.Log.at(-1)).to.deep.include({ ExitCode: 0, Output: 'fine\n' });
+    expect((await rk(['ps', '--format', '{{.Status}}'])).stdout).to.match(/^Up .* \(healthy\)\n$/);
+    expect(JSON.parse(ok(await rk(['inspect', '-f', '{{json .Config.Healthcheck}}', id])).stdout)).to.deep.equal({
+      Test: ['CMD-SHELL', 'test -e /tmp/ok && echo fine'],
+      Interval: 200e6,
+      Timeout: 30e9,
+      StartPeriod: 0,
+      Retries: 2,
+    });
+    ok(await rk(['rm', '-f', id]));
+    expect(seen(await rk(['run', '--rm', '--health-interval', 'soon', '--health-cmd', 'true', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid duration: soon (e.g. 30s, 1m30s, 500ms)\n' });
+  });
+
   it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
     // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
     const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
