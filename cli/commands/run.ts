@@ -38,6 +38,7 @@ export const runOptions = {
   'health-start-period': { type: 'string', describe: "Time in which failures don't count while the container starts (default 0s)" },
   'health-retries': { type: 'number', describe: 'Failures in a row that make it unhealthy (default 3)' },
   'no-healthcheck': { type: 'boolean', describe: "Disable the image's HEALTHCHECK" },
+  restart: { type: 'string', describe: 'Restart policy: no, always, unless-stopped, on-failure[:max-retries] (racker restarts while the container\'s supervisor lives: not after a reboot)' },
   init: { type: 'boolean', describe: 'Run tini as PID 1, which reaps zombies and forwards signals (direct mode; systemd is init in boot mode)' },
 } as const satisfies Record<string, Options>;
 
@@ -73,6 +74,7 @@ type Args = GlobalArgs & {
   'stop-timeout'?: number;
   tmpfs?: string[];
   init?: boolean;
+  restart?: string;
   'health-cmd'?: string;
   'health-interval'?: string;
   'health-timeout'?: string;
@@ -112,6 +114,7 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     stopTimeout: args['stop-timeout'],
     tmpfs: args.tmpfs,
     init: args.init,
+    restart: args.restart,
     health: {
       cmd: args['health-cmd'],
       interval: args['health-interval'],
@@ -156,7 +159,7 @@ export const runCommand: CommandModule<object, Args> = {
       return;
     }
     const [{ supervise }, { withInterrupt }] = await foreground!;
-    const { value } = await withInterrupt((signal) =>
+    const { value, exitCode: interrupted } = await withInterrupt((signal) =>
       supervise(ctx, record, {
         bootTimeoutSeconds: args['boot-timeout'],
         signal,
@@ -165,6 +168,12 @@ export const runCommand: CommandModule<object, Args> = {
     );
     // supervise already turns an interrupt into 128+N.
     process.exitCode = value;
+    // A restart policy: the container goes on under a detached supervisor (not after Ctrl-C).
+    if (record.config.restartPolicy && interrupted === undefined) {
+      const [{ nextRun }, { startDetached }] = await Promise.all([import('../../lib/container/restart.js'), import('../../lib/container/detached.js')]);
+      const next = await nextRun(ctx, record.id, value, 100);
+      if (next) await startDetached(ctx, next, args['boot-timeout']);
+    }
   },
 };
 
@@ -176,11 +185,11 @@ export const superviseCommand: CommandModule<object, GlobalArgs & { id: string; 
   handler: async (args) => {
     const ctx = contextFor(args);
     const { readContainer } = await import('../../lib/container/record.js');
-    const { supervise } = await import('../../lib/container/supervise.js');
+    const { superviseWithRestarts } = await import('../../lib/container/restart.js');
     const record = await readContainer(ctx.paths, args.id);
     if (!record) throw new UsageError(`No such container: ${args.id}`);
     const abort = new AbortController();
     process.on('SIGTERM', () => abort.abort('SIGTERM'));
-    process.exitCode = await supervise(ctx, record, { bootTimeoutSeconds: args['boot-timeout'], signal: abort.signal, detached: true });
+    process.exitCode = await superviseWithRestarts(ctx, record, { bootTimeoutSeconds: args['boot-timeout'], signal: abort.signal, detached: true });
   },
 };

@@ -11,6 +11,7 @@ import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../co
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
 import type { DockerHealthcheck } from '../container/health.js';
+import { restartPolicyOf } from '../container/restart.js';
 import { readLog, type LogEntry } from '../container/logs.js';
 import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
@@ -57,6 +58,7 @@ export interface CreateBody {
     Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null }[] | null;
     Tmpfs?: Record<string, string> | null;
     Init?: boolean | null;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number } | null;
     AutoRemove?: boolean;
     NetworkMode?: string;
     PortBindings?: PortBindings | null;
@@ -147,6 +149,8 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
   }
   const network = networkOf(host.NetworkMode);
+  const restart = restartPolicyOf(host.RestartPolicy);
+  if (restart && host.AutoRemove) throw new ApiError(400, 'conflicting options: AutoRemove and RestartPolicy');
   const endpoint = body.NetworkingConfig?.EndpointsConfig?.[network] ?? undefined;
   const attached = Boolean(body.AttachStdin || body.AttachStdout || body.AttachStderr);
   const options: CreateOptions = {
@@ -181,6 +185,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
     ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     ...(body.Healthcheck ? { healthcheck: body.Healthcheck } : {}),
+    ...(restart ? { restart } : {}),
   };
   return {
     options,
@@ -276,7 +281,7 @@ export function containerInspect(r: ContainerRecord, meta: ApiMeta): Record<stri
     ...base,
     Driver: 'overlay',
     Platform: 'linux',
-    RestartCount: 0,
+    RestartCount: r.state.restartCount ?? 0,
     LogPath: '',
     Config: { ...base.Config, ...meta.config, Env: [...((base.Config.Env as string[] | undefined) ?? []), ...(meta.bareEnv ?? [])], Tty: Boolean(meta.tty), Labels: meta.labels ?? {}, Entrypoint: null, AttachStdout: false, AttachStderr: false },
     // dockerd reports every HostConfig field; what the client gave stands where racker has no say.

@@ -75,8 +75,9 @@ function signalTarget(record: ContainerRecord): number {
  */
 export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   const target = signalTarget(record);
-  await updateState(ctx.paths, record.id, { killSignal: signal });
-  process.kill(target, signal);
+  await updateState(ctx.paths, record.id, { killSignal: signal, stoppedByHand: true });
+  // Gone between the look and the signal: it has just ended, which is what was asked.
+  signalIfAlive(target, signal);
   if (signal === 'SIGKILL') await waitForExit(ctx, record.id, 10_000);
 }
 
@@ -89,7 +90,11 @@ export async function killContainer(ctx: Context, record: ContainerRecord, signa
  * power-off, unless --stop-signal named another).
  */
 export async function stopContainer(ctx: Context, record: ContainerRecord, timeout?: number, given?: NodeJS.Signals): Promise<void> {
-  if (liveState(record).status !== 'running') return; // docker: stopping a stopped container is fine
+  if (liveState(record).status !== 'running') {
+    // docker: stopping a stopped container is fine; one waiting to be restarted stays down.
+    if (record.config.restartPolicy) await updateState(ctx.paths, record.id, { stoppedByHand: true });
+    return;
+  }
   const timeoutSeconds = timeout ?? record.config.stopTimeout ?? 10;
   const signal = given ?? (record.config.stopSignal as NodeJS.Signals | undefined);
   if (record.config.boot && !record.config.command.length && signal === undefined) {
@@ -100,11 +105,12 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
       const command = childrenOf(nsenter)[0];
       if (command !== undefined) signalIfAlive(command, 'SIGTERM');
     }
+    await updateState(ctx.paths, record.id, { stoppedByHand: true });
     process.kill(leader, SIGRTMIN_PLUS_4);
   } else {
     const target = signalTarget(record);
-    await updateState(ctx.paths, record.id, { killSignal: signal ?? 'SIGTERM' });
-    process.kill(target, signal ?? 'SIGTERM');
+    await updateState(ctx.paths, record.id, { killSignal: signal ?? 'SIGTERM', stoppedByHand: true });
+    signalIfAlive(target, signal ?? 'SIGTERM');
   }
   let after = await waitForExit(ctx, record.id, timeoutSeconds < 0 ? Infinity : timeoutSeconds * 1000);
   if (after && liveState(after).status === 'running') {

@@ -9,6 +9,7 @@ import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
 import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
+import { parseRestartPolicy, type RestartPolicy } from './restart.js';
 import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,
@@ -57,6 +58,8 @@ export interface CreateOptions {
   /** --tmpfs PATH[:OPTIONS] */
   tmpfs?: string[];
   init?: boolean;
+  /** --restart, or the Engine API's RestartPolicy. */
+  restart?: string | RestartPolicy;
   /** --health-* and --no-healthcheck. */
   health?: HealthFlags;
   /** The Engine API's Config.Healthcheck (its fields override the image's). */
@@ -146,6 +149,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
   const stopping = await stopSettings(opts, image.config.StopSignal);
   const tmpfs = (opts.tmpfs ?? []).map(parseTmpfs);
+  const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : opts.restart;
+  if (restartPolicy && restartPolicy.name !== 'no' && opts.autoRemove) throw new UsageError('conflicting options: cannot specify both --restart and --rm');
   const healthcheck = healthConfigOf(image.config.Healthcheck, opts.health ?? {}, opts.healthcheck);
   const id = newContainerId();
   const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
@@ -195,6 +200,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...(tmpfs.length ? { tmpfs } : {}),
         ...(opts.init ? { init: true } : {}),
         ...(healthcheck ? { healthcheck } : {}),
+        ...(restartPolicy && restartPolicy.name !== 'no' ? { restartPolicy } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a

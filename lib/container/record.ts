@@ -12,6 +12,7 @@ import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
 import type { Tmpfs } from './spec.js';
 import type { HealthConfig, HealthState } from './health.js';
+import type { RestartPolicy } from './restart.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 
@@ -59,6 +60,8 @@ export interface ContainerConfig {
   tmpfs?: Tmpfs[];
   /** --init: tini as PID 1 in direct mode (in boot mode systemd is init already). */
   init?: boolean;
+  /** --restart: who restarts it is its supervisor (restart.ts). */
+  restartPolicy?: RestartPolicy;
   /** The health check it runs (the image's HEALTHCHECK, or --health-*). */
   healthcheck?: HealthConfig;
   /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
@@ -84,6 +87,10 @@ export interface ContainerState {
   endpoint?: Endpoint;
   /** Its places on the networks of config.extraNetworks, while it runs. */
   extraEndpoints?: Endpoint[];
+  /** Restarts by its policy since it was last started by hand (inspect's RestartCount). */
+  restartCount?: number;
+  /** Stopped or killed by hand: its restart policy no longer applies (until a start by hand). */
+  stoppedByHand?: boolean;
   /** Health check results: read from health.json, never stored in the record itself. */
   health?: HealthState;
 }

@@ -114,6 +114,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     },
     Image: record.image.id,
     Name: `/${record.name}`,
+    RestartCount: record.state.restartCount ?? 0,
     HostConfig: {
       AutoRemove: c.autoRemove,
       NetworkMode: c.network,
@@ -124,6 +125,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
         .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
       ...(c.tmpfs?.length ? { Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.container, t.options])) } : {}),
       ...(c.init ? { Init: true } : {}),
+      RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     Config: {
       Hostname: c.hostname,

@@ -424,6 +424,38 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['run', '--rm', '--health-interval', 'soon', '--health-cmd', 'true', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid duration: soon (e.g. 30s, 1m30s, 500ms)\n' });
   });
 
+  it('--restart: the supervisor runs it again (on-failure within its count, always until stopped by hand); a foreground run hands it over; not with --rm', async () => {
+    const inspect = async (c: string) => (await rk(['inspect', '-f', '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}', c])).stdout;
+    const until = async (c: string, want: RegExp) => {
+      for (let i = 0; i < 60 && !want.test(await inspect(c)); i++) await new Promise((r) => setTimeout(r, 100));
+      return inspect(c);
+    };
+    ok(await rk(['run', '-d', '--name', 'flaky', '--restart', 'on-failure:2', BUSYBOX, 'sh', '-c', 'echo run; exit 3']));
+    expect(await until('flaky', /^2 exited/)).to.equal('2 exited 3\n');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await inspect('flaky')).to.equal('2 exited 3\n');
+    expect((await rk(['logs', 'flaky'])).stdout).to.equal('run\nrun\nrun\n');
+    expect(seen(await rk(['inspect', '-f', '{{json .HostConfig.RestartPolicy}}', 'flaky']))).to.deep.equal({ code: 0, stdout: '{"Name":"on-failure","MaximumRetryCount":2}\n', stderr: '' });
+
+    ok(await rk(['run', '-d', '--name', 'forever', '--restart', 'always', BUSYBOX, 'sh', '-c', 'sleep 0.2']));
+    expect(await until('forever', /^[2-9]\d* /)).to.match(/^[2-9]\d* /);
+    ok(await rk(['stop', 'forever']));
+    const stopped = await until('forever', / exited /);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await inspect('forever')).to.equal(stopped);
+
+    // Foreground: racker exits with the code; the container goes on under a detached supervisor.
+    expect(seen(await rk(['run', '--name', 'fg', '--restart', 'on-failure:1', BUSYBOX, 'sh', '-c', 'echo fg; exit 4']))).to.deep.equal({ code: 4, stdout: 'fg\n', stderr: '' });
+    expect(await until('fg', /^1 exited/)).to.equal('1 exited 4\n');
+    expect(seen(await rk(['run', '--rm', '--restart', 'always', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: conflicting options: cannot specify both --restart and --rm\n' });
+    expect(seen(await rk(['run', '--restart', 'sometimes', BUSYBOX, 'true']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: 'racker: invalid restart policy: sometimes (no, always, unless-stopped, on-failure[:max-retries])\n',
+    });
+    ok(await rk(['rm', '-f', 'flaky', 'forever', 'fg']));
+  });
+
   it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
     // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
     const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
