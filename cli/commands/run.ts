@@ -4,6 +4,7 @@ import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
 import { contextFor, missingArguments, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
+import { resourceOptions, resourcesFromArgs, type ResourceArgs } from './resources.js';
 
 export const runOptions = {
   interactive: { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
@@ -29,13 +30,14 @@ export const runOptions = {
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
   'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
+  ...resourceOptions,
 } as const satisfies Record<string, Options>;
 
 export const runValueOptions = valueOptionsOf(runOptions);
 
 export type RunArgs = Args;
 
-type Args = GlobalArgs & {
+type Args = GlobalArgs & ResourceArgs & {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -89,6 +91,7 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     boot: args.boot ? true : args['no-boot'] ? false : undefined,
     pull: args.pull,
     status: (line) => process.stderr.write(`${line}\n`),
+    resources: resourcesFromArgs(args),
   };
 }
 

@@ -26,6 +26,7 @@ import { frame, streamContentType } from './frames.js';
 import { flag, route, type Route } from './router.js';
 import { compareVersions } from './version.js';
 import { networkSettingsOf } from '../net/inspect.js';
+import { HOST_CONFIG_FIELDS, hasResources, resourcesFromHostConfig } from '../container/limits.js';
 import type { PublishedPort } from '../net/ports.js';
 
 /** The list's Ports: one entry per address family of each published port, as dockerd. */
@@ -95,7 +96,7 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
 const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 
 /** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
-const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig']);
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
 
 function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 'logConfig'> {
@@ -126,6 +127,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
   }
   const network = networkOf(host.NetworkMode);
+  const resources = resourcesFromHostConfig(host as Record<string, unknown>);
   const endpoint = body.NetworkingConfig?.EndpointsConfig?.[network] ?? undefined;
   const attached = Boolean(body.AttachStdin || body.AttachStdout || body.AttachStderr);
   const options: CreateOptions = {
@@ -155,6 +157,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     detach: !attached,
     // dockerd's create never pulls: a 404 makes the client pull and create again.
     pull: 'never',
+    ...(hasResources(resources) ? { resources } : {}),
   };
   return {
     options,

@@ -20,6 +20,8 @@ import {
 import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
+import { hasResources, validateResources, type Resources } from './limits.js';
+import { availableParallelism } from 'node:os';
 
 export interface CreateOptions {
   image: string;
@@ -53,6 +55,8 @@ export interface CreateOptions {
   pull?: 'always' | 'missing' | 'never';
   /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
   status?: (line: string) => void;
+  /** --memory, --cpus, … (limits.ts). */
+  resources?: Resources;
 }
 
 async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
@@ -82,6 +86,7 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
+  if (opts.resources) validateResources(opts.resources, availableParallelism());
   const networking = await networkSettings(ctx, opts);
   const { isAnonymousVolume } = await import('./volumes.js');
   const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
@@ -163,6 +168,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         boot,
         autoRemove: Boolean(opts.autoRemove),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
+        ...(hasResources(opts.resources) ? { resources: opts.resources } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.

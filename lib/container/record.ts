@@ -11,6 +11,8 @@ import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
+import type { Resources } from './limits.js';
+import type { CgroupPlace } from './cgroup.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -50,6 +52,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
   anonymousVolumes?: string[];
+  /** --memory, --cpus, … (limits.ts), applied to its cgroup at every start and by `update`. */
+  resources?: Resources;
 }
 
 export interface ContainerState {
@@ -71,6 +75,10 @@ export interface ContainerState {
   endpoint?: Endpoint;
   /** Its places on the networks of config.extraNetworks, while it runs. */
   extraEndpoints?: Endpoint[];
+  /** Its cgroup while it runs (cgroup.ts); `created`: racker made it, and removes it. */
+  cgroup?: CgroupPlace & { created: boolean };
+  /** Frozen by `pause` (status stays running, as docker's State.Running does). */
+  paused?: boolean;
 }
 
 export interface ExtraNetwork {

@@ -54,6 +54,8 @@ export interface ContainerNspawnOptions {
   /** copy-host (the default), or off: racker wrote the container's own resolv.conf. */
   resolvConf?: 'copy-host' | 'off';
   binds: readonly Bind[];
+  /** --property=… for the machine's scope (limits of a registered machine). */
+  properties?: readonly string[];
 }
 
 /** nspawn parses ':' in --bind as a separator; backslash escapes keep it in a path. */
@@ -74,6 +76,7 @@ function containerFlags(o: ContainerNspawnOptions): string[] {
     ...registration(o.register, o.machine),
   ];
   if (o.privateNetwork) argv.push('--private-network');
+  if (o.register) argv.push(...(o.properties ?? []));
   for (const b of o.binds) {
     argv.push(`${b.readOnly ? '--bind-ro' : '--bind'}=${escapeBindPath(b.host)}:${escapeBindPath(b.container)}`);
   }
