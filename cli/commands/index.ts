@@ -20,6 +20,9 @@ import { runCommand, runValueOptions, superviseCommand } from './run.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
 import { topCommand } from './top.js';
+import { pauseCommand, unpauseCommand } from './pause.js';
+import { statsCommand } from './stats.js';
+import { updateCommand } from './update.js';
 import { volumeCommand } from './volume.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
@@ -44,6 +47,10 @@ export const rackerCommands: CommandModule<any, any>[] = [
   volumeCommand,
   composeCommand,
   topCommand,
+  pauseCommand,
+  unpauseCommand,
+  statsCommand,
+  updateCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

@@ -26,6 +26,7 @@ import { frame, streamContentType } from './frames.js';
 import { flag, route, type Route } from './router.js';
 import { compareVersions } from './version.js';
 import { networkSettingsOf } from '../net/inspect.js';
+import { resourceRoutes } from './resources.js';
 import { HOST_CONFIG_FIELDS, hasResources, resourcesFromHostConfig } from '../container/limits.js';
 import type { PublishedPort } from '../net/ports.js';
 
@@ -488,6 +489,7 @@ export function containerRoutes(engine: Engine): Route[] {
       }
       x.empty(204);
     }),
+    ...resourceRoutes(ctx, find),
     route('POST', /^\/containers\/prune$/, async (x) => {
       const { pruneStoppedContainers } = await import('../container/prune.js');
       const { ids, reclaimed } = await pruneStoppedContainers(ctx);
