@@ -28,6 +28,9 @@ import { saveCommand } from './save.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
 import { topCommand } from './top.js';
+import { pauseCommand, unpauseCommand } from './pause.js';
+import { statsCommand } from './stats.js';
+import { updateCommand } from './update.js';
 import { volumeCommand } from './volume.js';
 
 // Each command file is thin: flags here, work in lib/ (imported lazily by the handler,
@@ -55,6 +58,10 @@ export const rackerCommands: CommandModule<any, any>[] = [
   cpCommand,
   diffCommand,
   exportCommand,
+  pauseCommand,
+  unpauseCommand,
+  statsCommand,
+  updateCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,

@@ -4,6 +4,7 @@ import { UsageError } from '../../lib/errors.js';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
 import { contextFor, missingArguments, out, requireTerminalForIt, type GlobalArgs } from '../common.js';
 import { trailing, valueOptionsOf } from '../trailing.js';
+import { resourceOptions, resourcesFromArgs, type ResourceArgs } from './resources.js';
 
 export const runOptions = {
   interactive: { alias: 'i', type: 'boolean', describe: 'Keep STDIN open' },
@@ -40,13 +41,14 @@ export const runOptions = {
   'no-healthcheck': { type: 'boolean', describe: "Disable the image's HEALTHCHECK" },
   restart: { type: 'string', describe: 'Restart policy: no, always, unless-stopped, on-failure[:max-retries] (racker restarts while the container\'s supervisor lives: not after a reboot)' },
   init: { type: 'boolean', describe: 'Run tini as PID 1, which reaps zombies and forwards signals (direct mode; systemd is init in boot mode)' },
+  ...resourceOptions,
 } as const satisfies Record<string, Options>;
 
 export const runValueOptions = valueOptionsOf(runOptions);
 
 export type RunArgs = Args;
 
-type Args = GlobalArgs & {
+type Args = GlobalArgs & ResourceArgs & {
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -124,6 +126,7 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
       none: args['no-healthcheck'],
     },
     status: (line) => process.stderr.write(`${line}\n`),
+    resources: resourcesFromArgs(args),
   };
 }
 

@@ -28,6 +28,8 @@ import { frame, streamContentType } from './frames.js';
 import { flag, route, type Route } from './router.js';
 import { compareVersions } from './version.js';
 import { networkSettingsOf } from '../net/inspect.js';
+import { resourceRoutes } from './resources.js';
+import { HOST_CONFIG_FIELDS, hasResources, resourcesFromHostConfig } from '../container/limits.js';
 import type { PublishedPort } from '../net/ports.js';
 
 /** The list's Ports: one entry per address family of each published port, as dockerd. */
@@ -103,7 +105,7 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
 const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 
 /** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
-const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig']);
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
 
 function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 'logConfig'> {
@@ -151,6 +153,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
   const network = networkOf(host.NetworkMode);
   const restart = restartPolicyOf(host.RestartPolicy);
   if (restart && host.AutoRemove) throw new ApiError(400, 'conflicting options: AutoRemove and RestartPolicy');
+  const resources = resourcesFromHostConfig(host as Record<string, unknown>);
   const endpoint = body.NetworkingConfig?.EndpointsConfig?.[network] ?? undefined;
   const attached = Boolean(body.AttachStdin || body.AttachStdout || body.AttachStderr);
   const options: CreateOptions = {
@@ -186,6 +189,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
     ...(body.Healthcheck ? { healthcheck: body.Healthcheck } : {}),
     ...(restart ? { restart } : {}),
+    ...(hasResources(resources) ? { resources } : {}),
   };
   return {
     options,
@@ -514,6 +518,7 @@ export function containerRoutes(engine: Engine): Route[] {
       }
       x.empty(204);
     }),
+    ...resourceRoutes(ctx, find),
     route('POST', /^\/containers\/prune$/, async (x) => {
       const { pruneStoppedContainers } = await import('../container/prune.js');
       const { ids, reclaimed } = await pruneStoppedContainers(ctx);

@@ -19,7 +19,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof PermissionError) return 403;
   if (err instanceof RackerError) {
     const m = err.message;
-    if (/^conflict|Conflict\.|is already in use|container is running|is not running/.test(m)) return 409;
+    if (/^conflict|Conflict\.|is already in use|container is running|is not running|is paused|is not paused|already paused/.test(m)) return 409;
     // The command can't be run (docker: "OCI runtime create failed"): the client's fault.
     if (err.exitCode === 126 || err.exitCode === 127) return 400;
     return 500;

@@ -133,6 +133,7 @@ export function execRoutes(engine: Engine): Route[] {
       const body = ((await x.body()) ?? {}) as ExecBody;
       const record = await findContainer(ctx.paths, name!);
       if (liveState(record).status !== 'running') throw new ApiError(409, `Container ${record.id} is not running`);
+      if (record.state.paused) throw new ApiError(409, `Container ${record.id} is paused, unpause the container before exec`);
       const command = typeof body.Cmd === 'string' ? [body.Cmd] : (body.Cmd ?? []);
       if (!command.length) throw new ApiError(400, 'No exec command specified');
       const id = randomBytes(32).toString('hex');

@@ -8,6 +8,8 @@ import { liveState, readContainer, readLive, updateState, type ContainerRecord }
 import { commandInside, nsentersInto } from './entered.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
+import { releaseCgroup } from './placement.js';
+import { thawForEnd } from './pause.js';
 
 /**
  * systemd powers off on SIGRTMIN+4. Node knows no real-time signal names; on Linux with
@@ -78,6 +80,8 @@ export async function killContainer(ctx: Context, record: ContainerRecord, signa
   await updateState(ctx.paths, record.id, { killSignal: signal, stoppedByHand: true });
   // Gone between the look and the signal: it has just ended, which is what was asked.
   signalIfAlive(target, signal);
+  // docker kills a paused container too: the signal is delivered once it is thawed.
+  await thawForEnd(record);
   if (signal === 'SIGKILL') await waitForExit(ctx, record.id, 10_000);
 }
 
@@ -97,6 +101,8 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
   }
   const timeoutSeconds = timeout ?? record.config.stopTimeout ?? 10;
   const signal = given ?? (record.config.stopSignal as NodeJS.Signals | undefined);
+  // A paused container is thawed first, as docker's stop does: frozen, it can't act on the signal.
+  await thawForEnd(record);
   if (record.config.boot && !record.config.command.length && signal === undefined) {
     const leader = requireRunning(record);
     // Commands of `racker exec` first: systemd's shutdown would signal them too, but they are
@@ -131,6 +137,7 @@ export async function reapOrphan(ctx: Context, id: string): Promise<void> {
   if (processAlive(r.state.nspawnPid)) return;
   await killOrphanedLeader(ctx, r);
   await unmountRootfs(ctx, id);
+  await releaseCgroup(r.state.cgroup).catch((err: unknown) => ctx.log.debug(`cgroup cleanup: ${String(err)}`));
   if (r.config.autoRemove) await removeContainerFiles(ctx, id);
   else {
     const killed = r.state.killSignal;
@@ -138,6 +145,8 @@ export async function reapOrphan(ctx: Context, id: string): Promise<void> {
       status: 'exited',
       exitCode: r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255),
       finishedAt: ctx.clock().toISOString(),
+      cgroup: undefined,
+      paused: undefined,
     });
   }
 }

@@ -22,6 +22,8 @@ import {
 import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
+import { hasResources, validateResources, type Resources } from './limits.js';
+import { availableParallelism } from 'node:os';
 
 export interface CreateOptions {
   image: string;
@@ -66,6 +68,8 @@ export interface CreateOptions {
   healthcheck?: DockerHealthcheck;
   /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
   status?: (line: string) => void;
+  /** --memory, --cpus, … (limits.ts). */
+  resources?: Resources;
 }
 
 /** --stop-signal (else the image's STOPSIGNAL) and --stop-timeout, checked. */
@@ -108,6 +112,7 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
+  if (opts.resources) validateResources(opts.resources, availableParallelism());
   const networking = await networkSettings(ctx, opts);
   const { isAnonymousVolume } = await import('./volumes.js');
   const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
@@ -202,6 +207,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...(healthcheck ? { healthcheck } : {}),
         ...(restartPolicy && restartPolicy.name !== 'no' ? { restartPolicy } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
+        ...(hasResources(opts.resources) ? { resources: opts.resources } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.

@@ -6,6 +6,8 @@ import { exitStatus } from '../exec/process.js';
 import { execInContainer, startExec, type ExecStreams } from './exec.js';
 import { CommandNotRunnable } from './lookup.js';
 import { findContainer, liveState, type ContainerRecord } from './record.js';
+import { refuseIfPaused } from './pause.js';
+import { enterFiles } from './placement.js';
 import { mergeEnv, parseEnvFile } from './spec.js';
 
 export interface ExecOptions {
@@ -23,6 +25,7 @@ export interface ExecOptions {
 function runningLeader(record: ContainerRecord, shownAs: string): number {
   const state = liveState(record);
   if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${shownAs} is not running`);
+  refuseIfPaused(record);
   return state.leaderPid;
 }
 
@@ -40,6 +43,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
   try {
     return await execInContainer(ctx, {
       leader,
+      cgroupProcs: enterFiles(record.state.cgroup),
       command,
       env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
       workingDir: opts.workdir ?? record.config.workingDir,
@@ -72,7 +76,8 @@ export async function execCapture(ctx: Context, record: ContainerRecord, command
     ctx,
     {
       leader,
-        command,
+      cgroupProcs: enterFiles(record.state.cgroup),
+      command,
       env: mergeEnv(record.config.env, env, {}),
       workingDir: '/',
       hostname: record.config.hostname,

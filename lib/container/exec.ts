@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
+import { inCgroupArgv } from '../tools/cgroup.js';
 import { watchMirroredStops } from './entered.js';
 import { ContainerRoot, InRootError, processRoot, type Found } from '../fs/in-root.js';
 import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js';
@@ -16,6 +17,8 @@ import { envRecord } from './spec.js';
 /** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
 export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
   leader: number;
+  /** The container's cgroup.procs files (placement.ts): the command is started inside. */
+  cgroupProcs?: string[];
   /** With tty: the terminal's size, when the caller's own terminal is not script's stdin (the Engine API). */
   size?: { rows: number; cols: number };
 }
@@ -82,8 +85,12 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
   const dir = workingDirIn(root, spec.workingDir || '/', false);
   const [first] = spec.command;
   checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
+  // Inside the container's cgroups (its limits, its freezer), as docker's exec is.
   const enter = (command: readonly string[]) =>
-    nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    inCgroupArgv(
+      spec.cgroupProcs ?? [],
+      nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) }),
+    );
   // script's command runs in the new terminal: stty sizes it before the command starts.
   const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; ` : '';
   let argv: string[];

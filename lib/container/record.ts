@@ -15,6 +15,8 @@ import type { HealthConfig, HealthState } from './health.js';
 import type { RestartPolicy } from './restart.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
+import type { Resources } from './limits.js';
+import type { CgroupPlace } from './cgroup.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -66,6 +68,8 @@ export interface ContainerConfig {
   healthcheck?: HealthConfig;
   /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
   anonymousVolumes?: string[];
+  /** --memory, --cpus, … (limits.ts), applied to its cgroup at every start and by `update`. */
+  resources?: Resources;
 }
 
 export interface ContainerState {
@@ -93,6 +97,10 @@ export interface ContainerState {
   stoppedByHand?: boolean;
   /** Health check results: read from health.json, never stored in the record itself. */
   health?: HealthState;
+  /** Its cgroup while it runs (cgroup.ts); `created`: racker made it, and removes it. */
+  cgroup?: CgroupPlace & { created: boolean };
+  /** Frozen by `pause` (status stays running, as docker's State.Running does). */
+  paused?: boolean;
 }
 
 export interface ExtraNetwork {

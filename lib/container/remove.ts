@@ -8,6 +8,8 @@ import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 import { nsentersInto } from './entered.js';
+import { releaseCgroup } from './placement.js';
+import { thawForEnd } from './pause.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -52,6 +54,8 @@ export async function killOrphanedLeader(ctx: Context, record: ContainerRecord):
 /** Kill the container and wait (bounded) until nspawn and PID 1 are gone, re-killing late children. */
 export async function killContainerProcesses(record: ContainerRecord, timeoutMs = 5000): Promise<void> {
   const { leaderPid, nspawnPid } = record.state;
+  // Frozen processes can't die of SIGKILL (cgroup v1): thaw a paused container first, as docker does.
+  await thawForEnd(record);
   const deadline = Date.now() + timeoutMs;
   while (processAlive(nspawnPid) || processAlive(leaderPid)) {
     killContainerTree(processAlive(nspawnPid) ? nspawnPid : undefined, processAlive(leaderPid) ? leaderPid : undefined);
@@ -66,6 +70,8 @@ export async function killContainerProcesses(record: ContainerRecord, timeoutMs 
 export async function removeContainerFiles(ctx: Context, id: string, volumes = false): Promise<void> {
   const record = await readContainer(ctx.paths, id);
   await unmountRootfs(ctx, id);
+  // A supervisor killed -9 left the container's cgroup (its own teardown removes it otherwise).
+  await releaseCgroup(record?.state.cgroup).catch((err: unknown) => ctx.log.debug(`cgroup cleanup: ${String(err)}`));
   // A racker killed while starting it left its network namespace named (and the veth pair in it).
   const { releaseNamespaceName } = await import('../net/kernel.js');
   await releaseNamespaceName(ctx, id);

@@ -23,6 +23,9 @@ import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
 import { nspawnRefusedEnv, tmpfsMountOptions } from './spec.js';
 import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from '../net/attach.js';
+import { inCgroupArgv } from '../tools/cgroup.js';
+import { nspawnProperties } from './limits.js';
+import { enterFiles, noteRegisteredPlace, prepareCgroup, releaseCgroup, type OwnedPlace } from './placement.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -37,11 +40,14 @@ export interface SuperviseOptions {
 }
 
 export function nspawnOptions(record: ContainerRecord, rootfs: string, network?: NetworkAttachment): ContainerNspawnOptions {
+  const register = hostHasMachined();
   return {
     directory: rootfs,
     machine: machineName(record.id),
     hostname: record.config.hostname,
-    register: hostHasMachined(),
+    register,
+    // A registered machine's scope is systemd's: its limits are the scope's properties.
+    ...(register && record.config.resources ? { properties: nspawnProperties(record.config.resources) } : {}),
     privateNetwork: record.config.network === 'none' || record.config.networkDetached === true,
     ...(network ? { networkNamespacePath: network.namespacePath, resolvConf: 'off' as const } : {}),
     binds: record.config.binds,
@@ -138,6 +144,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   let nspawnEnded = false;
   let leader: number | undefined;
   let network: NetworkAttachment | undefined;
+  let cgroup: OwnedPlace | undefined;
   let exitCode = 125;
   let error: string | undefined;
   /** The container got as far as ready (booted, or its command started). */
@@ -186,12 +193,18 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await announce(ctx, onNetwork ?? initial);
     };
     const base = nspawnOptions(initial, rootfs, network);
+    // Its own cgroup, limits written, before nspawn exists: nspawn starts inside it (doc/resources.md).
+    if (!base.register) cgroup = await prepareCgroup(ctx, initial);
+    const placed = (argv: string[]) => inCgroupArgv(enterFiles(cgroup), argv);
+    const registered = async (pid: number) => {
+      if (base.register) await noteRegisteredPlace(ctx, id, pid);
+    };
     const deadline = Date.now() + opts.bootTimeoutSeconds * 1000;
     if (config.boot) {
       // systemd sets the hostname from /etc/hostname at boot, over nspawn's --hostname: an
       // image that ships one (a provisioned label does) kept its own. docker writes it too.
       ContainerRoot.with(rootfs, (root) => root.writeFile('/etc/hostname', `${config.hostname}\n`, { mode: 0o644, durable: false }));
-      const proc = await startProcess(nspawnBootArgv(base), {
+      const proc = await startProcess(placed(nspawnBootArgv(base)), {
         stdout: config.command.length ? 'ignore' : 'pipe',
         stderr: 'pipe',
         detached: true,
@@ -204,6 +217,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await started(proc);
       try {
         leader = await waitForLeader(proc.pid, deadline, alive);
+        await registered(leader);
         await joined();
         await waitUntilBooted(ctx, leader, deadline, alive, opts.bootTimeoutSeconds);
         // The working directory exists from the start, as docker makes it: for the command and every exec.
@@ -225,7 +239,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (config.command.length) {
         const exec = await startExec(
           ctx,
-          { leader, command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
+          { leader, cgroupProcs: enterFiles(cgroup), command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
           sinks,
         ).finally(() => recorded);
         // Where stop and kill send their signal (off the critical path; awaited before the end is recorded).
@@ -264,10 +278,17 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
       const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}),
-          ...(config.init ? { init: initTool() } : {}),
-          tty,
-        }),
+        placed(
+          nspawnDirectArgv({
+            ...base,
+            command,
+            env: setenv,
+            workingDir,
+            ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}),
+            ...(config.init ? { init: initTool() } : {}),
+            tty,
+          }),
+        ),
         {
           // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
           // the terminal gets no input and no end of file (at which nspawn ends the container).
@@ -287,6 +308,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await started(proc);
       leader = await waitForLeader(proc.pid, deadline, alive).catch(() => undefined);
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
+      if (leader) await registered(leader);
       await joined();
       ready = true;
       checkHealth(leader);
@@ -319,6 +341,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     if (aborted()) exitCode = 128 + (signalNumber(String(opts.signal?.reason ?? 'SIGINT')) ?? 2);
     await network?.release().catch((err: unknown) => ctx.log.debug(`network release: ${String(err)}`));
     await unmountRootfs(ctx, id);
+    await releaseCgroup(cgroup).catch((err: unknown) => ctx.log.debug(`cgroup release: ${String(err)}`));
     // A detached --rm container that failed to start stays until `run -d` has read why (it removes it then).
     const keepToReport = opts.detached === true && !ready && error !== undefined;
     if (config.autoRemove && !keepToReport) {
@@ -332,6 +355,8 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         finishedAt: ctx.clock().toISOString(),
         endpoint: undefined,
         extraEndpoints: undefined,
+        cgroup: undefined,
+        paused: undefined,
         ...(error ? { error } : {}),
       });
     }

@@ -6,10 +6,17 @@ import { dockerHealthcheck, healthSuffix } from './health.js';
 import { liveState, type ContainerRecord } from './record.js';
 import { portsColumn } from '../net/ports.js';
 import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
+import { hostConfigOf } from './limits.js';
+
+/** docker's State.Status: a running container frozen by `pause` is "paused". */
+export function shownStatus(record: ContainerRecord): string {
+  const s = liveState(record);
+  return s.status === 'running' && s.paused ? 'paused' : s.status;
+}
 
 export function statusText(record: ContainerRecord, now: number): string {
   const s = liveState(record);
-  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}${healthSuffix(record.state.health)}`;
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}${s.paused ? ' (Paused)' : healthSuffix(record.state.health)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
   return 'Created';
 }
@@ -41,7 +48,7 @@ export function psRow(record: ContainerRecord, now: number, truncate: boolean): 
     CreatedAt: record.created,
     RunningFor: `${humanDuration(now - Date.parse(record.created))} ago`,
     Status: statusText(record, now),
-    State: s.status,
+    State: shownStatus(record),
     Ports: s.status === 'running' ? portsColumn(record.state.endpoint?.ports ?? []) : '',
     Names: record.name,
   };
@@ -74,7 +81,7 @@ export function validateFilters(filters: readonly string[]): void {
 function matchesOne(record: ContainerRecord, key: string, value: string): boolean {
   // docker matches a name filter as a regular expression, against the name with its leading "/" too.
   if (key === 'name') return new RegExp(value).test(record.name) || new RegExp(value).test(`/${record.name}`);
-  if (key === 'status') return liveState(record).status === value;
+  if (key === 'status') return shownStatus(record) === value;
   if (key === 'id') return record.id.startsWith(value);
   if (key === 'ancestor') return record.image.name === value || shortId(record.image.id) === shortId(value);
   return false;
@@ -99,9 +106,9 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     Path: c.command[0] ?? '/sbin/init',
     Args: c.command.slice(1),
     State: {
-      Status: s.status,
+      Status: shownStatus(record),
       Running: s.status === 'running',
-      Paused: false,
+      Paused: s.status === 'running' && s.paused === true,
       Restarting: false,
       OOMKilled: false,
       Dead: false,
@@ -116,6 +123,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     Name: `/${record.name}`,
     RestartCount: record.state.restartCount ?? 0,
     HostConfig: {
+      ...hostConfigOf(c.resources),
       AutoRemove: c.autoRemove,
       NetworkMode: c.network,
       PortBindings: portBindingsOf(c.publish ?? []),

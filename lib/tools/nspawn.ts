@@ -56,6 +56,8 @@ export interface ContainerNspawnOptions {
   binds: readonly Bind[];
   /** --tmpfs: a fresh tmpfs at each path (container path, mount options). */
   tmpfs?: readonly { container: string; options: string }[];
+  /** --property=… for the machine's scope (limits of a registered machine). */
+  properties?: readonly string[];
 }
 
 /** nspawn parses ':' in --bind as a separator; backslash escapes keep it in a path. */
@@ -76,6 +78,7 @@ function containerFlags(o: ContainerNspawnOptions): string[] {
     ...registration(o.register, o.machine),
   ];
   if (o.privateNetwork) argv.push('--private-network');
+  if (o.register) argv.push(...(o.properties ?? []));
   for (const b of o.binds) {
     argv.push(`${b.readOnly ? '--bind-ro' : '--bind'}=${escapeBindPath(b.host)}:${escapeBindPath(b.container)}`);
   }

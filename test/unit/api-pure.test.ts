@@ -178,13 +178,15 @@ describe('Engine API: image filters', () => {
   });
 
   it('what racker does not act on is kept as given for inspect; an unknown log driver is refused as dockerd', () => {
-    const { meta } = createOptionsFrom({
+    const { meta, options } = createOptionsFrom({
       Image: 'i',
       Env: ['Foo', 'Other=one', 'Blank='],
       HostConfig: { CpuShares: 512, Memory: 1048576, PidMode: 'host', Init: true, Tmpfs: { '/tmp': 'rw' }, LogConfig: { Type: 'none', Config: {} }, NetworkMode: 'default' },
       StopTimeout: 4,
     } as Parameters<typeof createOptionsFrom>[0]);
-    expect(meta.hostConfig).to.deep.equal({ CpuShares: 512, Memory: 1048576, PidMode: 'host', Init: true, Tmpfs: { '/tmp': 'rw' } });
+    // Resource limits are acted on (doc/resources.md): in the container's record, not kept aside.
+    expect(meta.hostConfig).to.deep.equal({ PidMode: 'host', Init: true, Tmpfs: { '/tmp': 'rw' } });
+    expect(options.resources).to.deep.equal({ cpuShares: 512, memory: 1048576 });
     expect(meta.config).to.deep.equal({ StopTimeout: 4 });
     expect(meta.logConfig).to.deep.equal({ Type: 'none', Config: {} });
     expect(meta.bareEnv).to.deep.equal(['Foo']);
