@@ -4,6 +4,7 @@ import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
 import { composeCommand } from './compose.js';
 import { createCommand, createValueOptions } from './create.js';
+import { eventsCommand } from './events.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
@@ -54,6 +55,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   shellCommand,
   versionCommand,
   infoCommand,
+  eventsCommand,
   systemCommand,
   superviseCommand,
 ];

@@ -10,9 +10,11 @@ import { followLogs } from './follow.js';
 import { startContainer } from './start.js';
 import type { LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
+import { emit } from '../events/log.js';
 
 export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void): Promise<number> {
   if (liveState(record).status !== 'running') throw new RackerError('You cannot attach to a stopped container, start it first', { exitCode: 1 });
+  emit(ctx, { type: 'container', action: 'attach', container: record });
   await followLogs(ctx, record, { follow: true, tail: 0, write });
   const end = await readContainer(ctx.paths, record.id);
   // An --rm container is gone with its code, as after `wait`.
@@ -25,6 +27,7 @@ export async function attachOutput(ctx: Context, record: ContainerRecord, write:
  */
 export async function startAttached(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, input?: NodeJS.ReadableStream): Promise<number> {
   const from = await fs.stat(ctx.paths.containerLog(record.id)).then((s) => s.size, () => 0);
+  emit(ctx, { type: 'container', action: 'attach', container: record });
   const started = await startContainer(ctx, record, 60, input);
   await followLogs(ctx, started, { follow: true, tail: Infinity, write, from });
   const end = await readContainer(ctx.paths, record.id);

@@ -8,6 +8,7 @@ import { liveState, readContainer, readLive, updateState, type ContainerRecord }
 import { commandInside, nsentersInto } from './entered.js';
 import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from './remove.js';
 import { unmountRootfs } from './rootfs.js';
+import { emit } from '../events/log.js';
 
 /**
  * systemd powers off on SIGRTMIN+4. Node knows no real-time signal names; on Linux with
@@ -76,6 +77,7 @@ function signalTarget(record: ContainerRecord): number {
 export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   const target = signalTarget(record);
   await updateState(ctx.paths, record.id, { killSignal: signal });
+  emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(signalNumber(signal) ?? signal) } });
   process.kill(target, signal);
   if (signal === 'SIGKILL') await waitForExit(ctx, record.id, 10_000);
 }
@@ -96,19 +98,23 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
       const command = childrenOf(nsenter)[0];
       if (command !== undefined) signalIfAlive(command, 'SIGTERM');
     }
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(SIGRTMIN_PLUS_4) } });
     process.kill(leader, SIGRTMIN_PLUS_4);
   } else {
     const target = signalTarget(record);
     await updateState(ctx.paths, record.id, { killSignal: signal ?? 'SIGTERM' });
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(signalNumber(signal ?? 'SIGTERM') ?? signal) } });
     process.kill(target, signal ?? 'SIGTERM');
   }
   let after = await waitForExit(ctx, record.id, timeoutSeconds * 1000);
   if (after && liveState(after).status === 'running') {
     await updateState(ctx.paths, record.id, { killSignal: 'SIGKILL' });
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: '9' } });
     await killContainerProcesses(after);
     after = await waitForExit(ctx, record.id, 5000);
   }
   await reapOrphan(ctx, record.id);
+  emit(ctx, { type: 'container', action: 'stop', container: record });
 }
 
 /**
@@ -121,13 +127,10 @@ export async function reapOrphan(ctx: Context, id: string): Promise<void> {
   if (processAlive(r.state.nspawnPid)) return;
   await killOrphanedLeader(ctx, r);
   await unmountRootfs(ctx, id);
+  const killed = r.state.killSignal;
+  const exitCode = r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255);
+  // Its supervisor died before it could say so.
+  emit(ctx, { type: 'container', action: 'die', container: r, attributes: { exitCode: String(exitCode) } });
   if (r.config.autoRemove) await removeContainerFiles(ctx, id);
-  else {
-    const killed = r.state.killSignal;
-    await updateState(ctx.paths, id, {
-      status: 'exited',
-      exitCode: r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255),
-      finishedAt: ctx.clock().toISOString(),
-    });
-  }
+  else await updateState(ctx.paths, id, { status: 'exited', exitCode, finishedAt: ctx.clock().toISOString() });
 }

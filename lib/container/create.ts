@@ -20,6 +20,7 @@ import {
 import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
+import { emit } from '../events/log.js';
 
 export interface CreateOptions {
   image: string;
@@ -169,6 +170,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       state: { status: 'created', supervisorPid: process.pid },
     };
     await writeContainer(ctx.paths, record);
+    emit(ctx, { type: 'container', action: 'create', container: record });
     return record;
   });
 }

@@ -8,6 +8,7 @@ import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
 import { nsentersInto } from './entered.js';
+import { emit } from '../events/log.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -75,6 +76,7 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   await fs.rename(dir, trash).catch(() => undefined);
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
+  if (record) emit(ctx, { type: 'container', action: 'destroy', container: record });
   if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);
 }
 

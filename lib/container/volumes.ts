@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Bind } from '../tools/nspawn.js';
+import { emit } from '../events/log.js';
 
 /** A -v value that is one absolute container path: an anonymous volume. */
 export function isAnonymousVolume(spec: string): boolean {
@@ -34,10 +35,14 @@ export async function createAnonymousVolumes(ctx: Context, containerPaths: reado
     await fs.mkdir(data, { recursive: true, mode: 0o755 });
     names.push(name);
     binds.push({ host: data, container, readOnly: false });
+    emit(ctx, { type: 'volume', action: 'create', id: name, attributes: { driver: 'local' } });
   }
   return { names, binds };
 }
 
 export async function removeAnonymousVolumes(ctx: Context, names: readonly string[] | undefined): Promise<void> {
-  for (const name of names ?? []) await fs.rm(volumeDir(ctx, name), { recursive: true, force: true });
+  for (const name of names ?? []) {
+    await fs.rm(volumeDir(ctx, name), { recursive: true, force: true });
+    emit(ctx, { type: 'volume', action: 'destroy', id: name, attributes: { driver: 'local' } });
+  }
 }
