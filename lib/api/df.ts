@@ -51,6 +51,11 @@ function reclaimable(bytes: number, total: number): string {
 
 /** The summary rows of `system df` (docker's diskUsage*Context), sizes as go-units' HumanSize. */
 export function usageRows(u: DataUsage): UsageRow[] {
+  // docker marshals these rows from a map: {{json .}} shows the keys sorted.
+  return unsortedRows(u).map((r) => ({ Active: r.Active, Reclaimable: r.Reclaimable, Size: r.Size, TotalCount: r.TotalCount, Type: r.Type }));
+}
+
+function unsortedRows(u: DataUsage): UsageRow[] {
   const num = (v: unknown) => (typeof v === 'number' && v > 0 ? v : 0);
   const imageTotal = u.Images.reduce((n, i) => n + num(i.Size), 0);
   const imageUsed = u.Images.filter((i) => num(i.Containers) > 0);

@@ -46,7 +46,7 @@ export function verboseText(u: DataUsage, now: number): string {
   });
   const volumes = u.Volumes.map((v) => {
     const usage = v.UsageData as { Size: number; RefCount: number };
-    return { Name: v.Name, Links: String(usage.RefCount), Size: humanSize(Math.max(usage.Size, 0)) };
+    return { Name: v.Name, Links: String(usage.RefCount), Size: humanSize(Math.max(usage.Size, 0), 4) };
   });
   return [
     'Images space usage:\n\n',
