@@ -26,6 +26,10 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     logs: ['logs'],
     inspect: ['inspect'],
     prune: ['system', 'prune'],
+    commit: ['commit'],
+    cp: ['cp'],
+    diff: ['diff'],
+    export: ['export'],
   },
   image: {
     ls: ['images'],
@@ -33,9 +37,14 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     pull: ['pull'],
     rm: ['rmi'],
     remove: ['rmi'],
-    inspect: ['inspect'],
+    inspect: ['inspect', '--type', 'image'],
     import: ['import'],
     tag: ['tag'],
+    save: ['save'],
+    load: ['load'],
+    history: ['history'],
+    // The one image verb without a top-level form (docker has none either).
+    prune: ['image', 'prune'],
   },
 
 };

@@ -3,13 +3,20 @@ import { PASS_THROUGH, type ValueOptions } from '../trailing.js';
 import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
 import { composeCommand } from './compose.js';
+import { cpCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
+import { diffCommand } from './diff.js';
 import { eventsCommand } from './events.js';
 import { execCommand, execValueOptions } from './exec.js';
+import { commitCommand } from './commit.js';
+import { exportCommand } from './export.js';
+import { historyCommand } from './history.js';
+import { imageCommand } from './image.js';
 import { imagesCommand } from './images.js';
 import { importCommand } from './import.js';
 import { inspectCommand, killCommand, restartCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { loginCommand, logoutCommand } from './login.js';
+import { loadCommand } from './load.js';
 import { logsCommand } from './logs.js';
 import { renameCommand, tagCommand } from './names.js';
 import { networkCommand } from './network.js';
@@ -18,6 +25,7 @@ import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
 import { rmiCommand } from './rmi.js';
 import { runCommand, runValueOptions, superviseCommand } from './run.js';
+import { saveCommand } from './save.js';
 import { shellCommand, shellValueOptions } from './shell.js';
 import { systemCommand } from './system.js';
 import { topCommand } from './top.js';
@@ -45,11 +53,19 @@ export const rackerCommands: CommandModule<any, any>[] = [
   volumeCommand,
   composeCommand,
   topCommand,
+  cpCommand,
+  diffCommand,
+  exportCommand,
   pullCommand,
   imagesCommand,
   rmiCommand,
   tagCommand,
   importCommand,
+  saveCommand,
+  loadCommand,
+  historyCommand,
+  commitCommand,
+  imageCommand,
   loginCommand,
   logoutCommand,
   shellCommand,

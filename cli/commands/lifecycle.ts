@@ -53,7 +53,7 @@ async function startAttachedCommand(args: GlobalArgs & { containers: string[]; i
 
 /** stop's and restart's flags: how long to wait, and what to send instead of SIGTERM. */
 const stopOptions = {
-  time: { alias: 't', type: 'number', default: 10, describe: 'Seconds to wait before killing it' },
+  time: { alias: 't', type: 'number', describe: "Seconds to wait before killing it (default: the container's --stop-timeout, else 10)" },
   signal: { alias: 's', type: 'string', describe: 'Signal to send instead of SIGTERM (a system container: instead of powering off)' },
 } as const;
 
@@ -63,7 +63,7 @@ async function stopSignal(args: { signal?: string }): Promise<NodeJS.Signals | u
   return normalizeSignal(args.signal);
 }
 
-export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number; signal?: string }> = {
+export const stopCommand: CommandModule<object, GlobalArgs & { containers: string[]; time?: number; signal?: string }> = {
   command: 'stop <containers..>',
   describe: 'Stop one or more running containers (booted ones power off cleanly)',
   builder: (y) =>
@@ -76,7 +76,7 @@ export const stopCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
-export const restartCommand: CommandModule<object, GlobalArgs & { containers: string[]; time: number; signal?: string }> = {
+export const restartCommand: CommandModule<object, GlobalArgs & { containers: string[]; time?: number; signal?: string }> = {
   command: 'restart <containers..>',
   describe: 'Restart one or more containers: stop (if running), then start with their files kept',
   builder: (y) =>
@@ -128,11 +128,10 @@ export const waitCommand: CommandModule<object, GlobalArgs & { containers: strin
   builder: (y) => y.positional('containers', containers),
   handler: (args) =>
     forEach(args, async (ctx, record) => {
-      const { waitForExit } = await import('../../lib/container/control.js');
-      const { liveState } = await import('../../lib/container/record.js');
-      const end = await waitForExit(ctx, record.id);
-      // --rm containers vanish when they end: their code is gone with them, as in docker.
-      return String(end ? (liveState(end).exitCode ?? 0) : 0);
+      const [{ waitForExit }, { exitCodeAfter }] = await Promise.all([import('../../lib/container/control.js'), import('../../lib/container/attach.js')]);
+      await waitForExit(ctx, record.id);
+      // An --rm container vanishes when it ends; its code is kept a while for waiters like this.
+      return String(await exitCodeAfter(ctx, record.id));
     }),
 };
 

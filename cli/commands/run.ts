@@ -29,6 +29,16 @@ export const runOptions = {
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
   'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
+  'stop-signal': { type: 'string', describe: "Signal to stop the container (default SIGTERM, or the image's STOPSIGNAL)" },
+  'stop-timeout': { type: 'number', describe: 'Seconds stop waits before killing the container (default 10; -1: for ever)' },
+  tmpfs: { type: 'string', array: true, describe: 'Mount a fresh tmpfs: PATH[:OPTIONS] (e.g. /run:rw,size=64m)' },
+  'health-cmd': { type: 'string', describe: 'Command to run to check health (run by /bin/sh -c in the container)' },
+  'health-interval': { type: 'string', describe: 'Time between checks (e.g. 30s, 1m; default 30s)' },
+  'health-timeout': { type: 'string', describe: 'Longest a check may run before it counts as failed (default 30s)' },
+  'health-start-period': { type: 'string', describe: "Time in which failures don't count while the container starts (default 0s)" },
+  'health-retries': { type: 'number', describe: 'Failures in a row that make it unhealthy (default 3)' },
+  'no-healthcheck': { type: 'boolean', describe: "Disable the image's HEALTHCHECK" },
+  init: { type: 'boolean', describe: 'Run tini as PID 1, which reaps zombies and forwards signals (direct mode; systemd is init in boot mode)' },
 } as const satisfies Record<string, Options>;
 
 export const runValueOptions = valueOptionsOf(runOptions);
@@ -59,6 +69,16 @@ type Args = GlobalArgs & {
   boot?: boolean;
   'no-boot'?: boolean;
   'boot-timeout': number;
+  'stop-signal'?: string;
+  'stop-timeout'?: number;
+  tmpfs?: string[];
+  init?: boolean;
+  'health-cmd'?: string;
+  'health-interval'?: string;
+  'health-timeout'?: string;
+  'health-start-period'?: string;
+  'health-retries'?: number;
+  'no-healthcheck'?: boolean;
 };
 
 /** run's (and create's) flags as createContainer's options: one mapping, so neither drops a flag. */
@@ -88,6 +108,18 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     detach: o.detach,
     boot: args.boot ? true : args['no-boot'] ? false : undefined,
     pull: args.pull,
+    stopSignal: args['stop-signal'],
+    stopTimeout: args['stop-timeout'],
+    tmpfs: args.tmpfs,
+    init: args.init,
+    health: {
+      cmd: args['health-cmd'],
+      interval: args['health-interval'],
+      timeout: args['health-timeout'],
+      startPeriod: args['health-start-period'],
+      retries: args['health-retries'],
+      none: args['no-healthcheck'],
+    },
     status: (line) => process.stderr.write(`${line}\n`),
   };
 }

@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../container/control.js';
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
+import type { DockerHealthcheck } from '../container/health.js';
 import { readLog, type LogEntry } from '../container/logs.js';
 import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
@@ -48,9 +49,14 @@ export interface CreateBody {
   AttachStdout?: boolean;
   AttachStderr?: boolean;
   Labels?: Record<string, string> | null;
+  StopSignal?: string | null;
+  StopTimeout?: number | null;
+  Healthcheck?: DockerHealthcheck | null;
   HostConfig?: {
     Binds?: string[] | null;
-    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean }[] | null;
+    Mounts?: { Type?: string; Source?: string; Target?: string; ReadOnly?: boolean; TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null }[] | null;
+    Tmpfs?: Record<string, string> | null;
+    Init?: boolean | null;
     AutoRemove?: boolean;
     NetworkMode?: string;
     PortBindings?: PortBindings | null;
@@ -109,6 +115,14 @@ function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 
   return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
+/** stop's and restart's ?t=: seconds before SIGKILL; absent, the container's own StopTimeout applies. */
+function stopTimeoutOf(query: URLSearchParams): number | undefined {
+  const t = query.get('t');
+  if (t === null || t === '') return undefined;
+  if (!/^-?\d+$/.test(t)) throw new ApiError(400, `invalid value for t: ${t}`);
+  return Number(t);
+}
+
 /** A create body as racker's CreateOptions (pure; the caller adds the name). */
 export function createOptionsFrom(body: CreateBody): { options: CreateOptions; meta: ApiMeta } {
   if (!body.Image) throw new ApiError(400, 'Config cannot be empty in order to create a container');
@@ -118,9 +132,16 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
   const volumes = [...(host.Binds ?? [])];
   // The docker CLI sends ./relative paths made absolute; the service has no current directory of the client's.
   for (const b of volumes) if (/^\.\.?(\/|:)/.test(b)) throw new ApiError(400, `invalid volume specification: '${b}': the host path must be absolute`);
+  const tmpfs = Object.entries(host.Tmpfs ?? {}).map(([target, options]) => (options ? `${target}:${options}` : target));
   for (const m of host.Mounts ?? []) {
+    if (m.Type === 'tmpfs' && m.Target) {
+      const o = m.TmpfsOptions ?? {};
+      const options = [...(m.ReadOnly ? ['ro'] : []), ...(o.SizeBytes ? [`size=${Math.trunc(o.SizeBytes)}`] : []), ...(o.Mode ? [`mode=${Math.trunc(o.Mode).toString(8)}`] : [])];
+      tmpfs.push(options.length ? `${m.Target}:${options.join(',')}` : m.Target);
+      continue;
+    }
     if (!m.Target || (m.Type !== 'bind' && m.Type !== 'volume') || (m.Type === 'bind' && !m.Source)) {
-      throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind and volume mounts, with a Target)`);
+      throw new ApiError(400, `mount type ${m.Type ?? '?'} is not supported (only bind, volume and tmpfs mounts, with a Target)`);
     }
     // A volume without a Source is anonymous (-v /path).
     volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
@@ -155,6 +176,11 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     detach: !attached,
     // dockerd's create never pulls: a 404 makes the client pull and create again.
     pull: 'never',
+    ...(tmpfs.length ? { tmpfs } : {}),
+    ...(host.Init ? { init: true } : {}),
+    ...(body.StopSignal ? { stopSignal: body.StopSignal } : {}),
+    ...(typeof body.StopTimeout === 'number' ? { stopTimeout: body.StopTimeout } : {}),
+    ...(body.Healthcheck ? { healthcheck: body.Healthcheck } : {}),
   };
   return {
     options,
@@ -447,15 +473,13 @@ export function containerRoutes(engine: Engine): Route[] {
     route('POST', /^\/containers\/([^/]+)\/stop$/, async (x, [id]) => {
       const record = await find(id!);
       if (liveState(record).status !== 'running') return x.empty(304);
-      const t = x.query.get('t');
-      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      await stopContainer(ctx, record, stopTimeoutOf(x.query));
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/restart$/, async (x, [id]) => {
       // docker restart: stop (if running), then start again with the files it kept.
       const record = await find(id!);
-      const t = x.query.get('t');
-      await stopContainer(ctx, record, t === null || t === '' ? 10 : Number(t));
+      await stopContainer(ctx, record, stopTimeoutOf(x.query));
       await startContainer(ctx, await find(record.id), engine.bootTimeoutSeconds);
       if ((await engine.meta(record.id)).autoRemove) engine.watch(record.id);
       x.empty(204);

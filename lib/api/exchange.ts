@@ -11,7 +11,10 @@ import { ApiError } from './errors.js';
 
 /** Where a streamed answer goes. write() after the client left is a no-op. */
 export interface StreamOut {
-  write(chunk: Buffer | string): void;
+  /** false: the socket's buffer is full; wait for drained() before writing much more. */
+  write(chunk: Buffer | string): boolean;
+  /** Resolves when the buffer has room again, or the client has gone. */
+  drained(): Promise<void>;
   end(): void;
   /** The client has gone (or the answer ended). */
   readonly closed: boolean;
@@ -28,12 +31,14 @@ export interface Exchange {
   readonly apiVersion: string;
   /** The JSON body, or undefined when there is none. */
   body(): Promise<unknown>;
+  /** The body as a stream, unparsed and unbounded (a tar for PUT /archive, an image archive for load); instead of body(). */
+  bodyStream(): Readable;
   json(status: number, value: unknown): void;
   empty(status: number): void;
   /** A short text answer (/_ping); for HEAD only the headers go out. */
   text(status: number, text: string, headers?: Record<string, string>): void;
   /** A long answer (pull progress, logs): headers go out at once, then chunks. */
-  stream(status: number, contentType: string): StreamOut;
+  stream(status: number, contentType: string, headers?: Record<string, string>): StreamOut;
   /**
    * Take over the connection like dockerd: "101 UPGRADED" for an Upgrade request, else
    * "200 OK"; then raw bytes. stdin is what the client sends after (Upgrade requests only).
@@ -54,8 +59,9 @@ function parseJson(text: string): unknown {
   }
 }
 
-function streamOver(write: (c: Buffer | string) => void, end: () => void, closedEvent: (fn: () => void) => void): StreamOut {
+function streamOver(write: (c: Buffer | string) => boolean | void, end: () => void, closedEvent: (fn: () => void) => void, drainEvent?: (fn: () => void) => void): StreamOut {
   let closed = false;
+  let full = false;
   const listeners: (() => void)[] = [];
   const close = () => {
     if (closed) return;
@@ -64,9 +70,25 @@ function streamOver(write: (c: Buffer | string) => void, end: () => void, closed
   };
   closedEvent(close);
   return {
+    // false: the client is behind; drained() then waits for it (or for its leaving).
     write: (c) => {
-      if (!closed) write(c);
+      if (closed) return true;
+      if (write(c) === false) full = true;
+      return !full;
     },
+    drained: () =>
+      new Promise<void>((resolve) => {
+        if (closed || !full || !drainEvent) return resolve();
+        let done = false;
+        const once = () => {
+          if (done) return;
+          done = true;
+          full = false;
+          resolve();
+        };
+        drainEvent(once);
+        listeners.push(once);
+      }),
     end: () => {
       if (closed) return;
       end();
@@ -103,8 +125,8 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
     answered = true;
     res.writeHead(status, { ...c.serverHeaders, ...headers });
   };
-  const stream = (status: number, contentType: string): StreamOut => {
-    head(status, { 'Content-Type': contentType });
+  const stream = (status: number, contentType: string, headers: Record<string, string> = {}): StreamOut => {
+    head(status, { ...headers, 'Content-Type': contentType });
     res.flushHeaders();
     // No Nagle: each progress line or log frame goes out when written.
     res.socket?.setNoDelay(true);
@@ -112,6 +134,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
       (chunk) => res.write(chunk),
       () => res.end(),
       (fn) => res.once('close', fn),
+      (fn) => res.once('drain', fn),
     );
   };
   return {
@@ -134,6 +157,7 @@ export function plainExchange(req: IncomingMessage, res: ServerResponse, c: Comm
         });
         req.on('error', reject);
       })),
+    bodyStream: () => req,
     json: (status, value) => {
       const text = JSON.stringify(value);
       head(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
@@ -198,6 +222,7 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
       (chunk) => socket.write(chunk),
       () => socket.end(),
       (fn) => socket.once('close', fn),
+      (fn) => socket.once('drain', fn),
     );
   };
   const plain = (status: number, headers: Record<string, string | number>, text: string) => {
@@ -207,11 +232,12 @@ export function upgradeExchange(req: IncomingMessage, socket: Socket, head: Buff
   return {
     ...requestFields(req, c),
     body: bodyBytes,
+    bodyStream: () => socket,
     json: (status, value) => plain(status, { 'Content-Type': 'application/json' }, JSON.stringify(value)),
     empty: (status) => plain(status, {}, ''),
     text: (status, text, headers = {}) => plain(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers }, text),
-    stream: (status, contentType) => {
-      writeHead(status, STATUS_CODES[status] ?? 'OK', { 'Content-Type': contentType, Connection: 'close' });
+    stream: (status, contentType, headers = {}) => {
+      writeHead(status, STATUS_CODES[status] ?? 'OK', { ...headers, 'Content-Type': contentType, Connection: 'close' });
       return out();
     },
     hijack: (contentType) => {

@@ -1,6 +1,7 @@
 /** /images: list, inspect, pull (/images/create, streamed progress), remove — over lib/image. */
 import type { Engine } from './engine.js';
 import { ApiError, messageOf } from './errors.js';
+import type { Exchange, StreamOut } from './exchange.js';
 import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
 import { displayName, displayString, resolveImageName } from '../image/names.js';
@@ -89,6 +90,28 @@ export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: s
   };
 }
 
+/** GET /images/get and /images/{name}/get: the archive streamed; a bad name is a 404 before any byte. */
+async function saveRoute(engine: Engine, x: Exchange, names: string[]): Promise<void> {
+  if (!names.length) throw new ApiError(400, 'no image named (?names=)');
+  const { saveImages } = await import('../image/save.js');
+  const { Writable } = await import('node:stream');
+  let out: StreamOut | undefined;
+  // Backpressure from the client's socket to the blob being read: nothing piles up in memory.
+  const body = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (!out || out.closed) return callback(new Error('the client went away'));
+      if (out.write(chunk)) callback();
+      else void out.drained().then(() => callback());
+    },
+  });
+  body.on('error', () => undefined);
+  try {
+    await saveImages(engine.ctx, names, body, { beforeFirstByte: () => (out = x.stream(200, 'application/x-tar')) });
+  } finally {
+    out?.end();
+  }
+}
+
 /** An image named in a path: a reference, a label or an ID (prefix). */
 export async function lookupImage(paths: Paths, name: string): Promise<ImageRecord> {
   let key: string | undefined;
@@ -165,6 +188,46 @@ export function imageRoutes(engine: Engine): Route[] {
       const { tagImage } = await import('../image/tag.js');
       await tagImage(ctx.paths, name!, tag ? `${repo}:${tag}` : repo);
       x.empty(201);
+    }),
+    route('GET', /^\/images\/get$/, async (x) => saveRoute(engine, x, x.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean))),
+    route('GET', /^\/images\/(.+)\/get$/, async (x, [name]) => saveRoute(engine, x, [name!])),
+    route('POST', /^\/images\/load$/, async (x) => {
+      const { loadImages, loadedLines } = await import('../image/load.js');
+      // Like dockerd: the whole load first (errors are a plain 400/500), then the lines as a JSON stream.
+      const loaded = await loadImages(ctx, x.bodyStream());
+      const out = x.stream(200, 'application/json');
+      for (const line of loadedLines(loaded)) out.write(`${JSON.stringify({ stream: `${line}\n` })}\r\n`);
+      out.end();
+    }),
+    route('GET', /^\/images\/(.+)\/history$/, async (x, [name]) => {
+      const { imageHistory } = await import('../image/history-of.js');
+      const rows = await imageHistory(ctx, name!);
+      x.json(200, rows.map((r) => ({ Id: r.id, Created: unixSeconds(r.created), CreatedBy: r.createdBy, Tags: r.tags.length ? r.tags : null, Size: r.size, Comment: r.comment })));
+    }),
+    route('POST', /^\/images\/prune$/, async (x) => {
+      const { parsePruneFilters, pruneImages } = await import('../image/prune.js');
+      const entries = filterEntries(x.query.get('filters'));
+      const dangling = entries.find(([k]) => k === 'dangling');
+      // dangling=false means every unused image (docker's `prune -a`).
+      const all = dangling ? dangling[1].some((v) => v === 'false' || v === '0') : false;
+      const filter = parsePruneFilters(entries.filter(([k]) => k !== 'dangling'), ctx.clock());
+      const r = await pruneImages(ctx, { all, filter });
+      x.json(200, { ImagesDeleted: r.deleted.length ? r.deleted : null, SpaceReclaimed: r.spaceReclaimed });
+    }),
+    route('POST', /^\/commit$/, async (x) => {
+      const container = x.query.get('container');
+      if (!container) throw new ApiError(400, 'container is required (?container=)');
+      const repo = x.query.get('repo');
+      const tag = x.query.get('tag');
+      const changes = x.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
+      const { commitContainer } = await import('../image/commit.js');
+      const id = await commitContainer(ctx, container, {
+        ...(repo ? { reference: tag ? `${repo}:${tag}` : repo } : {}),
+        ...(x.query.get('comment') ? { message: x.query.get('comment')! } : {}),
+        ...(x.query.get('author') ? { author: x.query.get('author')! } : {}),
+        changes,
+      });
+      x.json(201, { Id: id });
     }),
     route('DELETE', /^\/images\/(.+)$/, async (x, [name]) => {
       const lines = await removeImage(ctx, name!, { force: flag(x.query, 'force') });

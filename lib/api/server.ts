@@ -9,6 +9,7 @@ import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
+import { archiveRoutes } from './archive.js';
 import { containerRoutes } from './containers.js';
 import { Engine } from './engine.js';
 import { ApiError, messageOf, statusOf } from './errors.js';
@@ -72,7 +73,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
+  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 

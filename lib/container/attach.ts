@@ -6,6 +6,7 @@
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { promises as fs } from 'node:fs';
+import { endedExitCode } from './ended.js';
 import { followLogs } from './follow.js';
 import { startContainer } from './start.js';
 import type { LogEntry } from './logs.js';
@@ -16,9 +17,13 @@ export async function attachOutput(ctx: Context, record: ContainerRecord, write:
   if (liveState(record).status !== 'running') throw new RackerError('You cannot attach to a stopped container, start it first', { exitCode: 1 });
   emit(ctx, { type: 'container', action: 'attach', container: record });
   await followLogs(ctx, record, { follow: true, tail: 0, write });
-  const end = await readContainer(ctx.paths, record.id);
-  // An --rm container is gone with its code, as after `wait`.
-  return end ? (liveState(end).exitCode ?? 0) : 0;
+  return exitCodeAfter(ctx, record.id);
+}
+
+/** The code of a container that ended: from its record, or for a removed --rm container from its note. */
+export async function exitCodeAfter(ctx: Context, id: string): Promise<number> {
+  const end = await readContainer(ctx.paths, id);
+  return (end ? liveState(end).exitCode : await endedExitCode(ctx.paths, id)) ?? 0;
 }
 
 /**
@@ -26,10 +31,16 @@ export async function attachOutput(ctx: Context, record: ContainerRecord, write:
  * code is its command's. `input`: the command's stdin (`-i`, a container created with -i).
  */
 export async function startAttached(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, input?: NodeJS.ReadableStream): Promise<number> {
-  const from = await fs.stat(ctx.paths.containerLog(record.id)).then((s) => s.size, () => 0);
+  // Opened (made, if this is the first run) before the start: an --rm container that ends at
+  // once is removed with its log, and the open log still holds what it wrote.
   emit(ctx, { type: 'container', action: 'attach', container: record });
-  const started = await startContainer(ctx, record, 60, input);
-  await followLogs(ctx, started, { follow: true, tail: Infinity, write, from });
-  const end = await readContainer(ctx.paths, record.id);
-  return end ? (liveState(end).exitCode ?? 0) : 0;
+  const log = await fs.open(ctx.paths.containerLog(record.id), 'a+', 0o640);
+  try {
+    const { size: from } = await log.stat();
+    const started = await startContainer(ctx, record, 60, input);
+    await followLogs(ctx, started, { follow: true, tail: Infinity, write, from, log });
+    return await exitCodeAfter(ctx, record.id);
+  } finally {
+    await log.close();
+  }
 }

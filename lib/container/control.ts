@@ -86,10 +86,14 @@ export async function killContainer(ctx: Context, record: ContainerRecord, signa
  * A system container powers off cleanly (SIGRTMIN+4 to systemd); otherwise the main process
  * (signalTarget) gets SIGTERM, or `signal` (stop -s), and the exit code is what it makes of
  * that (trap, exit 5: 5).
- * After `timeoutSeconds`, SIGKILL — like docker stop.
+ * After `timeoutSeconds`, SIGKILL — like docker stop. Unless given, both come from the
+ * container's --stop-signal and --stop-timeout (a system container's own signal is its
+ * power-off, unless --stop-signal named another).
  */
-export async function stopContainer(ctx: Context, record: ContainerRecord, timeoutSeconds: number, signal?: NodeJS.Signals): Promise<void> {
+export async function stopContainer(ctx: Context, record: ContainerRecord, timeout?: number, given?: NodeJS.Signals): Promise<void> {
   if (liveState(record).status !== 'running') return; // docker: stopping a stopped container is fine
+  const timeoutSeconds = timeout ?? record.config.stopTimeout ?? 10;
+  const signal = given ?? (record.config.stopSignal as NodeJS.Signals | undefined);
   if (record.config.boot && !record.config.command.length && signal === undefined) {
     const leader = requireRunning(record);
     // Commands of `racker exec` first: systemd's shutdown would signal them too, but they are
@@ -106,7 +110,7 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
     emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(signalNumber(signal ?? 'SIGTERM') ?? signal) } });
     process.kill(target, signal ?? 'SIGTERM');
   }
-  let after = await waitForExit(ctx, record.id, timeoutSeconds * 1000);
+  let after = await waitForExit(ctx, record.id, timeoutSeconds < 0 ? Infinity : timeoutSeconds * 1000);
   if (after && liveState(after).status === 'running') {
     await updateState(ctx.paths, record.id, { killSignal: 'SIGKILL' });
     emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: '9' } });

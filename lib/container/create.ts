@@ -8,6 +8,7 @@ import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../error
 import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
+import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
 import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,
@@ -17,7 +18,7 @@ import {
   writeContainer,
   type ContainerRecord,
 } from './record.js';
-import { generateName, mergeEnv, parseEnvFile, parseVolume, resolveCommand } from './spec.js';
+import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
 import { emit } from '../events/log.js';
@@ -52,8 +53,30 @@ export interface CreateOptions {
   /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
   boot?: boolean;
   pull?: 'always' | 'missing' | 'never';
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** --tmpfs PATH[:OPTIONS] */
+  tmpfs?: string[];
+  init?: boolean;
+  /** --health-* and --no-healthcheck. */
+  health?: HealthFlags;
+  /** The Engine API's Config.Healthcheck (its fields override the image's). */
+  healthcheck?: DockerHealthcheck;
   /** Pull progress and "Unable to find image" go here (stderr), never to stdout. */
   status?: (line: string) => void;
+}
+
+/** --stop-signal (else the image's STOPSIGNAL) and --stop-timeout, checked. */
+async function stopSettings(opts: CreateOptions, imageSignal: string | undefined): Promise<{ stopSignal?: string; stopTimeout?: number }> {
+  const { normalizeSignal } = await import('./control.js');
+  const asked = opts.stopSignal || imageSignal;
+  if (opts.stopTimeout !== undefined && (!Number.isInteger(opts.stopTimeout) || opts.stopTimeout < -1)) {
+    throw new UsageError(`invalid stop timeout: ${opts.stopTimeout} (seconds, or -1 to wait for ever)`);
+  }
+  return {
+    ...(asked ? { stopSignal: normalizeSignal(asked) } : {}),
+    ...(opts.stopTimeout !== undefined ? { stopTimeout: opts.stopTimeout } : {}),
+  };
 }
 
 async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
@@ -122,9 +145,15 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
 
   const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
+  const stopping = await stopSettings(opts, image.config.StopSignal);
+  const tmpfs = (opts.tmpfs ?? []).map(parseTmpfs);
+  const healthcheck = healthConfigOf(image.config.Healthcheck, opts.health ?? {}, opts.healthcheck);
   const id = newContainerId();
-  const { createAnonymousVolumes, removeAnonymousVolumes } = await import('./volumes.js');
-  const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume));
+  const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
+  const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+  // A named volume still empty gets the image's files too, as in docker (its first use).
+  for (const b of binds) if (b.volume && !(await fs.readdir(b.host)).length) await fillFromImage(ctx, imageRootfs, b.container, b.host);
+  const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume), imageRootfs);
   binds.push(...anonymous.binds);
   // A refused name must not leave the volumes just made behind.
   return withLock(ctx.paths.lock('names'), async () => {
@@ -163,6 +192,10 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...networking,
         boot,
         autoRemove: Boolean(opts.autoRemove),
+        ...stopping,
+        ...(tmpfs.length ? { tmpfs } : {}),
+        ...(opts.init ? { init: true } : {}),
+        ...(healthcheck ? { healthcheck } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a

@@ -33,6 +33,9 @@ export interface ExecStreams extends OutputSinks {
   onStart?: (pid: number) => void;
 }
 
+/** Where util-linux puts script(1); racker runs the image's own with exec -t. */
+const CONTAINER_SCRIPT = '/usr/bin/script';
+
 /** POSIX shell quoting, for the one place a command line is needed: script(1)'s -c. */
 export function shellQuote(argv: readonly string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_\/.,:=+@%-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -63,8 +66,8 @@ export function workingDirIn(root: ContainerRoot, dir: string, make: boolean): F
 }
 
 /**
- * The argv and environment for an exec. With -t the command runs under script(1) on the
- * host, which gives it a real pseudo-terminal of the caller's window size. The working
+ * The argv and environment for an exec. With -t the command runs under script(1), which
+ * gives it a real pseudo-terminal of the caller's window size. The working
  * directory is a descriptor of `root`'s, named through this process: valid while root is open.
  */
 export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[]; env: Record<string, string> } {
@@ -79,15 +82,22 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
   const dir = workingDirIn(root, spec.workingDir || '/', false);
   const [first] = spec.command;
   checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
-  const inner = nsenterArgv({
-    leader: spec.leader,
-    command: spec.command,
-    workingDirFd: { pid: process.pid, fd: dir.fd! },
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-  });
-  // script's command runs on the host, in the new terminal: stty sizes it before the command starts.
-  const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; exec ` : '';
-  const argv = spec.tty ? ['script', '--quiet', '--return', '--command', `${size}${shellQuote(inner)}`, '/dev/null'] : inner;
+  const enter = (command: readonly string[]) =>
+    nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  // script's command runs in the new terminal: stty sizes it before the command starts.
+  const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; ` : '';
+  let argv: string[];
+  if (!spec.tty) argv = enter(spec.command);
+  else if (root.find(CONTAINER_SCRIPT, { follow: false })?.stat?.isFile()) {
+    // The image's own script(1) (util-linux's, a regular file in every systemd image; busybox's
+    // is a link and takes other options): its terminal comes
+    // from the container's devpts, so `tty` names it and programs that open their terminal
+    // by name (ssh, gpg, screen) find it. The host's terminal would not exist inside.
+    argv = enter([CONTAINER_SCRIPT, '--quiet', '--return', '--command', `${size}exec ${shellQuote(spec.command)}`, '/dev/null']);
+  } else {
+    // Images without it (busybox, distroless): the host's script, whose terminal works but has no name inside.
+    argv = ['script', '--quiet', '--return', '--command', `${size}exec ${shellQuote(enter(spec.command))}`, '/dev/null'];
+  }
   return { argv, env: spec.tty ? { ...env, SHELL: '/bin/sh' } : env };
 }
 

@@ -1,27 +1,40 @@
 /** `logs` and `logs -f`: print the log, then keep printing until the container ends. */
+import { promises as fs } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { readLog, type LogEntry } from './logs.js';
+import { readLogAt, type LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
 
 export async function followLogs(
   ctx: Context,
   record: ContainerRecord,
-  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void; from?: number },
+  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void; from?: number; log?: FileHandle },
 ): Promise<void> {
   const file = ctx.paths.containerLog(record.id);
-  // from: a byte offset in the log (where a run that `start -a` began writes).
-  let { entries, end } = await readLog(file, opts.from ?? 0);
-  if (opts.tail !== Infinity) entries = opts.tail > 0 ? entries.slice(-opts.tail) : [];
-  entries.forEach(opts.write);
-  if (!opts.follow) return;
-  for (;;) {
-    const current = await readContainer(ctx.paths, record.id);
-    const running = current !== undefined && liveState(current).status === 'running';
-    const next = await readLog(file, end);
-    next.entries.forEach(opts.write);
-    end = next.end;
-    if (!running) return;
-    await sleep(100);
+  // Held open to the end: an --rm container's log is unlinked with it, and what it wrote
+  // last must still reach a follower. Not there yet (a created container): opened once it is.
+  let handle = opts.log ?? (await fs.open(file, 'r').catch(() => undefined));
+  const read = async (from: number) => {
+    handle ??= await fs.open(file, 'r').catch(() => undefined);
+    return handle ? readLogAt(handle, from) : { entries: [], end: from };
+  };
+  try {
+    // from: a byte offset in the log (where a run that `start -a` began writes).
+    let { entries, end } = await read(opts.from ?? 0);
+    if (opts.tail !== Infinity) entries = opts.tail > 0 ? entries.slice(-opts.tail) : [];
+    entries.forEach(opts.write);
+    if (!opts.follow) return;
+    for (;;) {
+      const current = await readContainer(ctx.paths, record.id);
+      const running = current !== undefined && liveState(current).status === 'running';
+      const next = await read(end);
+      next.entries.forEach(opts.write);
+      end = next.end;
+      if (!running) return;
+      await sleep(100);
+    }
+  } finally {
+    if (!opts.log) await handle?.close();
   }
 }

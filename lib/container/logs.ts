@@ -4,6 +4,7 @@
  * stay apart, and `logs -t` has a time for every line.
  */
 import { createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 
 export type Stream = 'stdout' | 'stderr';
 
@@ -63,16 +64,21 @@ export async function readLog(file: string, from = 0): Promise<{ entries: LogEnt
     return { entries: [], end: from };
   }
   try {
-    const { size } = await handle.stat();
-    if (size <= from) return { entries: [], end: from };
-    const buf = Buffer.alloc(size - from);
-    await handle.read(buf, 0, buf.length, from);
-    // Only whole lines; a partial last line is read next time.
-    const text = buf.toString('utf8');
-    const lastNl = text.lastIndexOf('\n');
-    if (lastNl < 0) return { entries: [], end: from };
-    return { entries: parseLogLines(text.slice(0, lastNl + 1)), end: from + Buffer.byteLength(text.slice(0, lastNl + 1)) };
+    return await readLogAt(handle, from);
   } finally {
     await handle.close();
   }
+}
+
+/** The whole lines from byte `from` of an open log (a follower holds it open: an --rm container's log is unlinked at its end). */
+export async function readLogAt(handle: FileHandle, from: number): Promise<{ entries: LogEntry[]; end: number }> {
+  const { size } = await handle.stat();
+  if (size <= from) return { entries: [], end: from };
+  const buf = Buffer.alloc(size - from);
+  await handle.read(buf, 0, buf.length, from);
+  // Only whole lines; a partial last line is read next time.
+  const text = buf.toString('utf8');
+  const lastNl = text.lastIndexOf('\n');
+  if (lastNl < 0) return { entries: [], end: from };
+  return { entries: parseLogLines(text.slice(0, lastNl + 1)), end: from + Buffer.byteLength(text.slice(0, lastNl + 1)) };
 }

@@ -5,10 +5,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
+import type { Tmpfs } from './spec.js';
+import type { HealthConfig, HealthState } from './health.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 
@@ -48,6 +51,16 @@ export interface ContainerConfig {
   addHosts?: string[];
   boot: boolean;
   autoRemove: boolean;
+  /** --stop-signal (or the image's STOPSIGNAL): what stop sends instead of SIGTERM. */
+  stopSignal?: string;
+  /** --stop-timeout: stop's wait before SIGKILL when not given one (default 10 s). */
+  stopTimeout?: number;
+  /** --tmpfs mounts. */
+  tmpfs?: Tmpfs[];
+  /** --init: tini as PID 1 in direct mode (in boot mode systemd is init already). */
+  init?: boolean;
+  /** The health check it runs (the image's HEALTHCHECK, or --health-*). */
+  healthcheck?: HealthConfig;
   /** Its anonymous volumes (-v /data): lib/volumes/<name>, removed by rm -v and --rm (volumes.ts). */
   anonymousVolumes?: string[];
 }
@@ -71,6 +84,8 @@ export interface ContainerState {
   endpoint?: Endpoint;
   /** Its places on the networks of config.extraNetworks, while it runs. */
   extraEndpoints?: Endpoint[];
+  /** Health check results: read from health.json, never stored in the record itself. */
+  health?: HealthState;
 }
 
 export interface ExtraNetwork {
@@ -132,11 +147,24 @@ export function hostnameFor(name: string): string {
 }
 
 export async function readContainer(paths: Paths, id: string): Promise<ContainerRecord | undefined> {
+  let record: ContainerRecord | undefined;
   try {
-    return await readJson<ContainerRecord | undefined>(paths.containerMeta(id), undefined);
+    record = await readJson<ContainerRecord | undefined>(paths.containerMeta(id), undefined);
   } catch {
     return undefined; // being written for the first time, or being removed
   }
+  // Health results live in their own file, written only by the supervisor: its writes every
+  // interval must never race a stop's or the supervisor's own updates of the record.
+  if (record?.config.healthcheck) {
+    const health = await readJson<HealthState | undefined>(healthFile(paths, id), undefined).catch(() => undefined);
+    if (health) record.state.health = health;
+  }
+  return record;
+}
+
+/** Where a container's health check results are kept (health-watch.ts writes it). */
+export function healthFile(paths: Paths, id: string): string {
+  return path.join(paths.container(id), 'health.json');
 }
 
 /**
@@ -160,7 +188,8 @@ export async function readLive(paths: Paths, id: string): Promise<{ record: Cont
  * its start. Still atomic for readers; a record a power loss left empty reads as absent.
  */
 export async function writeContainer(paths: Paths, record: ContainerRecord): Promise<void> {
-  await writeJsonAtomic(paths.containerMeta(record.id), record, { durable: !record.config.autoRemove });
+  const { health: _kept, ...state } = record.state;
+  await writeJsonAtomic(paths.containerMeta(record.id), { ...record, state }, { durable: !record.config.autoRemove });
 }
 
 /** Apply a change to the stored state (re-reading first: another process may have updated it). */

@@ -93,6 +93,32 @@ export function parseVolume(spec: string): Bind {
   return { host: path.resolve(host), container: path.posix.normalize(container), readOnly: modes.includes('ro') };
 }
 
+/** --tmpfs PATH[:OPTIONS]: a fresh tmpfs there. */
+export interface Tmpfs {
+  container: string;
+  /** mount(8) options as given ('' for none: then tmpfsMountOptions gives docker's defaults). */
+  options: string;
+}
+
+/** docker's --tmpfs defaults when no options are given. */
+export function tmpfsMountOptions(t: Tmpfs): string {
+  return t.options || 'rw,noexec,nosuid,nodev';
+}
+
+/**
+ * `--tmpfs /run` or `/run:rw,size=64m,mode=1777`, as docker takes it. The options reach
+ * mount(8) through nspawn, so only the characters mount options use are allowed (no ':').
+ */
+export function parseTmpfs(spec: string): Tmpfs {
+  const at = spec.indexOf(':');
+  const container = at < 0 ? spec : spec.slice(0, at);
+  const options = at < 0 ? '' : spec.slice(at + 1);
+  if (!path.posix.isAbsolute(container)) throw new UsageError(`invalid tmpfs specification: '${spec}': the container path must be absolute`);
+  if (path.posix.normalize(container) === '/') throw new UsageError(`invalid tmpfs specification: '${spec}': destination can't be '/'`);
+  if (!/^[a-zA-Z0-9=,._+-]*$/.test(options)) throw new UsageError(`invalid tmpfs options in '${spec}'`);
+  return { container: path.posix.normalize(container), options };
+}
+
 /**
  * The first variable systemd-nspawn --setenv (direct mode) would refuse: it takes only names
  * of ASCII letters, digits and '_', not starting with a digit. Such a name (docker allows

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
 import { startDetached } from './detached.js';
-import { findContainer, liveState, writeContainer, type ContainerRecord } from './record.js';
+import { findContainer, liveState, readContainer, writeContainer, type ContainerRecord } from './record.js';
 
 /** Held while a container is being started; `system prune` takes it before removing one. */
 export function startLockFile(ctx: Context, id: string): string {
@@ -32,6 +32,7 @@ export async function startContainer(ctx: Context, record: ContainerRecord, boot
     const fresh: ContainerRecord = { ...current, state: { status: 'created' } };
     await writeContainer(ctx.paths, fresh);
     await startDetached(ctx, fresh, bootTimeoutSeconds, input);
-    return findContainer(ctx.paths, record.id);
+    // An --rm container may have ended and gone already (as after `run -d --rm`): it started.
+    return (await readContainer(ctx.paths, record.id)) ?? fresh;
   });
 }

@@ -10,7 +10,9 @@ import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../
 import { nspawnBootArgv, nspawnDirectArgv, type ContainerNspawnOptions } from '../tools/nspawn.js';
 import { waitForLeader, waitUntilBooted } from './boot.js';
 import { startExec, workingDirIn, type OutputSinks } from './exec.js';
-import { hostHasMachined } from './host.js';
+import { noteEnded } from './ended.js';
+import { watchHealth } from './health-watch.js';
+import { hostHasMachined, initTool, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
@@ -19,7 +21,7 @@ import { machineName, updateState, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
-import { nspawnRefusedEnv } from './spec.js';
+import { nspawnRefusedEnv, tmpfsMountOptions } from './spec.js';
 import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from '../net/attach.js';
 import { emit, emitStart } from '../events/log.js';
 
@@ -44,6 +46,7 @@ export function nspawnOptions(record: ContainerRecord, rootfs: string, network?:
     privateNetwork: record.config.network === 'none' || record.config.networkDetached === true,
     ...(network ? { networkNamespacePath: network.namespacePath, resolvConf: 'off' as const } : {}),
     binds: record.config.binds,
+    ...(record.config.tmpfs?.length ? { tmpfs: record.config.tmpfs.map((t) => ({ container: t.container, options: tmpfsMountOptions(t) })) } : {}),
   };
 }
 
@@ -144,6 +147,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
   const abort = () => killContainerTree(nspawn?.pid, leader);
   opts.signal?.addEventListener('abort', abort, { once: true });
   const alive = () => running && !nspawnEnded && !aborted();
+  // The health check, from ready until the end; stopped (and its last write done) before the end is recorded.
+  const healthStop = new AbortController();
+  let healthRun: Promise<void> | undefined;
+  const checkHealth = (pid: number | undefined) => {
+    if (config.healthcheck && pid) healthRun = watchHealth(ctx, initial, pid, healthStop.signal).catch((err: unknown) => ctx.log.debug(`health check: ${String(err)}`));
+  };
   const started = async (proc: StartedProcess) => {
     nspawn = proc;
     running = true;
@@ -210,6 +219,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const recorded = updateState(ctx.paths, id, { leaderPid: leader });
       recorded.catch(() => undefined); // awaited below; not unhandled meanwhile
       ready = true;
+      checkHealth(leader);
       if (opts.onReady) {
         await recorded;
         opts.onReady();
@@ -247,10 +257,6 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         envTool = envToolIn(root);
         return config.user ? resolveUserInRoot(root, config.user) : undefined;
       });
-      // nspawn --user takes a user name it resolves inside the container, nothing else.
-      if (config.user && (!user?.name || config.user.includes(':'))) {
-        throw new UsageError(`-u ${config.user}: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group`);
-      }
       // Through the image's env(1), --setenv's name rule does not apply.
       const refused = envTool ? undefined : nspawnRefusedEnv(config.env);
       if (refused !== undefined) {
@@ -260,7 +266,10 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       const env = [`HOSTNAME=${config.hostname}`, `HOME=${user?.home ?? '/root'}`, ...(tty ? ['TERM=xterm'] : []), ...config.env];
       const { command, env: setenv } = onlyDockersEnvironment(envTool, config.command, env);
       const proc = await startProcess(
-        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user?.name ? { user: user.name } : {}), tty }),
+        nspawnDirectArgv({ ...base, command, env: setenv, workingDir, ...(user ? { switchUser: { tool: switchUserTool(), uid: user.uid, gid: user.gid } } : {}),
+          ...(config.init ? { init: initTool() } : {}),
+          tty,
+        }),
         {
           // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
           // the terminal gets no input and no end of file (at which nspawn ends the container).
@@ -282,6 +291,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (leader) await updateState(ctx.paths, id, { leaderPid: leader });
       await joined();
       ready = true;
+      checkHealth(leader);
       if (aborted()) abort();
       opts.onReady?.();
       exitCode = await nspawnExit!;
@@ -301,6 +311,8 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     }
     if (!aborted()) throw err;
   } finally {
+    healthStop.abort();
+    await healthRun;
     opts.signal?.removeEventListener('abort', abort);
     await log?.close();
     await channel?.close();
@@ -312,7 +324,10 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     await unmountRootfs(ctx, id);
     // A detached --rm container that failed to start stays until `run -d` has read why (it removes it then).
     const keepToReport = opts.detached === true && !ready && error !== undefined;
-    if (config.autoRemove && !keepToReport) await removeContainerFiles(ctx, id);
+    if (config.autoRemove && !keepToReport) {
+      await noteEnded(ctx.paths, id, exitCode, ctx.clock());
+      await removeContainerFiles(ctx, id);
+    }
     else {
       await updateState(ctx.paths, id, {
         status: 'exited',

@@ -2,13 +2,14 @@
 import { UsageError } from '../errors.js';
 import { humanDuration } from '../format/human.js';
 import { shortId } from '../image/store.js';
+import { dockerHealthcheck, healthSuffix } from './health.js';
 import { liveState, type ContainerRecord } from './record.js';
 import { portsColumn } from '../net/ports.js';
 import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
 
 export function statusText(record: ContainerRecord, now: number): string {
   const s = liveState(record);
-  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}`;
+  if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}${healthSuffix(record.state.health)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
   return 'Created';
 }
@@ -109,6 +110,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Error: s.error ?? '',
       StartedAt: s.startedAt ?? '0001-01-01T00:00:00Z',
       FinishedAt: s.finishedAt ?? '0001-01-01T00:00:00Z',
+      ...(c.healthcheck ? { Health: record.state.health ?? { Status: 'starting', FailingStreak: 0, Log: [] } } : {}),
     },
     Image: record.image.id,
     Name: `/${record.name}`,
@@ -120,6 +122,8 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Binds: c.binds
         .filter((b) => !c.anonymousVolumes?.some((n) => b.host.endsWith(`/volumes/${n}/_data`)))
         .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
+      ...(c.tmpfs?.length ? { Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.container, t.options])) } : {}),
+      ...(c.init ? { Init: true } : {}),
     },
     Config: {
       Hostname: c.hostname,
@@ -130,6 +134,9 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Cmd: c.command,
       Image: c.imageName,
       WorkingDir: c.workingDir ?? '',
+      ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
+      ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
+      ...(c.healthcheck ? { Healthcheck: dockerHealthcheck(c.healthcheck) } : {}),
     },
     Mounts: c.binds.map((b) => {
       // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).

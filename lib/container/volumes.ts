@@ -2,13 +2,14 @@
  * Anonymous volumes (`-v /data`): a directory racker makes for one container, kept under
  * lib/volumes/<64 hex>/_data (docker's layout) and named in the container's record. A plain
  * `rm` keeps it, as docker does; `rm -v` and `--rm` remove it with the container. It starts
- * empty (docker copies the image's files at that path into it first).
+ * with a copy of what the image has at that path, as docker's does.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { chownSync, chmodSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { ContainerRoot } from '../fs/in-root.js';
 import type { Bind } from '../tools/nspawn.js';
 import { emit } from '../events/log.js';
 
@@ -23,8 +24,26 @@ function volumeDir(ctx: Context, name: string): string {
   return path.join(ctx.paths.lib, 'volumes', name);
 }
 
-/** Make one volume per path; their binds and names. */
-export async function createAnonymousVolumes(ctx: Context, containerPaths: readonly string[]): Promise<{ names: string[]; binds: Bind[] }> {
+/**
+ * docker's copy-up: a new volume mounted where the image has a directory starts with a copy of
+ * it (contents, owners, modes; links copied as links, never followed). The image is hostile:
+ * the path is resolved inside its root, and cp(1) copies from the directory racker holds open.
+ */
+export async function fillFromImage(ctx: Context, imageRootfs: string, containerPath: string, data: string): Promise<void> {
+  const root = ContainerRoot.open(imageRootfs);
+  try {
+    const dir = root.statOrNothing(containerPath)?.isDirectory() ? root.directory(containerPath) : undefined;
+    if (!dir?.fd) return;
+    await ctx.run(['cp', '-a', '--', `/proc/${process.pid}/fd/${dir.fd}/.`, `${data}/`]);
+    chownSync(data, dir.stat!.uid, dir.stat!.gid);
+    chmodSync(data, dir.stat!.mode & 0o7777);
+  } finally {
+    root.close();
+  }
+}
+
+/** Make one volume per path, filled from the image; their binds and names. */
+export async function createAnonymousVolumes(ctx: Context, containerPaths: readonly string[], imageRootfs: string): Promise<{ names: string[]; binds: Bind[] }> {
   const names: string[] = [];
   const binds: Bind[] = [];
   for (const p of containerPaths) {
@@ -34,6 +53,7 @@ export async function createAnonymousVolumes(ctx: Context, containerPaths: reado
     const data = path.join(volumeDir(ctx, name), '_data');
     await fs.mkdir(data, { recursive: true, mode: 0o755 });
     names.push(name);
+    await fillFromImage(ctx, imageRootfs, container, data);
     binds.push({ host: data, container, readOnly: false });
     emit(ctx, { type: 'volume', action: 'create', id: name, attributes: { driver: 'local' } });
   }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import type { DockerHealthcheck } from '../container/health.js';
 
 /** Runtime settings from the image config, in docker's field names. */
 export interface ImageConfig {
@@ -17,6 +18,8 @@ export interface ImageConfig {
   Labels?: Record<string, string>;
   ExposedPorts?: Record<string, object>;
   StopSignal?: string;
+  /** HEALTHCHECK: Test and durations in nanoseconds, as docker stores it. */
+  Healthcheck?: DockerHealthcheck;
 }
 
 export interface LayoutImage {
@@ -74,6 +77,18 @@ export function parseImageConfig(raw: unknown): ImageConfig {
   if (labels && Object.keys(labels).length) config.Labels = labels;
   if (c.ExposedPorts && typeof c.ExposedPorts === 'object') config.ExposedPorts = c.ExposedPorts as Record<string, object>;
   if (typeof c.StopSignal === 'string') config.StopSignal = c.StopSignal;
+  const h = c.Healthcheck as Record<string, unknown> | undefined;
+  if (h && typeof h === 'object') {
+    const test = stringArray(h.Test);
+    const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+    config.Healthcheck = {
+      ...(test ? { Test: test } : {}),
+      ...(num(h.Interval) ? { Interval: h.Interval } : {}),
+      ...(num(h.Timeout) ? { Timeout: h.Timeout } : {}),
+      ...(num(h.StartPeriod) ? { StartPeriod: h.StartPeriod } : {}),
+      ...(num(h.Retries) ? { Retries: h.Retries } : {}),
+    };
+  }
   return config;
 }
 

@@ -17,7 +17,11 @@ import type { ImageConfig } from './oci-layout.js';
 export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
   | { kind: 'import'; source: string }
-  | { kind: 'label'; label: string; via: 'registry' | 'bootstrap'; base?: string };
+  | { kind: 'label'; label: string; via: 'registry' | 'bootstrap'; base?: string }
+  /** racker load / POST /images/load: from an archive. */
+  | { kind: 'load' }
+  /** racker commit: a container's changes on top of its image. */
+  | { kind: 'commit'; container: string; base: string };
 
 export interface ImageRecord {
   /** sha256:<hex> of the image config, like docker's image ID. */

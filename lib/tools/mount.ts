@@ -13,3 +13,12 @@ export function overlayMountArgv(o: { lower: string; upper: string; work: string
 export function umountArgv(target: string, lazy = false): string[] {
   return lazy ? ['umount', '--lazy', target] : ['umount', target];
 }
+
+/**
+ * A read-only overlay of layers only (no upper, no work directory): `layers` top first.
+ * overlayfs honours whiteouts and opaque directories in every layer but the bottom one, so a
+ * container's upper/ over its image gives the container's view without touching either.
+ */
+export function overlayReadonlyArgv(layers: readonly string[], target: string): string[] {
+  return ['mount', '-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${layers.join(':')}`, target];
+}

@@ -54,6 +54,8 @@ export interface ContainerNspawnOptions {
   /** copy-host (the default), or off: racker wrote the container's own resolv.conf. */
   resolvConf?: 'copy-host' | 'off';
   binds: readonly Bind[];
+  /** --tmpfs: a fresh tmpfs at each path (container path, mount options). */
+  tmpfs?: readonly { container: string; options: string }[];
 }
 
 /** nspawn parses ':' in --bind as a separator; backslash escapes keep it in a path. */
@@ -77,6 +79,7 @@ function containerFlags(o: ContainerNspawnOptions): string[] {
   for (const b of o.binds) {
     argv.push(`${b.readOnly ? '--bind-ro' : '--bind'}=${escapeBindPath(b.host)}:${escapeBindPath(b.container)}`);
   }
+  for (const t of o.tmpfs ?? []) argv.push(`--tmpfs=${escapeBindPath(t.container)}:${t.options}`);
   return argv;
 }
 
@@ -92,19 +95,38 @@ export interface DirectOptions extends ContainerNspawnOptions {
   command: readonly string[];
   env: readonly string[];
   workingDir?: string;
-  /** uid[:gid] or a name nspawn resolves inside the container. */
-  user?: string;
+  /**
+   * Run the command as this user: racker resolved -u in the container's own files. nspawn's
+   * --user takes only a name it looks up with the image's getent and no group, so the host's
+   * gosu (static) is bound in read-only and drops to uid:gid before exec'ing the command,
+   * which stays PID 1; gosu takes the supplementary groups from the container's /etc/group.
+   */
+  switchUser?: { tool: string; uid: number; gid: number };
+  /**
+   * --init: the host's tini (static) as PID 1, bound read-only like gosu; it reaps zombies
+   * and passes signals on to the command, as docker's docker-init does.
+   */
+  init?: string;
   /** -t: a pseudo-terminal (console=interactive); otherwise plain pipes. */
   tty: boolean;
 }
+
+/** Where gosu appears in a direct-mode container run with -u (nspawn mounts a fresh tmpfs on /run). */
+export const SWITCH_USER_TOOL = '/run/racker/gosu';
+/** Where tini appears with --init. */
+export const INIT_TOOL = '/run/racker/init';
 
 /** Direct mode: the command is the container's PID 1, like docker. */
 export function nspawnDirectArgv(o: DirectOptions): string[] {
   const argv = [...containerFlags(o), `--console=${o.tty ? 'interactive' : 'pipe'}`];
   if (o.workingDir) argv.push(`--chdir=${o.workingDir}`);
-  if (o.user) argv.push(`--user=${o.user}`);
+  if (o.switchUser) argv.push(`--bind-ro=${escapeBindPath(o.switchUser.tool)}:${SWITCH_USER_TOOL}`);
+  if (o.init) argv.push(`--bind-ro=${escapeBindPath(o.init)}:${INIT_TOOL}`);
   for (const e of o.env) argv.push(`--setenv=${e}`);
-  argv.push('--', ...o.command);
+  // The user first, so init runs as the user too (as docker's does), then the command.
+  const as = o.switchUser ? [SWITCH_USER_TOOL, `${o.switchUser.uid}:${o.switchUser.gid}`] : [];
+  const init = o.init ? [INIT_TOOL, '--'] : [];
+  argv.push('--', ...as, ...init, ...o.command);
   return argv;
 }
 

@@ -53,10 +53,15 @@ services:
     command: ["sh", "-c", "echo from the volume > /www/index.html; echo web is up; exec busybox httpd -f -p 80 -h /www"]
     ports: ["18097:80"]
     volumes: ["site:/www"]
+    healthcheck:
+      test: ["CMD", "busybox", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
+      interval: 300ms
   client:
     image: ${image}
     command: ["sleep", "300"]
-    depends_on: [web]
+    depends_on:
+      web:
+        condition: service_healthy
 volumes:
   site: {}
 `,
@@ -84,7 +89,8 @@ volumes:
     expect(up.stderr).to.contain('Creating volume "demo_site" with default driver');
     const ps = await compose(['ps']);
     expect(ps.stdout).to.match(/demo_client_1 +sleep 300 +Up/);
-    expect(ps.stdout).to.match(/demo_web_1 +.* +Up +0\.0\.0\.0:18097->80\/tcp/);
+    // client waited for web's health check to pass (depends_on: condition: service_healthy).
+    expect(ps.stdout).to.match(/demo_web_1 +.* +Up \(healthy\) +0\.0\.0\.0:18097->80\/tcp/);
     expect(await httpGet('http://127.0.0.1:18097/')).to.equal('200 from the volume\n');
     const exec = await compose(['exec', '-T', 'client', 'busybox', 'wget', '-q', '-O', '-', 'http://web/']);
     expect([exec.code, exec.stdout]).to.deep.equal([0, 'from the volume\n']);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, promises as fs, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type CliResult, ok, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
@@ -400,13 +400,32 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       });
     });
 
-    it('-u UID:GID without /etc/passwd (direct mode, busybox): a clear 125, since nspawn takes only user names', async () => {
-      const r = await rk(['run', '--rm', '-u', '65534:65534', BUSYBOX, 'sh', '-c', 'id -u; id -g']);
+    it('-u UID:GID with no such entries (direct mode, busybox): the command runs as those ids, as PID 1, HOME=/', async () => {
+      const r = await rk(['run', '--rm', '-u', '4321:8765', BUSYBOX, 'sh', '-c', 'echo $(id -u) $(id -g) $$ $HOME; grep -E "^(Uid|Gid|CapEff)" /proc/1/status']);
       expect(seen(r)).to.deep.equal({
-        code: 125,
-        stdout: '',
-        stderr: "racker: -u 65534:65534: without systemd (direct mode) racker can only run as a user named in the image's /etc/passwd, without :group\n",
+        code: 0,
+        stdout: '4321 8765 1 /\nUid:\t4321\t4321\t4321\t4321\nGid:\t8765\t8765\t8765\t8765\nCapEff:\t0000000000000000\n',
+        stderr: '',
       });
+    });
+
+    it('-u NAME:GROUP and -u UID in direct mode: the ids of the image\'s own files, its groups, files in a bind mount owned by them', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'racker-user-'));
+      chmodSync(dir, 0o777);
+      try {
+        expect(seen(await rk(['run', '--rm', '--no-boot', '-u', 'nobody:mail', DEBIAN, 'sh', '-c', 'id -un; id -gn']))).to.deep.equal({ code: 0, stdout: 'nobody\nmail\n', stderr: '' });
+        // A uid with a passwd entry: its name, home and groups come from the image's own files.
+        expect(seen(await rk(['run', '--rm', '--no-boot', '-u', '13', DEBIAN, 'sh', '-c', 'id; echo $HOME']))).to.deep.equal({
+          code: 0,
+          stdout: 'uid=13(proxy) gid=13(proxy) groups=13(proxy)\n/bin\n',
+          stderr: '',
+        });
+        expect((await rk(['run', '--rm', '--no-boot', '-u', '1234:1234', '-v', `${dir}:/out`, DEBIAN, 'touch', '/out/made'])).code).to.equal(0);
+        const st = statSync(path.join(dir, 'made'));
+        expect([st.uid, st.gid]).to.deep.equal([1234, 1234]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('--hostname and --name set the host name (both modes)', async () => {
@@ -488,9 +507,10 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
       });
     }
 
-    it('-it gives a real terminal of the caller\'s size, and nothing else on it (boot mode)', async () => {
-      const r = await underPty(['run', '--rm', '-it', DEBIAN, 'sh', '-c', 'test -t 0 && test -t 1 && stty size']);
-      expect(seen(r)).to.deep.equal({ code: 0, stdout: '30 100\r\n', stderr: '' });
+    it('-it gives a real terminal of the caller\'s size, named inside the container, and nothing else on it (boot mode)', async () => {
+      // The terminal is the container's own (its devpts): tty(1) names a device that exists there.
+      const r = await underPty(['run', '--rm', '-it', DEBIAN, 'sh', '-c', 'test -t 0 && test -t 1 && stty size && t=$(tty) && test -c "$t" && echo "${t%%[0-9]*}"']);
+      expect(seen(r)).to.deep.equal({ code: 0, stdout: '30 100\r\n/dev/pts/\r\n', stderr: '' });
     });
 
     // -t alone attaches no stdin (issue 23 item 12); the size comes from racker's output terminal.

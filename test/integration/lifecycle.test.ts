@@ -6,9 +6,9 @@
  * once, round after round, with the leak check after each round.
  */
 import { expect } from 'chai';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { collect, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
+import { collect, ok, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { HostileImages } from '../helpers/hostile-images.js';
 import { eventually, killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
@@ -202,10 +202,10 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['container', 'ls', '--format', '{{.Names}}']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
     expect(seen(await rk(['container', 'stop', 'again']))).to.deep.equal({ code: 0, stdout: 'again\n', stderr: '' });
     expect((await rk(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n')).to.include(BUSYBOX);
-    expect(seen(await rk(['container', 'cp', 'a', 'b']))).to.deep.equal({
+    expect(seen(await rk(['container', 'checkpoint', 'a', 'b']))).to.deep.equal({
       code: 1,
       stdout: '',
-      stderr: "racker: 'container cp' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune\n",
+      stderr: "racker: 'container checkpoint' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune, cp, diff, export\n",
     });
   });
 
@@ -224,6 +224,17 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['ps', '-qx']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: unknown shorthand flag: 'x' in -qx (see racker ps --help)\n" });
     expect(seen(await rk(['run', '--bogus', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: unknown flag: --bogus (see racker run --help)\n' });
     expect((await rk(['ps', '-q', '--no-trunc'])).stdout).to.equal(`${id}\n`);
+  });
+
+  it('--rm containers: start -a, attach and wait still report the output and exit code of a container removed at its end', async () => {
+    ok(await rk(['create', '--rm', '--name', 'quick', BUSYBOX, 'sh', '-c', 'echo hi; exit 3']));
+    expect(seen(await rk(['start', '-a', 'quick']))).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: '' });
+    expect(seen(await rk(['ps', '-aq']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    ok(await rk(['run', '-d', '--rm', '--name', 'later', BUSYBOX, 'sh', '-c', 'sleep 1; echo bye; exit 4']));
+    const [attached, waited] = await Promise.all([rk(['attach', 'later']), rk(['wait', 'later'])]);
+    expect(seen(attached)).to.deep.equal({ code: 4, stdout: 'bye\n', stderr: '' });
+    expect(seen(waited)).to.deep.equal({ code: 0, stdout: '4\n', stderr: '' });
+    expect(seen(await rk(['wait', 'later']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: No such container: later\n' });
   });
 
   it('item 10: create (state created; start runs it), attach, rename, tag, version, info', async () => {
@@ -347,6 +358,92 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
 
     expect(seen(await rk(['run', '--rm', '-v', '/data', BUSYBOX, 'sh', '-c', 'touch /data/x && ls /data']))).to.deep.equal({ code: 0, stdout: 'x\n', stderr: '' });
     expect(await volumes()).to.deep.equal(before);
+  });
+
+  it('--stop-signal and --stop-timeout are what stop uses when not told otherwise; shown by inspect', async () => {
+    const id = ok(await rk(['run', '-d', '--stop-signal', 'USR1', '--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "echo usr1; exit 7" USR1; while :; do sleep 0.1; done'])).stdout.trim();
+    expect(seen(await rk(['inspect', '-f', '{{.Config.StopSignal}} {{.Config.StopTimeout}}', id]))).to.deep.equal({ code: 0, stdout: 'SIGUSR1 1\n', stderr: '' });
+    ok(await rk(['stop', id]));
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}}', id]))).to.deep.equal({ code: 0, stdout: '7\n', stderr: '' });
+    expect((await rk(['logs', id])).stdout).to.equal('usr1\n');
+    // Ignoring its stop signal: killed after its own timeout (1 s), not docker's default 10.
+    const deaf = ok(await rk(['run', '-d', '--stop-timeout', '1', BUSYBOX, 'sh', '-c', 'trap "" TERM; while :; do sleep 0.1; done'])).stdout.trim();
+    const t0 = Date.now();
+    ok(await rk(['stop', deaf]));
+    expect(Date.now() - t0).to.be.below(6000);
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}}', deaf]))).to.deep.equal({ code: 0, stdout: '137\n', stderr: '' });
+    expect(seen(await rk(['run', '--rm', '--stop-signal', 'NOPE', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid signal: NOPE\n' });
+  });
+
+  it('--tmpfs mounts a fresh tmpfs (docker\'s noexec,nosuid,nodev unless told); --init runs tini as PID 1, which reaps and passes signals on', async () => {
+    expect(seen(await rk(['run', '--rm', '--tmpfs', '/scratch', '--tmpfs', '/big:size=1m,mode=700', BUSYBOX, 'sh', '-c', 'grep -E " /(scratch|big) " /proc/mounts | sort']))).to.deep.equal({
+      code: 0,
+      stdout: 'tmpfs /big tmpfs rw,nodev,size=1024k,mode=700 0 0\ntmpfs /scratch tmpfs rw,nosuid,nodev,noexec 0 0\n',
+      stderr: '',
+    });
+    expect(seen(await rk(['run', '--rm', '--tmpfs', 'relative', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: invalid tmpfs specification: 'relative': the container path must be absolute\n" });
+    // PID 1 is tini; the command is its child; an orphan it adopted is reaped (no zombie left).
+    const r = await rk(['run', '--rm', '--init', BUSYBOX, 'sh', '-c', 'tr "\\0" "\\n" < /proc/1/cmdline | head -1; echo $$; sh -c "sleep 0.1 & exit 0"; sleep 0.5; grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l']);
+    expect(seen(r)).to.deep.equal({ code: 0, stdout: '/run/racker/init\n2\n0\n', stderr: '' });
+    const id = ok(await rk(['run', '-d', '--init', BUSYBOX, 'sleep', '100'])).stdout.trim();
+    // sleep as PID 1 would ignore SIGTERM (no handler, and PID 1); under tini it ends at once.
+    const t0 = Date.now();
+    ok(await rk(['stop', '-t', '5', id]));
+    expect(Date.now() - t0).to.be.below(4000);
+    expect(seen(await rk(['inspect', '-f', '{{.State.ExitCode}} {{.HostConfig.Init}}', id]))).to.deep.equal({ code: 0, stdout: '143 true\n', stderr: '' });
+  });
+
+  it('--health-cmd: checked inside every interval; starting, unhealthy after the retries, healthy once it passes; State.Health and ps show it', async () => {
+    const id = ok(await rk(['run', '-d', '--health-cmd', 'test -e /tmp/ok && echo fine', '--health-interval', '200ms', '--health-retries', '2', BUSYBOX, 'sleep', '100'])).stdout.trim();
+    const health = async () => JSON.parse(ok(await rk(['inspect', '-f', '{{json .State.Health}}', id])).stdout) as { Status: string; FailingStreak: number; Log: { ExitCode: number; Output: string }[] };
+    const until = async (status: string) => {
+      for (let i = 0; i < 50; i++) {
+        const h = await health();
+        if (h.Status === status) return h;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`never ${status}: ${JSON.stringify(await health())}`);
+    };
+    const bad = await until('unhealthy');
+    expect(bad.FailingStreak).to.be.at.least(2);
+    expect(bad.Log.at(-1)).to.deep.include({ ExitCode: 1, Output: '' });
+    expect((await rk(['ps', '--format', '{{.Status}}'])).stdout).to.match(/^Up .* \(unhealthy\)\n$/);
+    ok(await rk(['exec', id, 'sh', '-c', ': > /tmp/ok']));
+    const good = await until('healthy');
+    expect(good).to.deep.include({ FailingStreak: 0 });
+    expect(good.Log.at(-1)).to.deep.include({ ExitCode: 0, Output: 'fine\n' });
+    expect((await rk(['ps', '--format', '{{.Status}}'])).stdout).to.match(/^Up .* \(healthy\)\n$/);
+    expect(JSON.parse(ok(await rk(['inspect', '-f', '{{json .Config.Healthcheck}}', id])).stdout)).to.deep.equal({
+      Test: ['CMD-SHELL', 'test -e /tmp/ok && echo fine'],
+      Interval: 200e6,
+      Timeout: 30e9,
+      StartPeriod: 0,
+      Retries: 2,
+    });
+    ok(await rk(['rm', '-f', id]));
+    expect(seen(await rk(['run', '--rm', '--health-interval', 'soon', '--health-cmd', 'true', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: invalid duration: soon (e.g. 30s, 1m30s, 500ms)\n' });
+  });
+
+  it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
+    // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
+    const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
+    const image = ok(await rk(['run', '--rm', BUSYBOX, 'sh', '-c', count])).stdout;
+    expect(image).to.match(/^\d+\nbusybox\n755\n$/);
+    expect(seen(await rk(['run', '--rm', '-v', '/bin', BUSYBOX, 'sh', '-c', count]))).to.deep.equal({ code: 0, stdout: image, stderr: '' });
+    expect(seen(await rk(['run', '--rm', '-v', 'tools:/bin', BUSYBOX, 'sh', '-c', `${count}; touch /bin/mine`]))).to.deep.equal({ code: 0, stdout: image, stderr: '' });
+    // Not empty any more: kept as it is, the image's files not copied again over it.
+    expect(seen(await rk(['run', '--rm', '-v', 'tools:/srv', BUSYBOX, 'ls', '/srv/mine']))).to.deep.equal({ code: 0, stdout: '/srv/mine\n', stderr: '' });
+    ok(await rk(['volume', 'rm', 'tools']));
+    // The image is hostile: its /data is a link to /etc, which means the image's /etc, never the host's.
+    const linked = await images.build({ base: 'racker/busybox:latest', name: 'hostile/volume-link:1', planted: [{ path: 'data', symlink: '/etc' }] });
+    // (What a running container shows in /etc, less the files racker writes there at the start.)
+    const written = ['hostname', 'hosts', 'resolv.conf'];
+    const inImage = ok(await rk(['run', '--rm', linked, 'ls', '-A', '/etc'])).stdout.split('\n').filter((n) => n && !written.includes(n));
+    ok(await rk(['create', '--name', 'linkvol', '-v', '/data', linked, 'true']));
+    const source = JSON.parse((await rk(['inspect', 'linkvol'])).stdout)[0].Mounts[0].Source as string;
+    expect((await fs.readdir(source)).sort()).to.deep.equal(inImage);
+    expect(existsSync('/etc/passwd') && !existsSync(path.join(source, 'passwd'))).to.equal(true);
+    ok(await rk(['rm', '-v', 'linkvol']));
   });
 
   it("item 12: pull's layer lines on stdout; a digest pull adds no second row; image inspect has RepoTags; an uppercase repository name", async () => {

@@ -125,7 +125,15 @@ describe('Engine API: create body → racker CreateOptions', () => {
     expect(options.publish).to.deep.equal([':8080:80/tcp', '[::1]::80/tcp', '127.0.0.1::53/udp', '::9000/tcp']);
     expect(options).to.deep.include({ publishAll: true, dns: ['192.0.2.53'], addHosts: ['h:192.0.2.9'], networkAliases: ['web'], network: 'bridge' });
     expect(createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'volume', Target: '/b' }, { Type: 'volume', Source: 'data', Target: '/c', ReadOnly: true }] } }).options.volumes).to.deep.equal(['/b', 'data:/c:ro']);
-    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'tmpfs', Target: '/b' }] } })).to.throw(/only bind and volume mounts/);
+    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { Mounts: [{ Type: 'npipe', Target: '/b' }] } })).to.throw(/only bind, volume and tmpfs mounts/);
+    // tmpfs: Tmpfs entries and tmpfs Mounts (size in bytes, mode in octal), with Init, StopSignal and StopTimeout.
+    const t = createOptionsFrom({
+      Image: 'i',
+      StopSignal: 'SIGINT',
+      StopTimeout: 3,
+      HostConfig: { Init: true, Tmpfs: { '/run': '', '/x': 'size=1m' }, Mounts: [{ Type: 'tmpfs', Target: '/b', TmpfsOptions: { SizeBytes: 4096, Mode: 0o1777 } }] },
+    }).options;
+    expect(t).to.deep.include({ tmpfs: ['/run', '/x:size=1m', '/b:size=4096,mode=1777'], init: true, stopSignal: 'SIGINT', stopTimeout: 3 });
   });
 
   it('no Image: 400', () => {

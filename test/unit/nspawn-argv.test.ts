@@ -35,14 +35,14 @@ describe('container argv', () => {
         command: ['sh', '-c', 'echo $A'],
         env: ['A=1', 'PATH=/bin'],
         workingDir: '/tmp',
-        user: 'nobody',
+        switchUser: { tool: '/usr/sbin/gosu', uid: 65534, gid: 100 },
         tty: false,
       }),
     ).to.deep.equal([
       'systemd-nspawn', '--quiet', '--directory=/run/racker/containers/abc/rootfs', '--hostname=web', '--resolv-conf=copy-host',
       '--timezone=off', '--link-journal=no', '--register=no', '--keep-unit', '--machine=racker-abc', '--private-network',
-      '--bind-ro=/srv/a\\:b:/data', '--bind=/x:/y', '--console=pipe', '--chdir=/tmp', '--user=nobody', '--setenv=A=1', '--setenv=PATH=/bin',
-      '--', 'sh', '-c', 'echo $A',
+      '--bind-ro=/srv/a\\:b:/data', '--bind=/x:/y', '--console=pipe', '--chdir=/tmp', '--bind-ro=/usr/sbin/gosu:/run/racker/gosu',
+      '--setenv=A=1', '--setenv=PATH=/bin', '--', '/run/racker/gosu', '65534:100', 'sh', '-c', 'echo $A',
     ]);
     expect(nspawnDirectArgv({ ...base, register: false, command: ['sh'], env: [], tty: true })).to.include('--console=interactive');
   });
