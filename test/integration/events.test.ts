@@ -117,6 +117,23 @@ describe('events and system df (integration, issue 15)', function () {
     expect(volumes.stdout).to.equal('create <no value>\nmount /data\ndestroy <no value>\n');
   });
 
+  it('commit, save, load: a container commit event, image save and load events', async () => {
+    const since = stamp();
+    expect((await rk(['run', '--name', 'ev-commit', BUSYBOX, 'sh', '-c', 'echo x > /made'])).code).to.equal(0);
+    const image = (await rk(['commit', '-m', 'made it', 'ev-commit', 'ev/committed:1'])).stdout.trim();
+    const archive = `${root}/committed.tar`;
+    expect((await rk(['save', '-o', archive, 'ev/committed:1'])).code).to.equal(0);
+    expect((await rk(['load', '-i', archive])).code).to.equal(0);
+    const until = stamp();
+    const commit = await rk(['events', '--since', since, '--until', until, '--filter', 'event=commit', '--format', '{{.Actor.Attributes.name}} {{.Actor.Attributes.comment}} {{.Actor.Attributes.imageID}} {{.Actor.Attributes.imageRef}}']);
+    expect(commit.stdout).to.equal(`ev-commit made it ${image} ev/committed:1\n`);
+    const images = await rk(['events', '--since', since, '--until', until, '--filter', 'type=image', '--filter', 'event=save', '--filter', 'event=load', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']);
+    expect(images.stdout).to.equal(`save ${image} ev/committed:1\nload ${image} ev/committed:1\n`);
+    await fs.rm(archive);
+    await rk(['rm', 'ev-commit']);
+    await rk(['rmi', 'ev/committed:1']);
+  });
+
   it('GET /events: old events end at until (the docker CLI), new ones are followed until the client goes (HTTP)', async () => {
     service = await startService(root);
     const client = new Docker({ socketPath: service.socket });
