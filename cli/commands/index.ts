@@ -6,6 +6,7 @@ import { composeCommand } from './compose.js';
 import { cpCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
 import { diffCommand } from './diff.js';
+import { eventsCommand } from './events.js';
 import { execCommand, execValueOptions } from './exec.js';
 import { commitCommand } from './commit.js';
 import { exportCommand } from './export.js';
@@ -77,6 +78,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   shellCommand,
   versionCommand,
   infoCommand,
+  eventsCommand,
   systemCommand,
   superviseCommand,
 ];

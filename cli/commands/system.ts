@@ -58,9 +58,29 @@ const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   },
 };
 
+const dfCommand: CommandModule<object, GlobalArgs & { verbose?: boolean; format?: string }> = {
+  command: 'df',
+  describe: 'Show racker disk usage: images, containers (what they wrote), local volumes',
+  builder: (y) =>
+    y
+      .option('verbose', { alias: 'v', type: 'boolean', describe: 'Show detailed information on space usage' })
+      .option('format', { type: 'string', describe: "Format the output with a Go template ('{{json .}}': one JSON object a kind)" }),
+  handler: async (args) => {
+    const ctx = contextFor(args);
+    const [{ dataUsage }, { Engine }, { summaryText, verboseText }] = await Promise.all([import('../../lib/api/df.js'), import('../../lib/api/engine.js'), import('../../lib/system/df.js')]);
+    const usage = await dataUsage(new Engine({ ctx, version: '', bootTimeoutSeconds: 0 }));
+    if (args.verbose && args.format === undefined) return out(verboseText(usage, ctx.clock().getTime()));
+    if (args.verbose) {
+      const { renderTemplate } = await import('../../lib/format/template.js');
+      return out(renderTemplate(args.format!, usage));
+    }
+    process.stdout.write(summaryText(usage, args.format));
+  },
+};
+
 export const systemCommand: CommandModule<object, GlobalArgs> = {
   command: 'system',
-  describe: 'Manage racker (system prune, system service)',
-  builder: (y) => y.command(pruneCommand).command(serviceCommand).demandCommand(1, 'racker system needs a command; see racker system --help'),
+  describe: 'Manage racker (system df, system prune, system service)',
+  builder: (y) => y.command(dfCommand).command(pruneCommand).command(serviceCommand).demandCommand(1, 'racker system needs a command; see racker system --help'),
   handler: () => undefined,
 };

@@ -587,6 +587,7 @@ export function containerRoutes(engine: Engine): Route[] {
       const replay = lease && flag(x.query, 'logs') ? (await readLog(logFile)).entries : [];
       const logOffset = await fs.stat(logFile).then((s) => s.size, () => 0);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
+      (await import('../events/log.js')).emit(ctx, { type: 'container', action: 'attach', container: record });
       // stdin=1 on a container created with -i (OpenStdin), before it starts: its command reads
       // this connection. Otherwise what the client sends is dropped.
       if (stdin && flag(x.query, 'stdin') && record.config.interactive && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);

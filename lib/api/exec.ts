@@ -15,6 +15,7 @@ import type { StreamOut } from './exchange.js';
 import { frame, streamContentType } from './frames.js';
 import { route, type Route } from './router.js';
 import { compareVersions } from './version.js';
+import { emit } from '../events/log.js';
 
 export interface ExecBody {
   AttachStdin?: boolean;
@@ -91,6 +92,7 @@ export function execRoutes(engine: Engine): Route[] {
           tty: e.tty,
           env: e.env,
           envFiles: [],
+          execId: e.id,
           ...(e.workingDir ? { workdir: e.workingDir } : {}),
           ...(e.user ? { user: e.user } : {}),
           ...(e.tty ? { size: { rows: e.size?.[0] || 24, cols: e.size?.[1] || 80 } } : {}),
@@ -152,6 +154,7 @@ export function execRoutes(engine: Engine): Route[] {
         exitCode: null,
         ...(Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { size: [Number(body.ConsoleSize[0]), Number(body.ConsoleSize[1])] as [number, number] } : {}),
       });
+      emit(ctx, { type: 'container', action: `exec_create: ${command.join(' ')}`, container: record, attributes: { execID: id } });
       x.json(201, { Id: id });
     }),
     route('POST', /^\/exec\/([^/]+)\/start$/, async (x, [id]) => {

@@ -15,6 +15,7 @@ import { Engine } from './engine.js';
 import { ApiError, messageOf, statusOf } from './errors.js';
 import { plainExchange, upgradeExchange, type Exchange } from './exchange.js';
 import { execRoutes } from './exec.js';
+import { eventRoutes } from './events.js';
 import { imageRoutes } from './images.js';
 import { networkRoutes } from './networks.js';
 import { volumeRoutes } from './volumes.js';
@@ -72,7 +73,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine)];
+  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 

@@ -110,5 +110,6 @@ export function systemRoutes(engine: Engine): Route[] {
     route('GET', /^\/_ping$/, ping),
     route('GET', /^\/version$/, (x) => x.json(200, versionBody(engine))),
     route('GET', /^\/info$/, async (x) => x.json(200, await infoBody(engine))),
+    route('GET', /^\/system\/df$/, async (x) => x.json(200, await (await import('./df.js')).dataUsage(engine))),
   ];
 }

@@ -11,9 +11,11 @@ import { followLogs } from './follow.js';
 import { startContainer } from './start.js';
 import type { LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
+import { emit } from '../events/log.js';
 
 export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void): Promise<number> {
   if (liveState(record).status !== 'running') throw new RackerError('You cannot attach to a stopped container, start it first', { exitCode: 1 });
+  emit(ctx, { type: 'container', action: 'attach', container: record });
   await followLogs(ctx, record, { follow: true, tail: 0, write });
   return exitCodeAfter(ctx, record.id);
 }
@@ -31,6 +33,7 @@ export async function exitCodeAfter(ctx: Context, id: string): Promise<number> {
 export async function startAttached(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, input?: NodeJS.ReadableStream): Promise<number> {
   // Opened (made, if this is the first run) before the start: an --rm container that ends at
   // once is removed with its log, and the open log still holds what it wrote.
+  emit(ctx, { type: 'container', action: 'attach', container: record });
   const log = await fs.open(ctx.paths.containerLog(record.id), 'a+', 0o640);
   try {
     const { size: from } = await log.stat();

@@ -10,6 +10,7 @@ import { killContainerProcesses, killOrphanedLeader, removeContainerFiles } from
 import { unmountRootfs } from './rootfs.js';
 import { releaseCgroup } from './placement.js';
 import { thawForEnd } from './pause.js';
+import { emit } from '../events/log.js';
 
 /**
  * systemd powers off on SIGRTMIN+4. Node knows no real-time signal names; on Linux with
@@ -78,6 +79,7 @@ function signalTarget(record: ContainerRecord): number {
 export async function killContainer(ctx: Context, record: ContainerRecord, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   const target = signalTarget(record);
   await updateState(ctx.paths, record.id, { killSignal: signal, stoppedByHand: true });
+  emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(signalNumber(signal) ?? signal) } });
   // Gone between the look and the signal: it has just ended, which is what was asked.
   signalIfAlive(target, signal);
   // docker kills a paused container too: the signal is delivered once it is thawed.
@@ -112,19 +114,23 @@ export async function stopContainer(ctx: Context, record: ContainerRecord, timeo
       if (command !== undefined) signalIfAlive(command, 'SIGTERM');
     }
     await updateState(ctx.paths, record.id, { stoppedByHand: true });
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(SIGRTMIN_PLUS_4) } });
     process.kill(leader, SIGRTMIN_PLUS_4);
   } else {
     const target = signalTarget(record);
     await updateState(ctx.paths, record.id, { killSignal: signal ?? 'SIGTERM', stoppedByHand: true });
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: String(signalNumber(signal ?? 'SIGTERM') ?? signal) } });
     signalIfAlive(target, signal ?? 'SIGTERM');
   }
   let after = await waitForExit(ctx, record.id, timeoutSeconds < 0 ? Infinity : timeoutSeconds * 1000);
   if (after && liveState(after).status === 'running') {
     await updateState(ctx.paths, record.id, { killSignal: 'SIGKILL' });
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: '9' } });
     await killContainerProcesses(after);
     after = await waitForExit(ctx, record.id, 5000);
   }
   await reapOrphan(ctx, record.id);
+  emit(ctx, { type: 'container', action: 'stop', container: record });
 }
 
 /**
@@ -138,15 +144,10 @@ export async function reapOrphan(ctx: Context, id: string): Promise<void> {
   await killOrphanedLeader(ctx, r);
   await unmountRootfs(ctx, id);
   await releaseCgroup(r.state.cgroup).catch((err: unknown) => ctx.log.debug(`cgroup cleanup: ${String(err)}`));
+  const killed = r.state.killSignal;
+  const exitCode = r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255);
+  // Its supervisor died before it could say so.
+  emit(ctx, { type: 'container', action: 'die', container: r, attributes: { exitCode: String(exitCode) } });
   if (r.config.autoRemove) await removeContainerFiles(ctx, id);
-  else {
-    const killed = r.state.killSignal;
-    await updateState(ctx.paths, id, {
-      status: 'exited',
-      exitCode: r.state.exitCode ?? (killed ? 128 + (signalNumber(killed) ?? 9) : 255),
-      finishedAt: ctx.clock().toISOString(),
-      cgroup: undefined,
-      paused: undefined,
-    });
-  }
+  else await updateState(ctx.paths, id, { status: 'exited', exitCode, finishedAt: ctx.clock().toISOString(), cgroup: undefined, paused: undefined });
 }

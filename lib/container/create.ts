@@ -24,6 +24,7 @@ import { networkSettings } from '../net/settings.js';
 import { exposedPorts } from '../net/ports.js';
 import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
+import { emit } from '../events/log.js';
 
 export interface CreateOptions {
   image: string;
@@ -214,6 +215,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       state: { status: 'created', supervisorPid: process.pid },
     };
     await writeContainer(ctx.paths, record);
+    emit(ctx, { type: 'container', action: 'create', container: record });
     return record;
   });
 }

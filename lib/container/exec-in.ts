@@ -9,6 +9,7 @@ import { findContainer, liveState, type ContainerRecord } from './record.js';
 import { refuseIfPaused } from './pause.js';
 import { enterFiles } from './placement.js';
 import { mergeEnv, parseEnvFile } from './spec.js';
+import { emit } from '../events/log.js';
 
 export interface ExecOptions {
   interactive: boolean;
@@ -19,6 +20,8 @@ export interface ExecOptions {
   user?: string;
   /** With tty and a caller without a terminal of its own (the Engine API): the terminal's size. */
   size?: { rows: number; cols: number };
+  /** The Engine API's exec instance (its exec_create was reported when it was made). */
+  execId?: string;
 }
 
 /** The running container's PID 1, or the "is not running" error naming it as shownAs. */
@@ -40,8 +43,14 @@ export async function execIn(ctx: Context, container: string, command: string[],
     });
     fileEnv.push(...parseEnvFile(text, f));
   }
+  // docker's actions carry the command: "exec_start: sh -c date".
+  const execID = opts.execId ?? (await import('node:crypto')).randomBytes(32).toString('hex');
+  const action = (verb: string) => `${verb}: ${command.join(' ')}`;
+  if (!opts.execId) emit(ctx, { type: 'container', action: action('exec_create'), container: record, attributes: { execID } });
+  emit(ctx, { type: 'container', action: action('exec_start'), container: record, attributes: { execID } });
+  let exitCode = 126;
   try {
-    return await execInContainer(ctx, {
+    exitCode = await execInContainer(ctx, {
       leader,
       cgroupProcs: enterFiles(record.state.cgroup),
       command,
@@ -53,11 +62,14 @@ export async function execIn(ctx: Context, container: string, command: string[],
       interactive: opts.interactive,
       ...(opts.size ? { size: opts.size } : {}),
     }, sinks);
+    return exitCode;
   } catch (err) {
     // docker's exec: a command that can't be started is 126 whatever the cause (run says 127
     // for one not found): dockerd records 126 for any failed exec start.
     if (err instanceof CommandNotRunnable && err.exitCode === 127) throw new CommandNotRunnable(err.message, { exitCode: 126 });
     throw err;
+  } finally {
+    emit(ctx, { type: 'container', action: 'exec_die', container: record, attributes: { execID, exitCode: String(exitCode) } });
   }
 }
 

@@ -11,6 +11,7 @@ import { writeJsonAtomic } from '../state/atomic.js';
 import { startExec } from './exec.js';
 import { healthCommand, initialHealth, nextHealth, OUTPUT_BYTES, type HealthResult, type HealthState } from './health.js';
 import { healthFile, type ContainerRecord } from './record.js';
+import { emit } from '../events/log.js';
 
 async function probe(ctx: Context, record: ContainerRecord, leader: number, timeoutMs: number, clock: () => Date): Promise<HealthResult> {
   const { config } = record;
@@ -61,8 +62,11 @@ export async function watchHealth(ctx: Context, record: ContainerRecord, leader:
     }
     const result = await probe(ctx, record, leader, check.timeoutMs, ctx.clock);
     if (signal.aborted) return; // the container ended under the check: its failure says nothing
+    const before = state.Status;
     state = nextHealth(state, result, Date.now() - began < check.startPeriodMs, check.retries);
     await save(state);
+    // dockerd reports a change of health, with the new status in the action.
+    if (state.Status !== before) emit(ctx, { type: 'container', action: `health_status: ${state.Status}`, container: record });
   }
 }
 

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { isFrozen, setFrozen } from './cgroup.js';
 import { liveState, updateState, type ContainerRecord } from './record.js';
+import { emit } from '../events/log.js';
 
 function runningPlace(record: ContainerRecord) {
   if (liveState(record).status !== 'running') throw new RackerError(`Container ${record.id} is not running`);
@@ -20,6 +21,7 @@ export async function pauseContainer(ctx: Context, record: ContainerRecord): Pro
   const deadline = Date.now() + 5000;
   while (!isFrozen(place) && Date.now() < deadline) await sleep(5);
   await updateState(ctx.paths, record.id, { paused: true });
+  emit(ctx, { type: 'container', action: 'pause', container: record });
 }
 
 export async function unpauseContainer(ctx: Context, record: ContainerRecord): Promise<void> {
@@ -27,6 +29,7 @@ export async function unpauseContainer(ctx: Context, record: ContainerRecord): P
   if (!record.state.paused && !isFrozen(place)) throw new RackerError(`Container ${record.id} is not paused`);
   setFrozen(place, false);
   await updateState(ctx.paths, record.id, { paused: false });
+  emit(ctx, { type: 'container', action: 'unpause', container: record });
 }
 
 /** Before stop/kill/rm -f: a frozen container thawed (the freezer's own state decides, not the record's flag). */

@@ -10,6 +10,7 @@ import { unmountRootfs, upperDir } from './rootfs.js';
 import { nsentersInto } from './entered.js';
 import { releaseCgroup } from './placement.js';
 import { thawForEnd } from './pause.js';
+import { emit } from '../events/log.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -76,6 +77,8 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   const { releaseNamespaceName } = await import('../net/kernel.js');
   await releaseNamespaceName(ctx, id);
   const dir = ctx.paths.container(id);
+  // Reported before its files go: the event carries labels kept there (the Engine API's).
+  if (record) emit(ctx, { type: 'container', action: 'destroy', container: record });
   // Rename first so a half-deleted container is never listed.
   const trash = `${dir}.removing`;
   await fs.rename(dir, trash).catch(() => undefined);
@@ -93,6 +96,7 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
         `cannot remove container ${record.name}: container is running: stop the container before removing or force remove`,
       );
     }
+    emit(ctx, { type: 'container', action: 'kill', container: record, attributes: { signal: '9' } });
     await killContainerProcesses(record);
     // The supervisor (if alive) notices and cleans up too; give it a moment, then do it ourselves.
     const deadline = Date.now() + 2000;

@@ -2,6 +2,7 @@
 import type { Context } from '../context.js';
 import { RackerError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
+import { emit } from '../events/log.js';
 import { findContainer, listContainers, readContainer, validateName, writeContainer, type ContainerRecord } from './record.js';
 
 export async function renameContainer(ctx: Context, record: ContainerRecord, newName: string): Promise<void> {
@@ -17,5 +18,6 @@ export async function renameContainer(ctx: Context, record: ContainerRecord, new
     // Re-read: its supervisor may have written its state since it was looked up.
     const current = (await readContainer(ctx.paths, record.id)) ?? (await findContainer(ctx.paths, record.id));
     await writeContainer(ctx.paths, { ...current, name });
+    emit(ctx, { type: 'container', action: 'rename', container: { ...current, name }, attributes: { oldName: `/${current.name}` } });
   });
 }

@@ -26,6 +26,7 @@ import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from
 import { inCgroupArgv } from '../tools/cgroup.js';
 import { nspawnProperties } from './limits.js';
 import { enterFiles, noteRegisteredPlace, prepareCgroup, releaseCgroup, type OwnedPlace } from './placement.js';
+import { emit, emitStart } from '../events/log.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -175,6 +176,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       if (leader && processAlive(leader)) killContainerTree(undefined, leader);
     });
     await updateState(ctx.paths, id, { status: 'running', supervisorPid: process.pid, nspawnPid: proc.pid, startedAt: ctx.clock().toISOString() });
+    emitStart(ctx, initial);
     // Ctrl-C that came while nspawn was starting.
     if (aborted()) abort();
   };
@@ -339,6 +341,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     // The exit code is the main process's own, as docker reports it: a command that traps
     // `stop`'s SIGTERM and exits 5 reports 5; one killed by the signal, 128+N.
     if (aborted()) exitCode = 128 + (signalNumber(String(opts.signal?.reason ?? 'SIGINT')) ?? 2);
+    if (nspawn) emit(ctx, { type: 'container', action: 'die', container: initial, attributes: { exitCode: String(exitCode) } });
     await network?.release().catch((err: unknown) => ctx.log.debug(`network release: ${String(err)}`));
     await unmountRootfs(ctx, id);
     await releaseCgroup(cgroup).catch((err: unknown) => ctx.log.debug(`cgroup release: ${String(err)}`));

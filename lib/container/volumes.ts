@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { ContainerRoot } from '../fs/in-root.js';
 import type { Bind } from '../tools/nspawn.js';
+import { emit } from '../events/log.js';
 
 /** A -v value that is one absolute container path: an anonymous volume. */
 export function isAnonymousVolume(spec: string): boolean {
@@ -54,10 +55,14 @@ export async function createAnonymousVolumes(ctx: Context, containerPaths: reado
     names.push(name);
     await fillFromImage(ctx, imageRootfs, container, data);
     binds.push({ host: data, container, readOnly: false });
+    emit(ctx, { type: 'volume', action: 'create', id: name, attributes: { driver: 'local' } });
   }
   return { names, binds };
 }
 
 export async function removeAnonymousVolumes(ctx: Context, names: readonly string[] | undefined): Promise<void> {
-  for (const name of names ?? []) await fs.rm(volumeDir(ctx, name), { recursive: true, force: true });
+  for (const name of names ?? []) {
+    await fs.rm(volumeDir(ctx, name), { recursive: true, force: true });
+    emit(ctx, { type: 'volume', action: 'destroy', id: name, attributes: { driver: 'local' } });
+  }
 }

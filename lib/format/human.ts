@@ -18,8 +18,11 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(hours / 24 / 365)} years`;
 }
 
-/** go-units HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits ("5.59MB", "117MB"). */
-export function humanSize(bytes: number): string {
+/**
+ * go-units HumanSizeWithPrecision(size, 3): decimal units, 3 significant digits ("5.59MB", "117MB");
+ * `precision` 4 is go-units' HumanSize (system df: "1.049MB").
+ */
+export function humanSize(bytes: number, precision = 3): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
   let value = bytes;
   let i = 0;
@@ -27,7 +30,7 @@ export function humanSize(bytes: number): string {
     value /= 1000;
     i++;
   }
-  return `${Number(value.toPrecision(3))}${units[i]}`;
+  return `${Number(value.toPrecision(precision))}${units[i]}`;
 }
 
 /** Left-aligned columns separated by three spaces, like docker's tabwriter output. */

@@ -21,13 +21,14 @@ import { MEDIA, ociManifest, type ArchiveBlob } from './archive.js';
 import { applyChanges, commitConfig } from './changes.js';
 import { addToLayout, digestFile, idTag, imageSource } from './layout-store.js';
 import { forgetLayoutTags, unpackInto } from './load.js';
-import { resolveImageName } from './names.js';
+import { displayString, resolveImageName } from './names.js';
 import { layoutTag } from './oci-layout.js';
 import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
 import { imageExists, readImage, scratchDir } from './store.js';
 import { TarWriter } from './tar-writer.js';
 import { writeUpperLayer } from './upper-layer.js';
+import { emit } from '../events/log.js';
 
 export interface CommitOptions {
   /** REPO[:TAG] for the new image. */
@@ -114,6 +115,7 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
       });
     }
     if (key) await retag(ctx, key, { id, updated: now });
+    emit(ctx, { type: 'container', action: 'commit', container, attributes: { comment: opts.message ?? '', imageID: id, imageRef: key ? displayString(key) : '' } });
     return id;
   } finally {
     if (mounted) await ctx.run(umountArgv(mounted), { reject: false });

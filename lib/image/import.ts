@@ -15,6 +15,7 @@ import { formatReference, parseReference } from './reference.js';
 import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
+import { emit } from '../events/log.js';
 
 export interface ImportOptions {
   progress?: (line: string) => void;
@@ -70,6 +71,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
       systemd: hasSystemd(rootfs),
     });
     if (key) await retag(ctx, key, { id, updated: created });
+    emit(ctx, { type: 'image', action: 'import', id, attributes: { name: id } });
     return id;
   } catch (err) {
     await fs.rm(dir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ import { layoutTag, parseImageConfig } from './oci-layout.js';
 import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, imageExists, scratchDir, treeSize, type ImageOrigin } from './store.js';
+import { emit } from '../events/log.js';
 
 /** The archive as read: entry name → file in tmp/ (links resolved to their targets' files). */
 class ArchiveFiles {
@@ -263,6 +264,7 @@ export async function loadImages(ctx: Context, input: Readable): Promise<LoadedI
       const now = ctx.clock().toISOString();
       for (const key of keys) await retag(ctx, key, { id, updated: now });
       loaded.push({ id, names: img.names });
+      emit(ctx, { type: 'image', action: 'load', id, attributes: { name: img.names[0] ?? id } });
     }
     return loaded;
   } finally {

@@ -4,12 +4,16 @@ import { UsageError } from '../errors.js';
 import { pullLabel, type LabelPullOptions } from './label-pull.js';
 import { resolveImageName } from './names.js';
 import { pullReference, type PullResult } from './pull.js';
+import { emit } from '../events/log.js';
+import { displayName, displayString } from './names.js';
 
 export async function pullImageByName(ctx: Context, input: string, opts: LabelPullOptions = {}): Promise<PullResult> {
   const name = resolveImageName(input);
-  if (name.kind === 'label') return pullLabel(ctx, name.label, opts);
-  if (opts.source && opts.source !== 'auto' && opts.source !== 'registry') {
+  if (name.kind !== 'label' && opts.source && opts.source !== 'auto' && opts.source !== 'registry') {
     throw new UsageError(`--source ${opts.source} applies to curated labels only, not to ${input}`);
   }
-  return pullReference(ctx, name.ref, opts);
+  const result = name.kind === 'label' ? await pullLabel(ctx, name.label, opts) : await pullReference(ctx, name.ref, opts);
+  // dockerd: the reference as the user would write it, and its repository as the name.
+  emit(ctx, { type: 'image', action: 'pull', id: displayString(result.key), attributes: { name: displayName(result.key).repository } });
+  return result;
 }

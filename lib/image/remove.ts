@@ -11,6 +11,7 @@ import { isLabelKey, keyName, resolveImageName } from './names.js';
 import { layoutTag } from './oci-layout.js';
 import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
 import { containersUsing } from './usage.js';
+import { emit } from '../events/log.js';
 
 export interface RemovedLine {
   kind: 'Untagged' | 'Deleted';
@@ -56,11 +57,13 @@ async function removeLocked(ctx: Context, input: string, key: string | undefined
   });
   for (const k of untag) {
     lines.push({ kind: 'Untagged', what: keyName(k) });
+    emit(ctx, { type: 'image', action: 'untag', id: record.id, attributes: { name: record.id } });
     await dropLayoutTag(ctx, k);
   }
   if (!stillTagged && users.length === 0) {
     await removeImageData(ctx.paths, record.id);
     lines.push({ kind: 'Deleted', what: record.id });
+    emit(ctx, { type: 'image', action: 'delete', id: record.id, attributes: { name: record.id } });
   }
   return lines;
 }

@@ -13,6 +13,7 @@ import { displayName, displayString, resolveImageName } from './names.js';
 import { cleanScratch } from './scratch.js';
 import { findImage, readTags, scratchDir, type ImageRecord } from './store.js';
 import { TarWriter } from './tar-writer.js';
+import { emit } from '../events/log.js';
 
 interface Wanted {
   record: ImageRecord;
@@ -78,6 +79,7 @@ export async function saveImages(ctx: Context, names: readonly string[], out: Wr
     await tar.add({ path: 'oci-layout', type: 'File', mode: 0o644, mtime }, json({ imageLayoutVersion: '1.0.0' }));
     await tar.add({ path: 'repositories', type: 'File', mode: 0o644, mtime }, json(repositoriesFile(images)));
     await tar.finish();
+    for (const w of wanted) emit(ctx, { type: 'image', action: 'save', id: w.record.id, attributes: { name: w.keys[0] ? displayString(w.keys[0]) : w.record.id } });
   } finally {
     await fs.rm(scratch, { recursive: true, force: true });
   }

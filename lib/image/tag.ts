@@ -1,8 +1,9 @@
 /** racker tag SOURCE TARGET: a second name for an image, as docker's tag (no data copied). */
 import type { Paths } from '../state/paths.js';
-import { isLabelKey, resolveImageName } from './names.js';
+import { displayString, isLabelKey, resolveImageName } from './names.js';
 import { UsageError } from '../errors.js';
 import { findImage, updateTags } from './store.js';
+import { emit } from '../events/log.js';
 
 /** The tag key of `name` if it is a reference; undefined for an image ID. */
 function keyOf(name: string): string | undefined {
@@ -22,4 +23,5 @@ export async function tagImage(paths: Paths, source: string, target: string): Pr
   await updateTags(paths, (tags) => {
     tags[key] = { id: record.id, updated: new Date().toISOString() };
   });
+  emit({ paths }, { type: 'image', action: 'tag', id: record.id, attributes: { name: displayString(key) } });
 }

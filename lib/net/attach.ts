@@ -17,6 +17,7 @@ import { bindPorts, type PublishedSet } from './publish.js';
 import { findNetwork, type NetworkRecord } from './store.js';
 import { formatIPv4, isHostAddress, lowestFree, macFor, parseIPv4, parseSubnet } from './subnet.js';
 import type { PublishedPort } from './ports.js';
+import { emit } from '../events/log.js';
 
 export interface NetworkAttachment {
   /** The namespace nspawn starts in. */
@@ -134,6 +135,11 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
       root.writeFile('/etc/resolv.conf', resolvConf(config.dns ?? []), { mode: 0o644, durable: false });
     });
     const networkIds = [first.endpoint, ...extraEndpoints].map((e) => e.networkId);
+    // dockerd reports a container's networks as connected at each start and disconnected at its end.
+    const report = (action: 'connect' | 'disconnect') => {
+      for (const e of [first.endpoint, ...extraEndpoints]) emit(ctx, { type: 'network', action, id: e.networkId, attributes: { container: id, name: e.network, type: 'bridge' } });
+    };
+    report('connect');
     let released = false;
     return {
       namespacePath: namespacePath(id),
@@ -143,6 +149,7 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
       release: async () => {
         if (released) return;
         released = true;
+        report('disconnect');
         await undo();
         await refreshHosts(ctx, networkIds, id);
       },

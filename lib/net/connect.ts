@@ -11,6 +11,7 @@ import { join } from './attach.js';
 import { refreshHosts } from './hosts.js';
 import { disconnectVeth } from './kernel.js';
 import { findNetwork, type NetworkRecord } from './store.js';
+import { emit } from '../events/log.js';
 
 function isFirstNetwork(record: ContainerRecord, network: NetworkRecord): boolean {
   if (record.config.networkDetached) return false;
@@ -36,9 +37,10 @@ function checkBridge(record: ContainerRecord, network: NetworkRecord): void {
 }
 
 /** Serializes changes of one container's networks (and re-reads the record under it). */
-async function changing<T>(ctx: Context, nameOrId: string, fn: (record: ContainerRecord) => Promise<T>): Promise<T> {
+async function changing(ctx: Context, nameOrId: string, fn: (record: ContainerRecord) => Promise<void>, event: { action: 'connect' | 'disconnect'; network: NetworkRecord }): Promise<void> {
   const found = await findContainer(ctx.paths, nameOrId);
-  return withLock(ctx.paths.lock(`networks-of-${found.id}`), async () => fn((await readContainer(ctx.paths, found.id)) ?? found));
+  await withLock(ctx.paths.lock(`networks-of-${found.id}`), async () => fn((await readContainer(ctx.paths, found.id)) ?? found));
+  emit(ctx, { type: 'network', action: event.action, id: event.network.id, attributes: { container: found.id, name: event.network.name, type: event.network.driver } });
 }
 
 export async function connectContainer(ctx: Context, nameOrId: string, networkId: string, opts: { aliases: string[]; ip?: string }): Promise<void> {
@@ -66,7 +68,7 @@ export async function connectContainer(ctx: Context, nameOrId: string, networkId
     record.config.extraNetworks = [...(record.config.extraNetworks ?? []), extra];
     await writeContainer(ctx.paths, record);
     await refreshHosts(ctx, [network.id]);
-  });
+  }, { action: 'connect', network });
 }
 
 export async function disconnectContainer(ctx: Context, nameOrId: string, networkId: string): Promise<void> {
@@ -95,5 +97,5 @@ export async function disconnectContainer(ctx: Context, nameOrId: string, networ
     record.state.extraEndpoints = record.state.extraEndpoints?.filter((e) => e.networkId !== network.id);
     await writeContainer(ctx.paths, record);
     await refreshHosts(ctx, [network.id, ...(record.state.endpoint ? [record.state.endpoint.networkId] : [])]);
-  });
+  }, { action: 'disconnect', network });
 }

@@ -8,6 +8,7 @@ import { parseSubnet } from './subnet.js';
 import { withLock } from '../state/lock.js';
 import { matchesLabel } from '../format/labels.js';
 import { endpointsOf } from './hosts.js';
+import { emit } from '../events/log.js';
 
 function on(network: NetworkRecord, containers: readonly ContainerRecord[]): ContainerRecord[] {
   return containers.filter(
@@ -57,6 +58,7 @@ export async function removeNetwork(ctx: Context, nameOrId: string): Promise<Net
     if (active.length) throw new RackerError(`error while removing network: network ${network.name} id ${network.id} has active endpoints (${active.map((c) => c.name).join(', ')})`);
     if (network.bridge) await deleteBridge(ctx, network.bridge);
     await deleteNetworkRecord(ctx.paths, network.id);
+    emit(ctx, { type: 'network', action: 'destroy', id: network.id, attributes: { name: network.name, type: network.driver } });
     return network;
   });
 }
@@ -108,5 +110,6 @@ export async function createBridgeNetwork(ctx: Context, opts: CreateNetworkOptio
     if (network.bridge) await deleteBridge(ctx, network.bridge).catch(() => undefined);
     throw err;
   }
+  emit(ctx, { type: 'network', action: 'create', id: network.id, attributes: { name: network.name, type: network.driver } });
   return network;
 }

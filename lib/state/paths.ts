@@ -20,6 +20,8 @@ export interface Paths {
   readonly containers: string;
   /** User-defined networks, one JSON record each. */
   readonly networks: string;
+  /** The event log (lib/events): one JSON line per action, rotated to events.log.1. */
+  readonly events: string;
   image(id: string): string;
   imageRootfs(id: string): string;
   imageMeta(id: string): string;
@@ -53,6 +55,7 @@ export function pathsUnder(lib: string, run: string): Paths {
     tmp: path.join(lib, 'tmp'),
     containers: path.join(lib, 'containers'),
     networks: path.join(lib, 'networks'),
+    events: path.join(lib, 'events.log'),
     image: (id) => path.join(images, id),
     imageRootfs: (id) => path.join(images, id, 'rootfs'),
     imageMeta: (id) => path.join(images, id, 'image.json'),

@@ -14,6 +14,7 @@ import type { Paths } from '../state/paths.js';
 import type { ContainerRecord } from '../container/record.js';
 import { parseVolume } from '../container/spec.js';
 import type { Bind } from '../tools/nspawn.js';
+import { emit } from '../events/log.js';
 
 export interface VolumeRecord {
   Name: string;
@@ -87,6 +88,7 @@ export async function createVolume(ctx: Context, opts: { name?: string; labels?:
     await fs.mkdir(volumeData(ctx.paths, name), { recursive: true, mode: 0o755 });
     const record: VolumeRecord = { Name: name, Driver: 'local', Mountpoint: volumeData(ctx.paths, name), CreatedAt: ctx.clock().toISOString(), Labels: opts.labels ?? {}, Scope: 'local', Options: {} };
     await writeJsonAtomic(recordFile(ctx.paths, name), record);
+    emit(ctx, { type: 'volume', action: 'create', id: name, attributes: { driver: 'local' } });
     return record;
   });
 }
@@ -117,6 +119,7 @@ export async function removeVolume(ctx: Context, name: string, containers: reado
   const users = usersOf(ctx.paths, name, containers);
   if (users.length) throw new RackerError(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`, { exitCode: 1 });
   await fs.rm(path.join(volumesDir(ctx.paths), name), { recursive: true, force: true });
+  emit(ctx, { type: 'volume', action: 'destroy', id: name, attributes: { driver: 'local' } });
 }
 
 /** Volumes no container uses: anonymous ones, and named ones too with `all` (docker ≥ 23's rule). */
@@ -126,6 +129,7 @@ export async function pruneVolumes(ctx: Context, containers: readonly ContainerR
     if (!all && !ANONYMOUS.test(v.Name)) continue;
     if (usersOf(ctx.paths, v.Name, containers).length) continue;
     await fs.rm(path.join(volumesDir(ctx.paths), v.Name), { recursive: true, force: true });
+    emit(ctx, { type: 'volume', action: 'destroy', id: v.Name, attributes: { driver: 'local' } });
     removed.push(v.Name);
   }
   return removed;
