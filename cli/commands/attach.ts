@@ -1,4 +1,4 @@
-/** racker attach: follow a running container's output until it ends; its exit code is racker's. */
+/** racker attach: follow a running container's output until it ends (and feed its open stdin); its exit code is racker's. */
 import type { CommandModule } from 'yargs';
 import { keepRunningWhenStdoutCloses } from '../boundary.js';
 import { contextFor, type GlobalArgs } from '../common.js';
@@ -11,7 +11,7 @@ export const attachCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .positional('container', { type: 'string', demandOption: true })
-      .option('no-stdin', { type: 'boolean', describe: "Do not attach STDIN (racker never does: a running container's stdin is not reachable)" })
+      .option('no-stdin', { type: 'boolean', describe: 'Do not attach STDIN (attached by default to a container started with -i and nobody attached)' })
       .option('sig-proxy', { type: 'boolean', default: true, describe: 'Pass SIGINT and SIGTERM on to the container' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -25,6 +25,13 @@ export const attachCommand: CommandModule<object, Args> = {
     if (args['sig-proxy']) {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void killContainer(ctx, record, sig).catch(() => undefined));
     }
-    process.exitCode = await attachOutput(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log));
+    // Our stdin into the container's open stdin (run -di); it never gets end of file from us, as docker's without StdinOnce.
+    const { pipeToOpenStdin } = await import('../../lib/container/open-stdin.js');
+    const input = record.config.interactive && !args['no-stdin'] && pipeToOpenStdin(ctx.paths, record.id, process.stdin);
+    try {
+      process.exitCode = await attachOutput(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log));
+    } finally {
+      if (input) process.stdin.destroy();
+    }
   },
 };

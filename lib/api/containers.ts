@@ -12,6 +12,8 @@ import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
 import type { DockerHealthcheck } from '../container/health.js';
 import { restartPolicyOf } from '../container/restart.js';
+import { pipeToOpenStdin } from '../container/open-stdin.js';
+import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import { readLog, type LogEntry } from '../container/logs.js';
 import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
@@ -119,6 +121,18 @@ function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 
   return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
+/** The main process's terminal, sized once it exists (tried for a few seconds). */
+async function resizeWhenThere(ctx: Context, id: string, rows: number, cols: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const r = await readContainer(ctx.paths, id);
+    if (!r || liveState(r).status !== 'running') return;
+    const holder = r.config.boot ? r.state.commandPid : r.state.leaderPid;
+    const terminal = holder ? terminalUnder(holder) : undefined;
+    if (terminal) return resizeTerminal(ctx, terminal, rows, cols);
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
 /** stop's and restart's ?t=: seconds before SIGKILL; absent, the container's own StopTimeout applies. */
 function stopTimeoutOf(query: URLSearchParams): number | undefined {
   const t = query.get('t');
@@ -174,8 +188,8 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(endpoint?.IPAMConfig?.IPv4Address ? { ip: endpoint.IPAMConfig.IPv4Address } : {}),
     ...(host.Dns?.length ? { dns: host.Dns } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
-    // The service gives no terminal (Tty is kept as docker's stream format only).
-    tty: false,
+    // A terminal for the main process (docker run -it): its output goes raw to the log and to attaches.
+    tty: Boolean(body.Tty),
     interactive: Boolean(body.OpenStdin),
     // Removal is the service's job, after the exit code is known (wait condition=removed).
     autoRemove: false,
@@ -533,8 +547,13 @@ export function containerRoutes(engine: Engine): Route[] {
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/resize$/, async (x, [id]) => {
-      await find(id!);
-      x.empty(200); // no terminal to resize
+      const record = await find(id!);
+      const rows = Number(x.query.get('h'));
+      const cols = Number(x.query.get('w'));
+      if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) throw new ApiError(400, 'resize needs h and w');
+      // Answered at once; the terminal may appear a moment later (a booted container's command starts after the boot).
+      if (record.config.tty && liveState(record).status === 'running') void resizeWhenThere(ctx, record.id, rows, cols);
+      x.empty(200);
     }),
     route('GET', /^\/containers\/([^/]+)\/logs$/, async (x, [id]) => {
       const record = await find(id!);
@@ -588,10 +607,12 @@ export function containerRoutes(engine: Engine): Route[] {
       const logOffset = await fs.stat(logFile).then((s) => s.size, () => 0);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
       (await import('../events/log.js')).emit(ctx, { type: 'container', action: 'attach', container: record });
-      // stdin=1 on a container created with -i (OpenStdin), before it starts: its command reads
-      // this connection. Otherwise what the client sends is dropped.
-      if (stdin && flag(x.query, 'stdin') && record.config.interactive && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);
-      else stdin?.resume();
+      // stdin=1 on a container created with -i (OpenStdin): before it starts, its command reads
+      // this connection; once it runs, what the client sends goes into its open stdin (when it
+      // was started with nobody attached). Otherwise what the client sends is dropped.
+      const wantsStdin = stdin && flag(x.query, 'stdin') && record.config.interactive;
+      if (wantsStdin && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);
+      else if (!wantsStdin || !pipeToOpenStdin(ctx.paths, record.id, stdin)) stdin?.resume();
       const streams = { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') };
       const write = entryWriter(out, streams);
       let done: Promise<ExitResult | undefined>;

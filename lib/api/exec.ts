@@ -3,12 +3,11 @@
  * connection) over racker's execIn. Instances live in the service's memory, like dockerd's.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { execIn } from '../container/exec-in.js';
-import { childrenOf } from '../exec/procfs.js';
 import { findContainer, liveState } from '../container/record.js';
 import { RackerError } from '../errors.js';
+import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import type { Engine } from './engine.js';
 import { ApiError, messageOf } from './errors.js';
 import type { StreamOut } from './exchange.js';
@@ -50,18 +49,6 @@ interface ExecInstance {
   size?: [number, number];
 }
 
-/** The terminal script(1) gave the command: its child's stdin (/dev/pts/N), once it exists. */
-function terminalOf(scriptPid: number): string | undefined {
-  for (const child of childrenOf(scriptPid)) {
-    try {
-      const target = readlinkSync(`/proc/${child}/fd/0`);
-      if (target.startsWith('/dev/pts/')) return target;
-    } catch {
-      /* gone */
-    }
-  }
-  return undefined;
-}
 
 /** Finished instances are forgotten after this long (dockerd keeps them until the container goes). */
 const KEEP_MS = 10 * 60_000;
@@ -121,11 +108,8 @@ export function execRoutes(engine: Engine): Route[] {
     e.size = [rows, cols];
     if (!e.pid) return;
     for (let i = 0; i < 100 && e.running; i++) {
-      const tty = terminalOf(e.pid);
-      if (tty) {
-        await ctx.run(['stty', '-F', tty, 'rows', String(rows), 'cols', String(cols)], { reject: false });
-        return;
-      }
+      const tty = terminalUnder(e.pid);
+      if (tty) return resizeTerminal(ctx, tty, rows, cols);
       await new Promise((r) => setTimeout(r, 20));
     }
   };

@@ -14,6 +14,7 @@ import { spawnDaemon } from '../exec/process.js';
 import { readContainer, type ContainerRecord } from './record.js';
 import { removeContainerFiles } from './remove.js';
 import { processAlive } from '../exec/procfs.js';
+import { stdinFifo } from './open-stdin.js';
 
 /**
  * The racker entry point the supervisor runs: beside this code in the bundle (dist/bin/),
@@ -52,7 +53,7 @@ async function spawnWithInput(argv: readonly string[], stderrFile: string, input
  * command holds its only writer itself, so a read blocks and never sees end of file.
  */
 async function spawnWithOpenStdin(ctx: Context, argv: readonly string[], logFile: string, id: string): Promise<number> {
-  const fifo = path.join(ctx.paths.container(id), 'stdin.fifo');
+  const fifo = stdinFifo(ctx.paths, id);
   await fs.rm(fifo, { force: true });
   await ctx.run(['mkfifo', '-m', '600', fifo]);
   const fd = openSync(fifo, 'r+');

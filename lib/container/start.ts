@@ -3,7 +3,6 @@
  * file it changed) was kept when it stopped, so this is the same machine booting again.
  */
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
 import { startDetached } from './detached.js';
@@ -25,9 +24,6 @@ export async function startContainer(ctx: Context, record: ContainerRecord, boot
     await reapOrphan(ctx, record.id);
     const current = await findContainer(ctx.paths, record.id);
     if (liveState(current).status === 'running') return current;
-    if (current.config.tty) {
-      throw new UsageError(`container ${current.name} was created with -t, and racker has no attach: run a new container, or use racker exec -it on a running one`);
-    }
     // A fresh state: the last run's exit code and kill signal say nothing about this one.
     const fresh: ContainerRecord = { ...current, state: { status: 'created' } };
     await writeContainer(ctx.paths, fresh);

@@ -4,6 +4,7 @@
  * tear everything down. The foreground `racker run` does this itself; `run -d` leaves it
  * to a detached `racker` process running the same code.
  */
+import { PassThrough } from 'node:stream';
 import type { Context } from '../context.js';
 import { RackerError, TestbedError, UsageError } from '../errors.js';
 import { exitStatus, signalNumber, startProcess, type StartedProcess } from '../exec/process.js';
@@ -134,7 +135,10 @@ function onlyDockersEnvironment(envTool: string | undefined, command: readonly s
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
   const { id, config } = initial;
   const tty = config.tty;
-  const log = tty ? undefined : createLogWriter(ctx.paths.containerLog(id), ctx.clock);
+  // A terminal on racker's own (a foreground `run -t`), or one whose output goes to the log and
+  // to attached clients like any (a detached supervisor: an Engine API client's Tty).
+  const terminalHere = tty && !opts.detached;
+  const log = terminalHere ? undefined : createLogWriter(ctx.paths.containerLog(id), ctx.clock);
   // A detached container that an Engine API client attached to before the start: a byte-exact copy for it.
   const channel = opts.sinks ? undefined : await connectOutputChannel(ctx.paths, id);
   const sinks = teeTo(log, channel?.sinks ?? opts.sinks);
@@ -242,7 +246,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
         const exec = await startExec(
           ctx,
           { leader, cgroupProcs: enterFiles(cgroup), command: config.command, env: config.env, workingDir: config.workingDir, user: config.user, hostname: config.hostname, tty, interactive: config.interactive },
-          sinks,
+          // Detached with a terminal: script(1)'s side of it is piped, input from the
+          // supervisor's stdin (-i) or from a pipe that never ends.
+          tty && !terminalHere ? { ...sinks, stdin: config.interactive ? process.stdin : new PassThrough() } : sinks,
         ).finally(() => recorded);
         // Where stop and kill send their signal (off the critical path; awaited before the end is recorded).
         const noted = updateState(ctx.paths, id, { commandPid: exec.pid });
@@ -295,11 +301,11 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
           // -t without -i: docker attaches no stdin. A pipe racker holds and never writes to:
           // the terminal gets no input and no end of file (at which nspawn ends the container).
           stdin: config.interactive ? 'inherit' : tty ? 'pipe' : 'ignore',
-          stdout: tty ? 'inherit' : 'pipe',
+          stdout: terminalHere ? 'inherit' : 'pipe',
           // Piped even with -t (the command's output then goes through the pty on stdout):
           // nspawn's own lines must not reach the user.
           stderr: 'pipe',
-          detached: !tty,
+          detached: !terminalHere,
           log: ctx.log,
         },
       );

@@ -167,6 +167,34 @@ describe('Engine API (integration: dockerode against racker system service)', fu
     await container.remove({ force: true });
   });
 
+  it('exec with a Tty, resized while it runs: the terminal the command has (the container\'s own) gets the size, no other', async () => {
+    const container = await docker.createContainer({ Image: DEBIAN, Cmd: ['sleep', '60'] });
+    await container.start();
+    const exec = await container.exec({ Cmd: ['sh', '-c', 'sleep 1; stty size; tty'], Tty: true, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false, Tty: true });
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((r) => stream.on('end', r));
+    await new Promise((r) => setTimeout(r, 400));
+    await exec.resize({ h: 41, w: 123 });
+    await ended;
+    expect(Buffer.concat(chunks).toString()).to.match(/^41 123\r\n\/dev\/pts\/\d+\r\n$/);
+    await container.remove({ force: true });
+  });
+
+  it('attach with stdin to a container started with OpenStdin and nobody attached: its command reads it', async () => {
+    const container = await docker.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', 'read a; read b; echo "$a+$b"; exit 3'], OpenStdin: true });
+    await container.start();
+    const first = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { end(data?: string): void };
+    first.end('one\n');
+    const second = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadWriteStream & { write(data: string): void };
+    const output = demux(docker, second);
+    second.write('two\n');
+    expect(await output).to.deep.equal({ stdout: 'one+two\n', stderr: '' });
+    expect((await container.wait()).StatusCode).to.equal(3);
+    await container.remove({ force: true });
+  });
+
   it('errors: 404 for an unknown container, 409 for kill of a stopped one, 501 for what racker lacks', async () => {
     const missing = await docker.getContainer('nope').inspect().catch((e: { statusCode: number }) => e.statusCode);
     expect(missing).to.equal(404);

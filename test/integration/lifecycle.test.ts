@@ -456,6 +456,14 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     ok(await rk(['rm', '-f', 'flaky', 'forever', 'fg']));
   });
 
+  it('attach feeds a running container\'s open stdin (run -di): the command reads what attach sends; --no-stdin sends nothing', async () => {
+    ok(await rk(['run', '-di', '--name', 'reader', BUSYBOX, 'sh', '-c', 'read line; echo "got $line"; exit 6']));
+    const silent = await racker(['attach', '--no-stdin', 'reader'], { root, input: 'ignored\n', timeoutMs: 3000 });
+    expect(silent.signal).to.equal('SIGKILL'); // still waiting for a line: nothing was sent
+    expect(seen(await racker(['attach', 'reader'], { root, input: 'hello\n', timeoutMs: 30_000 }))).to.deep.equal({ code: 6, stdout: 'got hello\n', stderr: '' });
+    ok(await rk(['rm', 'reader']));
+  });
+
   it('a new volume starts with what the image has at its path (anonymous, and a named one on its first use), links copied as links', async () => {
     // The busybox image's /bin is busybox and links to it: without the copy, sh is not found.
     const count = 'ls /bin | wc -l; readlink /bin/sh; stat -c %a /bin';
