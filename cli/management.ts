@@ -30,6 +30,12 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     cp: ['cp'],
     diff: ['diff'],
     export: ['export'],
+    top: ['top'],
+    port: ['port'],
+    pause: ['pause'],
+    unpause: ['unpause'],
+    stats: ['stats'],
+    update: ['update'],
   },
   image: {
     ls: ['images'],

@@ -5,21 +5,14 @@
  * starts outlive it, under their own supervisors).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { rackerBin } from '../container/detached.js';
-
-function onPath(program: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
-    const p = path.join(dir, program);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
-}
+import { onPath } from '../exec/path.js';
 
 /** argv of the compose to run: `docker compose` where the plugin answers, else docker-compose. */
 export function findCompose(env: NodeJS.ProcessEnv = process.env): string[] {

@@ -13,6 +13,7 @@ import { ContainerRoot, InRootError, processRoot, type Found } from '../fs/in-ro
 import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js';
 import type { ContainerConfig } from './record.js';
 import { envRecord } from './spec.js';
+import { onPath } from '../exec/path.js';
 
 /** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
 export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
@@ -34,6 +35,14 @@ export interface ExecStreams extends OutputSinks {
   stdin?: NodeJS.ReadableStream;
   /** Called with the PID once the command runs (script's, with -t: its terminal can be resized). */
   onStart?: (pid: number) => void;
+}
+
+/** The host's env(1) (coreutils: every Debian and Ubuntu host). */
+const ENV_TOOL = '/usr/bin/env';
+
+/** A host program by absolute path: after env -i, PATH is the container's. */
+function hostTool(name: string): string {
+  return onPath(name) ?? name;
 }
 
 /** Where util-linux puts script(1); racker runs the image's own with exec -t. */
@@ -85,12 +94,14 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
   const dir = workingDirIn(root, spec.workingDir || '/', false);
   const [first] = spec.command;
   checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
-  // Inside the container's cgroups (its limits, its freezer), as docker's exec is.
+  const nsenter = (command: readonly string[]) =>
+    nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  // Inside the container's cgroups (its limits, its freezer), as docker's exec is. The wrapper
+  // is a shell, which drops names it can't take (my.var) and adds its own (PWD): env -i after
+  // it sets the command's environment exactly.
+  const procs = spec.cgroupProcs ?? [];
   const enter = (command: readonly string[]) =>
-    inCgroupArgv(
-      spec.cgroupProcs ?? [],
-      nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) }),
-    );
+    procs.length ? inCgroupArgv(procs, [ENV_TOOL, '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), hostTool('nsenter'), ...nsenter(command).slice(1)]) : nsenter(command);
   // script's command runs in the new terminal: stty sizes it before the command starts.
   const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; ` : '';
   let argv: string[];

@@ -227,6 +227,17 @@ describe('Engine API (integration: the docker CLI against racker system service)
       expect(seen(await dk(['rm', 'web']))).to.deep.equal({ code: 0, stdout: 'web\n', stderr: '' });
     });
 
+    it('run -t and run -it: the main process has a terminal (the container\'s own), of the client\'s size', async () => {
+      // Without a terminal on the client's side: a terminal all the same, output raw (\r\n).
+      expect(seen(await dk(['run', '--rm', '-t', BUSYBOX, 'sh', '-c', 'test -t 0 && test -t 1 && echo term; exit 3']))).to.deep.equal({ code: 3, stdout: 'term\r\n', stderr: '' });
+      // From a terminal: the client's size arrives by resize (the command waits a moment for it).
+      for (const image of [BUSYBOX, DEBIAN]) {
+        const it = await inTerminal(`stty rows 33 cols 101; ${bin} run -it --rm ${image} sh -c 'sleep 1; stty size; tty; exit 5'`);
+        expect({ code: it.code, stdout: it.stdout.replace(/^\^@/, '') }, image).to.deep.include({ code: 5 });
+        expect(it.stdout.replace(/^\^@/, ''), image).to.match(/^33 101\r\n\/dev\/(console|pts\/\d+)\r\n$/);
+      }
+    });
+
     it('run -d with a command, logs (stdout and stderr apart), kill → 137, rm -f', async () => {
       ok(await dk(['run', '-d', '--name', 'talker', BUSYBOX, 'sh', '-c', 'echo one; echo two >&2; exec sleep 60']));
       let logs: CliResult | undefined;

@@ -205,7 +205,7 @@ describe('lifecycle (integration, issue 23): stop, kill and exit codes as docker
     expect(seen(await rk(['container', 'checkpoint', 'a', 'b']))).to.deep.equal({
       code: 1,
       stdout: '',
-      stderr: "racker: 'container checkpoint' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune, cp, diff, export\n",
+      stderr: "racker: 'container checkpoint' is not a racker command: container has ls, list, ps, run, create, exec, attach, rename, start, stop, restart, kill, rm, remove, wait, logs, inspect, prune, commit, cp, diff, export, top, port, pause, unpause, stats, update\n",
     });
   });
 

@@ -101,6 +101,38 @@ describe('testcontainers-node against racker system service (integration, issue 
     }
   });
 
+  it('copy files and content in (before and after the start), an archive out; a tmpfs; Wait.forHealthCheck', async () => {
+    const file = path.join(www, 'copied.txt');
+    writeFileSync(file, 'from a file\n');
+    const c = await new tc.GenericContainer(BUSYBOX)
+      .withCommand(['sleep', '300'])
+      .withCopyFilesToContainer([{ source: file, target: '/srv/copied.txt' }])
+      .withCopyContentToContainer([{ content: 'from content\n', target: '/srv/content.txt', mode: 0o600 }])
+      .withTmpFs({ '/scratch': 'rw,size=1m' })
+      .withHealthCheck({ test: ['CMD-SHELL', 'test -e /srv/content.txt'], interval: 200, retries: 3 })
+      .withWaitStrategy(tc.Wait.forHealthCheck())
+      .withStartupTimeout(30_000)
+      .start();
+    try {
+      expect(await c.exec(['sh', '-c', 'cat /srv/copied.txt /srv/content.txt; stat -c %a /srv/content.txt; grep -c " /scratch tmpfs" /proc/mounts'])).to.include({
+        exitCode: 0,
+        output: 'from a file\nfrom content\n600\n1\n',
+      });
+      await c.copyContentToContainer([{ content: 'later\n', target: '/srv/later.txt' }]);
+      expect(await c.exec(['cat', '/srv/later.txt'])).to.include({ exitCode: 0, output: 'later\n' });
+      const archive = await c.copyArchiveFromContainer('/srv/later.txt');
+      const bytes = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        archive.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve(Buffer.concat(chunks))).on('error', reject);
+      });
+      // A tar: the entry's name in the first header, its contents after it.
+      expect(bytes.subarray(0, 9).toString()).to.equal('later.txt');
+      expect(bytes.subarray(512, 518).toString()).to.equal('later\n');
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('a Network: a container reaches another by its alias', async () => {
     const network = await new tc.Network().start();
     try {

@@ -90,7 +90,8 @@ describe('Engine API: create body → racker CreateOptions', () => {
       network: 'bridge',
       publish: [],
       publishAll: false,
-      tty: false,
+      // Tty: the main process gets a terminal (its output raw in the log and to attaches).
+      tty: true,
       autoRemove: false,
       detach: false,
       pull: 'never',
