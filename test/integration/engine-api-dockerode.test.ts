@@ -102,7 +102,8 @@ describe('Engine API (integration: dockerode against racker system service)', fu
       { StatusCode: number },
       Docker.Container,
     ];
-    expect({ code: result.StatusCode, out: out.text() }).to.deep.equal({ code: 3, out: 'hi\n' });
+    // dockerode's run asks for a Tty: the command's terminal turns \n into \r\n, as docker's does.
+    expect({ code: result.StatusCode, out: out.text() }).to.deep.equal({ code: 3, out: 'hi\r\n' });
     for (let i = 0; i < 100 && (await docker.listContainers({ all: true })).length; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await docker.listContainers({ all: true })).to.deep.equal([]);
     expect(container.id).to.match(/^[a-f0-9]{64}$/);

@@ -228,6 +228,7 @@ describe('Engine API (integration: the docker CLI against racker system service)
     });
 
     it('run -t and run -it: the main process has a terminal (the container\'s own), of the client\'s size', async () => {
+      for (const image of [BUSYBOX, DEBIAN]) ok(await dk(['pull', '-q', image]));
       // Without a terminal on the client's side: a terminal all the same, output raw (\r\n).
       expect(seen(await dk(['run', '--rm', '-t', BUSYBOX, 'sh', '-c', 'test -t 0 && test -t 1 && echo term; exit 3']))).to.deep.equal({ code: 3, stdout: 'term\r\n', stderr: '' });
       // From a terminal: the client's size arrives by resize (the command waits a moment for it).
