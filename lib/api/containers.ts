@@ -610,6 +610,9 @@ export function containerRoutes(engine: Engine): Route[] {
       const logFile = ctx.paths.containerLog(record.id);
       const replay = lease && flag(x.query, 'logs') ? (await readLog(logFile)).entries : [];
       const logOffset = await fs.stat(logFile).then((s) => s.size, () => 0);
+      // A request body is not stdin: dockerode sends its options as JSON there. Read and dropped
+      // (whatever it holds), so that stdin begins after it.
+      if (Number(x.headers['content-length'] ?? 0) > 0) await x.body().catch(() => undefined);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
       const { emit } = await import('../events/log.js');
       emit(ctx, { type: 'container', action: 'attach', container: record });
