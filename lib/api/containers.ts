@@ -13,6 +13,8 @@ import { followLogs } from '../container/follow.js';
 import type { DockerHealthcheck } from '../container/health.js';
 import { restartPolicyOf } from '../container/restart.js';
 import { pipeToOpenStdin } from '../container/open-stdin.js';
+import { scanForDetach } from '../container/detach-keys.js';
+import { detachKeysOf, hangUp } from './detach.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import { readLog, type LogEntry } from '../container/logs.js';
 import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
@@ -328,12 +330,13 @@ function endedSince(before: ContainerRecord, now: { record: ContainerRecord; sta
 export async function streamRun(
   ctx: Context,
   id: string,
-  opts: { fromStart: boolean; follow: boolean; write: (e: LogEntry) => void; closed: () => boolean },
+  /** `from`: the log's end when the client was attached (what its stdin causes comes after). */
+  opts: { fromStart: boolean; from?: number; follow: boolean; write: (e: LogEntry) => void; closed: () => boolean },
 ): Promise<ExitResult | undefined> {
   const file = ctx.paths.containerLog(id);
   const initial = await readContainer(ctx.paths, id);
   if (!initial) return undefined;
-  let end = opts.fromStart ? 0 : await fs.stat(file).then((s) => s.size, () => 0);
+  let end = opts.fromStart ? 0 : (opts.from ?? (await fs.stat(file).then((s) => s.size, () => 0)));
   let sawRunning = liveState(initial).status === 'running';
   for (;;) {
     // The record first: once it says exited, the log is complete (the supervisor closes it before).
@@ -595,6 +598,8 @@ export function containerRoutes(engine: Engine): Route[] {
       out.end();
     }),
     route('POST', /^\/containers\/([^/]+)\/attach$/, async (x, [id]) => {
+      // Checked first, as dockerd does (a bad spec is a 400 even for an unknown container).
+      const detachKeys = detachKeysOf(x.query.get('detachKeys'), 'detach');
       const record = await find(id!);
       const meta = await engine.meta(record.id);
       const tty = Boolean(meta.tty);
@@ -605,14 +610,33 @@ export function containerRoutes(engine: Engine): Route[] {
       const logFile = ctx.paths.containerLog(record.id);
       const replay = lease && flag(x.query, 'logs') ? (await readLog(logFile)).entries : [];
       const logOffset = await fs.stat(logFile).then((s) => s.size, () => 0);
+      // A request body is not stdin: dockerode sends its options as JSON there. Read and dropped
+      // (whatever it holds), so that stdin begins after it.
+      if (Number(x.headers['content-length'] ?? 0) > 0) await x.body().catch(() => undefined);
       const { out, stdin } = x.hijack(streamContentType(tty, x.apiVersion, compareVersions));
-      (await import('../events/log.js')).emit(ctx, { type: 'container', action: 'attach', container: record });
+      const { emit } = await import('../events/log.js');
+      emit(ctx, { type: 'container', action: 'attach', container: record });
       // stdin=1 on a container created with -i (OpenStdin): before it starts, its command reads
       // this connection; once it runs, what the client sends goes into its open stdin (when it
       // was started with nobody attached). Otherwise what the client sends is dropped.
+      // The detach keys in it end the attach and leave the container running: the connection
+      // closes; a command reading this connection keeps its stdin open when it has a terminal
+      // and reads end of file when not (docker's StdinOnce, which `docker run -i` sets); an
+      // open stdin (the FIFO, which the command holds open itself) only loses this writer.
       const wantsStdin = stdin && flag(x.query, 'stdin') && record.config.interactive;
-      if (wantsStdin && liveState(record).status !== 'running') engine.attachStdin(record.id, stdin);
-      else if (!wantsStdin || !pipeToOpenStdin(ctx.paths, record.id, stdin)) stdin?.resume();
+      if (wantsStdin) {
+        const beforeStart = liveState(record).status !== 'running';
+        const input = scanForDetach(stdin, detachKeys, {
+          closeOnDetach: !beforeStart || !tty,
+          onDetach: () => {
+            emit(ctx, { type: 'container', action: 'detach', container: record });
+            hangUp(out, stdin);
+          },
+        });
+        if (beforeStart) engine.attachStdin(record.id, input);
+        // No open stdin (it was started attached to another connection): the keys still detach.
+        else if (!pipeToOpenStdin(ctx.paths, record.id, input)) input.resume();
+      } else stdin?.resume();
       const streams = { tty, stdout: flag(x.query, 'stdout'), stderr: flag(x.query, 'stderr') };
       const write = entryWriter(out, streams);
       let done: Promise<ExitResult | undefined>;
@@ -625,7 +649,7 @@ export function containerRoutes(engine: Engine): Route[] {
           return lease.release();
         });
       } else {
-        done = streamRun(ctx, record.id, { fromStart: flag(x.query, 'logs'), follow, write, closed: () => out.closed });
+        done = streamRun(ctx, record.id, { fromStart: flag(x.query, 'logs'), from: logOffset, follow, write, closed: () => out.closed });
       }
       engine.track(record.id, done.then(() => undefined, () => undefined));
       try {

@@ -15,6 +15,8 @@ import { frame, streamContentType } from './frames.js';
 import { route, type Route } from './router.js';
 import { compareVersions } from './version.js';
 import { emit } from '../events/log.js';
+import { scanForDetach } from '../container/detach-keys.js';
+import { detachKeysOf, hangUp } from './detach.js';
 
 export interface ExecBody {
   AttachStdin?: boolean;
@@ -28,6 +30,16 @@ export interface ExecBody {
   Privileged?: boolean;
   /** [height, width] of the client's terminal (API 1.42). */
   ConsoleSize?: number[] | null;
+  /** docker-py sends it as `detachKeys`: dockerd's JSON decoding ignores the case of names. */
+  DetachKeys?: string | null;
+}
+
+/** A body field by its name in any case, as Go's encoding/json matches them. */
+function fieldOf(body: ExecBody, name: string): unknown {
+  const raw = body as Record<string, unknown>;
+  if (name in raw) return raw[name];
+  const key = Object.keys(raw).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : raw[key];
 }
 
 interface ExecInstance {
@@ -47,6 +59,8 @@ interface ExecInstance {
   pid?: number;
   /** [height, width] asked for before the terminal existed (ConsoleSize, an early resize). */
   size?: [number, number];
+  /** What ends an attached session and leaves the command running (DetachKeys; ctrl-p,ctrl-q). */
+  detachKeys: Buffer;
 }
 
 
@@ -118,6 +132,9 @@ export function execRoutes(engine: Engine): Route[] {
     route('POST', /^\/containers\/([^/]+)\/exec$/, async (x, [name]) => {
       const body = ((await x.body()) ?? {}) as ExecBody;
       const record = await findContainer(ctx.paths, name!);
+      const detachSpec = fieldOf(body, 'DetachKeys');
+      if (detachSpec !== undefined && detachSpec !== null && typeof detachSpec !== 'string') throw new ApiError(400, 'DetachKeys must be a string');
+      const detachKeys = detachKeysOf(detachSpec, 'escape');
       if (liveState(record).status !== 'running') throw new ApiError(409, `Container ${record.id} is not running`);
       if (record.state.paused) throw new ApiError(409, `Container ${record.id} is paused, unpause the container before exec`);
       const command = typeof body.Cmd === 'string' ? [body.Cmd] : (body.Cmd ?? []);
@@ -136,6 +153,7 @@ export function execRoutes(engine: Engine): Route[] {
         attachStderr: body.AttachStderr !== false,
         running: false,
         exitCode: null,
+        detachKeys,
         ...(Array.isArray(body.ConsoleSize) && body.ConsoleSize.length === 2 ? { size: [Number(body.ConsoleSize[0]), Number(body.ConsoleSize[1])] as [number, number] } : {}),
       });
       emit(ctx, { type: 'container', action: `exec_create: ${command.join(' ')}`, container: record, attributes: { execID: id } });
@@ -159,8 +177,23 @@ export function execRoutes(engine: Engine): Route[] {
       // interactive session, where a client with a terminal always sends one).
       const waitMs = e.attachStdin ? 1000 : 300;
       for (let i = 0; e.tty && !e.size && i < waitMs / 20; i++) await new Promise((r) => setTimeout(r, 20));
+      // The detach keys close the connection and leave the command running: with a terminal
+      // its input stays open (and silent); without one it reads end of file, as dockerd does.
+      const input =
+        e.attachStdin && stdin
+          ? scanForDetach(stdin, e.detachKeys, {
+              closeOnDetach: !e.tty,
+              onDetach: () => {
+                hangUp(out, stdin);
+                void findContainer(ctx.paths, e.containerId).then(
+                  (record) => emit(ctx, { type: 'container', action: 'exec_detach', container: record, attributes: { execID: e.id } }),
+                  () => undefined,
+                );
+              },
+            })
+          : undefined;
       try {
-        await run(e, out, e.attachStdin ? stdin : undefined, raw);
+        await run(e, out, input, raw);
       } finally {
         out.end();
       }

@@ -13,10 +13,18 @@ import type { LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
 import { emit } from '../events/log.js';
 
-export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void): Promise<number> {
+/**
+ * `detach`: aborted when the user detaches (the detach keys): the answer is then undefined
+ * and the container keeps running.
+ */
+export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, detach?: AbortSignal): Promise<number | undefined> {
   if (liveState(record).status !== 'running') throw new RackerError('You cannot attach to a stopped container, start it first', { exitCode: 1 });
   emit(ctx, { type: 'container', action: 'attach', container: record });
-  await followLogs(ctx, record, { follow: true, tail: 0, write });
+  await followLogs(ctx, record, { follow: true, tail: 0, write, ...(detach ? { signal: detach } : {}) });
+  if (detach?.aborted) {
+    emit(ctx, { type: 'container', action: 'detach', container: record });
+    return undefined;
+  }
   return exitCodeAfter(ctx, record.id);
 }
 

@@ -60,8 +60,10 @@ async function spawnWithOpenStdin(ctx: Context, argv: readonly string[], logFile
   try {
     return await spawnDaemon(argv, logFile, fd);
   } finally {
+    // The FIFO stays: a later attach opens it by name to write into the command's stdin
+    // (open-stdin.ts). With its reader gone (the container ended) that open fails at once;
+    // the next start makes a new one.
     closeSync(fd);
-    await fs.rm(fifo, { force: true });
   }
 }
 

@@ -9,7 +9,8 @@ import { liveState, readContainer, type ContainerRecord } from './record.js';
 export async function followLogs(
   ctx: Context,
   record: ContainerRecord,
-  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void; from?: number; log?: FileHandle },
+  /** `signal`: stop following (attach's detach keys); what was written so far stays written. */
+  opts: { follow: boolean; tail: number; write: (e: LogEntry) => void; from?: number; log?: FileHandle; signal?: AbortSignal },
 ): Promise<void> {
   const file = ctx.paths.containerLog(record.id);
   // Held open to the end: an --rm container's log is unlinked with it, and what it wrote
@@ -25,14 +26,14 @@ export async function followLogs(
     if (opts.tail !== Infinity) entries = opts.tail > 0 ? entries.slice(-opts.tail) : [];
     entries.forEach(opts.write);
     if (!opts.follow) return;
-    for (;;) {
+    while (!opts.signal?.aborted) {
       const current = await readContainer(ctx.paths, record.id);
       const running = current !== undefined && liveState(current).status === 'running';
       const next = await read(end);
       next.entries.forEach(opts.write);
       end = next.end;
       if (!running) return;
-      await sleep(100);
+      await sleep(100, undefined, opts.signal ? { signal: opts.signal } : undefined).catch(() => undefined);
     }
   } finally {
     if (!opts.log) await handle?.close();
