@@ -248,6 +248,23 @@ describe('cp, diff, export (integration, issue 15)', function () {
       await c.remove({ force: true });
     });
 
+    it('dockerode: Config.Volumes is an anonymous volume the archive reaches before the first start and after the end', async () => {
+      const c = await api.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', 'cat /vol1/in; echo out > /vol1/out'], Volumes: { '/vol1': {} } });
+      const read = async (stream: NodeJS.ReadableStream) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      };
+      await c.putArchive(tarball([{ path: 'in', body: 'put before the start\n' }]), { path: '/vol1' });
+      await c.start();
+      expect(((await c.wait()) as { StatusCode: number }).StatusCode).to.equal(0);
+      expect((await rk(['logs', c.id])).stdout).to.equal('put before the start\n');
+      expect(await listTar(await read(await c.getArchive({ path: '/vol1/out' })))).to.deep.equal(['File out "out\\n"']);
+      const mounts = ((await c.inspect()) as unknown as { Mounts: { Type: string; Destination: string }[] }).Mounts;
+      expect(mounts.map((m) => [m.Type, m.Destination])).to.deep.equal([['volume', '/vol1']]);
+      await c.remove({ force: true, v: true });
+    });
+
     it('the docker CLI: docker cp both ways, docker diff, docker export', async function () {
       const bin = dockerClient();
       if (!bin) {
