@@ -5,6 +5,8 @@ interface Args extends GlobalArgs {
   file: string;
   reference?: string;
   quiet?: boolean;
+  change?: string[];
+  message?: string;
 }
 
 export const importCommand: CommandModule<object, Args> = {
@@ -14,7 +16,9 @@ export const importCommand: CommandModule<object, Args> = {
     y
       .positional('file', { type: 'string', demandOption: true, describe: 'Tarball path or URL' })
       .positional('reference', { type: 'string', describe: 'REPOSITORY[:TAG] to tag the image with' })
-      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress progress output' }),
+      .option('quiet', { alias: 'q', type: 'boolean', describe: 'Suppress progress output' })
+      .option('change', { alias: 'c', type: 'string', array: true, describe: 'Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, WORKDIR)' })
+      .option('message', { alias: 'm', type: 'string', describe: 'Set a commit message for the imported image' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { importImage } = await import('../../lib/image/import.js');
@@ -22,7 +26,12 @@ export const importCommand: CommandModule<object, Args> = {
     const live = args.quiet ? undefined : progress();
     let id: string;
     try {
-      id = await importImage(ctx, args.file, args.reference, { progress: live?.line, meter: live?.meter });
+      id = await importImage(ctx, args.file, args.reference, {
+        progress: live?.line,
+        meter: live?.meter,
+        changes: (args.change ?? []).map(String),
+        ...(args.message ? { message: args.message } : {}),
+      });
     } finally {
       live?.done();
     }

@@ -25,6 +25,7 @@ import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import type { OutputListener } from './channel.js';
 import { API_POLL_MS, exitResult, type ApiMeta, type Engine, type ExitResult } from './engine.js';
 import { matchesLabel } from '../format/labels.js';
+import { anonymousVolumesFrom } from './config-volumes.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
 import type { StreamOut } from './exchange.js';
@@ -166,6 +167,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     // A volume without a Source is anonymous (-v /path).
     volumes.push(m.Type === 'volume' && !m.Source ? m.Target : `${m.Source}:${m.Target}${m.ReadOnly ? ':ro' : ''}`);
   }
+  volumes.push(...anonymousVolumesFrom((body as { Volumes?: unknown }).Volumes, volumes));
   const network = networkOf(host.NetworkMode);
   const restart = restartPolicyOf(host.RestartPolicy);
   if (restart && host.AutoRemove) throw new ApiError(400, 'conflicting options: AutoRemove and RestartPolicy');

@@ -35,7 +35,7 @@ function unixSeconds(iso: string | undefined): number {
 export function imageSummary(r: ImageRecord, names: { tags: string[]; digests: string[] } | undefined, containers: number): Record<string, unknown> {
   return {
     Id: r.id,
-    ParentId: '',
+    ParentId: r.origin.kind === 'commit' ? r.origin.base : '',
     RepoTags: names?.tags.length ? names.tags.sort() : [],
     RepoDigests: names?.digests ?? [],
     Created: unixSeconds(r.created),
@@ -47,15 +47,39 @@ export function imageSummary(r: ImageRecord, names: { tags: string[]; digests: s
   };
 }
 
+/** docker's ContainerConfig of an image no container made (pulled, loaded, imported). */
+const EMPTY_CONTAINER_CONFIG = {
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+};
+
 export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: string[] } | undefined): Record<string, unknown> {
+  // A commit: the container it came from and the image it was made on (docker's Parent).
+  const commit = r.origin.kind === 'commit' ? r.origin : undefined;
   return {
     Id: r.id,
     RepoTags: names?.tags.sort() ?? [],
     RepoDigests: names?.digests ?? [],
-    Parent: '',
-    Comment: '',
+    Parent: commit?.base ?? '',
+    Comment: r.origin.kind === 'import' ? (r.origin.comment ?? '') : '',
     Created: r.created ?? '0001-01-01T00:00:00Z',
-    Container: '',
+    Container: commit?.container ?? '',
+    ContainerConfig: commit?.containerConfig ?? EMPTY_CONTAINER_CONFIG,
     DockerVersion: '',
     Author: '',
     Config: {
@@ -112,6 +136,45 @@ async function saveRoute(engine: Engine, x: Exchange, names: string[]): Promise<
   }
 }
 
+/**
+ * POST /images/create?fromSrc=: `docker import`. `-` is the request body (spooled to a scratch
+ * file: the extraction reads it whole first), an http(s) URL is downloaded as `racker import
+ * URL` does. Bad names and changes are a 400 before anything is read; after that, as dockerd,
+ * a 200 JSON stream whose last line is `{"status": "sha256:…"}` or the error.
+ */
+async function importRoute(engine: Engine, x: Exchange): Promise<void> {
+  const { ctx } = engine;
+  const src = x.query.get('fromSrc');
+  if (!src) throw new ApiError(400, 'fromImage or fromSrc is required');
+  const { importImage, isUrl } = await import('../image/import.js');
+  if (src !== '-' && !isUrl(src)) throw new ApiError(400, `fromSrc must be "-" (the request body) or an http(s) URL, not ${JSON.stringify(src)}`);
+  const repo = x.query.get('repo');
+  const tag = x.query.get('tag');
+  const name = repo ? `${repo}${tag ? `:${tag}` : ''}` : undefined;
+  if (name) resolveImageName(name);
+  const changes = x.query.getAll('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim());
+  const { applyChanges } = await import('../image/changes.js');
+  applyChanges({}, changes);
+  const message = x.query.get('message') ?? undefined;
+  const out = x.stream(200, 'application/json');
+  const send = (msg: object) => out.write(`${JSON.stringify(msg)}\r\n`);
+  const opts = { changes, ...(message ? { message } : {}), progress: (line: string) => send({ status: line }) };
+  try {
+    let id: string;
+    if (src === '-') {
+      const { withSpooled } = await import('../container/archive/spool.js');
+      id = await withSpooled(ctx.paths, x.bodyStream(), (file) => importImage(ctx, file, name, { ...opts, sourceName: 'the request body' }));
+    } else {
+      id = await importImage(ctx, src, name, opts);
+    }
+    send({ status: id });
+  } catch (err) {
+    const message = messageOf(err);
+    send({ errorDetail: { message }, error: message });
+  }
+  out.end();
+}
+
 /** An image named in a path: a reference, a label or an ID (prefix). */
 export async function lookupImage(paths: Paths, name: string): Promise<ImageRecord> {
   let key: string | undefined;
@@ -164,9 +227,7 @@ export function imageRoutes(engine: Engine): Route[] {
     }),
     route('POST', /^\/images\/create$/, async (x) => {
       const from = x.query.get('fromImage');
-      if (!from) {
-        throw new ApiError(501, `importing images (fromSrc) is not supported: use racker import; not implemented: POST /images/create`);
-      }
+      if (!from) return importRoute(engine, x);
       const tag = x.query.get('tag');
       // "tag" may be a tag or a digest; fromImage may already carry one.
       const name = tag ? `${from}${tag.includes(':') ? '@' : ':'}${tag}` : from;
@@ -193,10 +254,23 @@ export function imageRoutes(engine: Engine): Route[] {
     route('GET', /^\/images\/(.+)\/get$/, async (x, [name]) => saveRoute(engine, x, [name!])),
     route('POST', /^\/images\/load$/, async (x) => {
       const { loadImages, loadedLines } = await import('../image/load.js');
-      // Like dockerd: the whole load first (errors are a plain 400/500), then the lines as a JSON stream.
-      const loaded = await loadImages(ctx, x.bodyStream());
+      const { PassThrough } = await import('node:stream');
+      // Like dockerd: 200 and a JSON stream at once, a failed load reported in it
+      // (docker-py raises ImageLoadError for it). The loader reads a copy of the body, so a
+      // refused archive does not tear the request down before the answer; the rest is dropped.
+      const body = x.bodyStream();
+      const input = new PassThrough();
+      body.pipe(input);
       const out = x.stream(200, 'application/json');
-      for (const line of loadedLines(loaded)) out.write(`${JSON.stringify({ stream: `${line}\n` })}\r\n`);
+      const send = (msg: object) => out.write(`${JSON.stringify(msg)}\r\n`);
+      try {
+        for (const line of loadedLines(await loadImages(ctx, input))) send({ stream: `${line}\n` });
+      } catch (err) {
+        body.unpipe(input);
+        body.resume();
+        const message = messageOf(err);
+        send({ errorDetail: { message }, error: message });
+      }
       out.end();
     }),
     route('GET', /^\/images\/(.+)\/history$/, async (x, [name]) => {

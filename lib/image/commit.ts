@@ -15,7 +15,8 @@ import type { Context } from '../context.js';
 import { NotFoundError } from '../errors.js';
 import { ContainerRoot, fdPath } from '../fs/in-root.js';
 import { overlayReadonlyArgv, umountArgv } from '../tools/mount.js';
-import { findContainer, liveState } from '../container/record.js';
+import { findContainer, liveState, type ContainerRecord } from '../container/record.js';
+import { inspectContainer } from '../container/view.js';
 import { upperDir, isMounted } from '../container/rootfs.js';
 import { MEDIA, ociManifest, type ArchiveBlob } from './archive.js';
 import { applyChanges, commitConfig } from './changes.js';
@@ -42,6 +43,31 @@ function names(root: ContainerRoot, dir: string): string[] | undefined {
   const f = root.find(dir, { follow: false });
   if (!f?.stat?.isDirectory() || f.fd === undefined) return undefined;
   return readdirSync(fdPath(f.fd));
+}
+
+/** The container's Config in docker's full shape (what dockerd writes as container_config). */
+export function containerConfigOf(container: ContainerRecord): Record<string, unknown> {
+  const shown = inspectContainer(container).Config as Record<string, unknown>;
+  return {
+    Hostname: '',
+    Domainname: '',
+    User: '',
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    Env: null,
+    Cmd: null,
+    Image: '',
+    Volumes: null,
+    WorkingDir: '',
+    Entrypoint: null,
+    OnBuild: null,
+    Labels: null,
+    ...shown,
+  };
 }
 
 export async function commitContainer(ctx: Context, nameOrId: string, opts: CommitOptions = {}): Promise<string> {
@@ -92,9 +118,13 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
     const config = applyChanges(commitConfig(image.config, { command: container.config.command, env: container.config.env, ...(container.config.workingDir ? { workingDir: container.config.workingDir } : {}), ...(container.config.user ? { user: container.config.user } : {}) }), opts.changes ?? []);
     const rootfs = (baseConfig.rootfs ?? {}) as { diff_ids?: string[] };
     const history = Array.isArray(baseConfig.history) ? baseConfig.history : [];
+    // docker's image config keeps where a commit came from (image inspect's Container and ContainerConfig).
+    const containerConfig = containerConfigOf(container);
     const newConfig = {
       ...baseConfig,
       created: now,
+      container: container.id,
+      container_config: containerConfig,
       ...(opts.author ? { author: opts.author } : {}),
       config,
       rootfs: { type: 'layers', diff_ids: [...(rootfs.diff_ids ?? []), layer.digest] },
@@ -109,7 +139,7 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
     const tags = [idTag(id), ...(key ? [layoutTag(key)] : [])];
     await addToLayout(ctx, [...layers.map((l) => ({ digest: l.digest, file: l.file })), { digest: id, bytes: configBytes }, { digest: manifest.digest, bytes: manifestBytes }], manifest, tags);
     if (!imageExists(ctx.paths, id)) {
-      await unpackInto(ctx, id, newConfig, { kind: 'commit', container: container.id, base: image.id }).catch(async (err: unknown) => {
+      await unpackInto(ctx, id, newConfig, { kind: 'commit', container: container.id, base: image.id, containerConfig }).catch(async (err: unknown) => {
         await forgetLayoutTags(ctx, tags).catch(() => undefined);
         throw err;
       });

@@ -26,5 +26,6 @@ export async function imageHistory(ctx: Context, name: string): Promise<HistoryR
   // No layers kept (import, labels): one step, the whole tree.
   const o = record.origin;
   const createdBy = o.kind === 'import' ? `racker import ${o.source}` : o.kind === 'label' ? `racker label ${o.label}` : `racker ${o.kind}`;
-  return historyRows(record.id, [{ ...(record.created ? { created: record.created } : {}), created_by: createdBy }], [record.size], tags);
+  const comment = o.kind === 'import' ? o.comment : undefined;
+  return historyRows(record.id, [{ ...(record.created ? { created: record.created } : {}), created_by: createdBy, ...(comment ? { comment } : {}) }], [record.size], tags);
 }

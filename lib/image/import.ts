@@ -10,6 +10,7 @@ import type { Context } from '../context.js';
 import type { Meter } from '../progress.js';
 import { NotFoundError } from '../errors.js';
 import { downloadFile, redactUrl } from '../registry/download.js';
+import { applyChanges } from './changes.js';
 import { extractRootfs } from './extract.js';
 import { formatReference, parseReference } from './reference.js';
 import { retag } from './pull.js';
@@ -22,6 +23,12 @@ export interface ImportOptions {
   /** Byte progress for a bar (download, then extraction); replaces the plain progress lines. */
   meter?: Meter;
   retries?: number;
+  /** Dockerfile instructions for the config (`docker import -c`, the API's `changes`): changes.ts. */
+  changes?: readonly string[];
+  /** `docker import -m`: the history's comment. */
+  message?: string;
+  /** How the source is recorded when `source` is a scratch file (the API's request body). */
+  sourceName?: string;
 }
 
 export function isUrl(source: string): boolean {
@@ -31,6 +38,8 @@ export function isUrl(source: string): boolean {
 export async function importImage(ctx: Context, source: string, name: string | undefined, opts: ImportOptions = {}): Promise<string> {
   // Validate the name before doing any work.
   const key = name ? formatReference(parseReference(name)) : undefined;
+  // And the changes: a bad instruction is refused before the tarball is read.
+  const config = applyChanges({ Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] }, opts.changes ?? []);
   await cleanScratch(ctx.paths);
   const dir = await scratchDir(ctx.paths, 'import');
   try {
@@ -66,8 +75,8 @@ export async function importImage(ctx: Context, source: string, name: string | u
       size: await treeSize(rootfs),
       architecture: process.arch === 'x64' ? 'amd64' : process.arch,
       os: 'linux',
-      config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
-      origin: { kind: 'import', source: isUrl(source) ? redactUrl(source) : path.resolve(source) },
+      config,
+      origin: { kind: 'import', source: opts.sourceName ?? (isUrl(source) ? redactUrl(source) : path.resolve(source)), ...(opts.message ? { comment: opts.message } : {}) },
       systemd: hasSystemd(rootfs),
     });
     if (key) await retag(ctx, key, { id, updated: created });

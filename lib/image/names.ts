@@ -3,7 +3,7 @@
  * Docker Hub name of the same spelling; everything else follows docker's reference rules.
  */
 import { findLabel, type Label } from './labels.js';
-import { familiarName, formatReference, parseReference, type ImageReference } from './reference.js';
+import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from './reference.js';
 
 export type ImageName =
   | { kind: 'label'; label: Label; key: string }
@@ -44,4 +44,24 @@ export function displayName(key: string): { repository: string; tag: string } {
 export function displayString(key: string): string {
   const { repository, tag } = displayName(key);
   return tag === '<none>' ? repository : `${repository}:${tag}`;
+}
+
+/** A key as docker's rmi and prune name what they untagged: "hello-world:latest", a label's bare name. */
+export function familiarKey(key: string): string {
+  return isLabelKey(key) ? keyName(key) : familiarString(parseReference(key));
+}
+
+/**
+ * docker's isSingleReference over an image's keys: one reference, or one tag at most with
+ * digest references of that same repository only. Removing a name of an image that has
+ * others is then just an untag.
+ */
+export function isSingleReference(keys: readonly string[]): boolean {
+  if (keys.length <= 1) return keys.length === 1;
+  const repo = (k: string) => (isLabelKey(k) ? k : k.replace(/@.*$/, '').replace(/:[^:/]*$/, ''));
+  const tagged = keys.filter((k) => isLabelKey(k) || !k.includes('@'));
+  if (tagged.length > 1) return false;
+  const digests = new Set(keys.filter((k) => !tagged.includes(k)).map(repo));
+  const single = tagged[0] ?? keys[0]!;
+  return digests.size === 1 && digests.has(repo(single));
 }

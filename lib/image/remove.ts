@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { gcArgv, removeTagArgv } from '../tools/umoci.js';
-import { isLabelKey, keyName, resolveImageName } from './names.js';
+import { familiarKey, isLabelKey, isSingleReference, resolveImageName } from './names.js';
 import { layoutTag } from './oci-layout.js';
 import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
 import { containersUsing } from './usage.js';
@@ -36,12 +36,15 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
 async function removeLocked(ctx: Context, input: string, key: string | undefined, opts: { force?: boolean }): Promise<RemovedLine[]> {
   const { record, tagKey } = await findImage(ctx.paths, key, input);
   const users = await containersUsing(ctx.paths, record.id);
-  if (users.length && !opts.force) {
+  const tags = await readTags(ctx.paths);
+  // By name, one reference of several only untags (docker's isSingleReference): the image
+  // keeps a name, so the containers using it are not left with a dangling one.
+  const othersRemain = tagKey !== undefined && !isSingleReference(Object.keys(tags).filter((k) => tags[k]!.id === record.id));
+  if (users.length && !opts.force && !othersRemain) {
     throw new RackerError(
       `conflict: unable to remove image ${input} (must force) - image is being used by container ${shortId(users[0]!)}`,
     );
   }
-  const tags = await readTags(ctx.paths);
   // By ID: every tag of the image goes; by name: only that tag.
   const untag = tagKey ? [tagKey] : Object.keys(tags).filter((k) => tags[k]!.id === record.id);
   if (!tagKey && untag.length > 1 && !opts.force) {
@@ -56,7 +59,7 @@ async function removeLocked(ctx: Context, input: string, key: string | undefined
     stillTagged = taggedIds(t).has(record.id);
   });
   for (const k of untag) {
-    lines.push({ kind: 'Untagged', what: keyName(k) });
+    lines.push({ kind: 'Untagged', what: familiarKey(k) });
     emit(ctx, { type: 'image', action: 'untag', id: record.id, attributes: { name: record.id } });
     await dropLayoutTag(ctx, k);
   }

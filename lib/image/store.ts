@@ -16,12 +16,19 @@ import type { ImageConfig } from './oci-layout.js';
 
 export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
-  | { kind: 'import'; source: string }
+  | { kind: 'import'; source: string; /** `import -m`. */ comment?: string }
   | { kind: 'label'; label: string; via: 'registry' | 'bootstrap'; base?: string }
   /** racker load / POST /images/load: from an archive. */
   | { kind: 'load' }
   /** racker commit: a container's changes on top of its image. */
-  | { kind: 'commit'; container: string; base: string };
+  | {
+      kind: 'commit';
+      container: string;
+      /** The image it was made on: image inspect's Parent. */
+      base: string;
+      /** The container's Config as inspect showed it then (image inspect's ContainerConfig). */
+      containerConfig?: Record<string, unknown>;
+    };
 
 export interface ImageRecord {
   /** sha256:<hex> of the image config, like docker's image ID. */

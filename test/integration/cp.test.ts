@@ -146,6 +146,43 @@ describe('cp, diff, export (integration, issue 15)', function () {
     expect((await rk(['diff', 'r'])).stdout.split('\n')).to.include.members(['C /etc', 'A /etc/passwd', `A /etc/${escape}`, 'A /link']);
   });
 
+  it('a stopped or created container: paths under its volumes and binds are theirs; links stay inside; read-only binds refuse', async () => {
+    await fs.writeFile(`${work}/note`, 'from the host\n');
+    const rw = path.join(root, 'bind-rw');
+    const ro = path.join(root, 'bind-ro');
+    await fs.mkdir(rw, { recursive: true });
+    await fs.mkdir(ro, { recursive: true });
+    await fs.writeFile(`${ro}/kept`, 'kept\n');
+    const vols = ['-v', '/vol1', '-v', `${rw}:/rw`, '-v', `${ro}:/ro:ro`];
+    // Never started (the volume has never been mounted): the copy lands in the volume, which the command reads.
+    expect((await rk(['create', '--name', 'v', ...vols, BUSYBOX, 'sh', '-c', 'cat /vol1/note /ro/kept; echo vol > /vol1/data.txt; ln -s /etc /vol1/out; mkdir /vol1/etc; echo vol-etc > /vol1/etc/passwd; ln -s /vol1 /tovol'])).code).to.equal(0);
+    expect(seen(await rk(['cp', `${work}/note`, 'v:/vol1']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect((await rk(['cp', `${work}/note`, 'v:/rw/n'])).code).to.equal(0);
+    expect(await fs.readFile(`${rw}/n`, 'utf8')).to.equal('from the host\n');
+    expect(seen(await rk(['cp', `${work}/note`, 'v:/ro']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: mounted volume is marked read-only\n' });
+    expect(seen(await rk(['start', '-a', 'v']))).to.deep.include({ code: 0, stdout: 'from the host\nkept\n' });
+    // Exited: out of the volume (the container's own layer has an empty /vol1), through a link
+    // of its own into the volume, and a read-only bind's file.
+    const out = async (p: string) => listTar((await rkBytes(['cp', `v:${p}`, '-'])).stdout);
+    expect(await out('/vol1/data.txt')).to.deep.equal(['File data.txt "vol\\n"']);
+    expect(await out('/tovol/data.txt')).to.deep.equal(['File data.txt "vol\\n"']);
+    expect(await out('/ro/kept')).to.deep.equal(['File kept "kept\\n"']);
+    // The volume's /out -> /etc leads to the volume's own etc, not the container's nor the host's.
+    expect(await out('/vol1/out/passwd')).to.deep.equal(['File passwd "vol-etc\\n"']);
+    expect((await out('/vol1')).slice(0, 3)).to.deep.equal(['Directory vol1/', 'File vol1/data.txt "vol\\n"', 'Directory vol1/etc/']);
+    expect((await rk(['cp', `${work}/note`, 'v:/vol1/out/'])).code).to.equal(0);
+    expect(await out('/vol1/etc/note')).to.deep.equal(['File note "from the host\\n"']);
+    expect(seen(await rk(['cp', `${work}/note`, 'v:/ro/']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: mounted volume is marked read-only\n' });
+    expect(await fs.readdir(ro)).to.deep.equal(['kept']);
+    // Running: its own view, where the read-only bind is refused the same way.
+    expect((await rk(['run', '-d', '--name', 'vr', ...vols, BUSYBOX, 'sh', '-c', 'echo live > /vol1/live; sleep 300'])).code).to.equal(0);
+    expect((await rk(['exec', 'vr', 'cat', '/vol1/live'])).stdout).to.equal('live\n');
+    expect(await listTar((await rkBytes(['cp', 'vr:/vol1/live', '-'])).stdout)).to.deep.equal(['File live "live\\n"']);
+    expect(seen(await rk(['cp', `${work}/note`, 'vr:/ro']))).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: mounted volume is marked read-only\n' });
+    expect((await rk(['cp', `${work}/note`, 'vr:/vol1/'])).code).to.equal(0);
+    expect((await rk(['exec', 'vr', 'cat', '/vol1/note'])).stdout).to.equal('from the host\n');
+  });
+
   describe('the Engine API', () => {
     let service: Service;
     let api: Docker;
@@ -209,6 +246,23 @@ describe('cp, diff, export (integration, issue 15)', function () {
       // /tmp is the running container's tmpfs (nspawn's): in its view, not in its layer.
       expect(exported.filter((e) => e.startsWith('File tmp/'))).to.deep.equal([]);
       await c.remove({ force: true });
+    });
+
+    it('dockerode: Config.Volumes is an anonymous volume the archive reaches before the first start and after the end', async () => {
+      const c = await api.createContainer({ Image: BUSYBOX, Cmd: ['sh', '-c', 'cat /vol1/in; echo out > /vol1/out'], Volumes: { '/vol1': {} } });
+      const read = async (stream: NodeJS.ReadableStream) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      };
+      await c.putArchive(tarball([{ path: 'in', body: 'put before the start\n' }]), { path: '/vol1' });
+      await c.start();
+      expect(((await c.wait()) as { StatusCode: number }).StatusCode).to.equal(0);
+      expect((await rk(['logs', c.id])).stdout).to.equal('put before the start\n');
+      expect(await listTar(await read(await c.getArchive({ path: '/vol1/out' })))).to.deep.equal(['File out "out\\n"']);
+      const mounts = ((await c.inspect()) as unknown as { Mounts: { Type: string; Destination: string }[] }).Mounts;
+      expect(mounts.map((m) => [m.Type, m.Destination])).to.deep.equal([['volume', '/vol1']]);
+      await c.remove({ force: true, v: true });
     });
 
     it('the docker CLI: docker cp both ways, docker diff, docker export', async function () {

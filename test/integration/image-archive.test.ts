@@ -112,7 +112,7 @@ describe('image save/load/history/prune/commit (integration)', function () {
     const p1 = ok(await racker(['image', 'prune', '-f'], { root }));
     expect(p1.stdout).to.match(new RegExp(`^Deleted Images:\\ndeleted: ${dangling}\\n\\nTotal reclaimed space: \\S+\\n$`));
     const p2 = ok(await racker(['image', 'prune', '-a', '-f'], { root }));
-    expect(p2.stdout).to.match(/^Deleted Images:\nuntagged: docker\.io\/local\/unused:1\ndeleted: sha256:[a-f0-9]{64}\n\nTotal reclaimed space: \S+\n$/);
+    expect(p2.stdout).to.match(/^Deleted Images:\nuntagged: local\/unused:1\ndeleted: sha256:[a-f0-9]{64}\n\nTotal reclaimed space: \S+\n$/);
     // The busybox image stays: containers use it.
     expect(await imagesTable()).to.have.length(1);
   });

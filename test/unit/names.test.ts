@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { displayName, displayString, resolveImageName } from '../../lib/image/names.js';
+import { displayName, displayString, familiarKey, isSingleReference, resolveImageName } from '../../lib/image/names.js';
 import { layoutTag, parseImageConfig } from '../../lib/image/oci-layout.js';
 import { sourceReference } from '../../lib/image/pull.js';
 import { parseReference } from '../../lib/image/reference.js';
@@ -49,5 +49,23 @@ describe('OCI layout helpers', () => {
     ).to.deep.equal({ Env: ['A=1'], Cmd: ['sh'], User: 'u', Labels: { a: 'b' } });
     expect(parseImageConfig(undefined)).to.deep.equal({});
     expect(parseImageConfig({ Cmd: [1, 2] })).to.deep.equal({});
+  });
+
+  it('rmi and prune name what they untag as docker does: the familiar name', () => {
+    expect(familiarKey('docker.io/library/hello-world:latest')).to.equal('hello-world:latest');
+    expect(familiarKey('docker.io/user/app:1')).to.equal('user/app:1');
+    expect(familiarKey('127.0.0.1:5000/racker/busybox:latest')).to.equal('127.0.0.1:5000/racker/busybox:latest');
+    expect(familiarKey(`docker.io/library/x@sha256:${'a'.repeat(64)}`)).to.equal(`x@sha256:${'a'.repeat(64)}`);
+    expect(familiarKey('label:debian-bookworm')).to.equal('debian-bookworm');
+  });
+
+  it("docker's isSingleReference: one tag at most, digests of its own repository only", () => {
+    const d = `@sha256:${'b'.repeat(64)}`;
+    expect(isSingleReference([])).to.equal(false);
+    expect(isSingleReference(['docker.io/library/alpine:3.10'])).to.equal(true);
+    expect(isSingleReference(['docker.io/library/alpine:3.10', 'docker.io/library/alpine:latest'])).to.equal(false);
+    expect(isSingleReference(['docker.io/library/alpine:3.10', `docker.io/library/alpine${d}`])).to.equal(true);
+    expect(isSingleReference(['docker.io/library/alpine:3.10', `docker.io/library/other${d}`])).to.equal(false);
+    expect(isSingleReference(['127.0.0.1:5000/a:1', `127.0.0.1:5000/a${d}`])).to.equal(true);
   });
 });

@@ -10,8 +10,8 @@
  *
  * A created or stopped container has no mount: its overlay is mounted for the call and
  * unmounted after, under the start lock, so a `start` meanwhile waits instead of mounting the
- * same upper directory twice. (Its volumes are not mounted then: racker cp into a stopped
- * container writes into its own layer only; see doc/docker-users.md.)
+ * same upper directory twice. Its volumes are not mounted then: the archive verbs look a path
+ * under a mount point up in the mount's source themselves (mounts.ts).
  */
 import type { Context } from '../../context.js';
 import { RackerError } from '../../errors.js';
