@@ -11,11 +11,11 @@ import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../co
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
 import type { DockerHealthcheck } from '../container/health.js';
-import { restartPolicyOf } from '../container/restart.js';
+import { restartPolicyOf } from '../container/restart-policy.js';
 import { pipeToOpenStdin } from '../container/open-stdin.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import { readLog, type LogEntry } from '../container/logs.js';
-import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
+import { findContainer, isRestarting, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
@@ -110,6 +110,18 @@ const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
 
+/**
+ * Runtimes racker answers to: its own (what inspect says by default) and docker's default name,
+ * which clients send without meaning anything else by it. Undefined: not given.
+ */
+const RUNTIMES = new Set(['runc', 'systemd-nspawn']);
+
+export function runtimeOf(name: string | null | undefined): string | undefined {
+  if (!name) return undefined;
+  if (!RUNTIMES.has(name)) throw new ApiError(400, `unknown or invalid runtime name: ${name}`);
+  return name;
+}
+
 function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 'logConfig'> {
   const host = (body.HostConfig ?? {}) as Record<string, unknown>;
   const hostConfig = Object.fromEntries(Object.entries(host).filter(([k, v]) => !HOST_CONFIG_READ.has(k) && v !== undefined));
@@ -117,8 +129,10 @@ function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 
   const config = Object.fromEntries(CONFIG_KEPT.filter((k) => raw[k] !== undefined && raw[k] !== null).map((k) => [k, raw[k]]));
   const log = body.HostConfig?.LogConfig;
   const type = log?.Type || 'json-file';
-  if (!LOG_DRIVERS.has(type)) throw new ApiError(400, `failed to create container: logger: no log driver named '${type}' is registered`);
-  return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
+  if (!LOG_DRIVERS.has(type)) throw new ApiError(400, `logger: no log driver named '${type}' is registered`);
+  // docker-py sends Runtime beside Config; dockerd reads HostConfig's.
+  const runtime = runtimeOf((host.Runtime as string | undefined) || (raw.Runtime as string | undefined));
+  return { hostConfig: { ...hostConfig, ...(runtime ? { Runtime: runtime } : {}) }, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
 /** The main process's terminal, sized once it exists (tried for a few seconds). */
@@ -248,7 +262,7 @@ export function containerSummary(r: ContainerRecord, meta: ApiMeta, now: number)
     Created: unixSeconds(r.created),
     Ports: liveState(r).status === 'running' ? summaryPorts(r.state.endpoint?.ports ?? []) : [],
     Labels: meta.labels ?? {},
-    State: liveState(r).status,
+    State: isRestarting(liveState(r)) ? 'restarting' : liveState(r).status,
     Status: statusText(r, now),
     HostConfig: { NetworkMode: c.network },
     NetworkSettings: { Networks: (networkSettingsOf(r, liveState(r).status === 'running') as { Networks: unknown }).Networks },
@@ -540,8 +554,9 @@ export function containerRoutes(engine: Engine): Route[] {
     }),
     route('DELETE', /^\/containers\/([^/]+)$/, async (x, [id]) => {
       const record = await find(id!);
-      if (liveState(record).status === 'running' && !flag(x.query, 'force')) {
-        throw new ApiError(409, `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
+      const live = liveState(record);
+      if (!flag(x.query, 'force') && (live.status === 'running' || isRestarting(live))) {
+        throw new ApiError(409, `You cannot remove a ${live.status === 'running' ? 'running' : 'restarting'} container ${record.id}. Stop the container before attempting removal or force remove`);
       }
       await removeContainer(ctx, record, flag(x.query, 'force'));
       x.empty(204);
