@@ -9,7 +9,7 @@ import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
 import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
-import { parseRestartPolicy, type RestartPolicy } from './restart.js';
+import { parseRestartPolicy, type RestartPolicy } from './restart-policy.js';
 import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,

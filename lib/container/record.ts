@@ -12,7 +12,7 @@ import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
 import type { Tmpfs } from './spec.js';
 import type { HealthConfig, HealthState } from './health.js';
-import type { RestartPolicy } from './restart.js';
+import type { RestartPolicy } from './restart-policy.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 import type { Resources } from './limits.js';
@@ -95,6 +95,11 @@ export interface ContainerState {
   restartCount?: number;
   /** Stopped or killed by hand: its restart policy no longer applies (until a start by hand). */
   stoppedByHand?: boolean;
+  /**
+   * Ended, and its supervisor will start it again (restart.ts): written with the end itself, so
+   * no moment between the end and the restart reads as a plain exit. See `isRestarting`.
+   */
+  restarting?: boolean;
   /** Health check results: read from health.json, never stored in the record itself. */
   health?: HealthState;
   /** Its cgroup while it runs (cgroup.ts); `created`: racker made it, and removes it. */
@@ -252,6 +257,14 @@ export function liveState(record: ContainerRecord): ContainerState {
   if (started < hostBootTime()) return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
   if (processAlive(s.nspawnPid) || processAlive(s.supervisorPid)) return s;
   return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
+}
+
+/**
+ * docker's "restarting": ended, and its supervisor (still alive, the one that wrote the end)
+ * waits its delay to run it again. A stop or kill by hand meanwhile cancels that.
+ */
+export function isRestarting(state: ContainerState): boolean {
+  return state.status === 'exited' && state.restarting === true && !state.stoppedByHand && processAlive(state.supervisorPid);
 }
 
 let bootTime: number | undefined;

@@ -18,7 +18,8 @@ import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
-import { machineName, updateState, type ContainerRecord } from './record.js';
+import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
+import { shouldRestart } from './restart-policy.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -358,8 +359,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await removeContainerFiles(ctx, id);
     }
     else {
+      // Whether its policy restarts it, decided with the end (restart.ts's nextRun decides the same).
+      const ended = await readContainer(ctx.paths, id);
+      const restarting = !aborted() && ended !== undefined && shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true);
       await updateState(ctx.paths, id, {
         status: 'exited',
+        restarting: restarting || undefined,
         exitCode,
         finishedAt: ctx.clock().toISOString(),
         endpoint: undefined,
