@@ -56,6 +56,7 @@ export interface CreateBody {
   Labels?: Record<string, string> | null;
   StopSignal?: string | null;
   StopTimeout?: number | null;
+  MacAddress?: string;
   Healthcheck?: DockerHealthcheck | null;
   HostConfig?: {
     Binds?: string[] | null;
@@ -73,7 +74,7 @@ export interface CreateBody {
   } | null;
   ExposedPorts?: Record<string, unknown> | null;
   NetworkingConfig?: {
-    EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null;
+    EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string } | null> | null;
   } | null;
 }
 
@@ -200,6 +201,8 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(body.ExposedPorts ? { exposedPorts: body.ExposedPorts } : {}),
     ...(endpoint?.Aliases?.length ? { networkAliases: endpoint.Aliases } : {}),
     ...(endpoint?.IPAMConfig?.IPv4Address ? { ip: endpoint.IPAMConfig.IPv4Address } : {}),
+    // The endpoint's (API 1.44) or, before it, the container's.
+    ...(endpoint?.MacAddress || body.MacAddress ? { macAddress: endpoint?.MacAddress || body.MacAddress } : {}),
     ...(host.Dns?.length ? { dns: host.Dns } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
     // A terminal for the main process (docker run -it): its output goes raw to the log and to attaches.

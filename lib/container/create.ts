@@ -45,6 +45,8 @@ export interface CreateOptions {
   exposedPorts?: Record<string, unknown>;
   networkAliases?: string[];
   ip?: string;
+  /** --mac-address (the Engine API's MacAddress). */
+  macAddress?: string;
   dns?: string[];
   addHosts?: string[];
   /** Where warnings go (stderr), like docker's about ports discarded on the host network. */

@@ -49,6 +49,8 @@ export interface ContainerConfig {
   networkAliases?: string[];
   /** --ip: a fixed address on the network. */
   ip?: string;
+  /** --mac-address: its interface's address on its first network (else docker's 02:42 + the IPv4 address). */
+  macAddress?: string;
   dns?: string[];
   /** --add-host NAME:IP entries, checked. */
   addHosts?: string[];

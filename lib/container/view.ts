@@ -148,6 +148,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Cmd: c.command,
       Image: c.imageName,
       WorkingDir: c.workingDir ?? '',
+      ...(c.macAddress ? { MacAddress: c.macAddress } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
       ...(c.healthcheck ? { Healthcheck: dockerHealthcheck(c.healthcheck) } : {}),
