@@ -24,6 +24,7 @@ export const runOptions = {
   'publish-all': { alias: 'P', type: 'boolean', describe: 'Publish every port the image exposes on a free host port' },
   'network-alias': { type: 'string', array: true, describe: 'Another name the container has on a user network' },
   ip: { type: 'string', describe: 'IPv4 address on a user network (e.g., 10.90.0.20)' },
+  link: { type: 'string', array: true, describe: 'Add a legacy link to another container: NAME[:ALIAS]' },
   'mac-address': { type: 'string', describe: 'MAC address of the container\'s interface (e.g., 92:d0:c6:0a:29:33)' },
   dns: { type: 'string', array: true, describe: 'Nameserver for the container (instead of the host\'s)' },
   'add-host': { type: 'string', array: true, describe: 'Add a line to /etc/hosts: NAME:IP' },
@@ -68,6 +69,7 @@ type Args = GlobalArgs & ResourceArgs & {
   'network-alias'?: string[];
   ip?: string;
   'mac-address'?: string;
+  link?: string[];
   dns?: string[];
   'add-host'?: string[];
   pull?: 'always' | 'missing' | 'never';
@@ -106,6 +108,7 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     networkAliases: args['network-alias'],
     ip: args.ip,
     macAddress: args['mac-address'],
+    links: args.link,
     dns: args.dns,
     addHosts: args['add-host'],
     warn: (line) => process.stderr.write(`${line}\n`),

@@ -71,6 +71,7 @@ export interface CreateBody {
     LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
     Dns?: string[] | null;
     ExtraHosts?: string[] | null;
+    Links?: string[] | null;
   } | null;
   ExposedPorts?: Record<string, unknown> | null;
   NetworkingConfig?: {
@@ -108,7 +109,7 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
 const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 
 /** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
-const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'Links', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
 
 /**
@@ -205,6 +206,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(endpoint?.MacAddress || body.MacAddress ? { macAddress: endpoint?.MacAddress || body.MacAddress } : {}),
     ...(host.Dns?.length ? { dns: host.Dns } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
+    ...(host.Links?.length ? { links: host.Links } : {}),
     // A terminal for the main process (docker run -it): its output goes raw to the log and to attaches.
     tty: Boolean(body.Tty),
     interactive: Boolean(body.OpenStdin),
@@ -562,6 +564,13 @@ export function containerRoutes(engine: Engine): Route[] {
         throw new ApiError(409, `You cannot remove a ${live.status === 'running' ? 'running' : 'restarting'} container ${record.id}. Stop the container before attempting removal or force remove`);
       }
       await removeContainer(ctx, record, flag(x.query, 'force'));
+      x.empty(204);
+    }),
+    // docker rm --link: DELETE /containers/PARENT/ALIAS?link=1 drops the link, both containers stay.
+    route('DELETE', /^\/containers\/([^/]+)\/([^/]+)$/, async (x, [parent, alias]) => {
+      if (!flag(x.query, 'link')) throw new NotFoundError(`No such container: ${parent}/${alias}`);
+      const { removeLink } = await import('../container/links.js');
+      await removeLink(ctx, `${parent}/${alias}`);
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/resize$/, async (x, [id]) => {

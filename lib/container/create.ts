@@ -45,6 +45,8 @@ export interface CreateOptions {
   exposedPorts?: Record<string, unknown>;
   networkAliases?: string[];
   ip?: string;
+  /** --link NAME[:ALIAS] (the Engine API's HostConfig.Links). */
+  links?: string[];
   /** --mac-address (the Engine API's MacAddress). */
   macAddress?: string;
   dns?: string[];
@@ -132,6 +134,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     });
     fileEnv.push(...parseEnvFile(text, f));
   }
+  const { resolveLinks } = await import('./links.js');
+  const links = await resolveLinks(ctx, opts.links ?? [], networking.network, opts.name);
   const image = await imageFor(ctx, opts);
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
     const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
@@ -202,6 +206,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         interactive: Boolean(opts.interactive),
         binds,
         ...networking,
+        ...(links.length ? { links } : {}),
         boot,
         autoRemove: Boolean(opts.autoRemove),
         ...stopping,

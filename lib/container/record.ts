@@ -49,6 +49,8 @@ export interface ContainerConfig {
   networkAliases?: string[];
   /** --ip: a fixed address on the network. */
   ip?: string;
+  /** --link NAME:ALIAS (links.ts). */
+  links?: ContainerLink[];
   /** --mac-address: its interface's address on its first network (else docker's 02:42 + the IPv4 address). */
   macAddress?: string;
   dns?: string[];
@@ -108,6 +110,14 @@ export interface ContainerState {
   cgroup?: CgroupPlace & { created: boolean };
   /** Frozen by `pause` (status stays running, as docker's State.Running does). */
   paused?: boolean;
+}
+
+/** A legacy link: the linked container (by ID: a rename follows) and the name it has here. */
+export interface ContainerLink {
+  id: string;
+  /** Its name when linked: what inspect shows (the variables use its name at each start). */
+  name: string;
+  alias: string;
 }
 
 export interface ExtraNetwork {

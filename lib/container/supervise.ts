@@ -20,6 +20,7 @@ import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
 import { shouldRestart } from './restart-policy.js';
+import { linkEnvAtStart } from './links.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -134,7 +135,8 @@ function onlyDockersEnvironment(envTool: string | undefined, command: readonly s
 }
 
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
-  const { id, config } = initial;
+  const { id } = initial;
+  let { config } = initial;
   const tty = config.tty;
   // A terminal on racker's own (a foreground `run -t`), or one whose output goes to the log and
   // to attached clients like any (a detached supervisor: an Engine API client's Tty).
@@ -186,6 +188,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     if (aborted()) abort();
   };
   try {
+    // Legacy links: variables describing the linked containers as they are now (before the
+    // container's own, which win), and no start while one of them is not running.
+    if (config.links?.length) config = { ...config, env: [...(await linkEnvAtStart(ctx, initial)), ...config.env] };
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
     const bridge = await bridgeNetworkOf(ctx, initial);
     let onNetwork: ContainerRecord | undefined;

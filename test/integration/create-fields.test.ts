@@ -108,4 +108,24 @@ describe('create fields (integration): restarting, update --restart, --mac-addre
     const settings = ((await api(service.socket, 'GET', `/containers/${id}/json`)).json as { NetworkSettings: { MacAddress: string } }).NetworkSettings;
     expect(settings.MacAddress).to.equal('02:42:ac:11:00:0a');
   });
+
+  it('--link: the linked container\'s variables and an /etc/hosts line; inspect shows the link; rm --link and DELETE ?link=1 drop it', async () => {
+    const db = (await rk(['run', '-d', '--name', 'db', '-e', 'FOO=1', BUSYBOX, 'sleep', '60'])).stdout.trim();
+    const address = (await inspect(db)).NetworkSettings.IPAddress;
+    const web = await rk(['run', '--rm', '--name', 'web', '--link', 'db:my-db', BUSYBOX, 'sh', '-c', 'env | grep ^MY_DB_ | sort; grep my-db /etc/hosts']);
+    expect(seen(web)).to.deep.equal({ code: 0, stdout: `MY_DB_ENV_FOO=1\nMY_DB_NAME=/web/my-db\n${address}\tmy-db ${db.slice(0, 12)} db\n`, stderr: '' });
+    expect((await rk(['create', '--name', 'w2', '--link', 'db', BUSYBOX, 'true'])).code).to.equal(0);
+    expect((await inspect('w2')).HostConfig.Links).to.deep.equal(['/db:/w2/db']);
+    expect(seen(await rk(['rm', '--link', 'w2/db']))).to.deep.equal({ code: 0, stdout: 'w2/db\n', stderr: '' });
+    expect((await inspect('w2')).HostConfig.Links).to.equal(null);
+    expect((await rk(['ps', '-aq'])).stdout.split('\n').filter(Boolean)).to.have.length(2);
+    expect(seen(await rk(['create', '--link', 'nosuch:x', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: could not get container for nosuch: No such container: nosuch\n' });
+    service = await startService(root);
+    const created = await api(service.socket, 'POST', '/containers/create?name=w3', { Image: BUSYBOX, Cmd: ['true'], HostConfig: { Links: ['db:alias1'] } });
+    expect(created.status).to.equal(201);
+    const links = () => api(service!.socket, 'GET', '/containers/w3/json').then((r) => (r.json as { HostConfig: { Links: unknown } }).HostConfig.Links);
+    expect(await links()).to.deep.equal(['/db:/w3/alias1']);
+    expect((await api(service.socket, 'DELETE', '/containers/w3/alias1?link=True')).status).to.equal(204);
+    expect(await links()).to.equal(null);
+  });
 });
