@@ -72,6 +72,7 @@ export interface CreateBody {
     Dns?: string[] | null;
     ExtraHosts?: string[] | null;
     Links?: string[] | null;
+    DeviceCgroupRules?: string[] | null;
   } | null;
   ExposedPorts?: Record<string, unknown> | null;
   NetworkingConfig?: {
@@ -109,7 +110,7 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
 const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 
 /** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
-const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'Links', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'Links', 'DeviceCgroupRules', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
 
 /**
@@ -207,6 +208,7 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(host.Dns?.length ? { dns: host.Dns } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
     ...(host.Links?.length ? { links: host.Links } : {}),
+    ...(host.DeviceCgroupRules?.length ? { deviceCgroupRules: host.DeviceCgroupRules } : {}),
     // A terminal for the main process (docker run -it): its output goes raw to the log and to attaches.
     tty: Boolean(body.Tty),
     interactive: Boolean(body.OpenStdin),

@@ -74,6 +74,8 @@ export interface ContainerConfig {
   anonymousVolumes?: string[];
   /** --memory, --cpus, … (limits.ts), applied to its cgroup at every start and by `update`. */
   resources?: Resources;
+  /** --device-cgroup-rule: written to its v1 devices cgroup at every start (cgroup.ts). */
+  deviceCgroupRules?: string[];
 }
 
 export interface ContainerState {

@@ -137,6 +137,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
         .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
       ...(c.tmpfs?.length ? { Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.container, t.options])) } : {}),
       ...(c.init ? { Init: true } : {}),
+      DeviceCgroupRules: c.deviceCgroupRules?.length ? c.deviceCgroupRules : null,
       // As docker shows them: "/<linked>:/<this>/<alias>"; null without any.
       Links: c.links?.length ? c.links.map((l) => `/${l.name}:/${record.name}/${l.alias}`) : null,
       RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },

@@ -128,4 +128,28 @@ describe('create fields (integration): restarting, update --restart, --mac-addre
     expect((await api(service.socket, 'DELETE', '/containers/w3/alias1?link=True')).status).to.equal(204);
     expect(await links()).to.equal(null);
   });
+
+  it('--device-cgroup-rule: the container\'s devices cgroup denies all but docker\'s defaults and the rule; inspect and the API report it', async function () {
+    const { hostHasDevicesCgroup } = await import('../../lib/container/cgroup.js');
+    const rule = 'c 7:128 rwm';
+    if (!hostHasDevicesCgroup()) {
+      // cgroup v2: refused at create, clearly.
+      const r = await rk(['create', '--device-cgroup-rule', rule, BUSYBOX, 'true']);
+      expect(r.code).to.equal(125);
+      expect(r.stderr).to.match(/^racker: device cgroup rules need a cgroup v1 devices hierarchy/);
+      return;
+    }
+    const r = await rk(['run', '--rm', '--device-cgroup-rule', rule, BUSYBOX, 'sh', '-c', 'cat /sys/fs/cgroup/devices/devices.list; head -c 1 /dev/zero | wc -c']);
+    expect(r.code).to.equal(0);
+    const list = r.stdout.split('\n');
+    expect(list).to.include(rule);
+    expect(list).to.include('c 1:5 rwm');
+    expect(list).to.not.include('a *:* rwm');
+    expect(list.at(-2)).to.equal('1'); // /dev/zero still reads
+    expect(seen(await rk(['create', '--device-cgroup-rule', 'x 1:2 r', BUSYBOX, 'true']))).to.deep.equal({ code: 125, stdout: '', stderr: "racker: invalid device cgroup rule: 'x 1:2 r' (TYPE MAJOR:MINOR ACCESS, e.g. 'c 7:128 rwm')\n" });
+    service = await startService(root);
+    const created = await api(service.socket, 'POST', '/containers/create', { Image: BUSYBOX, Cmd: ['true'], HostConfig: { DeviceCgroupRules: [rule] } });
+    const id = (created.json as { Id: string }).Id;
+    expect(((await api(service.socket, 'GET', `/containers/${id}/json`)).json as { HostConfig: { DeviceCgroupRules: unknown } }).HostConfig.DeviceCgroupRules).to.deep.equal([rule]);
+  });
 });
