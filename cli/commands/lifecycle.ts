@@ -106,20 +106,30 @@ export const killCommand: CommandModule<object, GlobalArgs & { containers: strin
     }),
 };
 
-export const rmCommand: CommandModule<object, GlobalArgs & { containers: string[]; force?: boolean; volumes?: boolean }> = {
+export const rmCommand: CommandModule<object, GlobalArgs & { containers: string[]; force?: boolean; volumes?: boolean; link?: boolean }> = {
   command: 'rm <containers..>',
   describe: 'Remove one or more containers',
   builder: (y) =>
     y
       .positional('containers', containers)
       .option('force', { alias: 'f', type: 'boolean', describe: 'Force the removal of a running container (uses SIGKILL)' })
-      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove its anonymous volumes (-v /data) too' }),
-  handler: (args) =>
-    forEach(args, async (ctx, record, name) => {
+      .option('volumes', { alias: 'v', type: 'boolean', describe: 'Remove its anonymous volumes (-v /data) too' })
+      .option('link', { alias: 'l', type: 'boolean', describe: 'Remove the specified link (CONTAINER/ALIAS), not a container' }),
+  handler: async (args) => {
+    if (args.link) {
+      const ctx = contextFor(args);
+      const { removeLink } = await import('../../lib/container/links.js');
+      return forEachName(args.containers, async (name) => {
+        await removeLink(ctx, name);
+        out(name);
+      });
+    }
+    return forEach(args, async (ctx, record, name) => {
       const { removeContainer } = await import('../../lib/container/remove.js');
       await removeContainer(ctx, record, Boolean(args.force), Boolean(args.volumes));
       return name;
-    }),
+    });
+  },
 };
 
 export const waitCommand: CommandModule<object, GlobalArgs & { containers: string[] }> = {

@@ -24,6 +24,9 @@ export const runOptions = {
   'publish-all': { alias: 'P', type: 'boolean', describe: 'Publish every port the image exposes on a free host port' },
   'network-alias': { type: 'string', array: true, describe: 'Another name the container has on a user network' },
   ip: { type: 'string', describe: 'IPv4 address on a user network (e.g., 10.90.0.20)' },
+  'device-cgroup-rule': { type: 'string', array: true, describe: "Add a rule to the container's devices cgroup (e.g. 'c 7:128 rwm'; cgroup v1 hosts)" },
+  link: { type: 'string', array: true, describe: 'Add a legacy link to another container: NAME[:ALIAS]' },
+  'mac-address': { type: 'string', describe: 'MAC address of the container\'s interface (e.g., 92:d0:c6:0a:29:33)' },
   dns: { type: 'string', array: true, describe: 'Nameserver for the container (instead of the host\'s)' },
   'add-host': { type: 'string', array: true, describe: 'Add a line to /etc/hosts: NAME:IP' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], describe: 'Pull image before running (default missing)' },
@@ -66,6 +69,9 @@ type Args = GlobalArgs & ResourceArgs & {
   'publish-all'?: boolean;
   'network-alias'?: string[];
   ip?: string;
+  'mac-address'?: string;
+  link?: string[];
+  'device-cgroup-rule'?: string[];
   dns?: string[];
   'add-host'?: string[];
   pull?: 'always' | 'missing' | 'never';
@@ -103,6 +109,9 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     publishAll: args['publish-all'],
     networkAliases: args['network-alias'],
     ip: args.ip,
+    macAddress: args['mac-address'],
+    links: args.link,
+    deviceCgroupRules: args['device-cgroup-rule'],
     dns: args.dns,
     addHosts: args['add-host'],
     warn: (line) => process.stderr.write(`${line}\n`),

@@ -11,13 +11,13 @@ import { killContainer, normalizeSignal, reapOrphan, stopContainer } from '../co
 import { createContainer, type CreateOptions } from '../container/create.js';
 import { followLogs } from '../container/follow.js';
 import type { DockerHealthcheck } from '../container/health.js';
-import { restartPolicyOf } from '../container/restart.js';
+import { restartPolicyOf } from '../container/restart-policy.js';
 import { pipeToOpenStdin } from '../container/open-stdin.js';
 import { scanForDetach } from '../container/detach-keys.js';
 import { detachKeysOf, hangUp } from './detach.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import { readLog, type LogEntry } from '../container/logs.js';
-import { findContainer, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
+import { findContainer, isRestarting, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { inspectContainer, matchesFilter, statusText } from '../container/view.js';
@@ -59,6 +59,7 @@ export interface CreateBody {
   Labels?: Record<string, string> | null;
   StopSignal?: string | null;
   StopTimeout?: number | null;
+  MacAddress?: string;
   Healthcheck?: DockerHealthcheck | null;
   HostConfig?: {
     Binds?: string[] | null;
@@ -73,10 +74,12 @@ export interface CreateBody {
     LogConfig?: { Type?: string; Config?: Record<string, string> | null } | null;
     Dns?: string[] | null;
     ExtraHosts?: string[] | null;
+    Links?: string[] | null;
+    DeviceCgroupRules?: string[] | null;
   } | null;
   ExposedPorts?: Record<string, unknown> | null;
   NetworkingConfig?: {
-    EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null;
+    EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string } | null> | null;
   } | null;
 }
 
@@ -110,8 +113,20 @@ export function publishFrom(bindings: PortBindings | null | undefined): string[]
 const LOG_DRIVERS = new Set(['json-file', 'local', 'journald', 'none']);
 
 /** HostConfig and Config fields racker reads itself; the rest is kept as given for inspect. */
-const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
+const HOST_CONFIG_READ = new Set(['Binds', 'Mounts', 'AutoRemove', 'NetworkMode', 'Links', 'DeviceCgroupRules', 'PortBindings', 'PublishAllPorts', 'Dns', 'ExtraHosts', 'LogConfig', ...Object.values(HOST_CONFIG_FIELDS)]);
 const CONFIG_KEPT = ['StopTimeout', 'StopSignal', 'Healthcheck', 'Domainname', 'MacAddress', 'Shell', 'OnBuild', 'Volumes'] as const;
+
+/**
+ * Runtimes racker answers to: its own (what inspect says by default) and docker's default name,
+ * which clients send without meaning anything else by it. Undefined: not given.
+ */
+const RUNTIMES = new Set(['runc', 'systemd-nspawn']);
+
+export function runtimeOf(name: string | null | undefined): string | undefined {
+  if (!name) return undefined;
+  if (!RUNTIMES.has(name)) throw new ApiError(400, `unknown or invalid runtime name: ${name}`);
+  return name;
+}
 
 function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 'logConfig'> {
   const host = (body.HostConfig ?? {}) as Record<string, unknown>;
@@ -120,8 +135,10 @@ function keptAsGiven(body: CreateBody): Pick<ApiMeta, 'hostConfig' | 'config' | 
   const config = Object.fromEntries(CONFIG_KEPT.filter((k) => raw[k] !== undefined && raw[k] !== null).map((k) => [k, raw[k]]));
   const log = body.HostConfig?.LogConfig;
   const type = log?.Type || 'json-file';
-  if (!LOG_DRIVERS.has(type)) throw new ApiError(400, `failed to create container: logger: no log driver named '${type}' is registered`);
-  return { hostConfig, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
+  if (!LOG_DRIVERS.has(type)) throw new ApiError(400, `logger: no log driver named '${type}' is registered`);
+  // docker-py sends Runtime beside Config; dockerd reads HostConfig's.
+  const runtime = runtimeOf((host.Runtime as string | undefined) || (raw.Runtime as string | undefined));
+  return { hostConfig: { ...hostConfig, ...(runtime ? { Runtime: runtime } : {}) }, config, logConfig: { Type: type, Config: log?.Config ?? {} } };
 }
 
 /** The main process's terminal, sized once it exists (tried for a few seconds). */
@@ -190,8 +207,12 @@ export function createOptionsFrom(body: CreateBody): { options: CreateOptions; m
     ...(body.ExposedPorts ? { exposedPorts: body.ExposedPorts } : {}),
     ...(endpoint?.Aliases?.length ? { networkAliases: endpoint.Aliases } : {}),
     ...(endpoint?.IPAMConfig?.IPv4Address ? { ip: endpoint.IPAMConfig.IPv4Address } : {}),
+    // The endpoint's (API 1.44) or, before it, the container's.
+    ...(endpoint?.MacAddress || body.MacAddress ? { macAddress: endpoint?.MacAddress || body.MacAddress } : {}),
     ...(host.Dns?.length ? { dns: host.Dns } : {}),
     ...(host.ExtraHosts?.length ? { addHosts: host.ExtraHosts } : {}),
+    ...(host.Links?.length ? { links: host.Links } : {}),
+    ...(host.DeviceCgroupRules?.length ? { deviceCgroupRules: host.DeviceCgroupRules } : {}),
     // A terminal for the main process (docker run -it): its output goes raw to the log and to attaches.
     tty: Boolean(body.Tty),
     interactive: Boolean(body.OpenStdin),
@@ -252,7 +273,7 @@ export function containerSummary(r: ContainerRecord, meta: ApiMeta, now: number)
     Created: unixSeconds(r.created),
     Ports: liveState(r).status === 'running' ? summaryPorts(r.state.endpoint?.ports ?? []) : [],
     Labels: meta.labels ?? {},
-    State: liveState(r).status,
+    State: isRestarting(liveState(r)) ? 'restarting' : liveState(r).status,
     Status: statusText(r, now),
     HostConfig: { NetworkMode: c.network },
     NetworkSettings: { Networks: (networkSettingsOf(r, liveState(r).status === 'running') as { Networks: unknown }).Networks },
@@ -545,10 +566,18 @@ export function containerRoutes(engine: Engine): Route[] {
     }),
     route('DELETE', /^\/containers\/([^/]+)$/, async (x, [id]) => {
       const record = await find(id!);
-      if (liveState(record).status === 'running' && !flag(x.query, 'force')) {
-        throw new ApiError(409, `You cannot remove a running container ${record.id}. Stop the container before attempting removal or force remove`);
+      const live = liveState(record);
+      if (!flag(x.query, 'force') && (live.status === 'running' || isRestarting(live))) {
+        throw new ApiError(409, `You cannot remove a ${live.status === 'running' ? 'running' : 'restarting'} container ${record.id}. Stop the container before attempting removal or force remove`);
       }
       await removeContainer(ctx, record, flag(x.query, 'force'));
+      x.empty(204);
+    }),
+    // docker rm --link: DELETE /containers/PARENT/ALIAS?link=1 drops the link, both containers stay.
+    route('DELETE', /^\/containers\/([^/]+)\/([^/]+)$/, async (x, [parent, alias]) => {
+      if (!flag(x.query, 'link')) throw new NotFoundError(`No such container: ${parent}/${alias}`);
+      const { removeLink } = await import('../container/links.js');
+      await removeLink(ctx, `${parent}/${alias}`);
       x.empty(204);
     }),
     route('POST', /^\/containers\/([^/]+)\/resize$/, async (x, [id]) => {

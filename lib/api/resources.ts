@@ -3,10 +3,11 @@ import type { Context } from '../context.js';
 import type { ContainerRecord } from '../container/record.js';
 import { HOST_CONFIG_FIELDS, resourcesFromHostConfig } from '../container/limits.js';
 import { ApiError } from './errors.js';
+import { restartPolicyOf, type RestartPolicy } from '../container/restart-policy.js';
 import { flag, route, type Route } from './router.js';
 
 /** Update body fields racker can't apply: refused when set, never dropped silently. */
-const UPDATE_REFUSED = ['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetMems', 'MemoryReservation', 'KernelMemory', 'KernelMemoryTCP', 'RestartPolicy', 'CpuCount', 'CpuPercent'];
+const UPDATE_REFUSED = ['BlkioWeight', 'BlkioWeightDevice', 'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetMems', 'MemoryReservation', 'KernelMemory', 'KernelMemoryTCP', 'CpuCount', 'CpuPercent'];
 
 function isSet(v: unknown): boolean {
   if (v === undefined || v === null || v === 0 || v === '') return false;
@@ -33,9 +34,17 @@ export function resourceRoutes(ctx: Context, find: (id: string) => Promise<Conta
       if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'the update body must be a JSON object');
       const fields = body as Record<string, unknown>;
       const refused = UPDATE_REFUSED.filter((k) => isSet(fields[k]));
-      if (refused.length) throw new ApiError(400, `racker can't update ${refused.join(', ')} (only ${Object.values(HOST_CONFIG_FIELDS).join(', ')})`);
+      if (refused.length) throw new ApiError(400, `racker can't update ${refused.join(', ')} (only ${Object.values(HOST_CONFIG_FIELDS).join(', ')}, RestartPolicy)`);
+      // RestartPolicy with a Name replaces the policy ("no": none); without one it is left as it is, as in dockerd.
+      const given = fields.RestartPolicy as { Name?: string; MaximumRetryCount?: number } | null | undefined;
+      let restartPolicy: RestartPolicy | null | undefined;
+      try {
+        restartPolicy = given?.Name ? (restartPolicyOf(given) ?? null) : undefined;
+      } catch (err) {
+        throw new ApiError(400, err instanceof Error ? err.message : String(err));
+      }
       const { updateContainer } = await import('../container/update.js');
-      await updateContainer(ctx, record, resourcesFromHostConfig(fields));
+      await updateContainer(ctx, record, { resources: resourcesFromHostConfig(fields), ...(restartPolicy !== undefined ? { restartPolicy } : {}) });
       x.json(200, { Warnings: [] });
     }),
     route('GET', /^\/containers\/([^/]+)\/stats$/, async (x, [id]) => {

@@ -6,11 +6,11 @@
 import { existsSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RackerError } from '../errors.js';
+import { RackerError, UsageError } from '../errors.js';
 import { limitWrites, type Resources } from './limits.js';
 
 /** The v1 hierarchies racker uses (name=systemd and the unified one only for placement). */
-export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'blkio'] as const;
+export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'blkio', 'devices'] as const;
 
 export type CgroupLayout =
   | { version: 1; /** hierarchy (controller, "name=systemd", "unified") → its mount point */ mounts: Record<string, string> }
@@ -171,6 +171,47 @@ export function applyLimits(place: CgroupPlace, r: Resources): void {
       write(file, w.value);
     } catch (err) {
       throw new RackerError(`writing ${w.value} to ${file}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/**
+ * --device-cgroup-rule: "TYPE MAJOR:MINOR ACCESS" as docker checks it (a, b or c; numbers or *;
+ * some of r, w, m).
+ */
+export function checkDeviceRule(rule: string): string {
+  if (!/^[abc] (\d+|\*):(\d+|\*) [rwm]{1,3}$/.test(rule)) throw new UsageError(`invalid device cgroup rule: '${rule}' (TYPE MAJOR:MINOR ACCESS, e.g. 'c 7:128 rwm')`);
+  return rule;
+}
+
+/**
+ * The devices every container keeps, as docker's runtime allows them: mknod of any node, and
+ * null, zero, full, random, urandom, tty, console, the pty master and slaves, tun.
+ */
+const DEFAULT_DEVICES = ['c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm'];
+
+/**
+ * v1 devices cgroup writes for rules: deny everything, then allow docker's defaults and the
+ * rules (so devices.list reads as it does under docker). v2 has no such files: a BPF program
+ * decides there, which racker does not load (create refuses rules on such a host).
+ */
+export function deviceRuleWrites(dir: string, rules: readonly string[]): { file: string; value: string }[] {
+  return [{ file: path.join(dir, 'devices.deny'), value: 'a' }, ...[...DEFAULT_DEVICES, ...rules].map((r) => ({ file: path.join(dir, 'devices.allow'), value: r }))];
+}
+
+/** Whether this host can apply device rules: a v1 devices hierarchy. */
+export function hostHasDevicesCgroup(layout = hostCgroupLayout()): boolean {
+  return layout?.version === 1 && layout.mounts.devices !== undefined;
+}
+
+export function applyDeviceRules(place: CgroupPlace, rules: readonly string[]): void {
+  const dir = place.version === 1 ? place.dirs.devices : undefined;
+  if (!dir) throw new RackerError("this host can't apply device cgroup rules: no cgroup v1 devices hierarchy (cgroup v2 needs a BPF program)");
+  for (const w of deviceRuleWrites(dir, rules)) {
+    try {
+      write(w.file, w.value);
+    } catch (err) {
+      throw new RackerError(`writing ${w.value} to ${w.file}: ${(err as Error).message}`);
     }
   }
 }

@@ -9,7 +9,7 @@ import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
 import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
-import { parseRestartPolicy, type RestartPolicy } from './restart.js';
+import { parseRestartPolicy, type RestartPolicy } from './restart-policy.js';
 import type { Bind } from '../tools/nspawn.js';
 import {
   hostnameFor,
@@ -45,6 +45,12 @@ export interface CreateOptions {
   exposedPorts?: Record<string, unknown>;
   networkAliases?: string[];
   ip?: string;
+  /** --device-cgroup-rule (HostConfig.DeviceCgroupRules). */
+  deviceCgroupRules?: string[];
+  /** --link NAME[:ALIAS] (the Engine API's HostConfig.Links). */
+  links?: string[];
+  /** --mac-address (the Engine API's MacAddress). */
+  macAddress?: string;
   dns?: string[];
   addHosts?: string[];
   /** Where warnings go (stderr), like docker's about ports discarded on the host network. */
@@ -114,6 +120,11 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
   if (opts.resources) validateResources(opts.resources, availableParallelism());
+  if (opts.deviceCgroupRules?.length) {
+    const { checkDeviceRule, hostHasDevicesCgroup } = await import('./cgroup.js');
+    opts.deviceCgroupRules.forEach(checkDeviceRule);
+    if (!hostHasDevicesCgroup()) throw new UsageError('device cgroup rules need a cgroup v1 devices hierarchy, which this host lacks (on cgroup v2 they need a BPF program, which racker does not load)');
+  }
   const networking = await networkSettings(ctx, opts);
   const { isAnonymousVolume } = await import('./volumes.js');
   const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
@@ -130,6 +141,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     });
     fileEnv.push(...parseEnvFile(text, f));
   }
+  const { resolveLinks } = await import('./links.js');
+  const links = await resolveLinks(ctx, opts.links ?? [], networking.network, opts.name);
   const image = await imageFor(ctx, opts);
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
     const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
@@ -200,6 +213,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         interactive: Boolean(opts.interactive),
         binds,
         ...networking,
+        ...(links.length ? { links } : {}),
         boot,
         autoRemove: Boolean(opts.autoRemove),
         ...stopping,
@@ -209,6 +223,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...(restartPolicy && restartPolicy.name !== 'no' ? { restartPolicy } : {}),
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
         ...(hasResources(opts.resources) ? { resources: opts.resources } : {}),
+        ...(opts.deviceCgroupRules?.length ? { deviceCgroupRules: opts.deviceCgroupRules } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
-import { applyLimits, cgroupParent, createCgroup, hostCgroupLayout, placeFor, placeFromProcCgroup, procsFiles, removeCgroup, type CgroupPlace } from './cgroup.js';
+import { applyDeviceRules, applyLimits, cgroupParent, createCgroup, hostCgroupLayout, placeFor, placeFromProcCgroup, procsFiles, removeCgroup, type CgroupPlace } from './cgroup.js';
 import { hasResources } from './limits.js';
 import { readContainer, updateState, type ContainerRecord } from './record.js';
 
@@ -26,10 +26,12 @@ export async function prepareCgroup(ctx: Context, record: ContainerRecord): Prom
     await removeCgroup(place, 0); // a leftover of a killed run, empty by now
     await createCgroup(layout, place);
     applyLimits(place, limits);
+    if (record.config.deviceCgroupRules?.length) applyDeviceRules(place, record.config.deviceCgroupRules);
     await updateState(ctx.paths, record.id, { cgroup: place, paused: undefined });
     return place;
   } catch (err) {
     if (hasResources(limits)) throw new RackerError(`can't apply the container's resource limits: ${(err as Error).message}`);
+    if (record.config.deviceCgroupRules?.length) throw new RackerError(`can't apply the container's device cgroup rules: ${(err as Error).message}`);
     ctx.log.debug(`no cgroup for ${record.id.slice(0, 12)}: ${(err as Error).message}`);
     return undefined;
   }

@@ -12,7 +12,7 @@ import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
 import type { Tmpfs } from './spec.js';
 import type { HealthConfig, HealthState } from './health.js';
-import type { RestartPolicy } from './restart.js';
+import type { RestartPolicy } from './restart-policy.js';
 import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 import type { Resources } from './limits.js';
@@ -49,6 +49,10 @@ export interface ContainerConfig {
   networkAliases?: string[];
   /** --ip: a fixed address on the network. */
   ip?: string;
+  /** --link NAME:ALIAS (links.ts). */
+  links?: ContainerLink[];
+  /** --mac-address: its interface's address on its first network (else docker's 02:42 + the IPv4 address). */
+  macAddress?: string;
   dns?: string[];
   /** --add-host NAME:IP entries, checked. */
   addHosts?: string[];
@@ -70,6 +74,8 @@ export interface ContainerConfig {
   anonymousVolumes?: string[];
   /** --memory, --cpus, … (limits.ts), applied to its cgroup at every start and by `update`. */
   resources?: Resources;
+  /** --device-cgroup-rule: written to its v1 devices cgroup at every start (cgroup.ts). */
+  deviceCgroupRules?: string[];
 }
 
 export interface ContainerState {
@@ -95,12 +101,25 @@ export interface ContainerState {
   restartCount?: number;
   /** Stopped or killed by hand: its restart policy no longer applies (until a start by hand). */
   stoppedByHand?: boolean;
+  /**
+   * Ended, and its supervisor will start it again (restart.ts): written with the end itself, so
+   * no moment between the end and the restart reads as a plain exit. See `isRestarting`.
+   */
+  restarting?: boolean;
   /** Health check results: read from health.json, never stored in the record itself. */
   health?: HealthState;
   /** Its cgroup while it runs (cgroup.ts); `created`: racker made it, and removes it. */
   cgroup?: CgroupPlace & { created: boolean };
   /** Frozen by `pause` (status stays running, as docker's State.Running does). */
   paused?: boolean;
+}
+
+/** A legacy link: the linked container (by ID: a rename follows) and the name it has here. */
+export interface ContainerLink {
+  id: string;
+  /** Its name when linked: what inspect shows (the variables use its name at each start). */
+  name: string;
+  alias: string;
 }
 
 export interface ExtraNetwork {
@@ -252,6 +271,14 @@ export function liveState(record: ContainerRecord): ContainerState {
   if (started < hostBootTime()) return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
   if (processAlive(s.nspawnPid) || processAlive(s.supervisorPid)) return s;
   return { ...s, status: 'exited', exitCode: s.exitCode ?? 255 };
+}
+
+/**
+ * docker's "restarting": ended, and its supervisor (still alive, the one that wrote the end)
+ * waits its delay to run it again. A stop or kill by hand meanwhile cancels that.
+ */
+export function isRestarting(state: ContainerState): boolean {
+  return state.status === 'exited' && state.restarting === true && !state.stoppedByHand && processAlive(state.supervisorPid);
 }
 
 let bootTime: number | undefined;

@@ -3,7 +3,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
-import { liveState, readContainer, type ContainerRecord } from './record.js';
+import { isRestarting, liveState, readContainer, updateState, type ContainerRecord } from './record.js';
 import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { unmountRootfs, upperDir } from './rootfs.js';
@@ -101,6 +101,11 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
     // The supervisor (if alive) notices and cleans up too; give it a moment, then do it ourselves.
     const deadline = Date.now() + 2000;
     while (processAlive(record.state.supervisorPid) && Date.now() < deadline) await sleep(20);
+  }
+  if (isRestarting(state)) {
+    if (!force) throw new RackerError(`You cannot remove a restarting container ${record.id}. Stop the container before attempting removal or force remove`);
+    // Its supervisor, waking from the delay, finds it stopped (or gone) and leaves it down.
+    await updateState(ctx.paths, record.id, { stoppedByHand: true });
   }
   await removeContainerFiles(ctx, record.id, volumes);
 }

@@ -8,51 +8,11 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
-import { readContainer, writeContainer, type ContainerRecord } from './record.js';
+import { restartDelayMs, shouldRestart } from './restart-policy.js';
+import { readContainer, updateState, writeContainer, type ContainerRecord } from './record.js';
 import { supervise, type SuperviseOptions } from './supervise.js';
 
-export interface RestartPolicy {
-  name: 'no' | 'always' | 'unless-stopped' | 'on-failure';
-  /** on-failure only: at most this many restarts (0: no limit). */
-  maximumRetryCount: number;
-}
-
-const NAMES = ['no', 'always', 'unless-stopped', 'on-failure'] as const;
-
-/** "no", "always", "unless-stopped", "on-failure[:N]", as docker's --restart takes them. */
-export function parseRestartPolicy(text: string): RestartPolicy {
-  const [name, count, ...rest] = text.split(':');
-  if (!NAMES.includes(name as RestartPolicy['name']) || rest.length) throw new UsageError(`invalid restart policy: ${text} (no, always, unless-stopped, on-failure[:max-retries])`);
-  if (count !== undefined && (name !== 'on-failure' || !/^\d+$/.test(count))) {
-    throw new UsageError(name === 'on-failure' ? `invalid restart policy: maximum retry count must be a number: ${text}` : `invalid restart policy: maximum retry count can only be used with 'on-failure': ${text}`);
-  }
-  return { name: name as RestartPolicy['name'], maximumRetryCount: count === undefined ? 0 : Number(count) };
-}
-
-/** The Engine API's RestartPolicy: {Name, MaximumRetryCount}; "" means no. */
-export function restartPolicyOf(api: { Name?: string; MaximumRetryCount?: number } | null | undefined): RestartPolicy | undefined {
-  if (!api?.Name || api.Name === 'no') return undefined;
-  const policy = parseRestartPolicy(api.Name);
-  return { ...policy, maximumRetryCount: policy.name === 'on-failure' ? Math.max(0, Math.trunc(api.MaximumRetryCount ?? 0)) : 0 };
-}
-
-/**
- * Whether an end calls for a restart: never after a stop or kill (docker ignores the policy
- * for a container stopped by hand), always for always/unless-stopped, on a non-zero code
- * within the count for on-failure.
- */
-export function shouldRestart(policy: RestartPolicy | undefined, exitCode: number, restarts: number, stoppedByHand: boolean): boolean {
-  if (!policy || policy.name === 'no' || stoppedByHand) return false;
-  if (policy.name === 'on-failure') return exitCode !== 0 && (policy.maximumRetryCount === 0 || restarts < policy.maximumRetryCount);
-  return true;
-}
-
-/** docker's delay: 100 ms doubling with each restart in a row, at most a minute; a run of 10 s or more starts it over. */
-export function restartDelayMs(previousDelayMs: number, ranMs: number): number {
-  if (ranMs >= 10_000 || previousDelayMs === 0) return 100;
-  return Math.min(previousDelayMs * 2, 60_000);
-}
+export { parseRestartPolicy, restartDelayMs, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
 
 /**
  * After an end: if the policy says so, wait the delay and make the record ready for the next
@@ -61,18 +21,25 @@ export function restartDelayMs(previousDelayMs: number, ranMs: number): number {
  */
 export async function nextRun(ctx: Context, id: string, exitCode: number, delayMs: number, signal?: AbortSignal): Promise<ContainerRecord | undefined> {
   const ended = await readContainer(ctx.paths, id);
-  if (!ended || !shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true)) return undefined;
+  if (!ended) return undefined;
+  if (!shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true)) return stayDown(ctx, ended);
   try {
     await sleep(delayMs, undefined, signal ? { signal } : undefined);
   } catch {
-    return undefined;
+    return stayDown(ctx, await readContainer(ctx.paths, id));
   }
-  // A stop or rm during the delay counts as well.
+  // A stop, an rm or a new policy (update) during the delay counts as well.
   const now = await readContainer(ctx.paths, id);
-  if (!now || now.state.stoppedByHand || now.state.status !== 'exited') return undefined;
+  if (!now || now.state.status !== 'exited' || !shouldRestart(now.config.restartPolicy, exitCode, now.state.restartCount ?? 0, now.state.stoppedByHand === true)) return stayDown(ctx, now);
   const next: ContainerRecord = { ...now, state: { status: 'created', restartCount: (now.state.restartCount ?? 0) + 1 } };
   await writeContainer(ctx.paths, next);
   return next;
+}
+
+/** Not restarted after all: the end no longer reads as restarting (ps, inspect, rm). */
+async function stayDown(ctx: Context, record: ContainerRecord | undefined): Promise<undefined> {
+  if (record?.state.restarting) await updateState(ctx.paths, record.id, { restarting: undefined }).catch(() => undefined);
+  return undefined;
 }
 
 /** The detached supervisor: run the container, and again after each end its policy covers. */

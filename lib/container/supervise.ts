@@ -18,7 +18,9 @@ import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
-import { machineName, updateState, type ContainerRecord } from './record.js';
+import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
+import { shouldRestart } from './restart-policy.js';
+import { linkEnvAtStart } from './links.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
 import { mountRootfs, unmountRootfs } from './rootfs.js';
@@ -133,7 +135,8 @@ function onlyDockersEnvironment(envTool: string | undefined, command: readonly s
 }
 
 export async function supervise(ctx: Context, initial: ContainerRecord, opts: SuperviseOptions): Promise<number> {
-  const { id, config } = initial;
+  const { id } = initial;
+  let { config } = initial;
   const tty = config.tty;
   // A terminal on racker's own (a foreground `run -t`), or one whose output goes to the log and
   // to attached clients like any (a detached supervisor: an Engine API client's Tty).
@@ -185,6 +188,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     if (aborted()) abort();
   };
   try {
+    // Legacy links: variables describing the linked containers as they are now (before the
+    // container's own, which win), and no start while one of them is not running.
+    if (config.links?.length) config = { ...config, env: [...(await linkEnvAtStart(ctx, initial)), ...config.env] };
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
     const bridge = await bridgeNetworkOf(ctx, initial);
     let onNetwork: ContainerRecord | undefined;
@@ -358,8 +364,12 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await removeContainerFiles(ctx, id);
     }
     else {
+      // Whether its policy restarts it, decided with the end (restart.ts's nextRun decides the same).
+      const ended = await readContainer(ctx.paths, id);
+      const restarting = !aborted() && ended !== undefined && shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true);
       await updateState(ctx.paths, id, {
         status: 'exited',
+        restarting: restarting || undefined,
         exitCode,
         finishedAt: ctx.clock().toISOString(),
         endpoint: undefined,

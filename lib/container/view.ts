@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 import { humanDuration } from '../format/human.js';
 import { shortId } from '../image/store.js';
 import { dockerHealthcheck, healthSuffix } from './health.js';
-import { liveState, type ContainerRecord } from './record.js';
+import { isRestarting, liveState, type ContainerRecord } from './record.js';
 import { portsColumn } from '../net/ports.js';
 import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
 import { hostConfigOf } from './limits.js';
@@ -11,12 +11,15 @@ import { hostConfigOf } from './limits.js';
 /** docker's State.Status: a running container frozen by `pause` is "paused". */
 export function shownStatus(record: ContainerRecord): string {
   const s = liveState(record);
+  if (isRestarting(s)) return 'restarting';
   return s.status === 'running' && s.paused ? 'paused' : s.status;
 }
 
 export function statusText(record: ContainerRecord, now: number): string {
   const s = liveState(record);
   if (s.status === 'running') return `Up ${humanDuration(now - Date.parse(s.startedAt ?? record.created))}${s.paused ? ' (Paused)' : healthSuffix(record.state.health)}`;
+  // docker: the code of the end it restarts after, and how long ago that was.
+  if (isRestarting(s)) return `Restarting (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
   if (s.status === 'exited') return `Exited (${s.exitCode ?? 255}) ${humanDuration(now - Date.parse(s.finishedAt ?? s.startedAt ?? record.created))} ago`;
   return 'Created';
 }
@@ -107,9 +110,10 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     Args: c.command.slice(1),
     State: {
       Status: shownStatus(record),
-      Running: s.status === 'running',
+      // docker's restarting container is Running and Restarting at once.
+      Running: s.status === 'running' || isRestarting(s),
       Paused: s.status === 'running' && s.paused === true,
-      Restarting: false,
+      Restarting: isRestarting(s),
       OOMKilled: false,
       Dead: false,
       Pid: s.status === 'running' ? (s.leaderPid ?? s.nspawnPid ?? 0) : 0,
@@ -133,6 +137,9 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
         .map((b) => `${b.volume ?? b.host}:${b.container}${b.readOnly ? ':ro' : ''}`),
       ...(c.tmpfs?.length ? { Tmpfs: Object.fromEntries(c.tmpfs.map((t) => [t.container, t.options])) } : {}),
       ...(c.init ? { Init: true } : {}),
+      DeviceCgroupRules: c.deviceCgroupRules?.length ? c.deviceCgroupRules : null,
+      // As docker shows them: "/<linked>:/<this>/<alias>"; null without any.
+      Links: c.links?.length ? c.links.map((l) => `/${l.name}:/${record.name}/${l.alias}`) : null,
       RestartPolicy: { Name: c.restartPolicy?.name ?? 'no', MaximumRetryCount: c.restartPolicy?.maximumRetryCount ?? 0 },
     },
     Config: {
@@ -144,6 +151,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Cmd: c.command,
       Image: c.imageName,
       WorkingDir: c.workingDir ?? '',
+      ...(c.macAddress ? { MacAddress: c.macAddress } : {}),
       ...(c.stopSignal ? { StopSignal: c.stopSignal } : {}),
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
       ...(c.healthcheck ? { Healthcheck: dockerHealthcheck(c.healthcheck) } : {}),

@@ -62,6 +62,8 @@ function candidates(network: NetworkRecord, asked: string | undefined): () => st
 export interface JoinRequest {
   network: NetworkRecord;
   ip?: string;
+  /** --mac-address: this interface's address instead of the one made from its IPv4 address. */
+  mac?: string;
   aliases: string[];
   ifname: string;
   primary: boolean;
@@ -87,7 +89,7 @@ export async function join(ctx: Context, id: string, req: JoinRequest, namespace
       gateway: network.gateway!,
       prefix,
       subnet: network.subnet!,
-      mac: macFor(parseIPv4(address)!),
+      mac: req.mac ?? macFor(parseIPv4(address)!),
       internal: network.internal,
       ports: req.ports,
       ifname: req.ifname,
@@ -119,7 +121,7 @@ export async function attachNetwork(ctx: Context, record: ContainerRecord, netwo
     await releaseNamespaceName(ctx, id);
   };
   try {
-    const first = await join(ctx, id, { network, ...(config.ip ? { ip: config.ip } : {}), aliases: config.networkAliases ?? [], ifname: 'eth0', primary: true, ports: published.ports }, false);
+    const first = await join(ctx, id, { network, ...(config.ip ? { ip: config.ip } : {}), ...(config.macAddress ? { mac: config.macAddress } : {}), aliases: config.networkAliases ?? [], ifname: 'eth0', primary: true, ports: published.ports }, false);
     target.address = first.endpoint.address;
     nft = await startNftOwner(ctx, first.attachment);
     const extraEndpoints: Endpoint[] = [];

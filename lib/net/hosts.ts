@@ -29,6 +29,12 @@ export function hostsTextFor(self: ContainerRecord, all: readonly ContainerRecor
       if (shared.has(e.networkId)) peers.push({ address: e.address, names: [other.config.hostname, other.name, ...e.aliases, other.id.slice(0, 12)] });
     }
   }
+  // Legacy links: the alias names the linked container wherever it runs (docker writes the same line).
+  for (const link of self.config.links ?? []) {
+    const other = all.find((r) => r.id === link.id);
+    const address = other && liveState(other).status === 'running' ? other.state.endpoint?.address : undefined;
+    if (other && address) peers.push({ address, names: [link.alias, other.id.slice(0, 12), other.name] });
+  }
   const gateway = mine[0]?.gateway;
   const extra = (self.config.addHosts ?? []).map(parseAddHost).flatMap((e) => (e.address !== HOST_GATEWAY ? [e] : gateway ? [{ ...e, address: gateway }] : []));
   return hostsFile(own, peers, extra);

@@ -85,7 +85,7 @@ describe('docker-py (python3-docker 5.0.3) against racker system service (integr
       stop_timeout: 4,
       env: ['Other=one', 'Foo'],
       running_after_kill: false,
-      log_driver: [400, "failed to create container: logger: no log driver named 'asdf' is registered"],
+      log_driver: [400, "logger: no log driver named 'asdf' is registered"],
     });
   });
 });

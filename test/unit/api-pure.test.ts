@@ -191,6 +191,6 @@ describe('Engine API: image filters', () => {
     expect(meta.config).to.deep.equal({ StopTimeout: 4 });
     expect(meta.logConfig).to.deep.equal({ Type: 'none', Config: {} });
     expect(meta.bareEnv).to.deep.equal(['Foo']);
-    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { LogConfig: { Type: 'asdf' } } })).to.throw("failed to create container: logger: no log driver named 'asdf' is registered");
+    expect(() => createOptionsFrom({ Image: 'i', HostConfig: { LogConfig: { Type: 'asdf' } } })).to.throw("logger: no log driver named 'asdf' is registered");
   });
 });

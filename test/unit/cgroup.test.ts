@@ -1,6 +1,6 @@
 /** The pure parts of resource control: layout, places, limit files, the wrapper, stats figures. */
 import { expect } from 'chai';
-import { cgroupParent, freezeWrite, layoutFromMountinfo, placeFor, placeFromProcCgroup, procsFiles } from '../../lib/container/cgroup.js';
+import { cgroupParent, checkDeviceRule, deviceRuleWrites, freezeWrite, hostHasDevicesCgroup, layoutFromMountinfo, placeFor, placeFromProcCgroup, procsFiles } from '../../lib/container/cgroup.js';
 import { cpuWeight, limitWrites, mergeResources, nspawnProperties, parseBytes, parseCpus, resourcesFromHostConfig, validateResources } from '../../lib/container/limits.js';
 import { bytesSize, humanSize3, parseIoStatV2, parseNetDev, statsRow } from '../../lib/container/stats.js';
 import { inCgroupArgv } from '../../lib/tools/cgroup.js';
@@ -155,5 +155,27 @@ describe('stats figures', () => {
       pids_stats: { current: 3 },
     });
     expect(row).to.deep.equal({ Container: 'web', ID: ID.slice(0, 12), Name: 'web', CPUPerc: '50.00%', MemUsage: '8MiB / 64MiB', MemPerc: '12.50%', NetIO: '1.5kB / 0B', BlockIO: '4.1kB / 0B', PIDs: '3' });
+  });
+});
+
+describe('--device-cgroup-rule (cgroup.ts)', () => {
+  it("checks docker's form: TYPE MAJOR:MINOR ACCESS", () => {
+    expect(checkDeviceRule('c 7:128 rwm')).to.equal('c 7:128 rwm');
+    expect(checkDeviceRule('b *:* m')).to.equal('b *:* m');
+    for (const bad of ['c 7:128', 'x 1:2 r', 'c 1:2 rx', 'c a:1 r', 'c 1:2 rwmr']) expect(() => checkDeviceRule(bad), bad).to.throw(`invalid device cgroup rule: '${bad}'`);
+  });
+
+  it("denies everything, then allows docker's defaults and the rules, in the v1 devices directory", () => {
+    const writes = deviceRuleWrites('/sys/fs/cgroup/devices/racker/x', ['c 7:128 rwm']);
+    expect(writes[0]).to.deep.equal({ file: '/sys/fs/cgroup/devices/racker/x/devices.deny', value: 'a' });
+    expect(writes.slice(1).every((w) => w.file === '/sys/fs/cgroup/devices/racker/x/devices.allow')).to.equal(true);
+    expect(writes.map((w) => w.value)).to.include.members(['c 1:3 rwm', 'c 136:* rwm', 'c *:* m']);
+    expect(writes.at(-1)).to.deep.equal({ file: '/sys/fs/cgroup/devices/racker/x/devices.allow', value: 'c 7:128 rwm' });
+  });
+
+  it('needs a v1 devices hierarchy', () => {
+    expect(hostHasDevicesCgroup(layoutFromMountinfo(HYBRID))).to.equal(false);
+    expect(hostHasDevicesCgroup(layoutFromMountinfo(`${HYBRID}\n36 30 0:32 / /sys/fs/cgroup/devices rw - cgroup cgroup rw,devices`))).to.equal(true);
+    expect(hostHasDevicesCgroup(layoutFromMountinfo(V2))).to.equal(false);
   });
 });

@@ -4,6 +4,7 @@ import { UsageError } from '../../lib/errors.js';
 import { addressOfVeth, bridgeLines, containerSideLines, hostSideLines, hostVethName, netnsName, nftTableLine, type Attachment } from '../../lib/net/argv.js';
 import { hostsFile, parseAddHost, resolvConf } from '../../lib/net/files.js';
 import { networkMatches } from '../../lib/net/networks.js';
+import { checkMac } from '../../lib/net/settings.js';
 import { checkDistinct, exposedPorts, parsePublish, portLines, portMap, portsColumn, type PublishedPort } from '../../lib/net/ports.js';
 import { hostRoutes, predefinedNetworks, validateNetworkName, type NetworkRecord } from '../../lib/net/store.js';
 import { contains, firstHost, formatIPv4, formatSubnet, isHostAddress, lowestFree, macFor, overlaps, parseIPv4, parseSubnet, size } from '../../lib/net/subnet.js';
@@ -625,5 +626,18 @@ describe('lib/net/networks.ts: networkMatches', () => {
   it('label=constructor matches only a network with that label', () => {
     expect(names(['label=constructor'])).to.deep.equal([]);
     expect(names(['label=toString'])).to.deep.equal([]);
+  });
+});
+
+describe('--mac-address (lib/net/settings.ts checkMac)', () => {
+  it('keeps a unicast address, lower-case with colons', () => {
+    expect(checkMac('02:42:AC:11:00:0A')).to.equal('02:42:ac:11:00:0a');
+    expect(checkMac('92-d0-c6-0a-29-33')).to.equal('92:d0:c6:0a:29:33');
+  });
+
+  it('refuses what the kernel would: malformed, multicast, all zeros', () => {
+    for (const bad of ['02:42:ac:11:00', '02:42:ac:11:00:0g', '02:42-ac:11:00:0a', '01:00:5e:00:00:01', '00:00:00:00:00:00', '']) {
+      expect(() => checkMac(bad), bad).to.throw(UsageError, `invalid MAC address: ${bad}`);
+    }
   });
 });
