@@ -176,15 +176,8 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
       }
       try {
         if (args.type === 'container') throw new NotFoundError(name);
-        const { findImage } = await import('../../lib/image/store.js');
-        const { resolveImageName } = await import('../../lib/image/names.js');
-        let key: string | undefined;
-        try {
-          key = resolveImageName(name).key;
-        } catch {
-          key = undefined;
-        }
-        const { record } = await findImage(ctx.paths, key, name);
+        const { findImageNamed } = await import('../../lib/image/store.js');
+        const { record } = await findImageNamed(ctx.paths, name);
         // The Engine API's image inspect: docker's fields, RepoTags and RepoDigests among them.
         const { imageInspect, namesById } = await import('../../lib/api/images.js');
         results.push(imageInspect(record, (await namesById(ctx.paths)).get(record.id)));

@@ -5,7 +5,8 @@ import type { Exchange, StreamOut } from './exchange.js';
 import { filterEntries } from './filters.js';
 import { flag, route, type Route } from './router.js';
 import { displayName, displayString, resolveImageName } from '../image/names.js';
-import { findImage, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
+import { EMPTY_CONTAINER_CONFIG } from '../image/commit.js';
+import { findImageNamed, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
 import { referenceMatches } from '../image/list-filter.js';
 import { pullImageByName } from '../image/pull-any.js';
 import { removeImage } from '../image/remove.js';
@@ -47,26 +48,6 @@ export function imageSummary(r: ImageRecord, names: { tags: string[]; digests: s
   };
 }
 
-/** docker's ContainerConfig of an image no container made (pulled, loaded, imported). */
-const EMPTY_CONTAINER_CONFIG = {
-  Hostname: '',
-  Domainname: '',
-  User: '',
-  AttachStdin: false,
-  AttachStdout: false,
-  AttachStderr: false,
-  Tty: false,
-  OpenStdin: false,
-  StdinOnce: false,
-  Env: null,
-  Cmd: null,
-  Image: '',
-  Volumes: null,
-  WorkingDir: '',
-  Entrypoint: null,
-  OnBuild: null,
-  Labels: null,
-};
 
 export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: string[] } | undefined): Record<string, unknown> {
   // A commit: the container it came from and the image it was made on (docker's Parent).
@@ -177,13 +158,7 @@ async function importRoute(engine: Engine, x: Exchange): Promise<void> {
 
 /** An image named in a path: a reference, a label or an ID (prefix). */
 export async function lookupImage(paths: Paths, name: string): Promise<ImageRecord> {
-  let key: string | undefined;
-  try {
-    key = resolveImageName(name).key;
-  } catch {
-    key = undefined; // maybe an ID
-  }
-  return (await findImage(paths, key, name)).record;
+  return (await findImageNamed(paths, name)).record;
 }
 
 /**

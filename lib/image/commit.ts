@@ -45,29 +45,30 @@ function names(root: ContainerRoot, dir: string): string[] | undefined {
   return readdirSync(fdPath(f.fd));
 }
 
+/** docker's ContainerConfig with nothing in it: what an image no container made (pulled, loaded, imported) reports. */
+export const EMPTY_CONTAINER_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({
+  Hostname: '',
+  Domainname: '',
+  User: '',
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  Env: null,
+  Cmd: null,
+  Image: '',
+  Volumes: null,
+  WorkingDir: '',
+  Entrypoint: null,
+  OnBuild: null,
+  Labels: null,
+});
+
 /** The container's Config in docker's full shape (what dockerd writes as container_config). */
 export function containerConfigOf(container: ContainerRecord): Record<string, unknown> {
-  const shown = inspectContainer(container).Config as Record<string, unknown>;
-  return {
-    Hostname: '',
-    Domainname: '',
-    User: '',
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    Env: null,
-    Cmd: null,
-    Image: '',
-    Volumes: null,
-    WorkingDir: '',
-    Entrypoint: null,
-    OnBuild: null,
-    Labels: null,
-    ...shown,
-  };
+  return { ...EMPTY_CONTAINER_CONFIG, ...(inspectContainer(container).Config as Record<string, unknown>) };
 }
 
 export async function commitContainer(ctx: Context, nameOrId: string, opts: CommitOptions = {}): Promise<string> {

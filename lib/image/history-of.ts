@@ -2,18 +2,12 @@
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { findInLayout } from './layout-store.js';
-import { resolveImageName, displayString } from './names.js';
-import { findImage, readTags } from './store.js';
+import { displayString } from './names.js';
+import { findImageNamed, readTags } from './store.js';
 import { historyRows, historySteps, type HistoryRow } from './history.js';
 
 export async function imageHistory(ctx: Context, name: string): Promise<HistoryRow[]> {
-  let key: string | undefined;
-  try {
-    key = resolveImageName(name).key;
-  } catch {
-    key = undefined;
-  }
-  const { record } = await findImage(ctx.paths, key, name);
+  const { record } = await findImageNamed(ctx.paths, name);
   const tags = Object.entries(await readTags(ctx.paths))
     .filter(([, e]) => e.id === record.id)
     .map(([k]) => displayString(k))

@@ -33,6 +33,15 @@ export function resolveImageName(input: string): ImageName {
   return { kind: 'registry', ref, key: formatReference(ref) };
 }
 
+/** The tag key of a reference or label; undefined for what can only be an image ID (a hex prefix). */
+export function keyOrNothing(name: string): string | undefined {
+  try {
+    return resolveImageName(name).key;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The REPOSITORY and TAG columns for a tag key. */
 export function displayName(key: string): { repository: string; tag: string } {
   if (isLabelKey(key)) return { repository: keyName(key), tag: 'latest' };

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { RackerError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { gcArgv, removeTagArgv } from '../tools/umoci.js';
-import { familiarKey, isLabelKey, isSingleReference, resolveImageName } from './names.js';
+import { familiarKey, isLabelKey, isSingleReference, keyOrNothing } from './names.js';
 import { layoutTag } from './oci-layout.js';
 import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
 import { containersUsing } from './usage.js';
@@ -19,12 +19,7 @@ export interface RemovedLine {
 }
 
 export async function removeImage(ctx: Context, input: string, opts: { force?: boolean } = {}): Promise<RemovedLine[]> {
-  let key: string | undefined;
-  try {
-    key = resolveImageName(input).key;
-  } catch {
-    key = undefined; // maybe an image ID
-  }
+  const key = keyOrNothing(input);
   // A pull of the same name holds this lock from its copy to its retag. Untagging and
   // collecting blobs in the middle of it made that pull fail in umoci ("open blob: no such
   // file"), or deleted data a tag then named: wait for the pull instead, as a second pull does.

@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import type { Context } from '../context.js';
 import { archiveIndex, blobName, dockerManifest, repositoriesFile, type ArchiveImage } from './archive.js';
 import { imageSource, type ImageSource } from './layout-store.js';
-import { displayName, displayString, resolveImageName } from './names.js';
+import { displayName, displayString, keyOrNothing } from './names.js';
 import { cleanScratch } from './scratch.js';
 import { findImage, readTags, scratchDir, type ImageRecord } from './store.js';
 import { TarWriter } from './tar-writer.js';
@@ -26,12 +26,7 @@ export async function resolveForSave(ctx: Context, names: readonly string[]): Pr
   const out = new Map<string, Wanted>();
   const tags = await readTags(ctx.paths);
   for (const name of names) {
-    let key: string | undefined;
-    try {
-      key = resolveImageName(name).key;
-    } catch {
-      key = undefined; // an ID
-    }
+    const key = keyOrNothing(name);
     const { record, tagKey } = await findImage(ctx.paths, key, name);
     const w = out.get(record.id) ?? { record, keys: [] };
     out.set(record.id, w);

@@ -154,6 +154,12 @@ export function taggedIds(tags: Record<string, TagEntry>): Set<string> {
 }
 
 /** Find an image by tag key, full ID or unique ID prefix (docker accepts all three). */
+/** An image a user named: a reference, a label, or an ID (prefix). */
+export async function findImageNamed(paths: Paths, name: string): Promise<{ record: ImageRecord; tagKey?: string }> {
+  const { keyOrNothing } = await import('./names.js');
+  return findImage(paths, keyOrNothing(name), name);
+}
+
 export async function findImage(
   paths: Paths,
   key: string | undefined,
