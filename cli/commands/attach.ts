@@ -16,7 +16,7 @@ export const attachCommand: CommandModule<object, Args> = {
       .option('sig-proxy', { type: 'boolean', default: true, describe: 'Pass SIGINT and SIGTERM on to the container' }),
   handler: async (args) => {
     const ctx = contextFor(args);
-    const [{ findContainer }, { attachOutput }, { killContainer }, { parseDetachKeys, scanForDetach }, { pipeToOpenStdin }] = await Promise.all([
+    const [{ findContainer }, { attachOutput, logEnd }, { killContainer }, { parseDetachKeys, scanForDetach }, { pipeToOpenStdin }] = await Promise.all([
       import('../../lib/container/record.js'),
       import('../../lib/container/attach.js'),
       import('../../lib/container/control.js'),
@@ -37,13 +37,15 @@ export const attachCommand: CommandModule<object, Args> = {
     // A terminal container on a terminal: keys go through one by one, ctrl-c and ctrl-q
     // included, as docker attach sets raw mode (the container's terminal does the echoing).
     const raw = forward && record.config.tty && process.stdin.isTTY;
+    const from = await logEnd(ctx, record.id);
     if (forward) {
-      const input = scanForDetach(process.stdin, keys, { closeOnDetach: true, onDetach: () => detach.abort() });
+      // Keys are looked for only on a terminal container's input, as docker does.
+      const input = record.config.tty ? scanForDetach(process.stdin, keys, { closeOnDetach: true, onDetach: () => detach.abort() }) : process.stdin;
       if (!pipeToOpenStdin(ctx.paths, record.id, input)) input.resume();
       if (raw) process.stdin.setRawMode(true);
     }
     try {
-      const code = await attachOutput(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log), detach.signal);
+      const code = await attachOutput(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log), detach.signal, from);
       // Detached: the container keeps running and racker ends with 0, as docker attach.
       process.exitCode = code ?? 0;
     } finally {

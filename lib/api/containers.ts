@@ -657,13 +657,17 @@ export function containerRoutes(engine: Engine): Route[] {
       const wantsStdin = stdin && flag(x.query, 'stdin') && record.config.interactive;
       if (wantsStdin) {
         const beforeStart = liveState(record).status !== 'running';
-        const input = scanForDetach(stdin, detachKeys, {
-          closeOnDetach: !beforeStart || !tty,
-          onDetach: () => {
-            emit(ctx, { type: 'container', action: 'detach', container: record });
-            hangUp(out, stdin);
-          },
-        });
+        // Only a terminal's input is scanned, as dockerd does: any bytes may come through a
+        // plain stdin (a binary piped into `docker run -i`), ctrl-p ctrl-q among them.
+        const input = record.config.tty
+          ? scanForDetach(stdin, detachKeys, {
+              closeOnDetach: !beforeStart,
+              onDetach: () => {
+                emit(ctx, { type: 'container', action: 'detach', container: record });
+                hangUp(out, stdin);
+              },
+            })
+          : stdin;
         if (beforeStart) engine.attachStdin(record.id, input);
         // No open stdin (it was started attached to another connection): the keys still detach.
         else if (!pipeToOpenStdin(ctx.paths, record.id, input)) input.resume();

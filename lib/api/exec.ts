@@ -177,21 +177,21 @@ export function execRoutes(engine: Engine): Route[] {
       // interactive session, where a client with a terminal always sends one).
       const waitMs = e.attachStdin ? 1000 : 300;
       for (let i = 0; e.tty && !e.size && i < waitMs / 20; i++) await new Promise((r) => setTimeout(r, 20));
-      // The detach keys close the connection and leave the command running: with a terminal
-      // its input stays open (and silent); without one it reads end of file, as dockerd does.
-      const input =
-        e.attachStdin && stdin
-          ? scanForDetach(stdin, e.detachKeys, {
-              closeOnDetach: !e.tty,
-              onDetach: () => {
-                hangUp(out, stdin);
-                void findContainer(ctx.paths, e.containerId).then(
-                  (record) => emit(ctx, { type: 'container', action: 'exec_detach', container: record, attributes: { execID: e.id } }),
-                  () => undefined,
-                );
-              },
-            })
-          : undefined;
+      // The detach keys close the connection and leave the command running with its input open
+      // (and silent). Only a terminal's input is scanned, as dockerd does: a plain stdin may
+      // carry any bytes, ctrl-p ctrl-q among them.
+      const detachable = (input: Readable) =>
+        scanForDetach(input, e.detachKeys, {
+          closeOnDetach: false,
+          onDetach: () => {
+            hangUp(out, input);
+            void findContainer(ctx.paths, e.containerId).then(
+              (record) => emit(ctx, { type: 'container', action: 'exec_detach', container: record, attributes: { execID: e.id } }),
+              () => undefined,
+            );
+          },
+        });
+      const input = e.attachStdin && stdin ? (e.tty ? detachable(stdin) : stdin) : undefined;
       try {
         await run(e, out, input, raw);
       } finally {

@@ -13,14 +13,20 @@ import type { LogEntry } from './logs.js';
 import { liveState, readContainer, type ContainerRecord } from './record.js';
 import { emit } from '../events/log.js';
 
+/** Where the log ends now: an attach's output begins there, even if it starts reading later. */
+export async function logEnd(ctx: Context, id: string): Promise<number> {
+  return fs.stat(ctx.paths.containerLog(id)).then((s) => s.size, () => 0);
+}
+
 /**
  * `detach`: aborted when the user detaches (the detach keys): the answer is then undefined
- * and the container keeps running.
+ * and the container keeps running. `from`: the log's end when the attach began (logEnd), so
+ * that an answer to input forwarded meanwhile is not missed.
  */
-export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, detach?: AbortSignal): Promise<number | undefined> {
+export async function attachOutput(ctx: Context, record: ContainerRecord, write: (e: LogEntry) => void, detach?: AbortSignal, from?: number): Promise<number | undefined> {
   if (liveState(record).status !== 'running') throw new RackerError('You cannot attach to a stopped container, start it first', { exitCode: 1 });
   emit(ctx, { type: 'container', action: 'attach', container: record });
-  await followLogs(ctx, record, { follow: true, tail: 0, write, ...(detach ? { signal: detach } : {}) });
+  await followLogs(ctx, record, { follow: true, ...(from === undefined ? { tail: 0 } : { tail: Infinity, from }), write, ...(detach ? { signal: detach } : {}) });
   if (detach?.aborted) {
     emit(ctx, { type: 'container', action: 'detach', container: record });
     return undefined;

@@ -31,8 +31,8 @@ export interface Paths {
   /** Where a running container's overlay is mounted (runtime state: gone after reboot). */
   containerRootfs(id: string): string;
   containerLog(id: string): string;
-  /** The exit code of an --rm container, kept a while after its removal (ended.ts). */
-  endedContainer(id: string): string;
+  /** The exit codes of --rm containers, kept a while after their removal (container/ended.ts). */
+  endedContainers: string;
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
@@ -64,6 +64,6 @@ export function pathsUnder(lib: string, run: string): Paths {
     containerMeta: (id) => path.join(lib, 'containers', id, 'container.json'),
     containerRootfs: (id) => path.join(run, 'containers', id, 'rootfs'),
     containerLog: (id) => path.join(lib, 'containers', id, `${id}-json.log`),
-    endedContainer: (id) => path.join(lib, 'ended', `${id}.json`),
+    endedContainers: path.join(lib, 'ended-containers.json'),
   };
 }

@@ -129,34 +129,43 @@ describe('detach keys (integration: attach and exec start on racker system servi
 
   const LOOP = ['sh', '-c', 'while read line; do echo "got $line"; done'];
 
-  it('attach with stdin: ctrl-p ctrl-q closes the connection, the container keeps running and reads a later attach', async () => {
-    const c = await running({ Cmd: LOOP, OpenStdin: true });
+  it('attach with stdin to a Tty container: ctrl-p ctrl-q closes the connection, the container keeps running and reads a later attach', async () => {
+    const c = await running({ Cmd: LOOP, OpenStdin: true, Tty: true });
     const a = await hijack(service.socket, `/containers/${c.id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
     expect(a.status).to.equal(101);
     a.write('one\n');
-    await eventually(() => payloads(a.received()) === 'got one\n', 10_000, 'the first line echoed');
+    // The terminal echoes the line, then the loop answers (raw: a terminal's \r\n).
+    await eventually(() => a.received().toString().includes('got one\r\n'), 10_000, 'the first line answered');
     a.write(CTRL_P);
     await new Promise((r) => setTimeout(r, 300));
     a.write(`${CTRL_Q}dropped\n`);
     await within(a.closed, 5000, 'the connection closed after ctrl-p ctrl-q');
-    expect(payloads(a.received())).to.equal('got one\n');
+    expect(a.received().toString()).not.to.include('dropped');
     expect((await c.inspect()).State.Running).to.equal(true);
     // A sequence begun and not finished is forwarded as it was.
     const b = await hijack(service.socket, `/containers/${c.id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
     b.write(`t${CTRL_P}wo\n`);
-    await eventually(() => payloads(b.received()) === `got t${CTRL_P}wo\n`, 10_000, 'the second attach read');
+    await eventually(() => b.received().toString().includes(`got t${CTRL_P}wo\r\n`), 10_000, 'the second attach read');
     b.destroy();
     expect((await c.inspect()).State.Running).to.equal(true);
   });
 
-  it('attach with detachKeys=ctrl-x: ctrl-p ctrl-q are data, ctrl-x detaches; a bad spec is a 400 with dockerd\'s message', async () => {
+  it('without a Tty stdin is not scanned, as dockerd does: ctrl-p ctrl-q are data', async () => {
     const c = await running({ Cmd: LOOP, OpenStdin: true });
+    const a = await hijack(service.socket, `/containers/${c.id}/attach?stream=1&stdin=1&stdout=1&stderr=1`);
+    a.write(`x${CTRL_P}${CTRL_Q}y\n`);
+    await eventually(() => payloads(a.received()) === `got x${CTRL_P}${CTRL_Q}y\n`, 10_000, 'the line with the keys read as data');
+    a.destroy();
+  });
+
+  it('attach with detachKeys=ctrl-x: ctrl-p is data, ctrl-x detaches; a bad spec is a 400 with dockerd\'s message', async () => {
+    const c = await running({ Cmd: LOOP, OpenStdin: true, Tty: true });
     const a = await hijack(service.socket, `/containers/${c.id}/attach?stream=1&stdin=1&stdout=1&stderr=1&detachKeys=ctrl-x`);
-    a.write(`a${CTRL_P}${CTRL_Q}b\n${CTRL_X}`);
+    a.write(`a${CTRL_P}b\n${CTRL_X}`);
     await within(a.closed, 5000, 'the connection closed after ctrl-x');
     expect((await c.inspect()).State.Running).to.equal(true);
     // What came before the keys reached the command (its answer is in the log).
-    await eventually(async () => (await c.logs({ stdout: true })).toString().includes(`got a${CTRL_P}${CTRL_Q}b\n`), 10_000, 'the line before ctrl-x read');
+    await eventually(async () => (await c.logs({ stdout: true })).toString().includes(`got a${CTRL_P}b\r\n`), 10_000, 'the line before ctrl-x read');
     for (const spec of ['ctrl-P', 'ctrl-p,,ctrl-q', 'nope']) {
       const bad = await hijack(service.socket, `/containers/${c.id}/attach?stream=1&stdin=1&detachKeys=${encodeURIComponent(spec)}`);
       expect([bad.status, JSON.parse(bad.body)]).to.deep.equal([400, { message: `Invalid detach keys (${spec}) provided` }]);
@@ -200,19 +209,27 @@ describe('detach keys (integration: attach and exec start on racker system servi
     await eventually(async () => (await got()) === 'hello\n', 10_000, 'cat wrote the line');
     expect((await docker.getExec(Id).inspect()).Running).to.equal(true);
 
-    // docker-py's spelling, without a terminal: the default keys, and cat then reads end of file.
-    const plain = await create({ Cmd: ['cat'], AttachStdin: true, AttachStdout: true, detachKeys: 'ctrl-p,ctrl-q' });
-    const b = await hijack(service.socket, `/exec/${plain.Id}/start`, { Detach: false, Tty: false });
+    // docker-py's spelling (detachKeys), the default keys: the exec goes on after them.
+    const spelled = await create({ Cmd: ['cat'], AttachStdin: true, AttachStdout: true, Tty: true, detachKeys: 'ctrl-p,ctrl-q' });
+    const b = await hijack(service.socket, `/exec/${spelled.Id}/start`, { Detach: false, Tty: true });
     b.write(`x\n${CTRL_P}${CTRL_Q}`);
     await within(b.closed, 5000, 'the connection closed after ctrl-p ctrl-q');
-    await eventually(async () => (await docker.getExec(plain.Id).inspect()).ExitCode === 0, 10_000, 'cat ended at the end of its input');
+    expect((await docker.getExec(spelled.Id).inspect()).Running).to.equal(true);
+    // Without a terminal the keys are data: cat gives them back.
+    const plain = await create({ Cmd: ['busybox', 'head', '-c', '4'], AttachStdin: true, AttachStdout: true });
+    const p = await hijack(service.socket, `/exec/${plain.Id}/start`, { Detach: false, Tty: false });
+    p.write(`x${CTRL_P}${CTRL_Q}y`);
+    await within(p.closed, 10_000, 'head ended after four bytes');
+    expect(payloads(p.received())).to.equal(`x${CTRL_P}${CTRL_Q}y`);
 
     const refused = await fetchOver(service.socket, `/containers/${c.id}/exec`, { Cmd: ['true'], DetachKeys: 'ctrl-1' });
     expect([refused.status, await refused.json()]).to.deep.equal([400, { message: 'Invalid escape keys (ctrl-1) provided' }]);
   });
 
   it('racker attach: ctrl-p ctrl-q (or --detach-keys) ends it with 0 and leaves the container running; a bad spec exits 1, as docker attach does', async () => {
-    ok(await racker(['run', '-di', '--name', 'detachable', BUSYBOX, ...LOOP], { root, timeoutMs: 60_000 }));
+    // A terminal container with its stdin open (create -it, then start with nobody attached).
+    ok(await racker(['create', '-it', '--name', 'detachable', BUSYBOX, ...LOOP], { root, timeoutMs: 60_000 }));
+    ok(await racker(['start', 'detachable'], { root, timeoutMs: 60_000 }));
     created.push('detachable');
     // One line, its answer, then the keys (sent apart: what the command answers after a detach is not shown).
     const attach = async (args: string[], line: string, keys: string) => {
@@ -224,12 +241,15 @@ describe('detach keys (integration: attach and exec start on racker system servi
       const code = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
       await new Promise((r) => setTimeout(r, 500));
       child.stdin.write(line);
-      await eventually(() => stdout.length > 0, 10_000, 'the answer to the line');
+      await eventually(() => stdout.includes('got '), 10_000, 'the answer to the line');
       child.stdin.write(keys);
       return { code: await within(code, 5000, 'racker attach ended after the keys'), stdout, stderr };
     };
-    expect(await attach([], 'one\n', `${CTRL_P}${CTRL_Q}two\n`)).to.deep.equal({ code: 0, stdout: 'got one\n', stderr: '' });
-    expect(await attach(['--detach-keys', 'ctrl-x,x'], `a${CTRL_X}b\n`, `${CTRL_X}x`)).to.deep.equal({ code: 0, stdout: `got a${CTRL_X}b\n`, stderr: '' });
+    // The terminal's echo of the line, then the answer; nothing after the keys.
+    const first = await attach([], 'one\n', `${CTRL_P}${CTRL_Q}two\n`);
+    expect([first.code, first.stderr, first.stdout.includes('got one\r\n'), first.stdout.includes('two')]).to.deep.equal([0, '', true, false]);
+    const second = await attach(['--detach-keys', 'ctrl-x,x'], `a${CTRL_X}b\n`, `${CTRL_X}x`);
+    expect([second.code, second.stderr, second.stdout.includes(`got a${CTRL_X}b\r\n`)]).to.deep.equal([0, '', true]);
     expect((await docker.getContainer('detachable').inspect()).State.Running).to.equal(true);
     const bad = await racker(['attach', '--detach-keys', 'ctrl-', 'detachable'], { root, input: '', timeoutMs: 30_000 });
     expect([bad.code, bad.stdout, bad.stderr.trim().split('\n').length, bad.stderr]).to.deep.equal([1, '', 1, bad.stderr]);
