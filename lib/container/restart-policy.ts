@@ -4,6 +4,7 @@
  * without importing the loop that imports it.
  */
 import { UsageError } from '../errors.js';
+import type { ContainerRecord } from './record.js';
 
 export interface RestartPolicy {
   name: 'no' | 'always' | 'unless-stopped' | 'on-failure';
@@ -39,6 +40,11 @@ export function shouldRestart(policy: RestartPolicy | undefined, exitCode: numbe
   if (!policy || policy.name === 'no' || stoppedByHand) return false;
   if (policy.name === 'on-failure') return exitCode !== 0 && (policy.maximumRetryCount === 0 || restarts < policy.maximumRetryCount);
   return true;
+}
+
+/** shouldRestart for a container as its record stands after an end (its policy, count and stop by hand). */
+export function restartsAfter(record: ContainerRecord, exitCode: number): boolean {
+  return shouldRestart(record.config.restartPolicy, exitCode, record.state.restartCount ?? 0, record.state.stoppedByHand === true);
 }
 
 /** docker's delay: 100 ms doubling with each restart in a row, at most a minute; a run of 10 s or more starts it over. */

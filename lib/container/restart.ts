@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { restartDelayMs, shouldRestart } from './restart-policy.js';
+import { restartDelayMs, restartsAfter } from './restart-policy.js';
 import { readContainer, updateState, writeContainer, type ContainerRecord } from './record.js';
 import { supervise, type SuperviseOptions } from './supervise.js';
 
@@ -22,7 +22,7 @@ export { parseRestartPolicy, restartDelayMs, restartPolicyOf, shouldRestart, typ
 export async function nextRun(ctx: Context, id: string, exitCode: number, delayMs: number, signal?: AbortSignal): Promise<ContainerRecord | undefined> {
   const ended = await readContainer(ctx.paths, id);
   if (!ended) return undefined;
-  if (!shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true)) return stayDown(ctx, ended);
+  if (!restartsAfter(ended, exitCode)) return stayDown(ctx, ended);
   try {
     await sleep(delayMs, undefined, signal ? { signal } : undefined);
   } catch {
@@ -30,7 +30,7 @@ export async function nextRun(ctx: Context, id: string, exitCode: number, delayM
   }
   // A stop, an rm or a new policy (update) during the delay counts as well.
   const now = await readContainer(ctx.paths, id);
-  if (!now || now.state.status !== 'exited' || !shouldRestart(now.config.restartPolicy, exitCode, now.state.restartCount ?? 0, now.state.stoppedByHand === true)) return stayDown(ctx, now);
+  if (!now || now.state.status !== 'exited' || !restartsAfter(now, exitCode)) return stayDown(ctx, now);
   const next: ContainerRecord = { ...now, state: { status: 'created', restartCount: (now.state.restartCount ?? 0) + 1 } };
   await writeContainer(ctx.paths, next);
   return next;

@@ -19,7 +19,7 @@ import { connectOutputChannel } from './output-channel.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
-import { shouldRestart } from './restart-policy.js';
+import { restartsAfter } from './restart-policy.js';
 import { linkEnvAtStart } from './links.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
@@ -366,7 +366,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     else {
       // Whether its policy restarts it, decided with the end (restart.ts's nextRun decides the same).
       const ended = await readContainer(ctx.paths, id);
-      const restarting = !aborted() && ended !== undefined && shouldRestart(ended.config.restartPolicy, exitCode, ended.state.restartCount ?? 0, ended.state.stoppedByHand === true);
+      const restarting = !aborted() && ended !== undefined && restartsAfter(ended, exitCode);
       await updateState(ctx.paths, id, {
         status: 'exited',
         restarting: restarting || undefined,

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { applyLimits } from './cgroup.js';
 import { hasResources, mergeResources, validateResources, type Resources } from './limits.js';
 import { liveState, readContainer, writeContainer, type ContainerRecord } from './record.js';
-import { shouldRestart, type RestartPolicy } from './restart-policy.js';
+import { restartsAfter, type RestartPolicy } from './restart-policy.js';
 
 export interface UpdateChange {
   resources?: Resources;
@@ -32,10 +32,7 @@ export async function updateContainer(ctx: Context, record: ContainerRecord, { r
     if (restartPolicy) fresh.config.restartPolicy = restartPolicy;
     else delete fresh.config.restartPolicy;
     // Waiting to be restarted: whether it still is follows the new policy (the supervisor checks it again after the delay).
-    if (fresh.state.restarting) {
-      const s = fresh.state;
-      fresh.state.restarting = shouldRestart(fresh.config.restartPolicy, s.exitCode ?? 0, s.restartCount ?? 0, s.stoppedByHand === true) || undefined;
-    }
+    if (fresh.state.restarting) fresh.state.restarting = restartsAfter(fresh, fresh.state.exitCode ?? 0) || undefined;
   }
   await writeContainer(ctx.paths, fresh);
   return fresh;
