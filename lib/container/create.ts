@@ -4,7 +4,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../errors.js';
+import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { resolveImageName } from '../image/names.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
@@ -188,7 +188,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       const holder = existing.find((c) => c.name === name);
       if (holder) {
         await removeAnonymousVolumes(ctx, anonymous.names);
-        throw new RackerError(
+        throw new ConflictError(
           `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }

@@ -2,7 +2,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { RackerError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { isRestarting, liveState, readContainer, updateState, type ContainerRecord } from './record.js';
 import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
@@ -92,7 +92,7 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
   if (record.state.status === 'running' && state.status !== 'running') await killOrphanedLeader(ctx, record);
   if (state.status === 'running') {
     if (!force) {
-      throw new RackerError(
+      throw new ConflictError(
         `cannot remove container ${record.name}: container is running: stop the container before removing or force remove`,
       );
     }
@@ -103,7 +103,7 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
     while (processAlive(record.state.supervisorPid) && Date.now() < deadline) await sleep(20);
   }
   if (isRestarting(state)) {
-    if (!force) throw new RackerError(`You cannot remove a restarting container ${record.id}. Stop the container before attempting removal or force remove`);
+    if (!force) throw new ConflictError(`You cannot remove a restarting container ${record.id}. Stop the container before attempting removal or force remove`);
     // Its supervisor, waking from the delay, finds it stopped (or gone) and leaves it down.
     await updateState(ctx.paths, record.id, { stoppedByHand: true });
   }
