@@ -283,6 +283,7 @@ describe('Engine API (integration: the docker CLI against racker system service)
       for (const other of [...pinned, ...otherDockerClients(bin)]) {
         const od = (args: string[]) => docker(other, service.host, args, { configDir: config.dir });
         expect(ok(await od(['version', '--format', '{{.Server.Version}}'])).stdout, other).to.match(/^\d+\.\d+\.\d+\n$/);
+        expect(ok(await od(['pull', '-q', BUSYBOX])).stdout, other).to.equal(`${BUSYBOX}\n`);
         expect(seen(await od(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo hi; echo err >&2; exit 3'])), other).to.deep.equal({ code: 3, stdout: 'hi\n', stderr: 'err\n' });
         ok(await od(['run', '-d', '--name', 'other', BUSYBOX, 'sleep', '60']));
         expect(seen(await od(['exec', 'other', 'sh', '-c', 'echo x; exit 5'])), other).to.deep.equal({ code: 5, stdout: 'x\n', stderr: '' });
