@@ -65,7 +65,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
 
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('***');
+  // Longest first: a secret that contains another (a password inside user:password) goes whole.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('***');
   return out;
 }
 
