@@ -25,6 +25,7 @@ import { exposedPorts } from '../net/ports.js';
 import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
 import { emit } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface CreateOptions {
   image: string;
@@ -229,6 +230,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       // -d supervisor): `system prune` removes a created container only once it is dead.
       state: { status: 'created', supervisorPid: process.pid },
     };
+    crashPoint('create:volumes');
     await writeContainer(ctx.paths, record);
     emit(ctx, { type: 'container', action: 'create', container: record });
     return record;

@@ -2,7 +2,7 @@
  * `racker system prune`: every stopped container, and what killed racker processes left
  * behind — overlay mounts no container uses, half-removed container directories, scratch
  * directories, lock files and temporary auth files of dead processes, nspawn's per-machine
- * directories in /run.
+ * directories in /run, temporaries of atomic writes cut short.
  * Running containers, and the locks and scratch of live processes, are never touched:
  * every check below is "is its owner dead", made by the helper that owns that kind of state.
  */
@@ -10,6 +10,7 @@ import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { deadScratch } from '../image/scratch.js';
+import { deadTemporaries } from '../state/atomic.js';
 import { breakIfStale, withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
 import { listContainers, liveState, machineName, readContainer, type ContainerRecord } from './record.js';
@@ -180,6 +181,12 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
     } else if (name.endsWith('.lock') && existsSync(file) && (await breakIfStale(file)) && !existsSync(file)) {
       report.leftovers.push(`lock ${file}`);
     }
+  }
+
+  // Atomic writes cut between the write and the rename: the file itself is whole (old or new).
+  for (const file of await deadTemporaries(paths.lib, (pid) => pid === process.pid || processAlive(pid))) {
+    await fs.rm(file, { force: true });
+    report.leftovers.push(`temporary ${file}`);
   }
 
   // Credentials handed to skopeo by a pull that was killed before it could delete them.

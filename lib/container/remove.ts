@@ -11,6 +11,7 @@ import { nsentersInto } from './entered.js';
 import { releaseCgroup } from './placement.js';
 import { thawForEnd } from './pause.js';
 import { emit } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -81,7 +82,9 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   if (record) emit(ctx, { type: 'container', action: 'destroy', container: record });
   // Rename first so a half-deleted container is never listed.
   const trash = `${dir}.removing`;
+  crashPoint('rm:unmounted');
   await fs.rename(dir, trash).catch(() => undefined);
+  crashPoint('rm:renamed');
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
   if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);

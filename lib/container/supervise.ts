@@ -31,6 +31,7 @@ import { inCgroupArgv } from '../tools/cgroup.js';
 import { nspawnProperties } from './limits.js';
 import { enterFiles, noteRegisteredPlace, prepareCgroup, releaseCgroup, type OwnedPlace } from './placement.js';
 import { emit, emitStart } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -195,6 +196,7 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
     // An ostree/bootc image's /root, /home, /opt… lead into /var, made at boot by tmpfiles: made now, for every mode.
     ContainerRoot.with(rootfs, (root) => makeVarLinkTargets(root));
+    crashPoint('start:mounted');
     const bridge = await bridgeNetworkOf(ctx, initial);
     let onNetwork: ContainerRecord | undefined;
     if (bridge) {

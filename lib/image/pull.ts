@@ -29,6 +29,7 @@ import {
 } from './store.js';
 import { bytesReadBy, downloadedBytes, watch } from './pull-meter.js';
 import { cleanScratch } from './scratch.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface PullOptions {
   force?: boolean;
@@ -117,6 +118,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
         : undefined;
       const meter = opts.meter && layers?.total ? { meter: opts.meter, layers } : undefined;
       await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress, timeoutSeconds: timeouts.copySeconds, ...(meter ? { meter } : {}) });
+      crashPoint('pull:copied');
       const layoutImage = await readLayoutImage(ctx.paths.oci, tag);
       const id = layoutImage.configDigest;
       if (opts.force || !imageExists(ctx.paths, id)) {
@@ -132,6 +134,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           } finally {
             stop?.(unpacked);
           }
+          crashPoint('pull:unpacked');
           await fs.rename(path.join(dir, 'bundle', 'rootfs'), path.join(dir, 'rootfs'));
           await fs.rm(path.join(dir, 'bundle'), { recursive: true, force: true });
           const rootfs = path.join(dir, 'rootfs');
@@ -161,6 +164,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           throw err;
         }
       }
+      crashPoint('pull:stored');
       await retag(ctx, key, { id, repoDigest: digest, updated: ctx.clock().toISOString() });
       status(`Digest: ${digest}`);
       status(`Status: Downloaded newer image for ${familiarString(ref)}`);
