@@ -64,15 +64,15 @@ export async function imageFromSource(ctx: Context, s: LocalSource, o: SourceOpt
       case 'directory':
         return directoryImage(ctx, s.path, key);
       case 'url':
-        return urlImage(ctx, s.url, key, policy === 'missing' ? cachedImage?.source : undefined, reuse, o);
+        return urlImage(ctx, s.url, key, cachedImage?.source, policy === 'always', reuse, o);
       case 'tarball': {
         const st = await statSource(s.path);
         if (st.isDirectory()) throw new UsageError(`${s.path} is a directory, not a tarball`);
-        const known = policy === 'missing' ? cachedImage?.source : undefined;
-        if (known && known.size === st.size && known.mtimeMs === st.mtimeMs) return reuse();
+        const known = cachedImage?.source;
+        // --pull always reads it again; the same content is still the same image.
+        if (policy === 'missing' && known && known.size === st.size && known.mtimeMs === st.mtimeMs) return reuse();
         const digest = await sha256File(s.path);
         if (known?.digest === digest) return reuse({ size: st.size, mtimeMs: st.mtimeMs });
-        o.status?.(`Importing ${s.path}`);
         const id = await importImage(ctx, s.path, undefined, { progress: o.status });
         return store(ctx, key, id, { text: s.path, kind: 'tarball', size: st.size, mtimeMs: st.mtimeMs, digest });
       }
@@ -82,7 +82,6 @@ export async function imageFromSource(ctx: Context, s: LocalSource, o: SourceOpt
         if (s.transport === 'oci' ? !st.isDirectory() : !st.isFile()) throw new UsageError(`${s.path} is not ${s.transport === 'oci' ? 'an OCI layout directory' : 'an archive file'}`);
         const known = policy === 'missing' ? cachedImage?.source : undefined;
         if (known && known.size === marker.size && known.mtimeMs === marker.mtimeMs) return reuse();
-        o.status?.(`Loading ${sourceText(s)}`);
         const [loaded] = await (await import('./load.js')).loadImages(ctx, await archiveStream(s.path, s.transport), (images) => pickImage(images, s, key));
         return store(ctx, key, loaded!.id, { text: sourceText(s), kind: s.transport, size: marker.size, mtimeMs: marker.mtimeMs });
       }
@@ -155,14 +154,16 @@ async function urlImage(
   url: string,
   key: string,
   known: SourceEntry | undefined,
+  /** --pull always: no conditional request (the content's digest still spares an import). */
+  unconditional: boolean,
   reuse: (changes?: Partial<SourceEntry>) => Promise<SourceResult>,
   o: SourceOptions,
 ): Promise<SourceResult> {
   const shown = redactUrl(url);
   const { default: got } = await import('got');
   const headers: Record<string, string> = {};
-  if (known?.etag) headers['if-none-match'] = known.etag;
-  if (known?.lastModified) headers['if-modified-since'] = known.lastModified;
+  if (known?.etag && !unconditional) headers['if-none-match'] = known.etag;
+  if (known?.lastModified && !unconditional) headers['if-modified-since'] = known.lastModified;
   await cleanScratch(ctx.paths);
   const dir = await scratchDir(ctx.paths, 'source');
   try {
@@ -186,7 +187,6 @@ async function urlImage(
     if (status === 304 && known) return await reuse(validators);
     const digest = await sha256File(file);
     if (known?.digest === digest) return await reuse({ ...validators, digest });
-    o.status?.(`Importing ${shown}`);
     const id = await importImage(ctx, file, undefined, { progress: o.status, sourceName: shown });
     return await store(ctx, key, id, { text: shown, kind: 'url', digest, ...validators });
   } finally {
