@@ -35,7 +35,7 @@ function readLine(): Promise<string | undefined> {
 
 const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   command: 'prune',
-  describe: 'Remove all stopped containers, unused networks and what killed racker processes left behind',
+  describe: 'Remove all stopped containers, unused networks, unused cached sources (URLs, paths, archives) and what killed racker processes left behind',
   builder: (y) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
   handler: async (args) => {
     const ctx = contextFor(args);
