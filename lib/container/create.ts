@@ -63,6 +63,11 @@ export interface CreateOptions {
   /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
   boot?: boolean;
   pull?: 'always' | 'missing' | 'never';
+  /**
+   * `image` may be a URL, path or archive (source.ts): racker's CLI and postroj. Not the
+   * Engine API, whose Image is a reference (a path there would be the service's, not the client's).
+   */
+  sources?: boolean;
   stopSignal?: string;
   stopTimeout?: number;
   /** --tmpfs PATH[:OPTIONS] */
@@ -97,8 +102,8 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
   const policy = opts.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(policy)) throw new UsageError(`invalid pull policy: ${policy}`);
   // A URL, path or archive: imported (or reused from the cache) by from-source.ts.
-  const source = classifySource(opts.image, { cwd: process.cwd(), isDirectory });
-  if (source.kind !== 'reference' && source.kind !== 'label') {
+  const source = opts.sources ? classifySource(opts.image, { cwd: process.cwd(), isDirectory }) : undefined;
+  if (source && source.kind !== 'reference' && source.kind !== 'label') {
     const { imageFromSource } = await import('../image/from-source.js');
     return (await imageFromSource(ctx, source, { policy: policy as 'always' | 'missing' | 'never', status: opts.status })).record;
   }

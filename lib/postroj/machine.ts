@@ -71,6 +71,7 @@ export async function prepareMachine(
 ): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,
+    sources: true,
     args: [],
     name: `postroj-${randomBytes(4).toString('hex')}`,
     detach: true,
