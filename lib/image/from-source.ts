@@ -168,22 +168,30 @@ async function urlImage(
   const dir = await scratchDir(ctx.paths, 'source');
   try {
     const file = path.join(dir, 'download');
-    const stream = got.stream(url, { headers, retry: { limit: 0 }, timeout: { request: 10 * 60_000, response: 30_000 } });
     let status = 0;
     let validators: Partial<SourceEntry> = {};
-    stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
-      status = res.statusCode;
-      const etag = res.headers.etag;
-      const modified = res.headers['last-modified'];
-      validators = { ...(typeof etag === 'string' ? { etag } : {}), ...(typeof modified === 'string' ? { lastModified: modified } : {}) };
-    });
-    try {
-      await pipeline(stream, createWriteStream(file));
-    } catch (err) {
-      const code = (err as { response?: { statusCode?: number; statusMessage?: string } }).response;
-      if (code?.statusCode) throw new RackerError(`download of ${shown} failed: HTTP ${code.statusCode}${code.statusMessage ? ` ${code.statusMessage}` : ''}`);
-      throw new RackerError(`download of ${shown} failed: ${errorMessage(err)}`);
-    }
+    // As import's downloads: a server error or a broken connection is tried again (3 times), a 4xx is final.
+    const { default: pRetry, AbortError } = await import('p-retry');
+    await pRetry(
+      async () => {
+        const stream = got.stream(url, { headers, retry: { limit: 0 }, timeout: { request: 10 * 60_000, response: 30_000 } });
+        stream.on('response', (res: { statusCode: number; headers: Record<string, string | string[] | undefined> }) => {
+          status = res.statusCode;
+          const etag = res.headers.etag;
+          const modified = res.headers['last-modified'];
+          validators = { ...(typeof etag === 'string' ? { etag } : {}), ...(typeof modified === 'string' ? { lastModified: modified } : {}) };
+        });
+        try {
+          await pipeline(stream, createWriteStream(file));
+        } catch (err) {
+          const res = (err as { response?: { statusCode?: number; statusMessage?: string } }).response;
+          if (!res?.statusCode) throw new RackerError(`download of ${shown} failed: ${errorMessage(err)}`);
+          const failed = new RackerError(`download of ${shown} failed: HTTP ${res.statusCode}${res.statusMessage ? ` ${res.statusMessage}` : ''}`);
+          throw res.statusCode < 500 ? new AbortError(failed) : failed;
+        }
+      },
+      { retries: 3, minTimeout: 300, onFailedAttempt: ({ error, attemptNumber }) => ctx.log.debug(`download attempt ${attemptNumber}: ${error.message}`) },
+    );
     if (status === 304 && known) return await reuse(validators);
     const digest = await sha256File(file);
     if (known?.digest === digest) return await reuse({ ...validators, digest });

@@ -29,6 +29,7 @@ describe('run from a URL, tarball, directory or archive (integration)', function
   let base: string;
   /** What the server saw: "GET /path" plus " conditional" when it carried a validator. */
   let requests: string[] = [];
+  let flakyLeft = 0;
   const OS_RELEASE = 'ID=tiny\nNAME="Tiny"\n';
   const ETAG = '"tiny-1"';
   const MODIFIED = 'Mon, 07 Dec 2026 10:00:00 GMT';
@@ -55,7 +56,8 @@ describe('run from a URL, tarball, directory or archive (integration)', function
     server = http.createServer((req, res) => {
       const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
       requests.push(`${req.method} ${req.url}${conditional ? ' conditional' : ''}`);
-      if (req.url !== '/rootfs.tar.xz') return void res.writeHead(404).end();
+      if (req.url === '/flaky.tar.xz' && flakyLeft-- > 0) return void res.writeHead(503).end();
+      if (req.url !== '/rootfs.tar.xz' && req.url !== '/flaky.tar.xz') return void res.writeHead(404).end();
       if (req.headers['if-none-match'] === ETAG || req.headers['if-modified-since'] === MODIFIED) return void res.writeHead(304, { etag: ETAG }).end();
       res.writeHead(200, { 'content-length': whole.length, etag: ETAG, 'last-modified': MODIFIED });
       createReadStream(path.join(work, 'rootfs.tar.xz')).pipe(res);
@@ -100,6 +102,14 @@ describe('run from a URL, tarball, directory or archive (integration)', function
     expect(rmi.code, rmi.stderr).to.equal(0);
     expect(rmi.stdout).to.match(/^Untagged: localhost\/source\/[a-f0-9]{16}:latest\nDeleted: sha256:[a-f0-9]{64}\n$/);
     expect(await imageIds()).to.equal('');
+  });
+
+  it('tries a download again after a server error', async () => {
+    flakyLeft = 1;
+    const r = await run(['pull', `${base}/flaky.tar.xz`]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(requests).to.deep.equal(['GET /flaky.tar.xz', 'GET /flaky.tar.xz']);
+    expect((await run(['rmi', `${base}/flaky.tar.xz`])).code).to.equal(0);
   });
 
   it('runs a local tarball by its path, and reuses it while size, mtime or content are the same', async () => {
