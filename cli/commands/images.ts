@@ -51,6 +51,7 @@ export const imagesCommand: CommandModule<object, Args> = {
       VirtualSize: r.size,
       Systemd: r.record.systemd,
       Origin: r.record.origin.kind,
+      Source: r.source ?? '',
     }));
     if (args.format === 'json') {
       for (const o of objects) out(JSON.stringify(o));
@@ -62,10 +63,13 @@ export const imagesCommand: CommandModule<object, Args> = {
       return;
     }
     const digest = (r: (typeof rows)[number]) => (args.digests ? [r.digest ?? '<none>'] : []);
+    // Images run from a URL, path or archive: a SOURCE column, only when one is listed.
+    const sources = rows.some((r) => r.source);
+    const source = (r: (typeof rows)[number]) => (sources ? [r.source ?? ''] : []);
     process.stdout.write(
       table(
-        ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'],
-        rows.map((r) => [r.repository, r.tag, ...digest(r), id(r.id), created(r.created), humanSize(r.size)]),
+        ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE', ...(sources ? ['SOURCE'] : [])],
+        rows.map((r) => [r.repository, r.tag, ...digest(r), id(r.id), created(r.created), humanSize(r.size), ...source(r)]),
       ),
     );
   },

@@ -121,6 +121,7 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     detach: o.detach,
     boot: args.boot ? true : args['no-boot'] ? false : undefined,
     pull: args.pull,
+    sources: true,
     stopSignal: args['stop-signal'],
     stopTimeout: args['stop-timeout'],
     tmpfs: args.tmpfs,

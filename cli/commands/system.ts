@@ -35,7 +35,7 @@ function readLine(): Promise<string | undefined> {
 
 const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   command: 'prune',
-  describe: 'Remove all stopped containers, unused networks and what killed racker processes left behind',
+  describe: 'Remove all stopped containers, unused networks, unused cached sources (URLs, paths, archives) and what killed racker processes left behind',
   builder: (y) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -53,6 +53,7 @@ const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
     // docker's layout: a section per kind, a blank line after each, then the total.
     if (report.containers.length) out(['Deleted Containers:', ...report.containers, '', ''].join('\n'));
     if (report.networks.length) out(['Deleted Networks:', ...report.networks, '', ''].join('\n'));
+    if (report.sources.length) out(['Deleted cached sources:', ...report.sources, '', ''].join('\n'));
     if (report.leftovers.length) out(['Deleted leftovers of killed racker processes:', ...report.leftovers, '', ''].join('\n'));
     out(`Total reclaimed space: ${humanSize(report.reclaimed)}`);
   },

@@ -25,7 +25,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
   describe: 'Install packages in a machine of one image and check units, HTTP/TCP endpoints and commands',
   builder: (y) =>
     y
-      .option('image', { type: 'string', demandOption: true, describe: 'A curated label (debian-bookworm, …) or an image reference' })
+      .option('image', { type: 'string', demandOption: true, describe: 'A curated label (debian-bookworm, …), an image reference, or a URL, path or archive (see doc/images.md)' })
       .option('package', { type: 'string', array: true, describe: 'A package file, an http(s) URL, or a repository package name (repeatable)' })
       .option('check-unit', { type: 'string', array: true, describe: 'A systemd unit that must be enabled (or static), start, and be active (repeatable)' })
       .option('check-network', { type: 'string', array: true, describe: 'http(s)://… that must answer as expected, or tcp://HOST:PORT that must accept (repeatable)' })

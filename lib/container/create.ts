@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { resolveImageName } from '../image/names.js';
+import { classifySource, isDirectory } from '../image/source.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
 import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
@@ -63,6 +64,11 @@ export interface CreateOptions {
   /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
   boot?: boolean;
   pull?: 'always' | 'missing' | 'never';
+  /**
+   * `image` may be a URL, path or archive (source.ts): racker's CLI and postroj. Not the
+   * Engine API, whose Image is a reference (a path there would be the service's, not the client's).
+   */
+  sources?: boolean;
   stopSignal?: string;
   stopTimeout?: number;
   /** --tmpfs PATH[:OPTIONS] */
@@ -96,6 +102,12 @@ async function stopSettings(opts: CreateOptions, imageSignal: string | undefined
 async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(policy)) throw new UsageError(`invalid pull policy: ${policy}`);
+  // A URL, path or archive: imported (or reused from the cache) by from-source.ts.
+  const source = opts.sources ? classifySource(opts.image, { cwd: process.cwd(), isDirectory }) : undefined;
+  if (source && source.kind !== 'reference' && source.kind !== 'label') {
+    const { imageFromSource } = await import('../image/from-source.js');
+    return (await imageFromSource(ctx, source, { policy: policy as 'always' | 'missing' | 'never', status: opts.status })).record;
+  }
   let key: string | undefined;
   try {
     key = resolveImageName(opts.image).key;

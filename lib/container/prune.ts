@@ -28,6 +28,8 @@ export interface PruneReport {
   reclaimed: number;
   /** Names of the user networks removed (docker's "Deleted Networks:"). */
   networks: string[];
+  /** Images cached from URLs, paths and archives that no container uses ("KEY (SOURCE)"). */
+  sources: string[];
 }
 
 /** Where systemd-nspawn keeps a directory per machine; one killed -9 leaves its own behind. */
@@ -122,7 +124,7 @@ export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: strin
 }
 
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
-  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [] };
+  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [] };
   const { paths } = ctx;
 
   // Containers whose racker was killed -9 and whose processes are gone: record their end
@@ -217,5 +219,10 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   // Networks no container refers to, as docker's system prune removes them.
   const { pruneNetworks } = await import('../net/networks.js');
   report.networks = (await pruneNetworks(ctx)).map((n) => n.name);
+
+  // The cache of run's sources (URLs, tarballs, directories, archives): after the containers
+  // above, so the images only stopped containers used go too.
+  const { pruneSources } = await import('../image/from-source.js');
+  report.sources = await pruneSources(ctx);
   return report;
 }

@@ -91,7 +91,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
   }
 }
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return `sha256:${hash.digest('hex')}`;

@@ -26,6 +26,7 @@ import {
   taggedIds,
   treeSize,
   updateTags,
+  type TagEntry,
 } from './store.js';
 import { bytesReadBy, downloadedBytes, watch } from './pull-meter.js';
 import { cleanScratch } from './scratch.js';
@@ -175,7 +176,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
 }
 
 /** Point key at a new image; the image it pointed at before goes if nothing else needs it. */
-export async function retag(ctx: Context, key: string, entry: { id: string; repoDigest?: string; updated: string }): Promise<void> {
+export async function retag(ctx: Context, key: string, entry: TagEntry): Promise<void> {
   let previous: string | undefined;
   let stillTagged = true;
   await updateTags(ctx.paths, (tags) => {

@@ -25,6 +25,14 @@ import { resolveImageName } from '../image/names.js';
 import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { ProbeMachine } from '../../probes/types.js';
 
+function labelOrNothing(image: string): ReturnType<typeof resolveImageName> | undefined {
+  try {
+    return resolveImageName(image);
+  } catch {
+    return undefined;
+  }
+}
+
 /** os-release ID / ID_LIKE → package family, for images that are not curated labels. */
 export function familyFromOsRelease(text: string, hasCommand: (name: string) => boolean): PackageFamily | undefined {
   const field = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?`, 'm').exec(text)?.[1] ?? '';
@@ -63,6 +71,7 @@ export async function prepareMachine(
 ): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,
+    sources: true,
     args: [],
     name: `postroj-${randomBytes(4).toString('hex')}`,
     detach: true,
@@ -88,8 +97,9 @@ export async function prepareMachine(
   };
   try {
     const rootfs = await mountRootfs(ctx, record.id, record.config.imageId);
-    const name = resolveImageName(image);
-    let family = name.kind === 'label' ? name.label.family : undefined;
+    // A URL, path or archive (from-source.ts) is no label: its os-release tells.
+    const name = labelOrNothing(image);
+    let family = name?.kind === 'label' ? name.label.family : undefined;
     if (!family) {
       family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(root.readText('/etc/os-release') ?? '', (t) => onPath(root, t)));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
