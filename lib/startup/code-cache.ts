@@ -111,7 +111,11 @@ export function writeCodeCache(file: string, key: CacheKey, payload: Uint8Array)
     }
     renameSync(tmp, file);
   } catch {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the directory itself is not there */
+    }
     return false;
   }
   prune(dir, key);
