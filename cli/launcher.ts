@@ -10,10 +10,11 @@
  * without the ES module loader's per-file work; and a code cache can only be given to a
  * vm.Script (Node 20 has none for ES modules).
  */
+// Named imports only: a default import of a builtin costs a copy of all its properties here.
 import { readFileSync, statSync } from 'node:fs';
-import Module from 'node:module';
-import path from 'node:path';
-import vm from 'node:vm';
+import { Module } from 'node:module';
+import { join } from 'node:path';
+import { constants as vmConstants, Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
 
 /** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
@@ -23,7 +24,7 @@ declare const __RACKER_BUNDLE_HASH__: string;
 declare const __RACKER_BUNDLE_ASCII__: boolean;
 
 function launch(entry: string, bundleHash: string): void {
-  const bundle = path.join(__dirname, `${entry}.bundle.cjs`);
+  const bundle = join(__dirname, `${entry}.bundle.cjs`);
   let source: string;
   let stat: string;
   try {
@@ -40,11 +41,11 @@ function launch(entry: string, bundleHash: string): void {
   const file = dir !== undefined ? cacheFile(dir, key) : undefined;
   const cached = file !== undefined ? readCodeCache(file, key, euid) : undefined;
 
-  const script = new vm.Script(Module.wrap(source), {
+  const script = new Script(Module.wrap(source), {
     filename: bundle,
     cachedData: cached,
     // The bundle's import() of Node's own modules goes to the usual loader.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   if (file !== undefined && (cached === undefined || script.cachedDataRejected)) {
     // At exit the cache holds every function this run compiled; only a run that succeeded

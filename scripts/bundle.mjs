@@ -40,10 +40,11 @@ for (const entry of ['racker', 'postroj']) {
     define: {
       // --version without reading package.json at every start (and wherever dist/ is copied to).
       __RACKER_VERSION__: JSON.stringify(version),
-      // The code that asks where it is (rackerBin: the launcher beside it) gets the bundle's URL.
-      'import.meta.url': '__rackerBundleUrl',
+      // The code that asks where it is (rackerBin: the launcher beside it) gets the bundle's
+      // URL, computed when first asked (pathToFileURL is not free at every start).
+      'import.meta': '__rackerImportMeta',
     },
-    banner: { js: "var __rackerBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: "var __rackerImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   });
   // The launcher wraps the file in a function: a #! line would be a syntax error there.
   const text = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');

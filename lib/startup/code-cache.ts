@@ -6,14 +6,16 @@
  *
  * A cache is code racker runs, often as root, so a file is only used when this user owns it
  * and nobody else can write it; and V8 does not verify a cache's contents (a flipped byte can
- * crash the process), so each file carries the SHA-1 of its payload, checked before use.
+ * abort the process), so each file carries the CRC-32 of its payload, checked before use
+ * (zlib's: node:crypto alone would cost more to load, ~4 ms, than the cache saves on a short
+ * command; a cache is only ever damaged by accident, its owner being checked).
  * Everything here is synchronous (the launcher runs before anything else, and writes at
  * `exit`) and never throws: a missing, foreign, stale, corrupt or unwritable cache only means
  * compiling as usual.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 
 const MAGIC = 'racker-code-cache 1';
 /** Files of other builds are removed when they are this old (another checkout may still use its own). */
@@ -27,10 +29,10 @@ const MAX_FILES = 200;
  */
 export function codeCacheDir(env: NodeJS.ProcessEnv, euid: number): string | undefined {
   const set = env.RACKER_CODE_CACHE;
-  if (set !== undefined) return set === '' || set === '0' || set === 'off' ? undefined : path.resolve(set);
+  if (set !== undefined) return set === '' || set === '0' || set === 'off' ? undefined : resolve(set);
   if (euid === 0) return '/var/cache/racker/code';
-  const base = env.XDG_CACHE_HOME || (env.HOME ? path.join(env.HOME, '.cache') : undefined);
-  return base ? path.join(base, 'racker', 'code') : undefined;
+  const base = env.XDG_CACHE_HOME || (env.HOME ? join(env.HOME, '.cache') : undefined);
+  return base ? join(base, 'racker', 'code') : undefined;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface CacheKey {
 
 /** The file name: per entry, build and command; the node binary and the bundle's stat go into the header. */
 export function cacheFile(dir: string, key: CacheKey): string {
-  return path.join(dir, `${key.entry}-${key.bundleHash.slice(0, 16)}-${key.command}.cache`);
+  return join(dir, `${key.entry}-${key.bundleHash.slice(0, 16)}-${key.command}.cache`);
 }
 
 function header(key: CacheKey, digest: string, length: number): string {
@@ -63,7 +65,8 @@ function header(key: CacheKey, digest: string, length: number): string {
   return `${MAGIC} ${key.entry} ${key.bundleHash} ${key.command} ${key.bundleStat} ${process.version} ${process.arch} ${length} ${digest}\n`;
 }
 
-const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
+/** zlib.crc32 came in Node 20.15; with an older node there is no cache (racker needs >= 20.5). */
+const crc32 = (b: Uint8Array): string | undefined => (typeof zlibCrc32 === 'function' ? zlibCrc32(b).toString(16) : undefined);
 
 /** The cached data for key, if a file holds it intact, owned by this user and writable by nobody else. */
 export function readCodeCache(file: string, key: CacheKey, euid: number): Buffer | undefined {
@@ -83,7 +86,8 @@ export function readCodeCache(file: string, key: CacheKey, euid: number): Buffer
     if (nl < 0) return undefined;
     const payload = data.subarray(nl + 1);
     const fields = data.subarray(0, nl + 1).toString('latin1');
-    return fields === header(key, sha1(payload), payload.length) ? payload : undefined;
+    const digest = crc32(payload);
+    return digest !== undefined && fields === header(key, digest, payload.length) ? payload : undefined;
   } catch {
     return undefined;
   } finally {
@@ -96,13 +100,16 @@ export function readCodeCache(file: string, key: CacheKey, euid: number): Buffer
  * can enter; then remove other builds' files that have not been written for a day.
  */
 export function writeCodeCache(file: string, key: CacheKey, payload: Uint8Array): boolean {
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dir = dirname(file);
+  // Unique enough with 'wx' (which fails rather than share a file): no node:crypto for this.
+  const tmp = join(dir, `.${basename(file)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  const digest = crc32(payload);
+  if (digest === undefined) return false;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const fd = openSync(tmp, 'wx', 0o600);
     try {
-      const head = Buffer.from(header(key, sha1(payload), payload.length), 'latin1');
+      const head = Buffer.from(header(key, digest, payload.length), 'latin1');
       writeAll(fd, head);
       writeAll(fd, payload);
       fsyncSync(fd);
@@ -135,7 +142,7 @@ function prune(dir: string, key: CacheKey): void {
       // A temporary file a killed writer left (".NAME.cache.PID-…") goes after a day too.
       .filter((n) => n.endsWith('.cache') || n.startsWith('.'))
       .map((n) => {
-        const f = path.join(dir, n);
+        const f = join(dir, n);
         try {
           return { f, n, mtime: statSync(f).mtimeMs };
         } catch {
