@@ -502,10 +502,13 @@ f=0; for p in $pids; do wait $p || f=1; done; exit $f`, { env, timeoutS: 300 });
       for (let i = 0; i < 50; i++) await racker_('run', '--name', `ps-${i}`, busybox, 'true');
       const ps50 = await repeat(N, () => racker_('ps', '-a'));
       await racker_('rm', ...Array.from({ length: 50 }, (_, i) => `ps-${i}`));
-      r('cli --version', '`racker --version`', { s: c.version, ratio: c.version.median / c.node.median, ratioOf: '÷ node -e 0', target: 'report' });
-      r('cli ps 0', '`racker ps -a`, 0 containers', { s: c.ps, ratio: c.ps.median / c.node.median, ratioOf: '÷ node -e 0', target: 'report' });
+      // The code cache (cli/launcher.ts) is in place after the warm-up round, as after a user's first run.
+      r('cli --version', '`racker --version`', { s: c.version, ratio: c.version.median / c.node.median, ratioOf: '÷ node -e 0', target: '≤ 1.15×' });
+      r('cli ps 0', '`racker ps -a`, 0 containers', { s: c.ps, ratio: c.ps.median / c.node.median, ratioOf: '÷ node -e 0', target: '≤ 1.15×' });
       r('cli ps 50', '`racker ps -a`, 50 containers', { s: ps50, ratio: ps50.median / c.node.median, ratioOf: '÷ node -e 0', target: '≤ 0.3 s' });
       r('node -e 0', '`node -e 0`', { s: c.node });
+      // Node 20 loads these certificates at every start, before any script: both sides pay it.
+      if (process.env.NODE_EXTRA_CA_CERTS) notes.push(`NODE_EXTRA_CA_CERTS is set (${process.env.NODE_EXTRA_CA_CERTS}): Node reads it at each start, \`node -e 0\` included, which lowers the cli ratios; see doc/performance.md.`);
       done('cli');
     }
 

@@ -6,7 +6,8 @@
  * Built on node:child_process rather than execa: execa's module graph (~100 files)
  * took 100-170 ms to load on this machine, which every `racker run` would pay.
  */
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
 import { childrenOf, signalIfAlive } from './procfs.js';
@@ -69,6 +70,15 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('***');
   return out;
 }
+
+/**
+ * node:child_process (with net, dgram and streams: ~7 ms of CPU) loaded by the first command
+ * run, not at every start: every command imports this file through lib/context.ts, and
+ * `--help`, `--version`, `ps` run nothing.
+ */
+let spawnFn: typeof Spawn | undefined;
+const spawn: typeof Spawn = ((...args: Parameters<typeof Spawn>) =>
+  (spawnFn ??= (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn)(...args)) as typeof Spawn;
 
 export function createRunner(log: Logger): Runner {
   return (argv, opts = {}) =>
