@@ -11,6 +11,7 @@ import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
+import { packageCacheFor } from './package-cache/index.js';
 import type { ImageReport } from './report.js';
 
 export interface ProbeSpec {
@@ -68,7 +69,9 @@ export async function pkgprobe(
   let keep = false;
   try {
     // Packages go in before boot, with the host's network: the archive must be reachable.
-    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download: (url, dest) => downloadFile(url, dest, { log: ctx.log }) }));
+    const cache = spec.packages.length ? packageCacheFor(ctx, machine) : undefined;
+    const download = (url: string, dest: string) => downloadFile(url, dest, { log: ctx.log });
+    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download, ...(cache ? { cache } : {}) }));
     try {
       await machine.boot();
     } catch (err) {
