@@ -27,6 +27,8 @@ export interface PruneReport {
   reclaimed: number;
   /** Names of the user networks removed (docker's "Deleted Networks:"). */
   networks: string[];
+  /** Files removed from postroj's package cache (as docker's system prune removes its build cache). */
+  packageCacheFiles: number;
 }
 
 /** Where systemd-nspawn keeps a directory per machine; one killed -9 leaves its own behind. */
@@ -121,7 +123,7 @@ export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: strin
 }
 
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
-  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [] };
+  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], packageCacheFiles: 0 };
   const { paths } = ctx;
 
   // Containers whose racker was killed -9 and whose processes are gone: record their end
@@ -210,5 +212,11 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   // Networks no container refers to, as docker's system prune removes them.
   const { pruneNetworks } = await import('../net/networks.js');
   report.networks = (await pruneNetworks(ctx)).map((n) => n.name);
+
+  // postroj's package cache: only ever a copy of what the mirrors serve.
+  const { clearPackageCache } = await import('../postroj/package-cache/store.js');
+  const cache = await clearPackageCache(paths);
+  report.packageCacheFiles = cache.files;
+  report.reclaimed += cache.bytes;
   return report;
 }
