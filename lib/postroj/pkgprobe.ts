@@ -12,6 +12,7 @@ import { UsageError, errorMessage } from '../errors.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
 import { packageCacheFor } from './package-cache/index.js';
+import { CACHE_SIZE_ENV, parseCacheSize } from './package-cache/policy.js';
 import type { ImageReport } from './report.js';
 
 export interface ProbeSpec {
@@ -53,6 +54,8 @@ export async function pkgprobe(
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
   });
+  // A bad cache bound is bad input: said before any machine starts.
+  if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
   try {
     machine = await prepareMachine(ctx, image, {

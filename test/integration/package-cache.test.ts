@@ -45,6 +45,12 @@ describe('package cache (integration: pkgprobe on the fixture Debian image, pack
     for (const d of [root, work]) if (d) await fs.rm(d, { recursive: true, force: true });
   });
 
+  it('a bad RACKER_PACKAGE_CACHE_SIZE is a usage error (exit 2) before any machine starts', async () => {
+    const r = await cli(postrojBin, ['pkgprobe', '--image', image, '--package', 'hello'], { env: { RACKER_ROOT: root, RACKER_PACKAGE_CACHE_SIZE: 'lots' } });
+    expect([r.code, r.stdout, r.stderr]).to.deep.equal([2, '', 'postroj: invalid RACKER_PACKAGE_CACHE_SIZE "lots": use bytes or a size such as 500m or 2g (0 turns the cache off)\n']);
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+  });
+
   it('the second probe downloads no package and no index: the first kept them, per distribution, release and architecture', async () => {
     const first = await probe();
     expect(first.r.stdout).to.match(/^PASS /);
