@@ -49,6 +49,9 @@ describe('package cache: the pure parts', () => {
     expect(cacheable('apt', 'http://x/pool/%2e%2e/a.deb')).to.deep.equal({ kind: 'package' });
     expect(cacheable('apt', 'http://x/pool/a%2F..%2F..%2Fb.deb')).to.equal(undefined);
     expect(cacheable('apt', 'http://x/a.rpm')).to.equal(undefined);
+    // Escapes that do not decode (not UTF-8, cut short) are taken as they are, never an exception.
+    expect(cacheable('apt', 'http://x/pool/%C0%AF.deb')).to.deep.equal({ kind: 'package' });
+    expect(cacheable('apt', 'http://x/pool/%zz.deb')).to.deep.equal({ kind: 'package' });
     for (const f of ['dnf', 'microdnf', 'yum', 'zypper'] as const) {
       expect(cacheable(f, 'http://mirror/fedora/Packages/c/curl-8.6.0-1.fc40.x86_64.rpm'), f).to.deep.equal({ kind: 'package' });
       expect(cacheable(f, 'http://mirror/fedora/repodata/repomd.xml'), f).to.equal(undefined);
@@ -65,6 +68,7 @@ describe('package cache: the pure parts', () => {
     expect(entryName(url)).to.equal(`${digest}-hello_2.10-3_amd64.deb`);
     expect(entryName(url.replace('deb.debian.org', 'mirror.example'))).to.not.equal(entryName(url));
     expect(entryName('http://x/a%2F..%2Fb%20c.deb')).to.match(/^[a-f0-9]{32}-a_.._b_c\.deb$/);
+    expect(entryName('http://x/%C0%AF.deb')).to.match(/^[a-f0-9]{32}-_C0_AF\.deb$/);
   });
 
   it('the bound: RACKER_PACKAGE_CACHE_SIZE in bytes or with a unit; 0 is off; nonsense is a usage error', () => {
@@ -175,6 +179,28 @@ describe('package cache: the proxy and the store (a mirror on loopback)', () => 
     await get(other.url, `${base}/pool/a_1_all.deb`);
     await other.close();
     expect(other.stats.hits).to.equal(0);
+  });
+
+  it('what a machine may send instead: a relative path is 400, https 501, CONNECT 405, a bad escape a plain miss', async () => {
+    const paths = pathsUnder(path.join(dir, 'lib'), path.join(dir, 'run'));
+    const proxy = await startCacheProxy(new PackageCache(paths, 'k'), 'apt', silentLogger);
+    try {
+      expect((await get(proxy.url, '/pool/a_1_all.deb')).status).to.equal(400);
+      expect((await get(proxy.url, 'https://deb.debian.org/a.deb')).status).to.equal(501);
+      expect((await get(proxy.url, `${base}/pool/%C0%AF.deb`)).status).to.equal(404);
+      const p = new URL(proxy.url);
+      const status = await new Promise<number>((resolve, reject) => {
+        http.request({ host: p.hostname, port: p.port, method: 'CONNECT', path: 'deb.debian.org:443' }).on('connect', (res, socket) => {
+          socket.destroy();
+          resolve(res.statusCode!);
+        }).on('error', reject).end();
+      });
+      expect(status).to.equal(405);
+      // And it still serves.
+      expect((await get(proxy.url, `${base}/pool/a_1_all.deb`)).status).to.equal(200);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a by-hash index is kept only when its bytes have the hash its name says', async () => {

@@ -26,6 +26,15 @@ function osReleaseField(text: string, key: string): string {
   return (m?.[1] ?? '').trim().replace(/^(["'])(.*)\1$/, '$2');
 }
 
+/** A URL path decoded; a malformed escape (a machine may send anything) is left as it is. */
+function decodePath(p: string): string {
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
 /** A name part of the key: lower case, only characters that are safe in a file name. */
 function keyPart(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9.+~_-]/g, '_').replace(/^[._]+/, '').slice(0, 64);
@@ -76,7 +85,7 @@ export function cacheable(family: PackageFamily, url: string): Cacheable | undef
     return undefined;
   }
   if (u.protocol !== 'http:' || u.search || u.username || u.password) return undefined;
-  const p = decodeURIComponent(u.pathname.replace(/%(?![0-9a-fA-F]{2})/g, '%25'));
+  const p = decodePath(u.pathname);
   if (p.split('/').some((seg) => seg === '..')) return undefined;
   if (family === 'apt') {
     const byHash = /\/by-hash\/SHA256\/([a-f0-9]{64})$/.exec(p);
@@ -91,7 +100,7 @@ export function cacheable(family: PackageFamily, url: string): Cacheable | undef
  */
 export function entryName(url: string): string {
   const digest = createHash('sha256').update(url).digest('hex').slice(0, 32);
-  const base = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '').replace(/[^A-Za-z0-9.+~_-]/g, '_').slice(-120);
+  const base = decodePath(new URL(url).pathname.split('/').pop() ?? '').replace(/[^A-Za-z0-9.+~_-]/g, '_').slice(-120);
   return base ? `${digest}-${base}` : digest;
 }
 

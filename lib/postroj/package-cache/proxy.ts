@@ -85,7 +85,15 @@ export async function startCacheProxy(cache: PackageCache, family: PackageFamily
     req.pipe(upstream);
   };
 
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((err: Error) => {
+      // Whatever a machine sends, the probe goes on: this request fails, nothing else.
+      log.debug(`package cache: ${req.url ?? ''}: ${err.message}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('racker package cache: internal error\n');
+      else res.destroy();
+    });
+  });
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     let url: URL;
     try {
       url = new URL(req.url ?? '');
@@ -105,7 +113,7 @@ export async function startCacheProxy(cache: PackageCache, family: PackageFamily
       }
     }
     forward(req, res, url);
-  });
+  };
   // No tunnels: https stays direct (only http_proxy is set), and CONNECT would let the
   // machine reach anything through this port.
   server.on('connect', (_req, socket) => socket.end('HTTP/1.1 405 Method Not Allowed\r\n\r\n'));
