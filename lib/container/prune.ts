@@ -30,6 +30,8 @@ export interface PruneReport {
   networks: string[];
   /** Images cached from URLs, paths and archives that no container uses ("KEY (SOURCE)"). */
   sources: string[];
+  /** Files removed from postroj's package cache (as docker's system prune removes its build cache). */
+  packageCacheFiles: number;
 }
 
 /** Where systemd-nspawn keeps a directory per machine; one killed -9 leaves its own behind. */
@@ -124,7 +126,7 @@ export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: strin
 }
 
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
-  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [] };
+  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [], packageCacheFiles: 0 };
   const { paths } = ctx;
 
   // Containers whose racker was killed -9 and whose processes are gone: record their end
@@ -224,5 +226,10 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   // above, so the images only stopped containers used go too.
   const { pruneSources } = await import('../image/from-source.js');
   report.sources = await pruneSources(ctx);
+  // postroj's package cache: only ever a copy of what the mirrors serve.
+  const { clearPackageCache } = await import('../postroj/package-cache/store.js');
+  const cache = await clearPackageCache(paths);
+  report.packageCacheFiles = cache.files;
+  report.reclaimed += cache.bytes;
   return report;
 }

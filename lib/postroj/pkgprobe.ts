@@ -11,6 +11,8 @@ import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
+import { packageCacheFor } from './package-cache/index.js';
+import { CACHE_SIZE_ENV, parseCacheSize } from './package-cache/policy.js';
 import type { ImageReport } from './report.js';
 
 export interface ProbeSpec {
@@ -52,6 +54,8 @@ export async function pkgprobe(
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
   });
+  // A bad cache bound is bad input: said before any machine starts.
+  if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
   try {
     machine = await prepareMachine(ctx, image, {
@@ -68,7 +72,9 @@ export async function pkgprobe(
   let keep = false;
   try {
     // Packages go in before boot, with the host's network: the archive must be reachable.
-    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download: (url, dest) => downloadFile(url, dest, { log: ctx.log }) }));
+    const cache = spec.packages.length ? packageCacheFor(ctx, machine) : undefined;
+    const download = (url: string, dest: string) => downloadFile(url, dest, { log: ctx.log });
+    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download, ...(cache ? { cache } : {}) }));
     try {
       await machine.boot();
     } catch (err) {
