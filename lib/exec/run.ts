@@ -25,6 +25,10 @@ export interface RunOptions {
   secrets?: readonly string[];
   /** Called with each line the command prints on stdout, as it prints it. */
   onLine?: (line: string) => void;
+  /** The same for stderr (the stderr text is still collected for the result). */
+  onStderrLine?: (line: string) => void;
+  /** Aborted: SIGTERM to the command (a builder then cleans up after itself). */
+  signal?: AbortSignal;
   /** Pass the terminal through (interactive commands). stdout/stderr are then empty. */
   inherit?: boolean;
   /** Called with the child's PID once it is started (to watch it, e.g. for progress). */
@@ -47,6 +51,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   mmdebstrap: 'mmdebstrap',
   'systemd-nspawn': 'systemd-container',
   'docker-registry': 'docker-registry',
+  buildah: 'buildah',
+  mkosi: 'mkosi',
   nsenter: 'util-linux',
   mount: 'mount',
   umount: 'mount',
@@ -93,7 +99,17 @@ export function createRunner(log: Logger): Runner {
         partial = lines.pop()!;
         lines.forEach(opts.onLine);
       });
-      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+      let partialErr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err.push(chunk);
+        if (!opts.onStderrLine) return;
+        const lines = (partialErr + chunk.toString()).split('\n');
+        partialErr = lines.pop()!;
+        lines.forEach(opts.onStderrLine);
+      });
+      const onAbort = () => child.kill('SIGTERM');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
       if (opts.input !== undefined) child.stdin?.end(opts.input);
       // Past the timeout, stop the child's own children too: nsenter does not pass signals
       // on, and the command it started in a container would live on as an orphan that no
@@ -109,11 +125,14 @@ export function createRunner(log: Logger): Runner {
         : undefined;
       child.once('error', (e: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         reject(e.code === 'ENOENT' ? new MissingToolError(file, TOOL_PACKAGES[file] ?? file) : e);
       });
       child.once('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         if (partial && opts.onLine) opts.onLine(partial);
+        if (partialErr && opts.onStderrLine) opts.onStderrLine(partialErr);
         log.debug(`${shown} → ${code ?? signal} in ${Math.round(performance.now() - started)} ms`);
         const result: RunResult = {
           stdout: Buffer.concat(out).toString(),
