@@ -27,7 +27,11 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** The same for stderr (the stderr text is still collected for the result). */
   onStderrLine?: (line: string) => void;
-  /** Aborted: SIGTERM to the command (a builder then cleans up after itself). */
+  /**
+   * Aborted: SIGTERM to the command's process group (it runs in a group of its own, so a
+   * terminal's Ctrl-C reaches it only through racker), and SIGKILL to what is left of the
+   * group once the command has ended: a builder's RUN step lives in that group, outside it.
+   */
   signal?: AbortSignal;
   /** Pass the terminal through (interactive commands). stdout/stderr are then empty. */
   inherit?: boolean;
@@ -87,6 +91,7 @@ export function createRunner(log: Logger): Runner {
         env,
         cwd: opts.cwd,
         stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        ...(opts.signal ? { detached: true } : {}),
       });
       if (child.pid !== undefined) opts.onSpawn?.(child.pid);
       const out: Buffer[] = [];
@@ -107,9 +112,18 @@ export function createRunner(log: Logger): Runner {
         partialErr = lines.pop()!;
         lines.forEach(opts.onStderrLine);
       });
-      const onAbort = () => child.kill('SIGTERM');
+      const group = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig);
+        } catch {
+          /* the group is gone */
+        }
+      };
+      const onAbort = () => group('SIGTERM');
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       if (opts.signal?.aborted) onAbort();
+      // On 'exit', not 'close': a leftover holding the pipes would delay 'close' for ever.
+      child.once('exit', () => opts.signal?.aborted && group('SIGKILL'));
       if (opts.input !== undefined) child.stdin?.end(opts.input);
       // Past the timeout, stop the child's own children too: nsenter does not pass signals
       // on, and the command it started in a container would live on as an orphan that no

@@ -147,6 +147,7 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
   try {
     let n = 0;
     for (const name of bases) await provideBase(ctx, storage, name, await baseRecord(ctx, name, o), scratch, n++);
+    if (o.signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
     const iidfile = path.join(scratch, 'iid');
     const errors: string[] = [];
     const result = await ctx.run(
