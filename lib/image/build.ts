@@ -11,13 +11,16 @@
  * 3. The new image's root filesystem is copied out of a buildah mount into tmp/ and renamed
  *    into images/ with the image's config; only then are the tags set. A failed or
  *    interrupted build stores nothing.
+ * Builds take turns (the `buildah` lock): buildah's storage is racker's alone, and a
+ * leftover working container is then known to be nobody's.
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import { emit } from '../events/log.js';
-import { budArgv, fromArgv, inspectImageArgv, mountArgv, pullLayoutArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
+import { withLock } from '../state/lock.js';
+import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
 import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
 import { isLabelKey, resolveImageName } from './names.js';
@@ -111,10 +114,10 @@ async function provideBase(ctx: Context, storage: BuildahStorage, name: string, 
     path.join(layout, 'index.json'),
     JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size, annotations: { 'org.opencontainers.image.ref.name': 'base' } }] }),
   );
-  const { stdout } = await ctx.run(pullLayoutArgv(storage, layout, 'base'));
-  const id = stdout.trim().split('\n').pop()!.trim();
-  const names = buildahNames(name);
-  if (names.length) await ctx.run(tagArgv(storage, id, names));
+  // An image named by its ID gets a name of its own; buildah finds it by its ID anyway.
+  const [first, ...more] = buildahNames(name);
+  await ctx.run(copyToStorageArgv(storage, layout, 'base', first ?? `localhost/racker-base-${record.id.slice(7, 19)}`));
+  if (first && more.length) await ctx.run(tagArgv(storage, first, more));
 }
 
 /** docker: the context must be a directory (or, there, a URL or tar on stdin; not racker's). */
@@ -143,6 +146,19 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
   const bases = baseImages(text, o.buildArgs ?? [], process.env);
   const storage = buildahStorage(ctx);
   await cleanScratch(ctx.paths);
+  // Builds take turns in buildah's storage, so whatever working container is there when one
+  // begins or is interrupted is a leftover (of a killed build) and can go.
+  return withLock(ctx.paths.lock('buildah'), async () => {
+    await ctx.run(rmAllArgv(storage), { reject: false });
+    try {
+      return await buildLocked(ctx, o, storage, bases, context, file, keys);
+    } finally {
+      if (o.signal?.aborted) await ctx.run(rmAllArgv(storage), { reject: false });
+    }
+  });
+}
+
+async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorage, bases: readonly string[], context: string, file: string, keys: readonly string[]): Promise<string> {
   const scratch = await scratchDir(ctx.paths, 'build');
   try {
     let n = 0;

@@ -61,12 +61,17 @@ export function budArgv(storage: BuildahStorage, opts: BudOptions): string[] {
   return argv;
 }
 
-/** Copy an image from an OCI layout directory into buildah's storage; prints its ID. */
-export function pullLayoutArgv(storage: BuildahStorage, layout: string, ref: string): string[] {
-  // The transport splits "oci:DIR:REF" at its colons: neither part may hold one.
-  if (layout.includes(':') || !layout.startsWith('/')) throw new UsageError(`invalid OCI layout path for buildah: ${JSON.stringify(layout)}`);
+/**
+ * Copy an image from an OCI layout directory into buildah's storage under `name`, with skopeo:
+ * `buildah pull oci:DIR` would name the image after DIR, which fails for a path with capitals.
+ */
+export function copyToStorageArgv(storage: BuildahStorage, layout: string, ref: string, name: string): string[] {
+  // The transports split "oci:DIR:REF" and "[driver@ROOT+RUNROOT]" at these characters.
+  for (const p of [layout, storage.root, storage.runroot]) {
+    if (/[:+\]\[]/.test(p) || !p.startsWith('/')) throw new UsageError(`invalid path for skopeo: ${JSON.stringify(p)}`);
+  }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(ref)) throw new UsageError(`invalid OCI layout reference: ${JSON.stringify(ref)}`);
-  return [...buildahGlobal(storage), 'pull', '--quiet', `oci:${layout}:${ref}`];
+  return ['skopeo', 'copy', '--quiet', `oci:${layout}:${ref}`, `containers-storage:[overlay@${storage.root}+${storage.runroot}]${checkPath('image name', name)}`];
 }
 
 export function tagArgv(storage: BuildahStorage, image: string, names: readonly string[]): string[] {
@@ -84,6 +89,11 @@ export function mountArgv(storage: BuildahStorage, container: string): string[] 
 
 export function rmArgv(storage: BuildahStorage, container: string): string[] {
   return [...buildahGlobal(storage), 'rm', checkPath('container', container)];
+}
+
+/** Every working container: what an interrupted or killed build left (racker's builds take turns). */
+export function rmAllArgv(storage: BuildahStorage): string[] {
+  return [...buildahGlobal(storage), 'rm', '--all'];
 }
 
 export function rmiArgv(storage: BuildahStorage, images: readonly string[]): string[] {
