@@ -97,6 +97,13 @@ function buildahNames(name: string): string[] {
 
 /** Put one base image into buildah's storage under its names. */
 async function provideBase(ctx: Context, storage: BuildahStorage, name: string, record: ImageRecord, scratch: string, n: number): Promise<void> {
+  const [first, ...more] = buildahNames(name);
+  // Already there under racker's ID (the config digest: a base given before, or an image
+  // this storage built): only the names are set.
+  if ((await ctx.run(inspectImageArgv(storage, record.id), { reject: false })).exitCode === 0) {
+    if (first) await ctx.run(tagArgv(storage, record.id, [first, ...more]));
+    return;
+  }
   const src = await imageSource(ctx, record, scratch);
   const layout = path.join(scratch, `base-${n}`);
   await fs.mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
@@ -115,7 +122,6 @@ async function provideBase(ctx: Context, storage: BuildahStorage, name: string, 
     JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size, annotations: { 'org.opencontainers.image.ref.name': 'base' } }] }),
   );
   // An image named by its ID gets a name of its own; buildah finds it by its ID anyway.
-  const [first, ...more] = buildahNames(name);
   await ctx.run(copyToStorageArgv(storage, layout, 'base', first ?? `localhost/racker-base-${record.id.slice(7, 19)}`));
   if (first && more.length) await ctx.run(tagArgv(storage, first, more));
 }
