@@ -12,6 +12,8 @@ import { ok, racker, rackerBin, tempRoot, waitFor } from '../helpers/cli.js';
 import { mountsUnder } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+import { startService } from '../helpers/docker.js';
+import http from 'node:http';
 
 function requireBuildah(ctx: Mocha.Context): void {
   try {
@@ -131,6 +133,41 @@ describe('build (integration)', function () {
     expect(containers).to.equal('');
     expect(await images()).to.equal(before);
     expect(scratch()).to.deep.equal([]);
+  });
+
+  it('POST /build: a context tar in, {"stream"} lines and {"aux":{"ID"}} out; a failing step is the stream\'s error line', async () => {
+    const ctxDir = path.join(work, 'api-context');
+    mkdirSync(ctxDir);
+    writeFileSync(path.join(ctxDir, 'Dockerfile'), 'FROM local/built:1\nCOPY note /etc/note\n');
+    writeFileSync(path.join(ctxDir, 'Bad'), 'FROM local/built:1\nRUN false\n');
+    writeFileSync(path.join(ctxDir, 'note'), 'from the API\n');
+    const body = execFileSync('tar', ['-C', ctxDir, '-c', '.']);
+    const service = await startService(root);
+    const post = (query: string) =>
+      new Promise<{ status: number; lines: Record<string, unknown>[] }>((resolve, reject) => {
+        const req = http.request({ socketPath: service.socket, method: 'POST', path: `/v1.41/build?${query}`, headers: { 'content-type': 'application/x-tar', 'content-length': body.length } }, (res) => {
+          let text = '';
+          res.on('data', (b: Buffer) => (text += b.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, lines: text.split(/\r?\n/).filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const good = await post('t=local/api:1');
+      expect(good.status).to.equal(200);
+      expect(good.lines[0]).to.deep.equal({ stream: 'STEP 1/2: FROM local/built:1\n' });
+      const aux = good.lines.find((l) => 'aux' in l) as { aux: { ID: string } } | undefined;
+      expect(aux?.aux.ID).to.match(/^sha256:[a-f0-9]{64}$/);
+      expect(ok(await racker(['run', '--rm', 'local/api:1', 'cat', '/etc/note'], { root })).stdout).to.equal('from the API\n');
+      const bad = await post('t=local/api-bad&dockerfile=Bad');
+      expect(bad.status).to.equal(200);
+      const message = 'building at STEP "RUN false": exit status 1';
+      expect(bad.lines[bad.lines.length - 1]).to.deep.equal({ errorDetail: { message }, error: message });
+      expect(await images()).to.not.contain('local/api-bad');
+    } finally {
+      await service.stop();
+    }
   });
 
   it('refuses a context that is not a directory, in one line with exit 1 (docker’s)', async () => {
