@@ -27,6 +27,16 @@ export function buildArgsOf(text: string | null): string[] {
   return Object.entries(v as Record<string, unknown>).map(([k, val]) => (val === null ? k : `${k}=${String(val)}`));
 }
 
+/**
+ * A failed shell-form RUN in dockerd's words, which clients match on ("The command '/bin/sh -c
+ * exit 1' returned a non-zero code: 1"); buildah's own message otherwise.
+ */
+export function dockerMessage(message: string): string {
+  const m = /^building at STEP "RUN (.*)": exit status (\d+)$/s.exec(message);
+  if (!m || m[1]!.trimStart().startsWith('[')) return message;
+  return `The command '/bin/sh -c ${m[1]}' returned a non-zero code: ${m[2]}`;
+}
+
 export function buildRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   return [
@@ -72,9 +82,14 @@ export function buildRoutes(engine: Engine): Route[] {
           ...(quiet ? {} : { output: line, status: line }),
         });
         send({ aux: { ID: id } });
+        // The classic builder's last lines: clients (docker-py) take the ID from "Successfully built".
         if (quiet) send({ stream: `${id}\n` });
+        else {
+          send({ stream: `Successfully built ${id.slice(7, 19)}\n` });
+          for (const t of tags) send({ stream: `Successfully tagged ${t}\n` });
+        }
       } catch (err) {
-        const message = messageOf(err);
+        const message = dockerMessage(messageOf(err));
         send({ errorDetail: { message }, error: message });
       } finally {
         await fs.rm(dir, { recursive: true, force: true });

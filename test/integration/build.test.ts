@@ -159,10 +159,12 @@ describe('build (integration)', function () {
       expect(good.lines[0]).to.deep.equal({ stream: 'STEP 1/2: FROM local/built:1\n' });
       const aux = good.lines.find((l) => 'aux' in l) as { aux: { ID: string } } | undefined;
       expect(aux?.aux.ID).to.match(/^sha256:[a-f0-9]{64}$/);
+      expect(good.lines.slice(-2)).to.deep.equal([{ stream: `Successfully built ${aux!.aux.ID.slice(7, 19)}\n` }, { stream: 'Successfully tagged local/api:1\n' }]);
       expect(ok(await racker(['run', '--rm', 'local/api:1', 'cat', '/etc/note'], { root })).stdout).to.equal('from the API\n');
       const bad = await post('t=local/api-bad&dockerfile=Bad');
       expect(bad.status).to.equal(200);
-      const message = 'building at STEP "RUN false": exit status 1';
+      // dockerd's words for a failed RUN, which clients match on.
+      const message = "The command '/bin/sh -c false' returned a non-zero code: 1";
       expect(bad.lines[bad.lines.length - 1]).to.deep.equal({ errorDetail: { message }, error: message });
       expect(await images()).to.not.contain('local/api-bad');
     } finally {

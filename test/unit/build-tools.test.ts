@@ -137,3 +137,12 @@ describe('Containerfile', () => {
     expect(() => baseImages('FROM\n')).to.throw(UsageError);
   });
 });
+
+describe('POST /build messages', () => {
+  it('says a failed shell-form RUN in dockerd’s words, anything else as buildah said it', async () => {
+    const { dockerMessage } = await import('../../lib/api/build.js');
+    expect(dockerMessage('building at STEP "RUN exit 1": exit status 1')).to.equal("The command '/bin/sh -c exit 1' returned a non-zero code: 1");
+    expect(dockerMessage('building at STEP "RUN ["false"]": exit status 1')).to.equal('building at STEP "RUN ["false"]": exit status 1');
+    expect(dockerMessage('no such image')).to.equal('no such image');
+  });
+});
