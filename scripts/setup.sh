@@ -6,14 +6,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # Two sets of Debian packages. What racker and postroj run (systemd-nspawn, skopeo, umoci,
-# mmdebstrap, xz for .tar.xz imports, ip for networks, gosu and tini for -u and --init without systemd): the default, and all a GitHub
+# mmdebstrap, xz for .tar.xz imports, ip for networks, gosu and tini for -u and --init without systemd,
+# buildah and mkosi for racker build — without their recommended OCI runtimes, which chroot
+# isolation does not use and runc would conflict with Docker's containerd.io): the default, and all a GitHub
 # Action step needs. What only the test suite needs, with --with-tests: docker-registry for
 # the fixture registry, busybox-static for a non-OS image, apache2-utils for htpasswd, zstd and
 # bzip2 for the decompression tests, and
 # docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
-runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount)
+runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount buildah mkosi)
 test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker zstd bzip2)
 
 usage() {

@@ -147,7 +147,7 @@ function contentId(parts: Record<string, string>): string {
   return `sha256:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
 }
 
-async function hostAptSources(): Promise<string | undefined> {
+export async function hostAptSources(): Promise<string | undefined> {
   const files = ['/etc/apt/sources.list'];
   try {
     for (const f of await fs.readdir('/etc/apt/sources.list.d')) files.push(path.join('/etc/apt/sources.list.d', f));

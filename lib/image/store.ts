@@ -18,6 +18,8 @@ export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
   | { kind: 'import'; source: string; /** `import -m`. */ comment?: string }
   | { kind: 'label'; label: string; via: 'registry' | 'bootstrap'; base?: string }
+  /** racker build: from a Containerfile (buildah) or an mkosi configuration. */
+  | { kind: 'build'; builder: 'buildah' | 'mkosi' }
   /** racker load / POST /images/load: from an archive. */
   | { kind: 'load' }
   /** A directory used in place as the image's root (images/<id>/rootfs is a link to it). */
