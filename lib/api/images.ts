@@ -85,6 +85,8 @@ export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: s
       ...(r.config.StopSignal ? { StopSignal: r.config.StopSignal } : {}),
     },
     Architecture: r.architecture ?? 'amd64',
+    // docker leaves Variant out when the image names none (amd64, arm64).
+    ...(r.variant ? { Variant: r.variant } : {}),
     Os: r.os ?? 'linux',
     Size: r.size,
     VirtualSize: r.size,
