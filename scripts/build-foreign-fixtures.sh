@@ -13,7 +13,7 @@
 #   RACKER_FIXTURES       cache dir (default /var/cache/racker-fixtures)
 #   RACKER_DEBIAN_MIRROR  optional Debian mirror URL for mmdebstrap
 #
-# Runs as root and is idempotent; built in $CACHE/.build-foreign-* and renamed into place
+# Runs as root and is idempotent; built in $CACHE/.foreign-build-* and renamed into place
 # last, so a killed build never leaves something that looks complete. The arm64 Debian
 # needs qemu-user-static registered with binfmt_misc (scripts/setup.sh --with-foreign).
 set -euo pipefail
@@ -45,9 +45,9 @@ mkdir -p "$CACHE"
 exec 9>"$CACHE/.lock-$NAME"
 flock 9
 [[ -e $REG/.complete ]] && { echo "fixtures: $NAME cached in $CACHE"; exit 0; }
-rm -rf --one-file-system "$CACHE"/.build-"$NAME"-* "$CACHE/$NAME"
+rm -rf --one-file-system "$CACHE"/.foreign-build-"$NAME".* "$CACHE/$NAME"
 
-WORK=$(mktemp -d "$CACHE/.build-$NAME-XXXXXX")
+WORK=$(mktemp -d "$CACHE/.foreign-build-$NAME.XXXXXX") # not .build-*: build-fixtures.sh clears those
 OCI=$WORK/oci
 REGISTRY_PID=
 cleanup() {
