@@ -4,7 +4,7 @@
  * for no platform, racker runs it with docker's warning; asked for one, the image must be it.
  */
 import { RackerError } from '../errors.js';
-import { requireRunnable } from '../image/binfmt.js';
+import { BINFMT_DIR, requireRunnable } from '../image/binfmt.js';
 import { formatPlatform, hostPlatform, platformOf, runsNatively, samePlatform, type Platform } from '../image/platform.js';
 import type { ImageRecord } from '../image/store.js';
 
@@ -22,5 +22,5 @@ export function checkPlatform(image: ImageRecord, name: string, asked: Platform 
       `WARNING: The requested image's platform (${formatPlatform(platform)}) does not match the detected host platform (${formatPlatform(host)}) and no specific platform was requested`,
     );
   }
-  requireRunnable(platform, `image ${name}`);
+  requireRunnable(platform, `image ${name}`, BINFMT_DIR, host);
 }
