@@ -7,6 +7,7 @@
 import { expect } from 'chai';
 import { promises as fs, readFileSync } from 'node:fs';
 import { ok, racker, seen, tempRoot } from '../helpers/cli.js';
+import { docker, dockerClient, startService } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -73,6 +74,24 @@ describe('platforms (integration: a multi-platform index, arm64 through qemu-use
       stderr:
         "WARNING: The requested image's platform (linux/arm64) does not match the detected host platform (linux/amd64) and no specific platform was requested\n",
     });
+  });
+
+  it('the docker CLI through the Engine API: run --platform linux/arm64 pulls and runs arm64; a bad platform is refused', async function () {
+    const bin = dockerClient();
+    if (!bin) return this.skip();
+    const service = await startService(root);
+    try {
+      const r = await docker(bin, service.host, ['run', '--rm', '--platform', 'linux/arm64', multi, 'uname', '-m']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('aarch64\n');
+      const inspect = await docker(bin, service.host, ['image', 'inspect', '--format', '{{.Architecture}}/{{.Os}}', multi]);
+      expect(inspect.stdout).to.equal('arm64/linux\n');
+      const bad = await docker(bin, service.host, ['pull', '--platform', 'linux/mips', multi]);
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.contain('invalid platform "linux/mips": architecture "mips" is not supported');
+    } finally {
+      await service.stop();
+    }
   });
 
   it('an index without the platform: one line naming the ones it has; nothing stored', async () => {
