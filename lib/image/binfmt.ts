@@ -56,7 +56,7 @@ export function requireRunnable(p: Platform, what: string, dir: string = BINFMT_
         hint: `run: mount -t binfmt_misc binfmt_misc ${dir} && ${SETUP}`,
       });
     case 'not-registered':
-      throw new RackerError(`${wanted}, and no ${state.qemu} is registered with binfmt_misc`, { hint: `run: ${SETUP} (installs qemu-user-static and registers it)` });
+      throw new RackerError(`${wanted}, and no ${state.qemu} is registered with binfmt_misc`, { hint: `run: ${SETUP}, which installs qemu-user-static and registers it` });
     case 'disabled':
       throw new RackerError(`${wanted}, and ${state.qemu} is disabled in binfmt_misc`, { hint: `run: echo 1 > ${path.join(dir, state.qemu)}` });
     case 'no-fix-binary':

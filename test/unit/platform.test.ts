@@ -171,7 +171,7 @@ describe('platforms: binfmt_misc, before a foreign image runs', () => {
   it('mounted, not registered; disabled; registered without F', () => {
     writeFileSync(path.join(dir, 'status'), 'enabled\n');
     expect(failure(dir)).to.equal(
-      'image x is linux/arm64 and this host is linux/amd64, and no qemu-aarch64 is registered with binfmt_misc (run: scripts/setup.sh --with-foreign (installs qemu-user-static and registers it))',
+      'image x is linux/arm64 and this host is linux/amd64, and no qemu-aarch64 is registered with binfmt_misc (run: scripts/setup.sh --with-foreign, which installs qemu-user-static and registers it)',
     );
     writeFileSync(path.join(dir, 'qemu-aarch64'), entry('OCF', 'disabled'));
     expect(failure(dir)).to.match(/and qemu-aarch64 is disabled in binfmt_misc \(run: echo 1 > .*qemu-aarch64\)$/);
