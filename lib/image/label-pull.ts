@@ -17,7 +17,7 @@ import { labelKey } from './names.js';
 import { PROVISION_PACKAGES, provisionPlan } from './provision.js';
 import { lockName, pullReference, retag, type PullOptions, type PullResult } from './pull.js';
 import { parseReference } from './reference.js';
-import { debianArchitecture, formatPlatform, hostPlatform, samePlatform, type Platform } from './platform.js';
+import { debianArchitecture, formatPlatform, hostPlatform, platformOf, samePlatform, type Platform } from './platform.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, imageExists, readImage, readTags, scratchDir, treeSize, type ImageRecord } from './store.js';
 
@@ -56,8 +56,9 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
     }
     const baseImage = (await readImage(ctx.paths, base.id))!;
     const platform = { architecture: baseImage.architecture, variant: baseImage.variant };
-    // The install steps run the image's own package tools: emulated for a foreign base.
-    if (opts.platform) await requireEmulation(opts.platform, label.name);
+    // The install steps run the image's own package tools: emulated for a foreign base
+    // (asked for now, or pulled with --platform before and still current).
+    await requireEmulation(platformOf(baseImage) ?? opts.platform ?? hostPlatform(), label.name);
     status(`${label.name}: Provisioning ${label.family} packages`);
     const dir = await scratchDir(ctx.paths, 'provision');
     try {
