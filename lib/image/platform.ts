@@ -82,8 +82,10 @@ export function parsePlatform(text: string): Platform {
   return p;
 }
 
+/** os/arch[/variant]. The fields may come from an image's config: anything odd in them is shown as "?", so a message stays one line. */
 export function formatPlatform(p: { os?: string | undefined; architecture?: string | undefined; variant?: string | undefined }): string {
-  return [p.os ?? 'linux', p.architecture ?? 'unknown', ...(p.variant ? [p.variant] : [])].join('/');
+  const clean = (v: string) => v.slice(0, 40).replace(/[^A-Za-z0-9._+-]/g, '?');
+  return [p.os ?? 'linux', p.architecture ?? 'unknown', ...(p.variant ? [p.variant] : [])].map(clean).join('/');
 }
 
 /** This machine's platform: node's process.arch in OCI's names. */

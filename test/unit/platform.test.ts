@@ -105,6 +105,8 @@ describe('platforms: parsing and normalising as containerd does', () => {
     expect(samePlatform({ architecture: 'arm', variant: 'v7' }, parsePlatform('linux/arm/v6'), AMD64)).to.equal(false);
     expect(samePlatform({ architecture: 'mips' }, arm64, AMD64)).to.equal(false);
     expect(normalise('mips')).to.equal(undefined);
+    // An image's config names its architecture: a hostile one can't break a message's one line.
+    expect(formatPlatform({ os: 'linux', architecture: 'arm64\n\u001b[31mracker: ok' })).to.equal('linux/arm64???31mracker??ok');
   });
 
   it('runs natively only its own platform (and 386 on amd64)', () => {
