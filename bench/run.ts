@@ -27,7 +27,7 @@ const repo = path.resolve(here, '..');
 const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
-const GROUPS = ['pull', 'boot', 'direct', 'network', 'parallel', 'cli', 'memory', 'pkgcache'] as const;
+const GROUPS = ['pull', 'boot', 'direct', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign'] as const;
 type Group = (typeof GROUPS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (${GROUPS.join(', ')})`);
@@ -543,6 +543,26 @@ f=0; for p in $pids; do wait $p || f=1; done; exit $f`, { env, timeoutS: 300 });
 
     const leftover = existsSync(path.join(root, 'lib/containers')) ? readdirSync(path.join(root, 'lib/containers')) : [];
     if (leftover.length) throw new Error(`bench: ${leftover.length} containers left behind`);
+
+    if (selected('foreign')) {
+      // An arm64 Debian booted under qemu-user-static against the native one: a report, no target.
+      // Its fixture takes 10–20 min to build once (scripts/build-foreign-fixtures.sh debian).
+      expected.push('boot-run arm64');
+      const freg = await startRegistry({ foreign: 'debian' });
+      try {
+        const arm = `${freg.host}/racker/debian:bookworm`;
+        await racker_('pull', '-q', '--platform', 'linux/arm64', arm);
+        const f = await interleaved(N, {
+          native: () => racker_('run', '--rm', debian, 'true'),
+          arm64: () => racker_('run', '--rm', '--platform', 'linux/arm64', arm, 'true'),
+        });
+        r('boot-run arm64', 'boot-run of an arm64 Debian (`run --rm --platform linux/arm64 … true`, emulated)', { s: f.arm64, ratio: f.arm64.median / f.native.median, ratioOf: '÷ native boot-run', target: 'report' });
+        await racker_('rmi', arm);
+      } finally {
+        await freg.stop();
+      }
+      done('foreign');
+    }
 
     if (selected('memory')) {
       expected.push('rss boot-run', 'rss pull-cold');

@@ -18,6 +18,7 @@ interface Args extends GlobalArgs {
   format?: string;
   network: 'none' | 'host';
   'keep-on-failure'?: boolean;
+  platform?: string;
 }
 
 export const pkgprobeCommand: CommandModule<object, Args> = {
@@ -40,7 +41,8 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       .option('report-junit', { type: 'string', describe: 'Write a JUnit XML report to this file' })
       .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
       .option('network', { choices: ['none', 'host'] as const, default: 'none' as const, describe: "The machine's network once booted: none (its own namespace, loopback only) or host" })
-      .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' }),
+      .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' })
+      .option('platform', { type: 'string', describe: 'The image\'s platform (e.g. linux/arm64; a foreign one runs emulated by qemu-user-static)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { pkgprobe, validateSpec } = await import('../../lib/postroj/pkgprobe.js');
@@ -60,6 +62,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       bootTimeoutSeconds: args['boot-timeout'],
       machineNetwork: args.network,
       keepOnFailure: Boolean(args['keep-on-failure']),
+      ...(args.platform !== undefined ? { platform: args.platform } : {}),
     };
     validateSpec(spec);
     const { withInterrupt } = await import('../interrupt.js');

@@ -27,9 +27,13 @@ import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
 import { emit } from '../events/log.js';
 import { crashPoint } from '../state/crash-point.js';
+import { parsePlatform, samePlatform, type Platform } from '../image/platform.js';
+import { checkPlatform } from './foreign.js';
 
 export interface CreateOptions {
   image: string;
+  /** --platform (os/arch[/variant]): pull that one; the image must be it. */
+  platform?: string;
   args: string[];
   name?: string;
   env?: string[];
@@ -99,7 +103,7 @@ async function stopSettings(opts: CreateOptions, imageSignal: string | undefined
   };
 }
 
-async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
+async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(policy)) throw new UsageError(`invalid pull policy: ${policy}`);
   // A URL, path or archive: imported (or reused from the cache) by from-source.ts.
@@ -117,11 +121,17 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
   }
   const pull = async () => {
     const { pullImageByName } = await import('../image/pull-any.js');
-    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status });
+    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status, ...(platform ? { platform } : {}) });
   };
   if (policy === 'always' && key) await pull();
   try {
-    return (await findImage(ctx.paths, key, opts.image)).record;
+    const { record } = await findImage(ctx.paths, key, opts.image);
+    // The tag holds another platform than the one asked for: pull the one asked for, as docker does.
+    if (platform && key && policy !== 'never' && !samePlatform(record, platform)) {
+      await pull();
+      return (await findImage(ctx.paths, key, opts.image)).record;
+    }
+    return record;
   } catch (err) {
     if (!(err instanceof NotFoundError) || policy === 'never' || !key) throw err;
   }
@@ -132,6 +142,7 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   if (opts.resources) validateResources(opts.resources, availableParallelism());
   if (opts.deviceCgroupRules?.length) {
     const { checkDeviceRule, hostHasDevicesCgroup } = await import('./cgroup.js');
@@ -156,7 +167,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   }
   const { resolveLinks } = await import('./links.js');
   const links = await resolveLinks(ctx, opts.links ?? [], networking.network, opts.name);
-  const image = await imageFor(ctx, opts);
+  const image = await imageFor(ctx, opts, platform);
+  checkPlatform(image, opts.image, platform, opts.warn);
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
     const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
     const exposed = exposedPorts({ ...image.config.ExposedPorts, ...opts.exposedPorts }).filter((p) => !asked.has(`${p.containerPort}/${p.protocol}`));

@@ -42,6 +42,8 @@ export interface ImageRecord {
   size: number;
   architecture?: string;
   os?: string;
+  /** The architecture's variant (arm's v7), as the image config names it. */
+  variant?: string;
   config: ImageConfig;
   origin: ImageOrigin;
   /** The image has systemd as init, so containers boot it (boot mode) by default. */

@@ -72,7 +72,7 @@ function onPath(root: ContainerRoot, tool: string): boolean {
 export async function prepareMachine(
   ctx: Context,
   image: string,
-  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void },
+  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void; platform?: string },
 ): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,
@@ -83,6 +83,7 @@ export async function prepareMachine(
     boot: true,
     network: opts.network,
     pull: 'missing',
+    ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.status ? { status: opts.status } : {}),
   });
   let current = record;

@@ -14,6 +14,7 @@ import { prepareMachine, type Machine } from './machine.js';
 import { packageCacheFor } from './package-cache/index.js';
 import { CACHE_SIZE_ENV, parseCacheSize } from './package-cache/policy.js';
 import type { ImageReport } from './report.js';
+import { parsePlatform } from '../image/platform.js';
 
 export interface ProbeSpec {
   packages: string[];
@@ -27,6 +28,8 @@ export interface ProbeSpec {
   machineNetwork?: 'host' | 'none';
   /** Leave a machine with a failed probe running, for `racker exec`. */
   keepOnFailure?: boolean;
+  /** --platform: the image's platform (a foreign one runs emulated). */
+  platform?: string;
 }
 
 /** Check the spec before starting anything: bad input is a usage error, not a failed probe. */
@@ -36,6 +39,7 @@ export function validateSpec(spec: ProbeSpec): void {
     if (!/^(https?|tcp):\/\/[^\s/]/.test(u)) throw new UsageError(`invalid --check-network ${JSON.stringify(u)}: use http(s)://… or tcp://HOST:PORT`);
   }
   validateExpectations(spec.http);
+  if (spec.platform !== undefined) parsePlatform(spec.platform);
 }
 
 export async function pkgprobe(
@@ -61,6 +65,7 @@ export async function pkgprobe(
     machine = await prepareMachine(ctx, image, {
       bootTimeoutSeconds: spec.bootTimeoutSeconds,
       network: spec.machineNetwork ?? 'none',
+      ...(spec.platform ? { platform: spec.platform } : {}),
       ...(opts.status ? { status: opts.status } : {}),
     });
   } catch (err) {
