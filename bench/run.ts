@@ -9,7 +9,7 @@
  * cleans up what it made (containers, mounts, nspawn processes, podman storage, registry).
  *
  *   BENCH_N=10        repetitions per case (after one warm-up round)
- *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, network, parallel, cli, memory, pkgcache);
+ *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, network, parallel, cli, memory, pkgcache, foreign);
  *                     a partial run prints its table but writes no files
  *
  * Results: a markdown table on stdout, bench/results.md (paste into doc/performance.md)
