@@ -14,7 +14,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Module } from 'node:module';
 import { join } from 'node:path';
-import { constants as vmConstants, Script } from 'node:vm';
+import { Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
 
 /** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
@@ -44,8 +44,8 @@ function launch(entry: string, bundleHash: string): void {
   const script = new Script(Module.wrap(source), {
     filename: bundle,
     cachedData: cached,
-    // The bundle's import() of Node's own modules goes to the usual loader.
-    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    // No importModuleDynamically: the bundle has no import() left (scripts/bundle.mjs turns
+    // each into a require()), since one compiled from a code cache would have lost its loader.
   });
   if (file !== undefined && (cached === undefined || script.cachedDataRejected)) {
     // At exit the cache holds every function this run compiled; only a run that succeeded

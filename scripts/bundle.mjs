@@ -25,7 +25,20 @@ const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'ut
 // Nothing stale (an older unbundled dist/cli/, older chunks) may stay beside the bundle.
 rmSync(outdir, { recursive: true, force: true });
 
-const common = { absWorkingDir: repo, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none' };
+// `supported: dynamic-import false`: an import() of Node's own modules becomes a require() too. A
+// real import() in a script compiled from the code cache has lost its loader on Node 20 ("A dynamic
+// import callback was not specified", ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), and needs the
+// experimental vm.USE_MAIN_CONTEXT_DEFAULT_LOADER even without one.
+const common = {
+  absWorkingDir: repo,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  supported: { 'dynamic-import': false },
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 
 for (const entry of ['racker', 'postroj']) {
   const bundle = path.join(bin, `${entry}.bundle.cjs`);
