@@ -18,6 +18,7 @@ interface Args extends GlobalArgs {
   format?: string;
   network: 'none' | 'host';
   'keep-on-failure'?: boolean;
+  warm?: boolean;
 }
 
 export const pkgprobeCommand: CommandModule<object, Args> = {
@@ -40,7 +41,8 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       .option('report-junit', { type: 'string', describe: 'Write a JUnit XML report to this file' })
       .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
       .option('network', { choices: ['none', 'host'] as const, default: 'none' as const, describe: "The machine's network once booted: none (its own namespace, loopback only) or host" })
-      .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' }),
+      .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' })
+      .option('warm', { type: 'boolean', describe: "Probe on a warm machine of the image's pool (racker pool create IMAGE --network none) when there are no packages; else boot one" }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { pkgprobe, validateSpec } = await import('../../lib/postroj/pkgprobe.js');
@@ -60,6 +62,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       bootTimeoutSeconds: args['boot-timeout'],
       machineNetwork: args.network,
       keepOnFailure: Boolean(args['keep-on-failure']),
+      warm: Boolean(args.warm),
     };
     validateSpec(spec);
     const { withInterrupt } = await import('../interrupt.js');

@@ -151,6 +151,8 @@ export interface ContainerRecord {
   image: { id: string; name: string };
   config: ContainerConfig;
   state: ContainerState;
+  /** A warm machine of a pool (lib/pool): hidden from `ps` until a run takes it (takenBy: that racker's PID). */
+  pool?: { id: string; takenBy?: number };
 }
 
 /** The nspawn machine name: unique per container, valid for machined. */

@@ -25,6 +25,8 @@ export interface ProbeSpec {
   machineNetwork?: 'host' | 'none';
   /** Leave a machine with a failed probe running, for `racker exec`. */
   keepOnFailure?: boolean;
+  /** A warm machine of the image's pool when one fits (lib/pool/probe-machine.ts). */
+  warm?: boolean;
 }
 
 /** Check the spec before starting anything: bad input is a usage error, not a failed probe. */
@@ -54,7 +56,8 @@ export async function pkgprobe(
   });
   let machine: Machine;
   try {
-    machine = await prepareMachine(ctx, image, {
+    const warm = spec.warm ? await (await import('../pool/probe-machine.js')).warmProbeMachine(ctx, image, { network: spec.machineNetwork ?? 'none', packages: spec.packages.length }) : undefined;
+    machine = warm ?? await prepareMachine(ctx, image, {
       bootTimeoutSeconds: spec.bootTimeoutSeconds,
       network: spec.machineNetwork ?? 'none',
       ...(opts.status ? { status: opts.status } : {}),
