@@ -101,6 +101,9 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
     refilled = true;
     void spawnRefill(ctx, pool.id).catch((err: unknown) => ctx.log.debug(`pool refill: ${String(err)}`));
   };
+  // The replacement boots once this command has ended, or has run a while: a short command
+  // does not share the CPU with a machine booting.
+  const soon = setTimeout(refill, 1000);
   const leader = machine.state.leaderPid!;
   const onAbort = () => killContainerTree(machine.state.nspawnPid, leader);
   w.signal?.addEventListener('abort', onAbort, { once: true });
@@ -124,6 +127,7 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
     await exec.exited;
     return w.signal?.aborted ? 128 + (signalNumber(String(w.signal.reason)) ?? 2) : code;
   } finally {
+    clearTimeout(soon);
     w.signal?.removeEventListener('abort', onAbort);
     refill();
     await endMachine(ctx, machine);
