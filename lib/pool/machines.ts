@@ -16,6 +16,7 @@ export type MachineCondition = 'ready' | 'booting' | 'taken' | 'dead';
 
 /** Pure: where one pooled record stands, from its record and its live state. */
 export function conditionOf(record: ContainerRecord, state = liveState(record), alive = processAlive): MachineCondition {
+  if (record.pool?.ended) return 'dead';
   if (record.pool?.takenBy !== undefined) return alive(record.pool.takenBy) && state.status === 'running' ? 'taken' : 'dead';
   if (state.status === 'running') return state.leaderPid ? 'ready' : 'booting';
   // Created, its starter (the refill, recorded as supervisorPid) still at work.
@@ -52,6 +53,22 @@ export async function takeMachine(ctx: Context, pool: PoolDefinition, imageId: s
  * supervisor tears down and removes it (pooled machines are --rm). Waits until it is gone,
  * and removes it itself when the supervisor does not.
  */
+/**
+ * A run's machine, its command ended: killed, and its record given back a name of the pool's
+ * and marked ended, so the run's name is free at once and `ps` no longer shows it; its
+ * supervisor tears it down and removes it in the background (the run does not wait for
+ * that). Should the supervisor be gone, the next pool command or `system prune` removes it.
+ */
+export async function releaseMachine(ctx: Context, record: ContainerRecord): Promise<void> {
+  killContainerTree(record.state.nspawnPid, record.state.leaderPid);
+  await withLock(ctx.paths.lock('names'), async () => {
+    const current = await readContainer(ctx.paths, record.id);
+    if (!current) return;
+    await writeContainer(ctx.paths, { ...current, name: `pool-ended-${record.id.slice(0, 12)}`, pool: { id: record.pool!.id, ended: true } });
+  });
+  if (!processAlive(record.state.supervisorPid)) await endMachine(ctx, record);
+}
+
 export async function endMachine(ctx: Context, record: ContainerRecord, waitMs = 10_000): Promise<void> {
   const current = (await readContainer(ctx.paths, record.id)) ?? record;
   killContainerTree(current.state.nspawnPid, current.state.leaderPid);

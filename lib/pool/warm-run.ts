@@ -17,7 +17,7 @@ import { killContainerTree } from '../container/remove.js';
 import { withLock } from '../state/lock.js';
 import { resolveImageName } from '../image/names.js';
 import { poolCompatible } from './compat.js';
-import { endMachine, takeMachine } from './machines.js';
+import { releaseMachine, takeMachine } from './machines.js';
 import { spawnRefill } from './refill.js';
 import { poolId, readPool, type PoolDefinition } from './store.js';
 
@@ -76,10 +76,12 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
     ctx.log.debug(`warm pool not used: ${reason}`);
     return undefined;
   };
+  ctx.log.debug('warm pool: looking');
   const found = await poolFor(ctx, opts);
   if ('reason' in found) return refuse(found.reason);
   const { pool } = found;
   const planned = await createContainer(ctx, { ...opts, dryRun: true });
+  ctx.log.debug('warm pool: planned');
   if (!planned.config.boot) return refuse('the image has no systemd: it runs in direct mode');
   if (!planned.config.command.length) return refuse('no command');
   // --warm waits for a machine while the pool boots; otherwise a cold boot is as quick.
@@ -130,6 +132,7 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
     clearTimeout(soon);
     w.signal?.removeEventListener('abort', onAbort);
     refill();
-    await endMachine(ctx, machine);
+    await releaseMachine(ctx, machine);
+    ctx.log.debug(`warm pool: released ${machine.name}`);
   }
 }

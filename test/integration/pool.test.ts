@@ -15,7 +15,7 @@ import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 interface Rec {
   id: string;
   name: string;
-  pool?: { id: string; takenBy?: number };
+  pool?: { id: string; takenBy?: number; ended?: boolean };
   state: { status: string; endpoint?: { address: string } };
 }
 
@@ -42,7 +42,7 @@ describe('pool (integration, issue 16 item 3): warm machines', function () {
       })
       .filter((r) => r.pool);
   }
-  const idle = () => pooled().filter((r) => r.pool!.takenBy === undefined);
+  const idle = () => pooled().filter((r) => r.pool!.takenBy === undefined && !r.pool!.ended);
   const ready = async () => (await rk(['pool', 'ls', '--format', '{{.Ready}}'])).stdout.trim();
   before(async function () {
     requireIntegration(this);
@@ -87,12 +87,15 @@ describe('pool (integration, issue 16 item 3): warm machines', function () {
     expect(first.code, first.stderr).to.equal(3);
     expect(first.stdout).to.equal('warm-one\nwarm-one\nhi warm-one\n');
     expect(first.stderr).to.match(/warm pool: took pool-[0-9a-f]{10}/);
-    const second = await rk(['--debug', 'run', '--rm', DEBIAN, 'sh', '-c', 'test ! -e /root/mark && echo clean']);
+    // The same name again at once: the first run's machine gave it back when its command ended.
+    const second = await rk(['--debug', 'run', '--rm', '--name', 'warm-one', DEBIAN, 'sh', '-c', 'test ! -e /root/mark && echo clean']);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout).to.equal('clean\n');
     expect(second.stderr).to.match(/warm pool: took pool-/);
-    // Both machines used are gone with their runs.
-    expect(pooled().filter((r) => before.includes(r.id))).to.deep.equal([]);
+    // Both machines used end with their runs (their supervisors remove them in the background).
+    expect(pooled().filter((r) => before.includes(r.id) && !r.pool!.ended)).to.deep.equal([]);
+    expect((await rk(['ps', '-q'])).stdout).to.equal('');
+    await eventually(() => !pooled().some((r) => before.includes(r.id)), 10_000, 'the used machines removed');
 
     // Three at once: warm machines where ready, a boot of its own otherwise.
     const runs = await Promise.all([1, 2, 3].map((i) => rk(['run', '--rm', DEBIAN, 'sh', '-c', `echo run${i}`])));
