@@ -89,6 +89,8 @@ export async function discardOrphans(ctx: Context, only?: string): Promise<strin
   for (const r of await poolMachines(ctx, only)) {
     const condition = conditionOf(r);
     if (condition !== 'dead' && pools.has(r.pool!.id)) continue;
+    // Ended by its run: its supervisor is removing it.
+    if (r.pool!.ended && processAlive(r.state.supervisorPid)) continue;
     // A machine being booted for a pool that was just removed: its refill discards it.
     if (condition === 'booting' && (await readPool(ctx.paths, r.pool!.id)) === undefined && processAlive(r.state.supervisorPid) && r.state.status === 'created') continue;
     await endMachine(ctx, r, 3000).catch((err: unknown) => ctx.log.debug(`pool: removing ${r.id.slice(0, 12)}: ${String(err)}`));
