@@ -60,12 +60,13 @@ export async function takeMachine(ctx: Context, pool: PoolDefinition, imageId: s
  * that). Should the supervisor be gone, the next pool command or `system prune` removes it.
  */
 export async function releaseMachine(ctx: Context, record: ContainerRecord): Promise<void> {
-  killContainerTree(record.state.nspawnPid, record.state.leaderPid);
+  // Renamed before the kill: once killed, its supervisor may remove the record at any moment.
   await withLock(ctx.paths.lock('names'), async () => {
     const current = await readContainer(ctx.paths, record.id);
     if (!current) return;
     await writeContainer(ctx.paths, { ...current, name: `pool-ended-${record.id.slice(0, 12)}`, pool: { id: record.pool!.id, ended: true } });
-  });
+  }).catch((err: unknown) => ctx.log.debug(`pool: releasing ${record.id.slice(0, 12)}: ${String(err)}`)); // removed meanwhile (killed by Ctrl-C)
+  killContainerTree(record.state.nspawnPid, record.state.leaderPid);
   if (!processAlive(record.state.supervisorPid)) await endMachine(ctx, record);
 }
 

@@ -1,4 +1,5 @@
 /** racker pool create/ls/rm: the operations behind cli/commands/pool.ts. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
 import { resolveImageName } from '../image/names.js';
@@ -74,6 +75,11 @@ export async function removePools(ctx: Context, image: string, network?: string)
     await refillPool(ctx, p.id);
   }
   await discardOrphans(ctx);
+  // Machines whose runs just ended are being removed by their supervisors: rm returns once
+  // nothing of these pools is left but the machines still in use.
+  const ids = new Set(pools.map((p) => p.id));
+  const deadline = Date.now() + 10_000;
+  while ((await poolMachines(ctx)).some((r) => ids.has(r.pool!.id) && conditionOf(r) !== 'taken') && Date.now() < deadline) await sleep(20);
   return pools;
 }
 

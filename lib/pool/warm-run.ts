@@ -106,6 +106,9 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
   // The replacement boots once this command has ended, or has run a while: a short command
   // does not share the CPU with a machine booting.
   const soon = setTimeout(refill, 1000);
+  let released: Promise<void> | undefined;
+  const release = () =>
+    (released ??= releaseMachine(ctx, machine).then(() => ctx.log.debug(`warm pool: released ${machine.name}`)));
   const leader = machine.state.leaderPid!;
   const onAbort = () => killContainerTree(machine.state.nspawnPid, leader);
   w.signal?.addEventListener('abort', onAbort, { once: true });
@@ -123,16 +126,16 @@ export async function tryWarmRun(ctx: Context, opts: CreateOptions, w: WarmOptio
       c.tty ? {} : w.sinks,
     );
     const code = exitStatus(await exec.ended);
-    // The replacement boots while this one goes.
+    // The replacement boots while this one goes. The machine ends with the command, as a
+    // booted container does: what it left running (and holding its output) goes with it.
     refill();
-    killContainerTree(machine.state.nspawnPid, leader);
+    await release();
     await exec.exited;
     return w.signal?.aborted ? 128 + (signalNumber(String(w.signal.reason)) ?? 2) : code;
   } finally {
     clearTimeout(soon);
     w.signal?.removeEventListener('abort', onAbort);
     refill();
-    await releaseMachine(ctx, machine);
-    ctx.log.debug(`warm pool: released ${machine.name}`);
+    await release();
   }
 }
