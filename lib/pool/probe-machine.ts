@@ -11,7 +11,7 @@ import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { resolveImageName } from '../image/names.js';
 import { familyFromOsRelease, type Machine } from '../postroj/machine.js';
 import { TestbedError } from '../errors.js';
-import { endMachine, takeMachine } from './machines.js';
+import { releaseMachine, takeMachine } from './machines.js';
 import { spawnRefill } from './refill.js';
 import { poolId, readPool } from './store.js';
 import { findImage } from '../image/store.js';
@@ -28,11 +28,16 @@ export async function warmProbeMachine(ctx: Context, image: string, o: { network
   if (!pool) return skip(`no pool for ${image} on network ${o.network} (racker pool create ${image} --network ${o.network})`);
   const imageId = (await findImage(ctx.paths, name.key, image).catch(() => undefined))?.record.id;
   const taken = imageId ? await takeMachine(ctx, pool, imageId) : undefined;
-  await spawnRefill(ctx, pool.id).catch((err: unknown) => ctx.log.debug(`pool refill: ${String(err)}`));
-  if (!taken) return skip(`pool for ${image} has no ready machine`);
+  // The replacement boots once the probe is done (it would share the CPU with the probe).
+  const refill = () => spawnRefill(ctx, pool.id).catch((err: unknown) => ctx.log.debug(`pool refill: ${String(err)}`));
+  if (!taken) {
+    await refill();
+    return skip(`pool for ${image} has no ready machine`);
+  }
   ctx.log.debug(`warm pool: took ${taken.name} (${taken.id.slice(0, 12)})`);
   let removing: Promise<void> | undefined;
-  const remove = () => (removing ??= endMachine(ctx, taken));
+  // Killed and handed back; its supervisor removes it in the background (machines.ts).
+  const remove = () => (removing ??= Promise.all([releaseMachine(ctx, taken), refill()]).then(() => undefined));
   try {
     let family = name.kind === 'label' ? name.label.family : undefined;
     family ??= ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) =>
