@@ -158,6 +158,8 @@ describe('pool (integration, issue 16 item 3): warm machines', function () {
     expect(r.stderr).to.match(/warm pool: took pool-/);
     const report = JSON.parse(r.stdout);
     expect(report[0]?.ok ?? report.ok).to.equal(true);
-    expect(pooled().map((x) => x.id)).to.not.include(before[0]);
+    // Used once: no longer idle, and removed by its supervisor in the background.
+    expect(idle().map((x) => x.id)).to.not.include(before[0]);
+    await eventually(() => !pooled().some((x) => x.id === before[0]), 10_000, 'the probed machine removed');
   });
 });
