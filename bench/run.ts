@@ -445,7 +445,7 @@ async function main(): Promise<void> {
       // Warm machines (racker pool): a run --rm and a probe round on a machine booted ahead,
       // against the nspawn boot floor. Each sample waits (untimed) until both pools are full
       // again, so no refill boots while one is measured.
-      expected.push('warm-run', 'warm-run floor', 'warm-probe', 'cold-probe');
+      expected.push('warm-run', 'warm-run floor', 'warm-probe', 'cold-probe', 'pool node -e 0');
       const postrojBin = path.join(repo, 'dist/bin/postroj.js');
       await must(['node', racker, 'pool', 'create', debian, '--size', '2'], { env, timeoutS: 300 });
       await must(['node', racker, 'pool', 'create', debian, '--size', '2', '--network', 'none'], { env, timeoutS: 300 });
@@ -463,12 +463,15 @@ async function main(): Promise<void> {
         warm: async () => (await full(), racker_('run', '--rm', debian, 'true')),
         probe: async () => (await full(), timed(['node', postrojBin, 'pkgprobe', '--warm', '--image', debian, '--check-command', 'true'], { env, timeoutS: 300 })),
         cold: async () => (await full(), timed(['node', postrojBin, 'pkgprobe', '--image', debian, '--check-command', 'true'], { env, timeoutS: 300 })),
+        // What Node's own start costs in the same rounds (most of a warm run on a busy machine).
+        node: () => timed(['node', '-e', '0']),
       });
       await must(['node', racker, 'pool', 'rm', debian], { env, timeoutS: 300 });
       r('warm-run', 'warm-run (`run --rm debian true` on a pooled, booted machine)', { s: w.warm, ratio: w.warm.median / w.floor.median, ratioOf: '÷ boot floor', target: '≤ 0.5×' });
       r('warm-run floor', 'boot-run floor, same rounds', { s: w.floor });
       r('warm-probe', '`postroj pkgprobe --warm --check-command true` (a probe round on a warm machine)', { s: w.probe, ratio: w.probe.median / w.cold.median, ratioOf: '÷ cold probe', target: '≤ 0.3 s' });
       r('cold-probe', '`postroj pkgprobe --check-command true` (boots its machine)', { s: w.cold });
+      r('pool node -e 0', '`node -e 0`, same rounds', { s: w.node });
       done('pool');
     }
 
