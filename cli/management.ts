@@ -45,6 +45,7 @@ const GROUPS: Record<string, Record<string, string[]>> = {
     remove: ['rmi'],
     inspect: ['inspect', '--type', 'image'],
     import: ['import'],
+    build: ['build'],
     tag: ['tag'],
     save: ['save'],
     load: ['load'],

@@ -19,7 +19,8 @@ function dashValues(argv: string[]): string[] {
   return out;
 }
 
-await runProgram(
+// Not awaited: the bundle is CommonJS (scripts/bundle.mjs), which has no top-level await.
+void runProgram(
   {
     name: 'postroj',
     usage: 'Usage: postroj COMMAND\n\nProbe packages and services inside systemd-nspawn machines.',

@@ -16,7 +16,9 @@ import { extractTrailing } from './trailing.js';
 /** Every word that names a racker command (`images [reference]` → images), and completion. */
 const commandWords = new Set(['completion', ...rackerCommands.map((c) => String(c.command).split(' ')[0]!)]);
 
-await runProgram(
+// Not awaited: the bundle is CommonJS (scripts/bundle.mjs), which has no top-level await;
+// guard settles every error into an exit code.
+void runProgram(
   {
     name: 'racker',
     usage: "Usage: racker [OPTIONS] COMMAND\n\nRun Linux distributions as systemd-nspawn containers, with docker's habits.",

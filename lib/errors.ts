@@ -61,8 +61,18 @@ export class CommandError extends RackerError {
   }
 }
 
-/** A postroj probe did not pass. */
-export class ProbeFailure extends RackerError {}
+/**
+ * The object is in a state that forbids the request: a name already taken, a running
+ * container to remove, an image in use, a container not running for exec or kill. The
+ * Engine API answers 409, as dockerd; the CLI exits 125 (or the exit code given).
+ */
+export class ConflictError extends RackerError {}
+
+/**
+ * Refused by rule, whatever is asked of it: removing a pre-defined network, or one that still
+ * has containers on it. dockerd's "forbidden": the Engine API answers 403.
+ */
+export class ForbiddenError extends RackerError {}
 
 /** The machine can't do what was asked (no overlayfs, no systemd in image, …). */
 export class TestbedError extends RackerError {}

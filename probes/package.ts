@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../lib/errors.js';
 import { installPackagesArgv } from '../lib/image/provision.js';
+import type { DownloadCache } from '../lib/postroj/package-cache/index.js';
 import { lastLines, timed, type ProbeMachine, type ProbeResult } from './types.js';
 
 export type PackageSource = { kind: 'file'; path: string } | { kind: 'url'; url: string } | { kind: 'name'; name: string };
@@ -56,6 +57,8 @@ export function downloadName(url: string): string {
 
 export interface PackageProbeOptions {
   download: (url: string, dest: string) => Promise<void>;
+  /** The host's package cache for this machine (lib/postroj/package-cache), when it has one. */
+  cache?: DownloadCache;
 }
 
 export function packageProbe(machine: ProbeMachine, spec: string, opts: PackageProbeOptions): Promise<ProbeResult> {
@@ -78,10 +81,15 @@ export function packageProbe(machine: ProbeMachine, spec: string, opts: PackageP
       }
     }
     const log: string[] = [];
-    for (const step of steps) {
-      const r = await machine.exec(step, ['DEBIAN_FRONTEND=noninteractive']);
-      log.push(`$ ${step.join(' ')} → ${r.exitCode}`);
-      if (r.exitCode !== 0) return { ok: false, evidence: `${log.join('\n')}\n${lastLines(r.stdout + r.stderr)}` };
+    const cached = await opts.cache?.begin(steps);
+    try {
+      for (const step of cached?.steps ?? steps) {
+        const r = await machine.exec(step, ['DEBIAN_FRONTEND=noninteractive', ...(cached?.env ?? [])]);
+        log.push(`$ ${step.join(' ')} → ${r.exitCode}`);
+        if (r.exitCode !== 0) return { ok: false, evidence: `${log.join('\n')}\n${lastLines(r.stdout + r.stderr)}` };
+      }
+    } finally {
+      if (cached) log.push(await cached.finish());
     }
     return { ok: true, evidence: log.join('\n') };
   });

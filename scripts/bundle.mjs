@@ -3,39 +3,69 @@
  * npm run build, second step (after tsc has type-checked): bundle cli/racker.ts and
  * cli/postroj.ts with their dependencies into dist/bin/.
  *
- * Why: Node 20 loads an ES module graph file by file (resolve, read, compile, link), and
- * racker's graph is about 85 files (yargs alone is 30). Bundled, an entry point is one file
- * plus the chunks its lazy imports need (~25 for `racker run`), and each command still loads
- * only its own operations (--help none). Measured in doc/performance.md: `racker --version`
- * from 1.78x to 1.46x the time of `node -e 0`.
+ * Each entry point becomes one CommonJS file, dist/bin/ENTRY.bundle.cjs, run by a small
+ * launcher, dist/bin/ENTRY.js (cli/launcher.ts), which compiles it with V8's code cache of
+ * the command's last run. Why (measured in doc/performance.md): Node 20 loads an ES module
+ * graph file by file (resolve, read, compile, link), ~85 files for racker unbundled, ~25
+ * chunks when bundled as ES modules; as one script with a code cache, nothing is resolved and
+ * almost nothing compiled. Lazy imports stay lazy inside the file: esbuild turns each into a
+ * function that runs its module's top level on first use, so `--help` still runs no
+ * operation's code. CPU time of `racker --version`: 1.59x that of `node -e 0` before, 1.28x now.
  */
 import { build } from 'esbuild';
-import { chmodSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(repo, 'dist');
+const bin = path.join(outdir, 'bin');
 const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
-// Nothing stale (an older unbundled dist/cli/) may stay beside the bundle.
+// Nothing stale (an older unbundled dist/cli/, older chunks) may stay beside the bundle.
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
-  absWorkingDir: repo,
-  entryPoints: { 'bin/racker': 'cli/racker.ts', 'bin/postroj': 'cli/postroj.ts' },
-  outdir,
-  chunkNames: 'bin/[name]-[hash]',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // Some dependencies are CommonJS and require() Node's modules: give the ES chunks a require.
-  banner: { js: "import { createRequire as __rackerRequire } from 'node:module'; const require = __rackerRequire(import.meta.url);" },
-  // --version without reading package.json at every start (and wherever dist/ is copied to).
-  define: { __RACKER_VERSION__: JSON.stringify(version) },
-  logLevel: 'warning',
-  legalComments: 'none',
-});
+const common = { absWorkingDir: repo, bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'none' };
 
-for (const bin of ['racker', 'postroj']) chmodSync(path.join(outdir, 'bin', `${bin}.js`), 0o755);
+for (const entry of ['racker', 'postroj']) {
+  const bundle = path.join(bin, `${entry}.bundle.cjs`);
+  await build({
+    ...common,
+    entryPoints: [`cli/${entry}.ts`],
+    outfile: bundle,
+    // Half the bytes to read and scan at each start. keepNames: error classes are told apart
+    // by their name (lib/errors.ts), which must survive.
+    minify: process.env.RACKER_MINIFY !== '0',
+    keepNames: true,
+    define: {
+      // --version without reading package.json at every start (and wherever dist/ is copied to).
+      __RACKER_VERSION__: JSON.stringify(version),
+      // The code that asks where it is (rackerBin: the launcher beside it) gets the bundle's
+      // URL, computed when first asked (pathToFileURL is not free at every start).
+      'import.meta': '__rackerImportMeta',
+    },
+    banner: { js: "var __rackerImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  });
+  // The launcher wraps the file in a function: a #! line would be a syntax error there.
+  const text = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
+  writeFileSync(bundle, text);
+  // esbuild escapes non-ASCII characters in strings, not everywhere (a regular expression's
+  // µ): the launcher reads an ASCII bundle as latin1, which V8 takes ~3x faster than UTF-8.
+  const ascii = !/[^\x00-\x7f]/.test(text);
+  await build({
+    ...common,
+    entryPoints: ['cli/launcher.ts'],
+    outfile: path.join(bin, `${entry}.js`),
+    // `node --`: see cli/racker.ts (Node 20 would take a later --env-file as its own).
+    banner: { js: '#!/usr/bin/env -S node --' },
+    define: {
+      __RACKER_ENTRY__: JSON.stringify(entry),
+      __RACKER_BUNDLE_ASCII__: JSON.stringify(ascii),
+      // The key of the code cache: a rebuilt bundle never uses an older build's cache.
+      __RACKER_BUNDLE_HASH__: JSON.stringify(createHash('sha256').update(text).digest('hex')),
+    },
+  });
+  chmodSync(path.join(bin, `${entry}.js`), 0o755);
+}
+// package.json says "type": "module"; these .js launchers are CommonJS (loaded without the ES module loader).
+writeFileSync(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');

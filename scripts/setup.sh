@@ -6,33 +6,42 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 # Two sets of Debian packages. What racker and postroj run (systemd-nspawn, skopeo, umoci,
-# mmdebstrap, xz for .tar.xz imports, ip for networks, gosu and tini for -u and --init without systemd): the default, and all a GitHub
+# mmdebstrap, xz for .tar.xz imports, ip for networks, gosu and tini for -u and --init without systemd,
+# buildah and mkosi for racker build — without their recommended OCI runtimes, which chroot
+# isolation does not use and runc would conflict with Docker's containerd.io): the default, and all a GitHub
 # Action step needs. What only the test suite needs, with --with-tests: docker-registry for
-# the fixture registry, busybox-static for a non-OS image, apache2-utils for htpasswd, and
+# the fixture registry, busybox-static for a non-OS image, apache2-utils for htpasswd, zstd and
+# bzip2 for the decompression tests, and
 # docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
-runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount)
-test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker)
+runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount buildah mkosi)
+test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker zstd bzip2)
+# Images of other architectures (--platform), with --with-foreign (and --with-tests): 60 MB to
+# download, 380 MB installed, so not for everyone. Registered with binfmt_misc below.
+foreign_packages=(qemu-user-static)
 
 usage() {
-  echo "usage: setup.sh [--with-tests] [--list runtime|test]" >&2
+  echo "usage: setup.sh [--with-tests] [--with-foreign] [--list runtime|test|foreign]" >&2
   exit 2
 }
 packages=("${runtime_packages[@]}")
-case "${1:-}" in
-  '') ;;
-  --with-tests) packages+=("${test_packages[@]}") ;;
-  --list)
-    case "${2:-}" in
-      runtime) echo "${runtime_packages[*]}" ;;
-      test) echo "${test_packages[*]}" ;;
-      *) usage ;;
-    esac
-    exit 0
-    ;;
-  *) usage ;;
-esac
+if [ "${1:-}" = --list ]; then
+  case "${2:-}" in
+    runtime) echo "${runtime_packages[*]}" ;;
+    test) echo "${test_packages[*]}" ;;
+    foreign) echo "${foreign_packages[*]}" ;;
+    *) usage ;;
+  esac
+  exit 0
+fi
+for arg in "$@"; do
+  case "$arg" in
+    --with-tests) packages+=("${test_packages[@]}" "${foreign_packages[@]}") ;;
+    --with-foreign) packages+=("${foreign_packages[@]}") ;;
+    *) usage ;;
+  esac
+done
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup.sh: run as root (sudo ./scripts/setup.sh)" >&2
@@ -52,6 +61,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Foreign binaries to qemu: installing qemu-user-static registers nothing without systemd-binfmt
+# or binfmt-support running (containers, CI machines). F (fix-binary): the kernel opens the
+# emulator now, so it need not exist inside an image. Every step is skipped when already done.
+if dpkg-query -W -f='${Status}' qemu-user-static 2>/dev/null | grep -q 'install ok installed'; then
+  binfmt=/proc/sys/fs/binfmt_misc
+  [ -e "$binfmt/register" ] || mount -t binfmt_misc binfmt_misc "$binfmt" ||
+    echo "setup.sh: could not mount binfmt_misc at $binfmt: images of other architectures will not run" >&2
+  for name in aarch64 arm ppc64le s390x riscv64 x86_64 i386; do
+    [ -e "$binfmt/register" ] || break
+    conf=/usr/lib/binfmt.d/qemu-$name.conf # Debian ships none for the host's own architecture
+    [ -f "$conf" ] || continue
+    entry=$binfmt/qemu-$name
+    if [ -e "$entry" ] && ! grep -q '^flags: .*F' "$entry"; then echo -1 >"$entry"; fi
+    [ -e "$entry" ] || grep -v '^#' "$conf" | grep . >"$binfmt/register"
+  done
 fi
 
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then

@@ -50,7 +50,7 @@ const pruneCommand: CommandModule<object, PruneArgs> = {
 
 export const imageCommand: CommandModule<object, GlobalArgs> = {
   command: 'image',
-  describe: 'Manage images: ls, rm, pull, tag, inspect, save, load, history, prune, import',
+  describe: 'Manage images: ls, rm, pull, tag, inspect, save, load, history, prune, import, build',
   builder: (y) => y.command(pruneCommand).demandCommand(1, 'racker image needs a command; see racker --help'),
   handler: () => {},
 };

@@ -28,6 +28,7 @@ export const imagesCommand: CommandModule<object, Args> = {
     const { imageRows } = await import('../../lib/image/list.js');
     const { humanDuration, humanSize, table } = await import('../../lib/format/human.js');
     const { shortId } = await import('../../lib/image/store.js');
+    const { formatPlatform, hostPlatform } = await import('../../lib/image/platform.js');
     // docker: REPOSITORY alone lists all its tags; REPOSITORY:TAG that one.
     const wanted = args.reference;
     const { filterImageRows } = await import('../../lib/image/list-filter.js');
@@ -51,6 +52,11 @@ export const imagesCommand: CommandModule<object, Args> = {
       VirtualSize: r.size,
       Systemd: r.record.systemd,
       Origin: r.record.origin.kind,
+      Source: r.source ?? '',
+      // Not docker's (its table has no such column): racker's, named as image inspect's field, and
+      // as os/arch[/variant] for a glance; the table stays docker's.
+      Architecture: r.record.architecture ?? hostPlatform().architecture,
+      Platform: formatPlatform(r.record.architecture ? r.record : hostPlatform()),
     }));
     if (args.format === 'json') {
       for (const o of objects) out(JSON.stringify(o));
@@ -58,14 +64,17 @@ export const imagesCommand: CommandModule<object, Args> = {
     }
     if (args.format && args.format !== 'table') {
       const { renderRows } = await import('../../lib/format/template.js');
-      process.stdout.write(renderRows(args.format, objects, { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE' }));
+      process.stdout.write(renderRows(args.format, objects, { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', Size: 'SIZE', Architecture: 'ARCHITECTURE', Platform: 'PLATFORM' }));
       return;
     }
     const digest = (r: (typeof rows)[number]) => (args.digests ? [r.digest ?? '<none>'] : []);
+    // Images run from a URL, path or archive: a SOURCE column, only when one is listed.
+    const sources = rows.some((r) => r.source);
+    const source = (r: (typeof rows)[number]) => (sources ? [r.source ?? ''] : []);
     process.stdout.write(
       table(
-        ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'],
-        rows.map((r) => [r.repository, r.tag, ...digest(r), id(r.id), created(r.created), humanSize(r.size)]),
+        ['REPOSITORY', 'TAG', ...(args.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE', ...(sources ? ['SOURCE'] : [])],
+        rows.map((r) => [r.repository, r.tag, ...digest(r), id(r.id), created(r.created), humanSize(r.size), ...source(r)]),
       ),
     );
   },

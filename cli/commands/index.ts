@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { PASS_THROUGH, type ValueOptions } from '../trailing.js';
 import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
+import { buildCommand } from './build.js';
 import { composeCommand } from './compose.js';
 import { cpCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
@@ -69,6 +70,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   rmiCommand,
   tagCommand,
   importCommand,
+  buildCommand,
   saveCommand,
   loadCommand,
   historyCommand,

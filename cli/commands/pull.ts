@@ -8,6 +8,7 @@ interface Args extends GlobalArgs {
   'tls-verify'?: boolean;
   source?: 'auto' | 'registry' | 'bootstrap';
   'all-tags'?: boolean;
+  platform?: string;
 }
 
 export const pullCommand: CommandModule<object, Args> = {
@@ -20,6 +21,7 @@ export const pullCommand: CommandModule<object, Args> = {
       .option('all-tags', { alias: 'a', type: 'boolean', describe: 'Download all tagged images in the repository' })
       .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only the image reference' })
       .option('tls-verify', { type: 'boolean', describe: 'Verify TLS certificates (default: true; loopback registries use plain HTTP)' })
+      .option('platform', { type: 'string', describe: 'Set platform if the image is multi-platform (e.g. linux/arm64, linux/arm/v7)' })
       .option('source', { choices: ['auto', 'registry', 'bootstrap'] as const, describe: 'For Debian-family labels: where the image comes from' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -27,6 +29,8 @@ export const pullCommand: CommandModule<object, Args> = {
     const { progress } = await import('../progress.js');
     // Everything on stdout, as docker's pull: the status lines, the layer lines and (on a
     // terminal) the bars. (`run`'s implicit pull keeps them on stderr: its stdout is the command's.)
+    const { parsePlatform } = await import('../../lib/image/platform.js');
+    const platform = args.platform !== undefined ? parsePlatform(args.platform) : undefined;
     const live = args.quiet ? undefined : progress(process.stdout);
     let result;
     try {
@@ -34,6 +38,7 @@ export const pullCommand: CommandModule<object, Args> = {
         force: args.force,
         tlsVerify: args['tls-verify'],
         source: args.source,
+        ...(platform ? { platform } : {}),
         status: live
           ? (line: string) => {
               live.done();

@@ -32,6 +32,7 @@ export const runOptions = {
   dns: { type: 'string', array: true, describe: 'Nameserver for the container (instead of the host\'s)' },
   'add-host': { type: 'string', array: true, describe: 'Add a line to /etc/hosts: NAME:IP' },
   pull: { type: 'string', choices: ['always', 'missing', 'never'], describe: 'Pull image before running (default missing)' },
+  platform: { type: 'string', describe: 'Set platform if the image is multi-platform (e.g. linux/arm64; foreign ones run emulated by qemu-user-static)' },
   boot: { type: 'boolean', describe: 'Boot systemd in the container (default: when the image has systemd)' },
   'no-boot': { type: 'boolean', describe: "Run the command as the container's first process, like docker" },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
@@ -83,6 +84,7 @@ type Args = GlobalArgs & ResourceArgs & {
   dns?: string[];
   'add-host'?: string[];
   pull?: 'always' | 'missing' | 'never';
+  platform?: string;
   boot?: boolean;
   'no-boot'?: boolean;
   'boot-timeout': number;
@@ -129,6 +131,8 @@ export function containerOptions(args: Omit<Args, 'detach' | 'boot-timeout'>, im
     detach: o.detach,
     boot: args.boot ? true : args['no-boot'] ? false : undefined,
     pull: args.pull,
+    sources: true,
+    platform: args.platform,
     stopSignal: args['stop-signal'],
     stopTimeout: args['stop-timeout'],
     tmpfs: args.tmpfs,

@@ -9,6 +9,7 @@ const WARNING = `WARNING! This will remove:
   - all stopped containers
   - all networks not used by at least one container
   - leftovers of killed racker processes: unused container mounts, scratch directories, stale locks
+  - the package cache of postroj probes
 
 Are you sure you want to continue? [y/N] `;
 
@@ -35,7 +36,7 @@ function readLine(): Promise<string | undefined> {
 
 const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
   command: 'prune',
-  describe: 'Remove all stopped containers, unused networks and what killed racker processes left behind',
+  describe: 'Remove all stopped containers, unused networks, unused cached sources (URLs, paths, archives), the package cache, and what killed racker processes left behind',
   builder: (y) => y.option('force', { alias: 'f', type: 'boolean', describe: 'Do not prompt for confirmation' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -53,7 +54,9 @@ const pruneCommand: CommandModule<object, GlobalArgs & { force?: boolean }> = {
     // docker's layout: a section per kind, a blank line after each, then the total.
     if (report.containers.length) out(['Deleted Containers:', ...report.containers, '', ''].join('\n'));
     if (report.networks.length) out(['Deleted Networks:', ...report.networks, '', ''].join('\n'));
+    if (report.sources.length) out(['Deleted cached sources:', ...report.sources, '', ''].join('\n'));
     if (report.leftovers.length) out(['Deleted leftovers of killed racker processes:', ...report.leftovers, '', ''].join('\n'));
+    if (report.packageCacheFiles) out(`Deleted package cache: ${report.packageCacheFiles} files\n\n`);
     out(`Total reclaimed space: ${humanSize(report.reclaimed)}`);
   },
 };

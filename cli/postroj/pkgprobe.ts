@@ -19,6 +19,7 @@ interface Args extends GlobalArgs {
   network: 'none' | 'host';
   'keep-on-failure'?: boolean;
   warm?: boolean;
+  platform?: string;
 }
 
 export const pkgprobeCommand: CommandModule<object, Args> = {
@@ -26,7 +27,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
   describe: 'Install packages in a machine of one image and check units, HTTP/TCP endpoints and commands',
   builder: (y) =>
     y
-      .option('image', { type: 'string', demandOption: true, describe: 'A curated label (debian-bookworm, …) or an image reference' })
+      .option('image', { type: 'string', demandOption: true, describe: 'A curated label (debian-bookworm, …), an image reference, or a URL, path or archive (see doc/images.md)' })
       .option('package', { type: 'string', array: true, describe: 'A package file, an http(s) URL, or a repository package name (repeatable)' })
       .option('check-unit', { type: 'string', array: true, describe: 'A systemd unit that must be enabled (or static), start, and be active (repeatable)' })
       .option('check-network', { type: 'string', array: true, describe: 'http(s)://… that must answer as expected, or tcp://HOST:PORT that must accept (repeatable)' })
@@ -42,7 +43,8 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
       .option('network', { choices: ['none', 'host'] as const, default: 'none' as const, describe: "The machine's network once booted: none (its own namespace, loopback only) or host" })
       .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' })
-      .option('warm', { type: 'boolean', describe: "Probe on a warm machine of the image's pool (racker pool create IMAGE --network none) when there are no packages; else boot one" }),
+      .option('warm', { type: 'boolean', describe: "Probe on a warm machine of the image's pool (racker pool create IMAGE --network none) when there are no packages; else boot one" })
+      .option('platform', { type: 'string', describe: 'The image\'s platform (e.g. linux/arm64; a foreign one runs emulated by qemu-user-static)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { pkgprobe, validateSpec } = await import('../../lib/postroj/pkgprobe.js');
@@ -63,6 +65,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       machineNetwork: args.network,
       keepOnFailure: Boolean(args['keep-on-failure']),
       warm: Boolean(args.warm),
+      ...(args.platform !== undefined ? { platform: args.platform } : {}),
     };
     validateSpec(spec);
     const { withInterrupt } = await import('../interrupt.js');

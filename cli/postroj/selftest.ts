@@ -14,6 +14,7 @@ type Args = GlobalArgs &
     'report-json'?: string;
     'report-junit'?: string;
     format?: string;
+    platform?: string;
   };
 
 export const selftestCommand: CommandModule<object, Args> = {
@@ -28,7 +29,8 @@ export const selftestCommand: CommandModule<object, Args> = {
       .option('boot-timeout', { type: 'number', default: 60, describe: 'Seconds to wait for a machine to boot' })
       .option('report-json', { type: 'string', describe: 'Write a JSON report to this file (- for stdout)' })
       .option('report-junit', { type: 'string', describe: 'Write a JUnit XML report to this file (- for stdout)' })
-      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' }),
+      .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
+      .option('platform', { type: 'string', describe: 'Probe the images of this platform (e.g. linux/arm64; foreign ones run emulated by qemu-user-static)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
     const { selftest, selectImages } = await import('../../lib/postroj/selftest.js');
@@ -42,6 +44,7 @@ export const selftestCommand: CommandModule<object, Args> = {
         jobs: args.jobs,
         timeoutMs: args.timeout * 1000,
         bootTimeoutSeconds: args['boot-timeout'],
+        ...(args.platform !== undefined ? { platform: args.platform } : {}),
         status: live.line,
         signal,
       }),

@@ -483,9 +483,17 @@ export function containerRoutes(engine: Engine): Route[] {
     route('POST', /^\/containers\/create$/, async (x) => {
       const { options, meta } = createOptionsFrom(((await x.body()) ?? {}) as CreateBody);
       const name = x.query.get('name');
-      const record = await createContainer(ctx, { ...options, ...(name ? { name: name.replace(/^\//, '') } : {}) });
+      const platform = x.query.get('platform');
+      // dockerd answers the platform warning (and others) in Warnings; the CLI prints them.
+      const warnings: string[] = [];
+      const record = await createContainer(ctx, {
+        warn: (line) => warnings.push(line.replace(/^WARNING: /, '')),
+        ...options,
+        ...(name ? { name: name.replace(/^\//, '') } : {}),
+        ...(platform ? { platform } : {}),
+      });
       await engine.setMeta(record.id, meta);
-      x.json(201, { Id: record.id, Warnings: [] });
+      x.json(201, { Id: record.id, Warnings: warnings });
     }),
     route('POST', /^\/containers\/([^/]+)\/start$/, async (x, [id]) => {
       const record = await find(id!);

@@ -1,5 +1,5 @@
 /** racker's errors as Engine API answers: an HTTP status and {"message": …}, like dockerd. */
-import { NotFoundError, PermissionError, RackerError, UsageError } from '../errors.js';
+import { ConflictError, ForbiddenError, NotFoundError, PermissionError, RackerError, UsageError } from '../errors.js';
 
 /** An error whose HTTP status the handler chose. */
 export class ApiError extends Error {
@@ -16,10 +16,10 @@ export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof UsageError) return 400;
-  if (err instanceof PermissionError) return 403;
+  if (err instanceof PermissionError || err instanceof ForbiddenError) return 403;
+  // Its kind, never its wording: a reworded message keeps its status.
+  if (err instanceof ConflictError) return 409;
   if (err instanceof RackerError) {
-    const m = err.message;
-    if (/^conflict|Conflict\.|is already in use|container is running|is not running|is paused|is not paused|already paused/.test(m)) return 409;
     // The command can't be run (docker: "OCI runtime create failed"): the client's fault.
     if (err.exitCode === 126 || err.exitCode === 127) return 400;
     return 500;

@@ -85,6 +85,8 @@ export function imageInspect(r: ImageRecord, names: { tags: string[]; digests: s
       ...(r.config.StopSignal ? { StopSignal: r.config.StopSignal } : {}),
     },
     Architecture: r.architecture ?? 'amd64',
+    // docker leaves Variant out when the image names none (amd64, arm64).
+    ...(r.variant ? { Variant: r.variant } : {}),
     Os: r.os ?? 'linux',
     Size: r.size,
     VirtualSize: r.size,
@@ -207,10 +209,13 @@ export function imageRoutes(engine: Engine): Route[] {
       // "tag" may be a tag or a digest; fromImage may already carry one.
       const name = tag ? `${from}${tag.includes(':') ? '@' : ':'}${tag}` : from;
       resolveImageName(name); // a malformed reference: 400 before any stream starts
+      const platformText = x.query.get('platform');
+      const { parsePlatform } = await import('../image/platform.js');
+      const platform = platformText ? parsePlatform(platformText) : undefined; // a bad one: 400 too
       const out = x.stream(200, 'application/json');
       const send = (msg: object) => out.write(`${JSON.stringify(msg)}\r\n`);
       try {
-        await pullImageByName(ctx, name, { status: (l) => send(progressMessage(l)), progress: (l) => send(progressMessage(l)) });
+        await pullImageByName(ctx, name, { status: (l) => send(progressMessage(l)), progress: (l) => send(progressMessage(l)), ...(platform ? { platform } : {}) });
       } catch (err) {
         const message = messageOf(err);
         send({ errorDetail: { message }, error: message });

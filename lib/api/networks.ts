@@ -1,6 +1,6 @@
 /** /networks: racker's networks (lib/net) answered the way dockerd answers. */
 import { listContainers } from '../container/record.js';
-import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { NotFoundError } from '../errors.js';
 import { createBridgeNetwork, inspectNetwork, networkMatches, pruneNetworks, removeNetwork } from '../net/networks.js';
 import { findNetwork, listNetworks } from '../net/store.js';
 import type { Engine } from './engine.js';
@@ -13,13 +13,6 @@ import { route, type Route } from './router.js';
 /** ?filters={"name":["web"],"label":["a=b"]} as lib/net's KEY=VALUE filters. */
 function filtersOf(text: string | null): string[] {
   return filterEntries(text).flatMap(([key, values]) => values.map((v) => `${key}=${v}`));
-}
-
-/** dockerd's statuses for what removing a network can meet. */
-function removalStatus(err: unknown): never {
-  if (err instanceof UsageError && /pre-defined network/.test(err.message)) throw new ApiError(403, err.message);
-  if (err instanceof RackerError && /has active endpoints/.test(err.message)) throw new ApiError(403, err.message);
-  throw err;
 }
 
 export function networkRoutes(engine: Engine): Route[] {
@@ -42,20 +35,15 @@ export function networkRoutes(engine: Engine): Route[] {
       const subnet = optionalString(ipam, 'Subnet');
       const gateway = optionalString(ipam, 'Gateway');
       const driver = optionalString(body, 'Driver');
-      try {
-        const network = await createBridgeNetwork(ctx, {
-          name,
-          ...(driver ? { driver } : {}),
-          internal: Boolean(optionalBoolean(body, 'Internal')),
-          labels: stringMap(body, 'Labels'),
-          ...(subnet ? { subnet } : {}),
-          ...(gateway ? { gateway } : {}),
-        });
-        x.json(201, { Id: network.id, Warning: '' });
-      } catch (err) {
-        if (err instanceof RackerError && /already exists/.test(err.message)) throw new ApiError(409, err.message);
-        throw err;
-      }
+      const network = await createBridgeNetwork(ctx, {
+        name,
+        ...(driver ? { driver } : {}),
+        internal: Boolean(optionalBoolean(body, 'Internal')),
+        labels: stringMap(body, 'Labels'),
+        ...(subnet ? { subnet } : {}),
+        ...(gateway ? { gateway } : {}),
+      });
+      x.json(201, { Id: network.id, Warning: '' });
     }),
     route('POST', /^\/networks\/prune$/, async (x) => {
       x.json(200, { NetworksDeleted: (await pruneNetworks(ctx)).map((n) => n.name) });
@@ -80,7 +68,7 @@ export function networkRoutes(engine: Engine): Route[] {
       x.json(200, inspectNetwork(network, await listContainers(ctx.paths)));
     }),
     route('DELETE', /^\/networks\/([^/]+)$/, async (x, [id]) => {
-      await removeNetwork(ctx, id!).catch(removalStatus);
+      await removeNetwork(ctx, id!); // a pre-defined network, or one in use: ForbiddenError, 403
       x.empty(204);
     }),
   ];

@@ -17,6 +17,7 @@ import { plainExchange, upgradeExchange, type Exchange } from './exchange.js';
 import { execRoutes } from './exec.js';
 import { eventRoutes } from './events.js';
 import { imageRoutes } from './images.js';
+import { buildRoutes } from './build.js';
 import { networkRoutes } from './networks.js';
 import { volumeRoutes } from './volumes.js';
 import { match, type Route } from './router.js';
@@ -73,7 +74,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
+  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...buildRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 

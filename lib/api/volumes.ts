@@ -1,6 +1,5 @@
 /** /volumes: racker's volumes (lib/volume) answered the way dockerd answers. */
 import { listContainers } from '../container/record.js';
-import { RackerError } from '../errors.js';
 import { createVolume, findVolume, listVolumes, pruneVolumes, removeVolume, usersOf } from '../volume/store.js';
 import type { Engine } from './engine.js';
 import { asBody, optionalString, stringMap } from './body.js';
@@ -45,12 +44,8 @@ export function volumeRoutes(engine: Engine): Route[] {
     }),
     route('GET', /^\/volumes\/([^/]+)$/, async (x, [name]) => x.json(200, await findVolume(ctx.paths, name!))),
     route('DELETE', /^\/volumes\/([^/]+)$/, async (x, [name]) => {
-      try {
-        await removeVolume(ctx, name!, await listContainers(ctx.paths), flag(x.query, 'force'));
-      } catch (err) {
-        if (err instanceof RackerError && /volume is in use/.test(err.message)) throw new ApiError(409, err.message);
-        throw err;
-      }
+      // A volume in use is a ConflictError: 409, as dockerd.
+      await removeVolume(ctx, name!, await listContainers(ctx.paths), flag(x.query, 'force'));
       x.empty(204);
     }),
   ];

@@ -1,7 +1,7 @@
 /** stop, kill, wait: signalling a running container and waiting for its end. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { RackerError, UsageError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 import { signalNumber } from '../exec/process.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
 import { liveState, readContainer, readLive, updateState, type ContainerRecord } from './record.js';
@@ -43,7 +43,7 @@ function requireRunning(record: ContainerRecord): number {
   // A racker killed while its container booted never recorded PID 1: it is nspawn's child.
   // Signalling nspawn itself would orphan the container (it survives nspawn).
   const target = state.leaderPid ?? (state.nspawnPid ? childrenOf(state.nspawnPid)[0] : undefined) ?? state.nspawnPid;
-  if (state.status !== 'running' || !target) throw new RackerError(`container ${record.name} is not running`);
+  if (state.status !== 'running' || !target) throw new ConflictError(`container ${record.name} is not running`);
   return target;
 }
 

@@ -4,8 +4,9 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { NoSystemdError, NotFoundError, RackerError, UsageError } from '../errors.js';
+import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { resolveImageName } from '../image/names.js';
+import { classifySource, isDirectory } from '../image/source.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
 import { healthConfigOf, type DockerHealthcheck, type HealthFlags } from './health.js';
@@ -25,9 +26,14 @@ import { exposedPorts } from '../net/ports.js';
 import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
 import { emit } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
+import { parsePlatform, samePlatform, type Platform } from '../image/platform.js';
+import { checkPlatform } from './foreign.js';
 
 export interface CreateOptions {
   image: string;
+  /** --platform (os/arch[/variant]): pull that one; the image must be it. */
+  platform?: string;
   args: string[];
   name?: string;
   env?: string[];
@@ -62,6 +68,11 @@ export interface CreateOptions {
   /** true/false force boot or direct mode; undefined: boot when the image has systemd. */
   boot?: boolean;
   pull?: 'always' | 'missing' | 'never';
+  /**
+   * `image` may be a URL, path or archive (source.ts): racker's CLI and postroj. Not the
+   * Engine API, whose Image is a reference (a path there would be the service's, not the client's).
+   */
+  sources?: boolean;
   stopSignal?: string;
   stopTimeout?: number;
   /** --tmpfs PATH[:OPTIONS] */
@@ -96,9 +107,15 @@ async function stopSettings(opts: CreateOptions, imageSignal: string | undefined
   };
 }
 
-async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord> {
+async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform): Promise<ImageRecord> {
   const policy = opts.pull ?? 'missing';
   if (!['always', 'missing', 'never'].includes(policy)) throw new UsageError(`invalid pull policy: ${policy}`);
+  // A URL, path or archive: imported (or reused from the cache) by from-source.ts.
+  const source = opts.sources ? classifySource(opts.image, { cwd: process.cwd(), isDirectory }) : undefined;
+  if (source && source.kind !== 'reference' && source.kind !== 'label') {
+    const { imageFromSource } = await import('../image/from-source.js');
+    return (await imageFromSource(ctx, source, { policy: policy as 'always' | 'missing' | 'never', status: opts.status })).record;
+  }
   let key: string | undefined;
   try {
     key = resolveImageName(opts.image).key;
@@ -108,11 +125,17 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
   }
   const pull = async () => {
     const { pullImageByName } = await import('../image/pull-any.js');
-    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status });
+    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status, ...(platform ? { platform } : {}) });
   };
   if (policy === 'always' && key) await pull();
   try {
-    return (await findImage(ctx.paths, key, opts.image)).record;
+    const { record } = await findImage(ctx.paths, key, opts.image);
+    // The tag holds another platform than the one asked for: pull the one asked for, as docker does.
+    if (platform && key && policy !== 'never' && !samePlatform(record, platform)) {
+      await pull();
+      return (await findImage(ctx.paths, key, opts.image)).record;
+    }
+    return record;
   } catch (err) {
     if (!(err instanceof NotFoundError) || policy === 'never' || !key) throw err;
   }
@@ -123,6 +146,7 @@ async function imageFor(ctx: Context, opts: CreateOptions): Promise<ImageRecord>
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   if (opts.resources) validateResources(opts.resources, availableParallelism());
   if (opts.deviceCgroupRules?.length) {
     const { checkDeviceRule, hostHasDevicesCgroup } = await import('./cgroup.js');
@@ -147,7 +171,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   }
   const { resolveLinks } = await import('./links.js');
   const links = await resolveLinks(ctx, opts.links ?? [], networking.network, opts.name);
-  const image = await imageFor(ctx, opts);
+  const image = await imageFor(ctx, opts, platform);
+  checkPlatform(image, opts.image, platform, opts.warn);
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
     const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
     const exposed = exposedPorts({ ...image.config.ExposedPorts, ...opts.exposedPorts }).filter((p) => !asked.has(`${p.containerPort}/${p.protocol}`));
@@ -192,7 +217,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       const holder = existing.find((c) => c.name === name);
       if (holder) {
         await removeAnonymousVolumes(ctx, anonymous.names);
-        throw new RackerError(
+        throw new ConflictError(
           `Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`,
         );
       }
@@ -235,6 +260,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       ...(opts.pool ? { pool: opts.pool } : {}),
     };
     if (opts.dryRun) return record;
+    crashPoint('create:volumes');
     await writeContainer(ctx.paths, record);
     emit(ctx, { type: 'container', action: 'create', container: record });
     return record;

@@ -1,7 +1,7 @@
 /** racker exec: a command in a running container, with the container's environment. */
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
-import { NotFoundError, RackerError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { exitStatus } from '../exec/process.js';
 import { execInContainer, startExec, type ExecStreams } from './exec.js';
 import { CommandNotRunnable } from './lookup.js';
@@ -27,7 +27,7 @@ export interface ExecOptions {
 /** The running container's PID 1, or the "is not running" error naming it as shownAs. */
 function runningLeader(record: ContainerRecord, shownAs: string): number {
   const state = liveState(record);
-  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${shownAs} is not running`);
+  if (state.status !== 'running' || !state.leaderPid) throw new ConflictError(`container ${shownAs} is not running`);
   refuseIfPaused(record);
   return state.leaderPid;
 }

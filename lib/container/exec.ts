@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { RackerError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
 import { nsenterArgv } from '../tools/nspawn.js';
 import { inCgroupArgv } from '../tools/cgroup.js';
@@ -56,7 +56,7 @@ export function shellQuote(argv: readonly string[]): string {
 /** The running container's root; its PID 1 gone (it stopped meanwhile) is "not running", not ENOENT. */
 function runningRoot(leader: number): string {
   const root = processRoot(leader);
-  if (!existsSync(root)) throw new RackerError('the container is not running');
+  if (!existsSync(root)) throw new ConflictError('the container is not running');
   return root;
 }
 

@@ -58,7 +58,7 @@ const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s:
 /** A Go duration ("1m30s", "500ms", "0") in milliseconds. */
 export function parseGoDuration(text: string): number {
   if (text === '0') return 0;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ns|us|\u00b5s|ms|s|m|h)/g)];
   if (!parts.length || parts.map((p) => p[0]).join('') !== text) throw new UsageError(`invalid duration: ${text} (e.g. 30s, 1m30s, 500ms)`);
   return parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0);
 }

@@ -2,7 +2,7 @@
  * `racker system prune`: every stopped container, and what killed racker processes left
  * behind — overlay mounts no container uses, half-removed container directories, scratch
  * directories, lock files and temporary auth files of dead processes, nspawn's per-machine
- * directories in /run.
+ * directories in /run, temporaries of atomic writes cut short.
  * Running containers, and the locks and scratch of live processes, are never touched:
  * every check below is "is its owner dead", made by the helper that owns that kind of state.
  */
@@ -10,6 +10,7 @@ import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { deadScratch } from '../image/scratch.js';
+import { deadTemporaries } from '../state/atomic.js';
 import { breakIfStale, withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
 import { listContainers, liveState, machineName, readContainer, type ContainerRecord } from './record.js';
@@ -27,6 +28,10 @@ export interface PruneReport {
   reclaimed: number;
   /** Names of the user networks removed (docker's "Deleted Networks:"). */
   networks: string[];
+  /** Images cached from URLs, paths and archives that no container uses ("KEY (SOURCE)"). */
+  sources: string[];
+  /** Files removed from postroj's package cache (as docker's system prune removes its build cache). */
+  packageCacheFiles: number;
 }
 
 /** Where systemd-nspawn keeps a directory per machine; one killed -9 leaves its own behind. */
@@ -121,7 +126,7 @@ export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: strin
 }
 
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
-  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [] };
+  const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [], packageCacheFiles: 0 };
   const { paths } = ctx;
 
   // Warm machines nothing owns any more (a removed pool, a killed run or refill): lib/pool/.
@@ -188,6 +193,12 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
     }
   }
 
+  // Atomic writes cut between the write and the rename: the file itself is whole (old or new).
+  for (const file of await deadTemporaries(paths.lib, (pid) => pid === process.pid || processAlive(pid))) {
+    await fs.rm(file, { force: true });
+    report.leftovers.push(`temporary ${file}`);
+  }
+
   // Credentials handed to skopeo by a pull that was killed before it could delete them.
   for (const name of await readdirOrEmpty(paths.run)) {
     const m = /^racker-auth-(\d+)-[a-f0-9]+\.json$/.exec(name);
@@ -216,5 +227,15 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   // Networks no container refers to, as docker's system prune removes them.
   const { pruneNetworks } = await import('../net/networks.js');
   report.networks = (await pruneNetworks(ctx)).map((n) => n.name);
+
+  // The cache of run's sources (URLs, tarballs, directories, archives): after the containers
+  // above, so the images only stopped containers used go too.
+  const { pruneSources } = await import('../image/from-source.js');
+  report.sources = await pruneSources(ctx);
+  // postroj's package cache: only ever a copy of what the mirrors serve.
+  const { clearPackageCache } = await import('../postroj/package-cache/store.js');
+  const cache = await clearPackageCache(paths);
+  report.packageCacheFiles = cache.files;
+  report.reclaimed += cache.bytes;
   return report;
 }

@@ -2,7 +2,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
-import { RackerError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { isRestarting, liveState, readContainer, updateState, type ContainerRecord } from './record.js';
 import { removeAnonymousVolumes } from './volumes.js';
 import { childrenOf, processAlive, signalIfAlive } from '../exec/procfs.js';
@@ -11,6 +11,7 @@ import { nsentersInto } from './entered.js';
 import { releaseCgroup } from './placement.js';
 import { thawForEnd } from './pause.js';
 import { emit } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 
 const kill = (pid: number) => signalIfAlive(pid, 'SIGKILL');
@@ -81,7 +82,9 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   if (record) emit(ctx, { type: 'container', action: 'destroy', container: record });
   // Rename first so a half-deleted container is never listed.
   const trash = `${dir}.removing`;
+  crashPoint('rm:unmounted');
   await fs.rename(dir, trash).catch(() => undefined);
+  crashPoint('rm:renamed');
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
   if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);
@@ -92,7 +95,7 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
   if (record.state.status === 'running' && state.status !== 'running') await killOrphanedLeader(ctx, record);
   if (state.status === 'running') {
     if (!force) {
-      throw new RackerError(
+      throw new ConflictError(
         `cannot remove container ${record.name}: container is running: stop the container before removing or force remove`,
       );
     }
@@ -103,7 +106,7 @@ export async function removeContainer(ctx: Context, record: ContainerRecord, for
     while (processAlive(record.state.supervisorPid) && Date.now() < deadline) await sleep(20);
   }
   if (isRestarting(state)) {
-    if (!force) throw new RackerError(`You cannot remove a restarting container ${record.id}. Stop the container before attempting removal or force remove`);
+    if (!force) throw new ConflictError(`You cannot remove a restarting container ${record.id}. Stop the container before attempting removal or force remove`);
     // Its supervisor, waking from the delay, finds it stopped (or gone) and leaves it down.
     await updateState(ctx.paths, record.id, { stoppedByHand: true });
   }

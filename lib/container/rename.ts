@@ -1,6 +1,6 @@
 /** racker rename: a new name for a container, running or not (its hostname stays, as in docker). */
 import type { Context } from '../context.js';
-import { RackerError, UsageError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { emit } from '../events/log.js';
 import { findContainer, listContainers, readContainer, validateName, writeContainer, type ContainerRecord } from './record.js';
@@ -13,7 +13,7 @@ export async function renameContainer(ctx: Context, record: ContainerRecord, new
   await withLock(ctx.paths.lock('names'), async () => {
     const holder = (await listContainers(ctx.paths)).find((c) => c.name === name);
     if (holder) {
-      throw new RackerError(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+      throw new ConflictError(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     // Re-read: its supervisor may have written its state since it was looked up.
     const current = (await readContainer(ctx.paths, record.id)) ?? (await findContainer(ctx.paths, record.id));

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { NoSystemdError, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
 import { createContainer } from './create.js';
@@ -108,7 +108,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
   const pet = await withLock(ctx.paths.lock(`shell-${name}`), () => petContainer(ctx, opts, account, name));
   const state = liveState(pet);
   if (!pet.config.boot) throw new UsageError(`container ${name} is not a system container`);
-  if (state.status !== 'running' || !state.leaderPid) throw new UsageError(`container ${name} is not running`);
+  if (state.status !== 'running' || !state.leaderPid) throw new ConflictError(`container ${name} is not running`);
   const shell = ContainerRoot.with(processRoot(state.leaderPid), (root) => {
     const found = shellInRoot(root, account.shell);
     // root is root everywhere; anyone else gets their account written in (every time: an

@@ -16,6 +16,7 @@ import { watchHealth } from './health-watch.js';
 import { hostHasMachined, initTool, switchUserTool } from './host.js';
 import { createLogWriter, type LogWriter } from './logs.js';
 import { connectOutputChannel } from './output-channel.js';
+import { makeVarLinkTargets } from './var-links.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { checkCommand, resolveUserInRoot } from './lookup.js';
 import { machineName, readContainer, updateState, type ContainerRecord } from './record.js';
@@ -30,6 +31,7 @@ import { inCgroupArgv } from '../tools/cgroup.js';
 import { nspawnProperties } from './limits.js';
 import { enterFiles, noteRegisteredPlace, prepareCgroup, releaseCgroup, type OwnedPlace } from './placement.js';
 import { emit, emitStart } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface SuperviseOptions {
   /** Pass the command's output here too (foreground run); it always goes to the log. */
@@ -192,6 +194,9 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
     // container's own, which win), and no start while one of them is not running.
     if (config.links?.length) config = { ...config, env: [...(await linkEnvAtStart(ctx, initial)), ...config.env] };
     const rootfs = await mountRootfs(ctx, id, config.imageId, { volatile: config.autoRemove });
+    // An ostree/bootc image's /root, /home, /opt… lead into /var, made at boot by tmpfiles: made now, for every mode.
+    ContainerRoot.with(rootfs, (root) => makeVarLinkTargets(root));
+    crashPoint('start:mounted');
     const bridge = await bridgeNetworkOf(ctx, initial);
     let onNetwork: ContainerRecord | undefined;
     if (bridge) {

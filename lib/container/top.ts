@@ -4,7 +4,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { RackerError, UsageError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 import { liveState, type ContainerRecord } from './record.js';
 
 /** Host PIDs of every process in the PID namespace of `leader` (the container's PID 1). */
@@ -44,7 +44,7 @@ export function filterPs(output: string, pids: ReadonlySet<number>): Top {
 
 export async function topOf(ctx: Context, record: ContainerRecord, psArgs: readonly string[] = ['-ef']): Promise<Top> {
   const state = liveState(record);
-  if (state.status !== 'running' || !state.leaderPid) throw new RackerError(`container ${record.name} is not running`);
+  if (state.status !== 'running' || !state.leaderPid) throw new ConflictError(`container ${record.name} is not running`);
   const r = await ctx.run(['ps', ...psArgs], { reject: false });
   if (r.exitCode !== 0) throw new UsageError(`ps ${psArgs.join(' ')} failed: ${r.stderr.trim().split('\n')[0] ?? ''}`);
   return filterPs(r.stdout, containerPids(state.leaderPid));

@@ -6,7 +6,8 @@
  * Built on node:child_process rather than execa: execa's module graph (~100 files)
  * took 100-170 ms to load on this machine, which every `racker run` would pay.
  */
-import { spawn } from 'node:child_process';
+import type { spawn as Spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
 import { childrenOf, signalIfAlive } from './procfs.js';
@@ -25,6 +26,14 @@ export interface RunOptions {
   secrets?: readonly string[];
   /** Called with each line the command prints on stdout, as it prints it. */
   onLine?: (line: string) => void;
+  /** The same for stderr (the stderr text is still collected for the result). */
+  onStderrLine?: (line: string) => void;
+  /**
+   * Aborted: SIGTERM to the command's process group (it runs in a group of its own, so a
+   * terminal's Ctrl-C reaches it only through racker), and SIGKILL to what is left of the
+   * group once the command has ended: a builder's RUN step lives in that group, outside it.
+   */
+  signal?: AbortSignal;
   /** Pass the terminal through (interactive commands). stdout/stderr are then empty. */
   inherit?: boolean;
   /** Called with the child's PID once it is started (to watch it, e.g. for progress). */
@@ -47,6 +56,8 @@ export const TOOL_PACKAGES: Record<string, string> = {
   mmdebstrap: 'mmdebstrap',
   'systemd-nspawn': 'systemd-container',
   'docker-registry': 'docker-registry',
+  buildah: 'buildah',
+  mkosi: 'mkosi',
   nsenter: 'util-linux',
   mount: 'mount',
   umount: 'mount',
@@ -65,9 +76,19 @@ export const TOOL_PACKAGES: Record<string, string> = {
 
 export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const s of secrets) if (s) out = out.split(s).join('***');
+  // Longest first: a secret that contains another (a password inside user:password) goes whole.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s) out = out.split(s).join('***');
   return out;
 }
+
+/**
+ * node:child_process (with net, dgram and streams: ~7 ms of CPU) loaded by the first command
+ * run, not at every start: every command imports this file through lib/context.ts, and
+ * `--help`, `--version`, `ps` run nothing.
+ */
+let spawnFn: typeof Spawn | undefined;
+const spawn: typeof Spawn = ((...args: Parameters<typeof Spawn>) =>
+  (spawnFn ??= (createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')).spawn)(...args)) as typeof Spawn;
 
 export function createRunner(log: Logger): Runner {
   return (argv, opts = {}) =>
@@ -81,6 +102,7 @@ export function createRunner(log: Logger): Runner {
         env,
         cwd: opts.cwd,
         stdio: opts.inherit ? 'inherit' : [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        ...(opts.signal ? { detached: true } : {}),
       });
       if (child.pid !== undefined) opts.onSpawn?.(child.pid);
       const out: Buffer[] = [];
@@ -93,7 +115,26 @@ export function createRunner(log: Logger): Runner {
         partial = lines.pop()!;
         lines.forEach(opts.onLine);
       });
-      child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+      let partialErr = '';
+      child.stderr?.on('data', (chunk: Buffer) => {
+        err.push(chunk);
+        if (!opts.onStderrLine) return;
+        const lines = (partialErr + chunk.toString()).split('\n');
+        partialErr = lines.pop()!;
+        lines.forEach(opts.onStderrLine);
+      });
+      const group = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig);
+        } catch {
+          /* the group is gone */
+        }
+      };
+      const onAbort = () => group('SIGTERM');
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      if (opts.signal?.aborted) onAbort();
+      // On 'exit', not 'close': a leftover holding the pipes would delay 'close' for ever.
+      child.once('exit', () => opts.signal?.aborted && group('SIGKILL'));
       if (opts.input !== undefined) child.stdin?.end(opts.input);
       // Past the timeout, stop the child's own children too: nsenter does not pass signals
       // on, and the command it started in a container would live on as an orphan that no
@@ -109,11 +150,14 @@ export function createRunner(log: Logger): Runner {
         : undefined;
       child.once('error', (e: NodeJS.ErrnoException) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         reject(e.code === 'ENOENT' ? new MissingToolError(file, TOOL_PACKAGES[file] ?? file) : e);
       });
       child.once('close', (code, signal) => {
         if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
         if (partial && opts.onLine) opts.onLine(partial);
+        if (partialErr && opts.onStderrLine) opts.onStderrLine(partialErr);
         log.debug(`${shown} → ${code ?? signal} in ${Math.round(performance.now() - started)} ms`);
         const result: RunResult = {
           stdout: Buffer.concat(out).toString(),

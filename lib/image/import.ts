@@ -17,6 +17,7 @@ import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
 import { emit } from '../events/log.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface ImportOptions {
   progress?: (line: string) => void;
@@ -66,6 +67,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
         opts.progress(`Extracting: ${Math.round(bytes / 1e6)} MB read`);
       },
     });
+    crashPoint('import:extracted');
     if (file !== source) await fs.rm(file);
     const created = ctx.clock().toISOString();
     const id = `sha256:${createHash('sha256').update(JSON.stringify({ layer: digest, created })).digest('hex')}`;
@@ -79,6 +81,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
       origin: { kind: 'import', source: opts.sourceName ?? (isUrl(source) ? redactUrl(source) : path.resolve(source)), ...(opts.message ? { comment: opts.message } : {}) },
       systemd: hasSystemd(rootfs),
     });
+    crashPoint('import:stored');
     if (key) await retag(ctx, key, { id, updated: created });
     emit(ctx, { type: 'image', action: 'import', id, attributes: { name: id } });
     return id;
@@ -88,7 +91,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
   }
 }
 
-async function sha256File(file: string): Promise<string> {
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return `sha256:${hash.digest('hex')}`;

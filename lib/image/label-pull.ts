@@ -17,6 +17,7 @@ import { labelKey } from './names.js';
 import { PROVISION_PACKAGES, provisionPlan } from './provision.js';
 import { lockName, pullReference, retag, type PullOptions, type PullResult } from './pull.js';
 import { parseReference } from './reference.js';
+import { debianArchitecture, formatPlatform, hostPlatform, platformOf, samePlatform, type Platform } from './platform.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, imageExists, readImage, readTags, scratchDir, treeSize, type ImageRecord } from './store.js';
 
@@ -48,12 +49,16 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
   const status = opts.status ?? (() => {});
   return withLock(ctx.paths.lock(lockName(key)), async () => {
     const current = (await readTags(ctx.paths))[key];
-    // The label is current when it was provisioned from the base image we have now.
+    // The label is current when it was provisioned from the base image we have now (one per platform).
     if (!opts.force && current && current.repoDigest === base.id && imageExists(ctx.paths, current.id)) {
       status(`Status: Image is up to date for ${label.name}`);
       return { key, id: current.id, digest: base.digest, updated: false };
     }
     const baseImage = (await readImage(ctx.paths, base.id))!;
+    const platform = { architecture: baseImage.architecture, variant: baseImage.variant };
+    // The install steps run the image's own package tools: emulated for a foreign base
+    // (asked for now, or pulled with --platform before and still current).
+    await requireEmulation(platformOf(baseImage) ?? opts.platform ?? hostPlatform(), label.name);
     status(`${label.name}: Provisioning ${label.family} packages`);
     const dir = await scratchDir(ctx.paths, 'provision');
     try {
@@ -64,7 +69,7 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
       await runPlan(ctx, label, rootfs, opts.progress);
       const id = contentId({ base: base.id, label: label.name, created: ctx.clock().toISOString() });
       await commitImage(ctx.paths, dir, {
-        ...(await describe(ctx, id, rootfs, baseImage.config)),
+        ...(await describe(ctx, id, rootfs, baseImage.config, platform)),
         origin: { kind: 'label', label: label.name, via: 'registry', base: label.source },
       });
       await retag(ctx, key, { id, repoDigest: base.id, updated: ctx.clock().toISOString() });
@@ -92,7 +97,9 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
   await cleanScratch(ctx.paths);
   return withLock(ctx.paths.lock(lockName(key)), async () => {
     const current = (await readTags(ctx.paths))[key];
-    if (!opts.force && current && imageExists(ctx.paths, current.id)) {
+    const want = opts.platform ?? hostPlatform();
+    const stored = current && imageExists(ctx.paths, current.id) ? await readImage(ctx.paths, current.id) : undefined;
+    if (!opts.force && current && stored && (!opts.platform || samePlatform(stored, want))) {
       status(`Status: Image is up to date for ${label.name}`);
       return { key, id: current.id, digest: current.id, updated: false };
     }
@@ -100,7 +107,9 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
       label.distribution === 'debian'
         ? resolveDebianMirror(ctx.env, await hostAptSources(), boot.mirror)
         : (ctx.env.RACKER_UBUNTU_MIRROR ?? boot.mirror);
-    status(`${label.name}: Bootstrapping ${boot.suite} from ${mirror}`);
+    // mmdebstrap runs the packages' maintainer scripts with the target's binaries: emulated.
+    if (opts.platform) await requireEmulation(want, label.name);
+    status(`${label.name}: Bootstrapping ${boot.suite} (${formatPlatform(want)}) from ${mirror}`);
     const dir = await scratchDir(ctx.paths, 'bootstrap');
     try {
       const rootfs = path.join(dir, 'rootfs');
@@ -111,14 +120,15 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
           mirror,
           variant: 'minbase',
           include: PROVISION_PACKAGES.apt,
+          ...(opts.platform ? { architecture: debianArchitecture(want) } : {}),
           ...(boot.components ? { components: boot.components } : {}),
           ...(boot.keyring ? { keyring: boot.keyring } : {}),
         }),
       );
-      const id = contentId({ label: label.name, mirror, created: ctx.clock().toISOString() });
+      const id = contentId({ label: label.name, mirror, platform: formatPlatform(want), created: ctx.clock().toISOString() });
       const config = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['/bin/bash'] };
       await commitImage(ctx.paths, dir, {
-        ...(await describe(ctx, id, rootfs, config)),
+        ...(await describe(ctx, id, rootfs, config, want)),
         origin: { kind: 'label', label: label.name, via: 'bootstrap' },
       });
       await retag(ctx, key, { id, updated: ctx.clock().toISOString() });
@@ -131,12 +141,27 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
   });
 }
 
-async function describe(ctx: Context, id: string, rootfs: string, config: ImageRecord['config']): Promise<Omit<ImageRecord, 'origin'>> {
+async function requireEmulation(p: Platform, what: string): Promise<void> {
+  const { requireRunnable } = await import('./binfmt.js');
+  requireRunnable(p, `label ${what}`);
+}
+
+async function describe(
+  ctx: Context,
+  id: string,
+  rootfs: string,
+  config: ImageRecord['config'],
+  platform: { architecture?: string | undefined; variant?: string | undefined },
+): Promise<Omit<ImageRecord, 'origin'>> {
+  const host = hostPlatform();
+  const architecture = platform.architecture ?? host.architecture;
+  const variant = platform.architecture ? platform.variant : host.variant;
   return {
     id,
     created: ctx.clock().toISOString(),
     size: await treeSize(rootfs),
-    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+    architecture,
+    ...(variant ? { variant } : {}),
     os: 'linux',
     config,
     systemd: hasSystemd(rootfs),
@@ -147,7 +172,7 @@ function contentId(parts: Record<string, string>): string {
   return `sha256:${createHash('sha256').update(JSON.stringify(parts)).digest('hex')}`;
 }
 
-async function hostAptSources(): Promise<string | undefined> {
+export async function hostAptSources(): Promise<string | undefined> {
   const files = ['/etc/apt/sources.list'];
   try {
     for (const f of await fs.readdir('/etc/apt/sources.list.d')) files.push(path.join('/etc/apt/sources.list.d', f));

@@ -39,6 +39,8 @@ export interface Label {
   source: string;
   distribution: string;
   release: string;
+  /** An image-based OS published as a bootable container (bootc), not a container base image. */
+  bootable?: 'bootc';
   /** Debian-family only: how to build the same system without a registry. */
   bootstrap?: Bootstrap;
   notes?: string;
@@ -83,6 +85,19 @@ function label(name: string, family: PackageFamily, source: string, distribution
   return { name, family, source, distribution, release, ...(notes ? { notes } : {}) };
 }
 
+/**
+ * A bootable container image: the same OCI image that `bootc install` writes to a disk. racker
+ * boots it as a system container: its own systemd, dnf working on the container's writable /usr
+ * (as in a Containerfile's RUN, the way such images are customised), the links into /var made
+ * before the start (lib/container/var-links.ts), bootc's and ostree's own units inactive.
+ */
+function bootc(name: string, source: string, distribution: string, release: string, what: string): Label {
+  const notes =
+    `${what} Boots as a system container: packages install with dnf as in a Containerfile's RUN; ` +
+    'bootc and ostree units (updates, reboots, bootloader) stay inactive, since no container has /run/ostree-booted.';
+  return { name, family: 'dnf', source, distribution, release, bootable: 'bootc', notes };
+}
+
 export const LABELS: readonly Label[] = deepFreeze([
   // --- Debian and Ubuntu (apt) ---
   debian('bullseye', '11', 'Debian 11; regular LTS ended 2026-08-31, only Freexian ELTS since. Kept for legacy package tests.'),
@@ -125,6 +140,13 @@ export const LABELS: readonly Label[] = deepFreeze([
     'Red Hat UBI 10 init image: systemd is already installed; without a subscription only the UBI package subset is available.',
   ),
   label('amazonlinux-2023', 'dnf', 'docker.io/library/amazonlinux:2023', 'amazonlinux', '2023'),
+
+  // --- Bootable containers (bootc): image-based Fedora and CentOS, dnf inside the container ---
+  // What a bootc image is and what booting one in racker tests: doc/images.md#bootable-containers.
+  bootc('fedora-bootc-43', 'quay.io/fedora/fedora-bootc:43', 'fedora', '43', 'Fedora 43 as a bootable container image (bootc).'),
+  bootc('fedora-bootc-44', 'quay.io/fedora/fedora-bootc:44', 'fedora', '44', 'Fedora 44 as a bootable container image (bootc).'),
+  bootc('centos-bootc-stream9', 'quay.io/centos-bootc/centos-bootc:stream9', 'centos', 'stream9', 'CentOS Stream 9 as a bootable container image (bootc).'),
+  bootc('centos-bootc-stream10', 'quay.io/centos-bootc/centos-bootc:stream10', 'centos', 'stream10', 'CentOS Stream 10 as a bootable container image (bootc).'),
 
   // --- microdnf and yum ---
   label(

@@ -11,6 +11,8 @@ export interface ImageRow {
   size: number;
   /** The registry's manifest digest of this tag (pulled images); the DIGEST column. */
   digest?: string;
+  /** Where an image run from a URL, path or archive came from (from-source.ts). */
+  source?: string;
   record: ImageRecord;
 }
 
@@ -32,7 +34,7 @@ export async function imageRows(paths: Paths): Promise<ImageRow[]> {
       if (hasTag.has(entry.id) || digestRows.has(`${repository} ${entry.id}`)) continue;
       digestRows.add(`${repository} ${entry.id}`);
     }
-    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, ...(entry.repoDigest ? { digest: entry.repoDigest } : {}), record });
+    rows.push({ ...displayName(key), id: record.id, ...(record.created ? { created: record.created } : {}), size: record.size, ...(entry.repoDigest ? { digest: entry.repoDigest } : {}), ...(entry.source ? { source: entry.source.text } : {}), record });
   }
   for (const record of images) {
     if (tagged.has(record.id)) continue;

@@ -133,6 +133,8 @@ interface Found {
   config: { bytes: Buffer; digest: string; value: Record<string, unknown> };
   layers: (ArchiveBlob & { file: string })[];
   names: string[];
+  /** Every name the archive gives it, bare OCI ref.names ("latest") too: what `oci-archive:PATH:REF` matches. */
+  refs: string[];
 }
 
 function sha256(b: Buffer): string {
@@ -172,7 +174,7 @@ async function findImages(files: ArchiveFiles): Promise<Found[]> {
       const bytes = await fs.readFile(files.need(e.config));
       const layers = [];
       for (const l of e.layers) layers.push(await layerBlob(files.need(l)));
-      out.push({ config: { bytes, digest: sha256(bytes), value: configObject(bytes, e.config) }, layers, names: e.repoTags });
+      out.push({ config: { bytes, digest: sha256(bytes), value: configObject(bytes, e.config) }, layers, names: e.repoTags, refs: e.repoTags });
     }
     return out;
   }
@@ -197,10 +199,11 @@ async function findImages(files: ArchiveFiles): Promise<Found[]> {
         const bytes = await fs.readFile(await blob(m.config.digest));
         const layers = [];
         for (const l of m.layers) layers.push(await layerBlob(await blob(l.digest)));
-        found = { config: { bytes, digest: sha256(bytes), value: configObject(bytes, String(m.config.digest)) }, layers, names: [] };
+        found = { config: { bytes, digest: sha256(bytes), value: configObject(bytes, String(m.config.digest)) }, layers, names: [], refs: [] };
         byManifest.set(String(d.digest), found);
       }
       const name = d.annotations?.['io.containerd.image.name'] ?? d.annotations?.['org.opencontainers.image.ref.name'];
+      if (typeof name === 'string') found.refs.push(name);
       // A bare ref.name ("latest") is no image name: only full references become tags.
       if (typeof name === 'string' && /[/:]/.test(name)) found.names.push(name);
     }
@@ -229,18 +232,26 @@ export interface LoadedImage {
   names: string[];
 }
 
-export async function loadImages(ctx: Context, input: Readable): Promise<LoadedImage[]> {
+/**
+ * Run from an archive (from-source.ts): choose one of the archive's images and the one tag
+ * key it gets, instead of loading all of them under their own names. Throwing stores nothing.
+ */
+export type PickImage = (images: readonly { names: readonly string[]; refs: readonly string[] }[]) => { index: number; key: string };
+
+export async function loadImages(ctx: Context, input: Readable, pick?: PickImage): Promise<LoadedImage[]> {
   await cleanScratch(ctx.paths);
   const dir = await scratchDir(ctx.paths, 'load');
   try {
     const files = await readArchive(input, dir);
-    const images = await findImages(files);
+    const all = await findImages(files);
+    const picked = pick?.(all);
+    const images = picked ? [all[picked.index]!] : all;
     const plan = images.map((img) => {
       const diffIds = (img.config.value.rootfs as { diff_ids?: unknown } | undefined)?.diff_ids;
       if (!Array.isArray(diffIds) || diffIds.length !== img.layers.length) {
         throw new RackerError(`invalid archive: image ${img.config.digest} lists ${Array.isArray(diffIds) ? diffIds.length : 'no'} layers in its config and has ${img.layers.length}`);
       }
-      return { img, keys: tagKeys(img.names) };
+      return { img, keys: picked ? [picked.key] : tagKeys(img.names) };
     });
     const loaded: LoadedImage[] = [];
     for (const { img, keys } of plan) {

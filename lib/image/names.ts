@@ -3,6 +3,7 @@
  * Docker Hub name of the same spelling; everything else follows docker's reference rules.
  */
 import { findLabel, type Label } from './labels.js';
+import { classifySource, sourceKey } from './source.js';
 import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from './reference.js';
 
 export type ImageName =
@@ -36,6 +37,9 @@ export function resolveImageName(input: string): ImageName {
 /** The tag key of a reference or label; undefined for what can only be an image ID (a hex prefix). */
 export function keyOrNothing(name: string): string | undefined {
   try {
+    // rmi/inspect of a source names its cached image (the key does not depend on what the path is).
+    const source = classifySource(name, { cwd: process.cwd(), isDirectory: () => false });
+    if (source.kind !== 'reference' && source.kind !== 'label') return sourceKey(source);
     return resolveImageName(name).key;
   } catch {
     return undefined;

@@ -29,6 +29,7 @@ export interface LayoutImage {
   created?: string;
   architecture?: string;
   os?: string;
+  variant?: string;
   layers: number;
 }
 
@@ -109,6 +110,7 @@ export async function readLayoutImage(layout: string, tag: string): Promise<Layo
     ...(typeof config.created === 'string' ? { created: config.created } : {}),
     ...(typeof config.architecture === 'string' ? { architecture: config.architecture } : {}),
     ...(typeof config.os === 'string' ? { os: config.os } : {}),
+    ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}),
     layers: Array.isArray(manifest.layers) ? manifest.layers.length : 0,
   };
 }

@@ -11,7 +11,8 @@ import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';
 import { findCredentials, writeTemporaryAuthFile } from '../registry/auth.js';
 import type { Meter } from '../progress.js';
-import { remoteLayers, remoteManifestDigest, tlsHint, type RemoteLayers } from '../registry/client.js';
+import { remoteLayers, remoteManifestDigest, remotePlatforms, tlsHint, type RemoteLayers } from '../registry/client.js';
+import { formatPlatform, samePlatform, type Platform } from './platform.js';
 import { copyToLayoutArgv, parseSkopeoError } from '../tools/skopeo.js';
 import { unpackArgv } from '../tools/umoci.js';
 import { layoutTag, readLayoutImage } from './oci-layout.js';
@@ -20,15 +21,18 @@ import {
   commitImage,
   hasSystemd,
   imageExists,
+  readImage,
   readTags,
   removeImageData,
   scratchDir,
   taggedIds,
   treeSize,
   updateTags,
+  type TagEntry,
 } from './store.js';
 import { bytesReadBy, downloadedBytes, watch } from './pull-meter.js';
 import { cleanScratch } from './scratch.js';
+import { crashPoint } from '../state/crash-point.js';
 
 export interface PullOptions {
   force?: boolean;
@@ -39,6 +43,8 @@ export interface PullOptions {
   progress?: (line: string) => void;
   /** Byte progress of the download and the unpack, for a bar on a terminal. */
   meter?: Meter;
+  /** --platform: this one from a multi-platform index (default: the host's, as skopeo picks). */
+  platform?: Platform;
 }
 
 export interface PullResult {
@@ -103,7 +109,9 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
         timeoutSetting: REGISTRY_TIMEOUT_ENV,
       });
       const current = (await readTags(ctx.paths))[key];
-      if (!opts.force && current?.repoDigest === digest && imageExists(ctx.paths, current.id)) {
+      // Asked for a platform: the stored image must be that one too (an index has one digest for all).
+      const samePlatformAsStored = async () => !opts.platform || samePlatform((await readImage(ctx.paths, current!.id)) ?? {}, opts.platform);
+      if (!opts.force && current?.repoDigest === digest && imageExists(ctx.paths, current.id) && (await samePlatformAsStored())) {
         status(`Digest: ${digest}`);
         status(`Status: Image is up to date for ${familiarString(ref)}`);
         return { key, id: current.id, digest, updated: false };
@@ -113,11 +121,27 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
       // Sizes for a progress bar: one more small request, made only when a bar is drawn;
       // a pull never fails for the sake of its bar.
       const layers = opts.meter
-        ? await remoteLayers(source, { tlsVerify, credentials, log: ctx.log, timeoutMs: timeouts.requestMs, retries: 0 }).catch(() => undefined)
+        ? await remoteLayers(source, { tlsVerify, credentials, log: ctx.log, timeoutMs: timeouts.requestMs, retries: 0, ...(opts.platform ? { platform: opts.platform } : {}) }).catch(() => undefined)
         : undefined;
       const meter = opts.meter && layers?.total ? { meter: opts.meter, layers } : undefined;
-      await copyIntoLayout(ctx, source, tag, { tlsVerify, credentials, progress: opts.progress, timeoutSeconds: timeouts.copySeconds, ...(meter ? { meter } : {}) });
+      await copyIntoLayout(ctx, source, tag, {
+        tlsVerify,
+        credentials,
+        progress: opts.progress,
+        timeoutSeconds: timeouts.copySeconds,
+        ...(meter ? { meter } : {}),
+        ...(opts.platform ? { platform: opts.platform } : {}),
+      });
+      crashPoint('pull:copied');
       const layoutImage = await readLayoutImage(ctx.paths.oci, tag);
+      // A single-platform manifest is copied whatever its platform: docker refuses it then too.
+      if (opts.platform && !samePlatform(layoutImage, opts.platform)) {
+        const { dropLayoutTag } = await import('./remove.js');
+        await dropLayoutTag(ctx, key).catch(() => undefined);
+        throw new RackerError(
+          `image ${familiarString(ref)} is ${formatPlatform(layoutImage)} only, not ${formatPlatform(opts.platform)}`,
+        );
+      }
       const id = layoutImage.configDigest;
       if (opts.force || !imageExists(ctx.paths, id)) {
         const dir = await scratchDir(ctx.paths, 'pull');
@@ -132,6 +156,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           } finally {
             stop?.(unpacked);
           }
+          crashPoint('pull:unpacked');
           await fs.rename(path.join(dir, 'bundle', 'rootfs'), path.join(dir, 'rootfs'));
           await fs.rm(path.join(dir, 'bundle'), { recursive: true, force: true });
           const rootfs = path.join(dir, 'rootfs');
@@ -142,6 +167,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
             size: await treeSize(rootfs),
             ...(layoutImage.architecture ? { architecture: layoutImage.architecture } : {}),
             ...(layoutImage.os ? { os: layoutImage.os } : {}),
+            ...(layoutImage.variant ? { variant: layoutImage.variant } : {}),
             config: layoutImage.config,
             origin: { kind: 'registry', reference: key, manifestDigest: digest },
             systemd: hasSystemd(rootfs),
@@ -161,6 +187,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           throw err;
         }
       }
+      crashPoint('pull:stored');
       await retag(ctx, key, { id, repoDigest: digest, updated: ctx.clock().toISOString() });
       status(`Digest: ${digest}`);
       status(`Status: Downloaded newer image for ${familiarString(ref)}`);
@@ -171,7 +198,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
 }
 
 /** Point key at a new image; the image it pointed at before goes if nothing else needs it. */
-export async function retag(ctx: Context, key: string, entry: { id: string; repoDigest?: string; updated: string }): Promise<void> {
+export async function retag(ctx: Context, key: string, entry: TagEntry): Promise<void> {
   let previous: string | undefined;
   let stillTagged = true;
   await updateTags(ctx.paths, (tags) => {
@@ -195,6 +222,7 @@ async function copyIntoLayout(
     progress?: (line: string) => void;
     timeoutSeconds: number;
     meter?: { meter: Meter; layers: RemoteLayers };
+    platform?: Platform;
   },
 ): Promise<void> {
   await Promise.all([fs.mkdir(ctx.paths.run, { recursive: true }), fs.mkdir(ctx.paths.lib, { recursive: true })]);
@@ -215,6 +243,7 @@ async function copyIntoLayout(
             tlsVerify: o.tlsVerify,
             ...(auth ? { authFile: auth.path } : {}),
             timeoutSeconds: o.timeoutSeconds,
+            ...(o.platform ? { platform: o.platform } : {}),
           }),
           {
             onLine: (line) => progressLine(line, started, o.progress),
@@ -230,6 +259,9 @@ async function copyIntoLayout(
       }
     });
   } catch (err) {
+    if (err instanceof CommandError && parseSkopeoError(err.stderr).kind === 'no-platform') {
+      throw await noSuchPlatform(ctx, source, o);
+    }
     if (err instanceof CommandError) {
       const killedByBackstop = err.signal === 'SIGTERM' && Date.now() - t0 >= backstopMs;
       throw skopeoFailure(err, source, { timeoutSeconds: o.timeoutSeconds, killedByBackstop });
@@ -239,6 +271,17 @@ async function copyIntoLayout(
     await auth?.dispose();
   }
   for (const id of started) o.progress?.(`${id}: Pull complete`);
+}
+
+/** The index lacks the platform asked for (or the host's): one line naming the ones it has. */
+async function noSuchPlatform(ctx: Context, source: ImageReference, o: { tlsVerify: boolean; credentials?: { username: string; password: string }; platform?: Platform }): Promise<Error> {
+  const { hostPlatform } = await import('./platform.js');
+  const want = formatPlatform(o.platform ?? hostPlatform());
+  const has = await remotePlatforms(source, { tlsVerify: o.tlsVerify, credentials: o.credentials, log: ctx.log }).catch(() => undefined);
+  return new NotFoundError(
+    `image ${formatReference(source)} has no ${want} platform${has?.length ? `; it has ${has.join(', ')}` : ''}`,
+    o.platform ? {} : { hint: `pull another with --platform` },
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
  * but the data stays until the last container using it is removed.
  */
 import type { Context } from '../context.js';
-import { RackerError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { gcArgv, removeTagArgv } from '../tools/umoci.js';
 import { familiarKey, isLabelKey, isSingleReference, keyOrNothing } from './names.js';
@@ -36,14 +36,14 @@ async function removeLocked(ctx: Context, input: string, key: string | undefined
   // keeps a name, so the containers using it are not left with a dangling one.
   const othersRemain = tagKey !== undefined && !isSingleReference(Object.keys(tags).filter((k) => tags[k]!.id === record.id));
   if (users.length && !opts.force && !othersRemain) {
-    throw new RackerError(
+    throw new ConflictError(
       `conflict: unable to remove image ${input} (must force) - image is being used by container ${shortId(users[0]!)}`,
     );
   }
   // By ID: every tag of the image goes; by name: only that tag.
   const untag = tagKey ? [tagKey] : Object.keys(tags).filter((k) => tags[k]!.id === record.id);
   if (!tagKey && untag.length > 1 && !opts.force) {
-    throw new RackerError(
+    throw new ConflictError(
       `conflict: unable to delete ${shortId(record.id)} (must be forced) - image is referenced in multiple repositories`,
     );
   }

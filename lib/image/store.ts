@@ -18,8 +18,12 @@ export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
   | { kind: 'import'; source: string; /** `import -m`. */ comment?: string }
   | { kind: 'label'; label: string; via: 'registry' | 'bootstrap'; base?: string }
+  /** racker build: from a Containerfile (buildah) or an mkosi configuration. */
+  | { kind: 'build'; builder: 'buildah' | 'mkosi' }
   /** racker load / POST /images/load: from an archive. */
   | { kind: 'load' }
+  /** A directory used in place as the image's root (images/<id>/rootfs is a link to it). */
+  | { kind: 'directory'; path: string }
   /** racker commit: a container's changes on top of its image. */
   | {
       kind: 'commit';
@@ -38,6 +42,8 @@ export interface ImageRecord {
   size: number;
   architecture?: string;
   os?: string;
+  /** The architecture's variant (arm's v7), as the image config names it. */
+  variant?: string;
   config: ImageConfig;
   origin: ImageOrigin;
   /** The image has systemd as init, so containers boot it (boot mode) by default. */
@@ -50,6 +56,23 @@ export interface TagEntry {
   /** The registry's manifest digest when pulled (what "Image is up to date" compares). */
   repoDigest?: string;
   updated: string;
+  /** An image made from a URL, file, directory or archive (from-source.ts): what, and how to revalidate it. */
+  source?: SourceEntry;
+}
+
+export interface SourceEntry {
+  /** As `racker images` shows it (a URL without credentials, an absolute path). */
+  text: string;
+  kind: 'url' | 'tarball' | 'directory' | 'docker-archive' | 'oci-archive' | 'oci';
+  /** A URL's validators, sent back as If-None-Match / If-Modified-Since. */
+  etag?: string;
+  lastModified?: string;
+  /** A file's size, mtime and content digest when it was imported. */
+  size?: number;
+  mtimeMs?: number;
+  digest?: string;
+  /** Last run/pull that used it: the cache drops the least recently used first. */
+  used: string;
 }
 
 interface Repositories {
@@ -80,6 +103,11 @@ export async function updateTags(paths: Paths, change: (tags: Record<string, Tag
 export async function readImage(paths: Paths, id: string): Promise<ImageRecord | undefined> {
   const rec = await readJson<ImageRecord | undefined>(paths.imageMeta(hex(id)), undefined);
   return rec;
+}
+
+/** Rewrite an image's record (from-source.ts: a directory's systemd yes/no when the tree changed). */
+export async function writeImageRecord(paths: Paths, record: ImageRecord): Promise<void> {
+  await writeJsonAtomic(paths.imageMeta(hex(record.id)), record);
 }
 
 export async function listImages(paths: Paths): Promise<ImageRecord[]> {

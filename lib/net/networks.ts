@@ -1,6 +1,6 @@
 /** racker network rm/prune/inspect/ls: the operations over networks and the containers on them. */
 import type { Context } from '../context.js';
-import { RackerError, UsageError } from '../errors.js';
+import { ForbiddenError, UsageError } from '../errors.js';
 import { listContainers, liveState, type ContainerRecord } from '../container/record.js';
 import { deleteBridge, ensureBridge } from './kernel.js';
 import { createNetwork, deleteNetworkRecord, findNetwork, listNetworks, type CreateNetworkOptions, type NetworkRecord } from './store.js';
@@ -53,9 +53,9 @@ export async function inspectNetworks(ctx: Context, names: readonly string[]): P
 export async function removeNetwork(ctx: Context, nameOrId: string): Promise<NetworkRecord> {
   return withLock(ctx.paths.lock('networks'), async () => {
     const network = await findNetwork(ctx.paths, nameOrId);
-    if (network.predefined) throw new UsageError(`${network.name} is a pre-defined network and cannot be removed`);
+    if (network.predefined) throw new ForbiddenError(`${network.name} is a pre-defined network and cannot be removed`);
     const active = on(network, await listContainers(ctx.paths)).filter((c) => liveState(c).status === 'running');
-    if (active.length) throw new RackerError(`error while removing network: network ${network.name} id ${network.id} has active endpoints (${active.map((c) => c.name).join(', ')})`);
+    if (active.length) throw new ForbiddenError(`error while removing network: network ${network.name} id ${network.id} has active endpoints (${active.map((c) => c.name).join(', ')})`);
     if (network.bridge) await deleteBridge(ctx, network.bridge);
     await deleteNetworkRecord(ctx.paths, network.id);
     emit(ctx, { type: 'network', action: 'destroy', id: network.id, attributes: { name: network.name, type: network.driver } });

@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, RackerError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import { isValidName } from '../container/record.js';
@@ -123,7 +123,7 @@ export async function createNetwork(ctx: Context, opts: CreateNetworkOptions): P
   if (opts.gateway !== undefined && !asked) throw new UsageError('--gateway needs --subnet');
   return withLock(ctx.paths.lock('networks'), async () => {
     const all = await listNetworks(ctx.paths);
-    if (all.some((n) => n.name === opts.name)) throw new RackerError(`network with name ${opts.name} already exists`);
+    if (all.some((n) => n.name === opts.name)) throw new ConflictError(`network with name ${opts.name} already exists`);
     const inUse = [
       ...all.flatMap((n) => (n.subnet ? [{ what: `network ${n.name}`, subnet: parseSubnet(n.subnet) }] : [])),
       // Bridges of other racker stores (RACKER_ROOT) are routes like any other.

@@ -14,7 +14,8 @@ import { TestbedError } from '../errors.js';
 import { releaseMachine, takeMachine } from './machines.js';
 import { spawnRefill } from './refill.js';
 import { poolId, readPool } from './store.js';
-import { findImage } from '../image/store.js';
+import { findImage, readImage } from '../image/store.js';
+import { ociArchitecture } from '../postroj/package-cache/policy.js';
 
 /** A warm machine for a probe, or undefined (the reason under --debug): the caller boots one. */
 export async function warmProbeMachine(ctx: Context, image: string, o: { network: string; packages: number }): Promise<Machine | undefined> {
@@ -39,9 +40,11 @@ export async function warmProbeMachine(ctx: Context, image: string, o: { network
   // Killed and handed back; its supervisor removes it in the background (machines.ts).
   const remove = () => (removing ??= Promise.all([releaseMachine(ctx, taken), refill()]).then(() => undefined));
   try {
+    const osRelease = ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
+    const architecture = (await readImage(ctx.paths, taken.config.imageId))?.architecture ?? ociArchitecture();
     let family = name.kind === 'label' ? name.label.family : undefined;
     family ??= ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) =>
-      familyFromOsRelease(root.readText('/etc/os-release') ?? '', (t) => {
+      familyFromOsRelease(osRelease, (t) => {
         try {
           checkCommand(root, t, []);
           return true;
@@ -54,6 +57,8 @@ export async function warmProbeMachine(ctx: Context, image: string, o: { network
     return {
       record: taken,
       family,
+      osRelease,
+      architecture,
       exec: (command, env = []) => execCapture(ctx, taken, command, env),
       copyIn: () => Promise.reject(new TestbedError('a warm machine takes no packages')),
       boot: async () => undefined,

@@ -22,8 +22,18 @@ import { mountRootfs } from '../container/rootfs.js';
 import { TestbedError } from '../errors.js';
 import type { PackageFamily } from '../image/labels.js';
 import { resolveImageName } from '../image/names.js';
+import { readImage } from '../image/store.js';
+import { ociArchitecture } from './package-cache/policy.js';
 import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { ProbeMachine } from '../../probes/types.js';
+
+function labelOrNothing(image: string): ReturnType<typeof resolveImageName> | undefined {
+  try {
+    return resolveImageName(image);
+  } catch {
+    return undefined;
+  }
+}
 
 /** os-release ID / ID_LIKE → package family, for images that are not curated labels. */
 export function familyFromOsRelease(text: string, hasCommand: (name: string) => boolean): PackageFamily | undefined {
@@ -42,6 +52,9 @@ export function familyFromOsRelease(text: string, hasCommand: (name: string) => 
 
 export interface Machine extends ProbeMachine {
   record: ContainerRecord;
+  /** The image's /etc/os-release ('' without one) and architecture: the package cache's key. */
+  osRelease: string;
+  architecture: string;
   /** Boot it (after the packages are in). Afterwards exec runs in the booted system. */
   boot(): Promise<void>;
   remove(): Promise<void>;
@@ -59,16 +72,18 @@ function onPath(root: ContainerRoot, tool: string): boolean {
 export async function prepareMachine(
   ctx: Context,
   image: string,
-  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void },
+  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void; platform?: string },
 ): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,
+    sources: true,
     args: [],
     name: `postroj-${randomBytes(4).toString('hex')}`,
     detach: true,
     boot: true,
     network: opts.network,
     pull: 'missing',
+    ...(opts.platform ? { platform: opts.platform } : {}),
     ...(opts.status ? { status: opts.status } : {}),
   });
   let current = record;
@@ -88,10 +103,13 @@ export async function prepareMachine(
   };
   try {
     const rootfs = await mountRootfs(ctx, record.id, record.config.imageId);
-    const name = resolveImageName(image);
-    let family = name.kind === 'label' ? name.label.family : undefined;
+    // A URL, path or archive (from-source.ts) is no label: its os-release tells.
+    const name = labelOrNothing(image);
+    let family = name?.kind === 'label' ? name.label.family : undefined;
+    const osRelease = ContainerRoot.with(rootfs, (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
+    const architecture = (await readImage(ctx.paths, record.config.imageId))?.architecture ?? ociArchitecture();
     if (!family) {
-      family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(root.readText('/etc/os-release') ?? '', (t) => onPath(root, t)));
+      family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(osRelease, (t) => onPath(root, t)));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
     }
     const offline = async (command: string[], env: string[]): Promise<Captured> => {
@@ -116,6 +134,8 @@ export async function prepareMachine(
         return current;
       },
       family,
+      osRelease,
+      architecture,
       exec: (command, env = []) => (booted ? execCapture(ctx, current, command, env) : offline(command, env)),
       copyIn: async (hostPath, fileName) => {
         // /var/tmp, not /tmp: systemd mounts a fresh tmpfs over /tmp when the machine boots.

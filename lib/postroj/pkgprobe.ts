@@ -11,7 +11,10 @@ import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
+import { packageCacheFor } from './package-cache/index.js';
+import { CACHE_SIZE_ENV, parseCacheSize } from './package-cache/policy.js';
 import type { ImageReport } from './report.js';
+import { parsePlatform } from '../image/platform.js';
 
 export interface ProbeSpec {
   packages: string[];
@@ -27,6 +30,8 @@ export interface ProbeSpec {
   keepOnFailure?: boolean;
   /** A warm machine of the image's pool when one fits (lib/pool/probe-machine.ts). */
   warm?: boolean;
+  /** --platform: the image's platform (a foreign one runs emulated). */
+  platform?: string;
 }
 
 /** Check the spec before starting anything: bad input is a usage error, not a failed probe. */
@@ -36,6 +41,7 @@ export function validateSpec(spec: ProbeSpec): void {
     if (!/^(https?|tcp):\/\/[^\s/]/.test(u)) throw new UsageError(`invalid --check-network ${JSON.stringify(u)}: use http(s)://… or tcp://HOST:PORT`);
   }
   validateExpectations(spec.http);
+  if (spec.platform !== undefined) parsePlatform(spec.platform);
 }
 
 export async function pkgprobe(
@@ -54,12 +60,15 @@ export async function pkgprobe(
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
   });
+  // A bad cache bound is bad input: said before any machine starts.
+  if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
   try {
     const warm = spec.warm ? await (await import('../pool/probe-machine.js')).warmProbeMachine(ctx, image, { network: spec.machineNetwork ?? 'none', packages: spec.packages.length }) : undefined;
     machine = warm ?? await prepareMachine(ctx, image, {
       bootTimeoutSeconds: spec.bootTimeoutSeconds,
       network: spec.machineNetwork ?? 'none',
+      ...(spec.platform ? { platform: spec.platform } : {}),
       ...(opts.status ? { status: opts.status } : {}),
     });
   } catch (err) {
@@ -71,7 +80,9 @@ export async function pkgprobe(
   let keep = false;
   try {
     // Packages go in before boot, with the host's network: the archive must be reachable.
-    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download: (url, dest) => downloadFile(url, dest, { log: ctx.log }) }));
+    const cache = spec.packages.length ? packageCacheFor(ctx, machine) : undefined;
+    const download = (url: string, dest: string) => downloadFile(url, dest, { log: ctx.log });
+    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download, ...(cache ? { cache } : {}) }));
     try {
       await machine.boot();
     } catch (err) {

@@ -6,13 +6,14 @@
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { LABELS, PACKAGE_FAMILIES, type PackageFamily } from '../image/labels.js';
-import { pkgprobe, type ProbeSpec } from './pkgprobe.js';
+import { pkgprobe, validateSpec, type ProbeSpec } from './pkgprobe.js';
 import type { ImageReport } from './report.js';
 
 /** What every distribution must pass: its virtualization is seen, a package from its own
  * repository installs, the package's unit starts, and its HTTP service answers. */
-export function selftestSpec(timeoutMs: number, bootTimeoutSeconds: number): ProbeSpec {
+export function selftestSpec(timeoutMs: number, bootTimeoutSeconds: number, platform?: string): ProbeSpec {
   return {
+    ...(platform ? { platform } : {}),
     // curl too: the HTTP probe runs it inside, and plain (non-label) images may lack it.
     packages: ['curl', 'nginx'],
     units: ['nginx'],
@@ -56,10 +57,11 @@ export async function pool<T, R>(items: readonly T[], jobs: number, work: (item:
 export async function selftest(
   ctx: Context,
   images: string[],
-  opts: { jobs: number; timeoutMs: number; bootTimeoutSeconds: number; status?: (l: string) => void; signal?: AbortSignal },
+  opts: { jobs: number; timeoutMs: number; bootTimeoutSeconds: number; platform?: string; status?: (l: string) => void; signal?: AbortSignal },
 ): Promise<ImageReport[]> {
   if (!Number.isInteger(opts.jobs) || opts.jobs < 1) throw new UsageError(`--jobs must be a positive integer (got ${opts.jobs})`);
-  const spec = selftestSpec(opts.timeoutMs, opts.bootTimeoutSeconds);
+  const spec = selftestSpec(opts.timeoutMs, opts.bootTimeoutSeconds, opts.platform);
+  validateSpec(spec);
   return pool(images, opts.jobs, async (image) => {
     if (opts.signal?.aborted) return { image, ok: false, durationMs: 0, probes: [], error: 'interrupted' };
     opts.status?.(`${image}: starting`);

@@ -204,7 +204,7 @@ export async function remoteManifestDigest(ref: ImageReference, opts: RegistryOp
 }
 
 interface ManifestJson {
-  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string; variant?: string } }[];
   config?: { size?: number };
   layers?: { digest: string; size?: number }[];
 }
@@ -224,16 +224,31 @@ export interface RemoteLayers {
  * The layers a pull will download, with their sizes (for a progress bar): the manifest,
  * or from an index the manifest for this host's platform.
  */
-export async function remoteLayers(ref: ImageReference, opts: RegistryOptions): Promise<RemoteLayers> {
+export async function remoteLayers(ref: ImageReference, opts: RegistryOptions & { platform?: { architecture: string; variant?: string } }): Promise<RemoteLayers> {
   let manifest = JSON.parse((await manifestRequest(ref, ref.digest ?? ref.tag ?? 'latest', 'GET', opts)).body) as ManifestJson;
   if (manifest.manifests) {
-    const arch = hostArchitecture();
-    const entry = manifest.manifests.find((m) => (m.platform?.os ?? 'linux') === 'linux' && m.platform?.architecture === arch);
+    const arch = opts.platform?.architecture ?? hostArchitecture();
+    const variant = opts.platform?.variant;
+    const entry = manifest.manifests.find(
+      (m) => (m.platform?.os ?? 'linux') === 'linux' && m.platform?.architecture === arch && (!variant || !m.platform.variant || m.platform.variant === variant),
+    );
     if (!entry) throw new RegistryError(`no manifest for linux/${arch} in ${formatReference(ref)}`);
     manifest = JSON.parse((await manifestRequest(ref, entry.digest, 'GET', opts)).body) as ManifestJson;
   }
   const layers = (manifest.layers ?? []).map((l) => ({ digest: l.digest, size: l.size ?? 0 }));
   return { layers, total: layers.reduce((n, l) => n + l.size, 0) + (manifest.config?.size ?? 0) };
+}
+
+/**
+ * The platforms a multi-platform index offers ("linux/amd64", "linux/arm/v7", …), for the
+ * message when the one asked for is missing; undefined for a single-platform manifest.
+ */
+export async function remotePlatforms(ref: ImageReference, opts: RegistryOptions): Promise<string[] | undefined> {
+  const manifest = JSON.parse((await manifestRequest(ref, ref.digest ?? ref.tag ?? 'latest', 'GET', opts)).body) as ManifestJson;
+  if (!manifest.manifests) return undefined;
+  return manifest.manifests
+    .filter((m) => m.platform?.architecture && m.platform.architecture !== 'unknown') // attestations are "unknown/unknown"
+    .map((m) => [m.platform!.os ?? 'linux', m.platform!.architecture, ...(m.platform!.variant ? [m.platform!.variant] : [])].join('/'));
 }
 
 async function fetchToken(params: Record<string, string>, opts: RegistryOptions): Promise<string> {

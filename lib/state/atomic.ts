@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { crashPoint } from './crash-point.js';
 
 export interface WriteOptions {
   mode?: number;
@@ -27,6 +28,7 @@ export async function writeFileAtomic(file: string, data: string | Buffer, opts:
   } finally {
     await handle.close();
   }
+  crashPoint(`write:${path.basename(file)}`);
   try {
     await fs.rename(tmp, file);
   } catch (err) {
@@ -34,6 +36,34 @@ export async function writeFileAtomic(file: string, data: string | Buffer, opts:
     throw err;
   }
   if (durable) await syncDir(dir);
+}
+
+/** What writeFileAtomic names its temporary: `.NAME.tmp-PID-HEX` beside the file. */
+const TEMPORARY = /^\..+\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** Trees that hold no state file of racker's own (image and container contents, blobs): never walked. */
+const CONTENT_DIRS = new Set(['rootfs', 'upper', 'work', 'blobs', '_data', 'tmp']);
+
+/**
+ * Temporaries of atomic writes whose writer died between the write and the rename (kill -9,
+ * a power cut): the old file is intact beside them, and nothing will ever rename them. Looked
+ * for in racker's state directories (`dir` and three levels below, not into contents).
+ */
+export async function deadTemporaries(dir: string, alive: (pid: number) => boolean, depth = 3): Promise<string[]> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  for (const e of entries) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() && depth > 0 && !CONTENT_DIRS.has(e.name)) found.push(...(await deadTemporaries(p, alive, depth - 1)));
+    const m = e.isFile() ? TEMPORARY.exec(e.name) : null;
+    if (m && !alive(Number(m[1]))) found.push(p);
+  }
+  return found;
 }
 
 /** The rename itself must reach the disk too; best effort (some filesystems refuse). */

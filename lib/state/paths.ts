@@ -33,6 +33,8 @@ export interface Paths {
   containerLog(id: string): string;
   /** The exit codes of --rm containers, kept a while after their removal (container/ended.ts). */
   endedContainers: string;
+  /** postroj's package cache: one directory per distribution, release and architecture. */
+  readonly packageCache: string;
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env): Paths {
@@ -65,5 +67,6 @@ export function pathsUnder(lib: string, run: string): Paths {
     containerRootfs: (id) => path.join(run, 'containers', id, 'rootfs'),
     containerLog: (id) => path.join(lib, 'containers', id, `${id}-json.log`),
     endedContainers: path.join(lib, 'ended-containers.json'),
+    packageCache: path.join(lib, 'cache', 'packages'),
   };
 }

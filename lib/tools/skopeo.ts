@@ -23,11 +23,19 @@ export function copyToLayoutArgv(
   source: string,
   layout: string,
   tag: string,
-  o: SkopeoTransportOptions & { timeoutSeconds?: number },
+  o: SkopeoTransportOptions & { timeoutSeconds?: number; platform?: { os: string; architecture: string; variant?: string } },
 ): string[] {
-  // A global flag, accepted after the verb too: argv keeps starting with "skopeo copy".
+  // Global flags, accepted after the verb too: argv keeps starting with "skopeo copy".
   const timeout = o.timeoutSeconds ? ['--command-timeout', `${o.timeoutSeconds}s`] : [];
-  return ['skopeo', 'copy', ...timeout, '--retry-times', '2', ...srcFlags(o), `docker://${source}`, `oci:${layout}:${tag}`];
+  return ['skopeo', 'copy', ...timeout, ...(o.platform ? platformFlags(o.platform) : []), '--retry-times', '2', ...srcFlags(o), `docker://${source}`, `oci:${layout}:${tag}`];
+}
+
+/**
+ * The platform skopeo picks from a multi-platform index (without them, the host's). A
+ * single-platform manifest is copied whatever it is: the caller checks the config after.
+ */
+export function platformFlags(p: { os: string; architecture: string; variant?: string }): string[] {
+  return ['--override-os', p.os, '--override-arch', p.architecture, ...(p.variant ? ['--override-variant', p.variant] : [])];
 }
 
 /** The raw manifest (index or image manifest) as the registry serves it. */
@@ -51,6 +59,8 @@ export type SkopeoFailureKind =
   | 'interrupted'
   /** The registry answered 5xx to a request skopeo made. */
   | 'server-error'
+  /** A multi-platform index without the platform asked for. */
+  | 'no-platform'
   | 'other';
 
 export interface SkopeoFailure {
@@ -70,6 +80,7 @@ export interface SkopeoFailure {
 export function parseSkopeoError(stderr: string): SkopeoFailure {
   const s = stderr.toLowerCase();
   if (/context deadline exceeded/.test(s)) return { kind: 'timeout' };
+  if (/no image found in (manifest list|image index) for architecture/.test(s)) return { kind: 'no-platform' };
   const digest = /digest did not match, expected (sha256:[a-f0-9]{64}), got (sha256:[a-f0-9]{64})/.exec(s);
   if (digest) return { kind: 'corrupt', expected: digest[1]!, actual: digest[2]! };
   if (/size mismatch/.test(s)) return { kind: 'corrupt' };

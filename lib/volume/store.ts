@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { ConflictError, NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';
@@ -117,7 +117,7 @@ export async function removeVolume(ctx: Context, name: string, containers: reado
     throw err;
   }
   const users = usersOf(ctx.paths, name, containers);
-  if (users.length) throw new RackerError(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`, { exitCode: 1 });
+  if (users.length) throw new ConflictError(`remove ${name}: volume is in use - [${users.map((c) => c.id).join(', ')}]`, { exitCode: 1 });
   await fs.rm(path.join(volumesDir(ctx.paths), name), { recursive: true, force: true });
   emit(ctx, { type: 'volume', action: 'destroy', id: name, attributes: { driver: 'local' } });
 }

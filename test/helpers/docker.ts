@@ -3,7 +3,7 @@
  * real docker CLI (Debian's docker.io client; no dockerd) pointed at it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, realpathSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,14 +19,22 @@ export function dockerClient(): string | undefined {
   return undefined;
 }
 
-/** Other docker clients on this machine (e.g. a newer static build), for a second opinion. */
+/**
+ * Other docker clients on this machine (e.g. a newer static build), for a second opinion: other
+ * programs, not other names of the same one (on a merged-/usr host /bin/docker is /usr/bin/docker).
+ */
 export function otherDockerClients(main: string): string[] {
-  const found = new Set<string>();
+  const seen = new Set<string>([realpathSync(main)]);
+  const found: string[] = [];
   for (const d of (process.env.PATH ?? '').split(':')) {
     const p = path.join(d, 'docker');
-    if (p !== main && existsSync(p)) found.add(p);
+    if (!existsSync(p)) continue;
+    const real = realpathSync(p);
+    if (seen.has(real)) continue;
+    seen.add(real);
+    found.push(p);
   }
-  return [...found];
+  return found;
 }
 
 export interface Service {

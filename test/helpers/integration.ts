@@ -26,3 +26,15 @@ export function requireIntegration(ctx: Mocha.Context): void {
   console.log(`      (skipping integration tests: ${missing})`);
   ctx.skip();
 }
+
+/**
+ * Something one test needs beyond the integration prerequisites (a tool, a client, root).
+ * Outside CI the test skips with the reason in its title; in CI (RACKER_INTEGRATION=required)
+ * the test fails instead: nothing skips silently where the suite is the release gate.
+ */
+export function needs(ctx: Mocha.Context, present: boolean, what: string): void {
+  if (present) return;
+  if (process.env.RACKER_INTEGRATION === 'required') throw new Error(`RACKER_INTEGRATION=required, but ${what} (run ./scripts/setup.sh --with-tests)`);
+  if (ctx.test) ctx.test.title += ` (skipped: ${what})`;
+  ctx.skip();
+}

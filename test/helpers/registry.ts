@@ -25,9 +25,16 @@ export interface StartRegistryOptions {
   auth?: { user: string; password: string };
   /** Serve a private copy of the storage so the test may push. Default: the shared cache, read-only. */
   writable?: boolean;
+  /**
+   * Which cached images: the main set (default), or scripts/build-foreign-fixtures.sh's
+   * "busybox" (racker/multiarch, racker/amd64only) or "debian" (an arm64 racker/debian:bookworm).
+   */
+  foreign?: 'busybox' | 'debian';
 }
 
 const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-fixtures.sh', import.meta.url));
+const FOREIGN_SCRIPT = fileURLToPath(new URL('../../scripts/build-foreign-fixtures.sh', import.meta.url));
+const FOREIGN_DIRS = { busybox: 'foreign', debian: 'foreign-debian' } as const;
 const START_TIMEOUT_MS = 10_000;
 
 /** Same rule as the script: ${RACKER_FIXTURES:-/var/cache/racker-fixtures} (empty counts as unset). */
@@ -60,11 +67,20 @@ export async function ensureFixtures(): Promise<void> {
   return building;
 }
 
+/** The foreign-architecture set, built once like the main one (the script locks and is idempotent). */
+export async function ensureForeignFixtures(set: 'busybox' | 'debian'): Promise<void> {
+  if (existsSync(join(fixturesDir(), FOREIGN_DIRS[set], 'registry', '.complete'))) return;
+  const child = spawn('bash', [FOREIGN_SCRIPT, set], { stdio: ['ignore', 2, 'inherit'] });
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`${FOREIGN_SCRIPT} ${set} failed (${signal ?? `exit ${code}`})`);
+}
+
 export async function startRegistry(opts: StartRegistryOptions = {}): Promise<FixtureRegistry> {
-  await ensureFixtures();
+  if (opts.foreign) await ensureForeignFixtures(opts.foreign);
+  else await ensureFixtures();
   const dir = await mkdtemp(join(tmpdir(), 'racker-registry-'));
   try {
-    let storage = join(fixturesDir(), 'registry', 'storage');
+    let storage = join(fixturesDir(), opts.foreign ? FOREIGN_DIRS[opts.foreign] : '', 'registry', 'storage');
     if (opts.writable) {
       // A copy, so pushes never touch the shared cache (reflinks make it nearly free where supported).
       await execFileAsync('cp', ['-a', '--reflink=auto', storage, join(dir, 'storage')]);

@@ -797,17 +797,20 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
         expect(await psIds()).to.deep.equal(before);
       });
 
-      it(`SIGTERM to racker run --rm: exit 143, nothing remains (${mode})`, async () => {
-        const before = await psIds();
-        const baseline = stateDirs(root).map((d) => `state ${d}`);
-        const run = startRacker(['run', '--rm', image(), 'sleep', '1000'], { root });
-        await commandUp();
-        process.kill(run.pid, 'SIGTERM');
-        const r = await finish(run, 15_000, 'SIGTERM');
-        const left = await takeLeftovers({}, baseline);
-        expect({ ...seen(r), left }).to.deep.equal({ code: 143, stdout: '', stderr: '', left: [] });
-        expect(await psIds()).to.deep.equal(before);
-      });
+      // SIGHUP: the terminal racker ran in was closed (an ssh session gone): the same cleanup as Ctrl-C.
+      for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+        it(`${signal} to racker run --rm: exit ${code}, nothing remains (${mode})`, async () => {
+          const before = await psIds();
+          const baseline = stateDirs(root).map((d) => `state ${d}`);
+          const run = startRacker(['run', '--rm', image(), 'sleep', '1000'], { root });
+          await commandUp();
+          process.kill(run.pid, signal);
+          const r = await finish(run, 15_000, signal);
+          const left = await takeLeftovers({}, baseline);
+          expect({ ...seen(r), left }).to.deep.equal({ code, stdout: '', stderr: '', left: [] });
+          expect(await psIds()).to.deep.equal(before);
+        });
+      }
     }
 
     it('Ctrl-C while systemd is still booting: exit 130, nothing remains (boot mode)', async () => {

@@ -15,7 +15,7 @@ import { Header, Parser, type HeaderData, type ReadEntry } from 'tar';
 import { collect, racker, rackerBin, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { docker, dockerClient, dockerConfigDir, startService, type Service } from '../helpers/docker.js';
-import { requireIntegration } from '../helpers/integration.js';
+import { needs, requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 /** A forged tar: headers by hand, so hostile names survive. */
@@ -267,10 +267,7 @@ describe('cp, diff, export (integration, issue 15)', function () {
 
     it('the docker CLI: docker cp both ways, docker diff, docker export', async function () {
       const bin = dockerClient();
-      if (!bin) {
-        if (process.env.RACKER_INTEGRATION === 'required') throw new Error('the docker client is not installed (run ./scripts/setup.sh: docker.io)');
-        this.skip();
-      }
+      needs(this, Boolean(bin), 'the docker client is not installed (docker.io)');
       const config = dockerConfigDir();
       const dk = (args: string[]) => docker(bin!, service.host, args, { configDir: config.dir });
       try {
@@ -299,7 +296,7 @@ describe('cp, diff, export (integration, issue 15)', function () {
     });
 
     it('docker-py: put_archive, get_archive (with its stat), diff, export', async function () {
-      if (!existsSync('/usr/bin/python3')) this.skip();
+      needs(this, existsSync('/usr/bin/python3'), 'python3 is not installed');
       const script = String.raw`
 import io, json, sys, tarfile, docker
 client = docker.APIClient(base_url=sys.argv[1], version='auto')

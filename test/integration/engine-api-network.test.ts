@@ -10,7 +10,7 @@ import Docker from 'dockerode';
 import { type CliResult, ok, racker, tempRoot } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
 import { docker, dockerClient, dockerConfigDir, startService, type Service } from '../helpers/docker.js';
-import { requireIntegration } from '../helpers/integration.js';
+import { needs, requireIntegration } from '../helpers/integration.js';
 import { httpGet, type NetCensus, netCensus, newSince, NOTHING } from '../helpers/network.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
@@ -29,10 +29,7 @@ describe('Engine API networking (integration, issue 14): docker run -p, docker p
   before(async function () {
     requireIntegration(this);
     const found = dockerClient();
-    if (!found) {
-      if (process.env.RACKER_INTEGRATION === 'required') throw new Error('the docker client is not installed (run ./scripts/setup.sh --with-tests)');
-      this.skip();
-    }
+    needs(this, Boolean(found), 'the docker client is not installed (docker.io)');
     bin = found!;
     this.timeout(300_000);
     census0 = netCensus();

@@ -68,6 +68,7 @@ const WARNING = `WARNING! This will remove:
   - all stopped containers
   - all networks not used by at least one container
   - leftovers of killed racker processes: unused container mounts, scratch directories, stale locks
+  - the package cache of postroj probes
 
 Are you sure you want to continue? [y/N] \n`;
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ok, racker, tempRoot } from '../helpers/cli.js';
 import { removeAllContainers } from '../helpers/containers.js';
 import { docker, dockerBinary, dockerClient, dockerConfigDir, startService, type Service } from '../helpers/docker.js';
-import { requireIntegration } from '../helpers/integration.js';
+import { needs, requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 
 describe('image save/load/history/prune/commit (integration)', function () {
@@ -124,7 +124,7 @@ describe('image save/load/history/prune/commit (integration)', function () {
 
     before(async function () {
       const found = dockerClient();
-      if (!found) this.skip();
+      needs(this, Boolean(found), 'the docker client is not installed (docker.io)');
       bin = found!;
       config = dockerConfigDir();
       service = await startService(root);

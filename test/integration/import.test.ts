@@ -103,6 +103,26 @@ describe('import (integration)', function () {
     expect(readdirSync(path.join(root, 'lib/tmp'))).to.deep.equal([]);
   });
 
+  it("an ostree/bootc-style image's links into /var lead somewhere when the container starts, the image untouched", async () => {
+    // As Fedora's bootc images ship them: /root, /home and /usr/local are links whose targets
+    // only tmpfiles would make at boot; this image never boots (no systemd: direct mode).
+    const fs1 = path.join(work, 'ostree-rootfs');
+    execFileSync('cp', ['-a', path.join(work, 'rootfs'), fs1]);
+    mkdirSync(path.join(fs1, 'var'));
+    mkdirSync(path.join(fs1, 'usr'));
+    symlinkSync('var/roothome', path.join(fs1, 'root'));
+    symlinkSync('var/home', path.join(fs1, 'home'));
+    symlinkSync('../var/usrlocal', path.join(fs1, 'usr/local'));
+    execFileSync('tar', ['-C', fs1, '-cf', path.join(work, 'ostree.tar'), '.']);
+    expect((await racker(['import', path.join(work, 'ostree.tar'), 'local/ostree'], { root })).code).to.equal(0);
+    const r = await racker(['run', '--rm', '-w', '/root', 'local/ostree', 'sh', '-c', 'pwd -P; stat -L -c %a /root; ls -d /home/. /usr/local/.'], { root });
+    expect([r.code, r.stdout, r.stderr]).to.deep.equal([0, '/var/roothome\n700\n/home/.\n/usr/local/.\n', '']);
+    // Made in the container's overlay, never in the image.
+    const images = JSON.parse((await racker(['image', 'inspect', 'local/ostree'], { root })).stdout);
+    const rootfs = path.join(root, 'lib/images', images[0].Id.replace(/^sha256:/, ''), 'rootfs');
+    expect([existsSync(path.join(rootfs, 'bin/busybox')), existsSync(path.join(rootfs, 'var/roothome'))]).to.deep.equal([true, false]);
+  });
+
   it('refuses a tarball with an entry escaping the root, writing nothing outside', async () => {
     const evil = path.join(work, 'evil.tar');
     // GNU tar keeps "../" members when told to (-P); racker must refuse them.

@@ -81,7 +81,19 @@ describe('login, logout and private registries (integration)', function () {
     expect(sawSkopeo).to.equal(true);
     expect(leaked).to.equal(false);
     expect(r.stderr).to.contain('--src-authfile');
-    expect(r.stderr).not.to.contain(PASSWORD);
+    // Neither the password nor its base64 form (the auth file's, a Basic header's) in the output,
+    // nor in any file racker wrote (logs, events, state) but the auth file itself.
+    const encoded = Buffer.from(`alice:${PASSWORD}`).toString('base64');
+    for (const text of [r.stdout, r.stderr]) expect(text).not.to.contain(PASSWORD).and.not.to.contain(encoded);
+    const holding = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) return holding(p);
+        if (!e.isFile() || p === authFile || statSync(p).size > 1 << 20) return [];
+        const text = readFileSync(p, 'latin1');
+        return text.includes(PASSWORD) || text.includes(encoded) ? [path.relative(root, p)] : [];
+      });
+    expect(holding(root)).to.deep.equal([]);
     // The temporary auth file given to skopeo is gone.
     expect(readdirSync(path.join(root, 'run')).filter((f) => f.includes('auth'))).to.deep.equal([]);
   });

@@ -66,11 +66,18 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
     const r = await postroj(['list-images']);
     expect(r.code).to.equal(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).to.match(/^LABEL\s+FAMILY\s+SOURCE\s+BOOTSTRAP\s+PULLED$/);
+    expect(lines[0]).to.match(/^LABEL\s+FAMILY\s+SOURCE\s+BOOTSTRAP\s+KIND\s+PULLED$/);
     expect(lines.length - 1).to.be.at.least(22);
-    expect(lines.find((l) => l.startsWith('debian-bookworm '))).to.match(/^debian-bookworm\s+apt\s+docker\.io\/library\/debian:bookworm\s+mmdebstrap\s+no$/);
+    expect(lines.find((l) => l.startsWith('debian-bookworm '))).to.match(/^debian-bookworm\s+apt\s+docker\.io\/library\/debian:bookworm\s+mmdebstrap\s+container\s+no$/);
+    expect(lines.find((l) => l.startsWith('fedora-bootc-44 '))).to.match(/^fedora-bootc-44\s+dnf\s+quay\.io\/fedora\/fedora-bootc:44\s+-\s+bootc\s+no$/);
     const json = JSON.parse((await postroj(['list-images', '--format', 'json'])).stdout);
-    expect(json.find((l: { name: string }) => l.name === 'fedora-43')).to.deep.equal({ name: 'fedora-43', family: 'dnf', source: 'docker.io/library/fedora:43', bootstrap: false, pulled: false });
+    expect(json.find((l: { name: string }) => l.name === 'fedora-43')).to.deep.equal({
+      name: 'fedora-43', family: 'dnf', source: 'docker.io/library/fedora:43', bootstrap: false, kind: 'container', pulled: false,
+      notes: 'Released 2025-10-28; end of life four weeks after Fedora 45 (about December 2026).',
+    });
+    const bootc = json.find((l: { name: string }) => l.name === 'centos-bootc-stream10');
+    expect([bootc.kind, bootc.source]).to.deep.equal(['bootc', 'quay.io/centos-bootc/centos-bootc:stream10']);
+    expect(bootc.notes).to.match(/^CentOS Stream 10 as a bootable container image \(bootc\)\. Boots as a system container: packages install with dnf/);
   });
 
   it('pkgprobe: nginx from the archive installs, its unit is active, it answers on port 80', async function () {

@@ -82,6 +82,14 @@ describe('setup.sh package sets beside Docker\'s own packages (integration: a ch
     expect(installs.filter((p) => /^(nodejs|docker\.io|runc|containerd)$/.test(p))).to.deep.equal([]);
   });
 
+  it('the foreign set (qemu-user-static, for --platform) installs beside Docker\'s packages too', async () => {
+    const foreign = (await run('bash', [setup, '--list', 'foreign'])).stdout.trim().split(' ');
+    expect(foreign).to.deep.equal(['qemu-user-static']);
+    const { installs, removals } = await simulate(root, foreign);
+    expect(removals).to.deep.equal([]);
+    expect(installs).to.include('qemu-user-static');
+  });
+
   it('the test set would remove Docker\'s packages (so this check can fail): it stays behind --with-tests', async () => {
     const { removals } = await simulate(root, tests);
     expect(removals.sort()).to.deep.equal(['containerd.io', 'docker-ce']);

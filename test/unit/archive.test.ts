@@ -16,6 +16,7 @@ import { endOfArchive, packEntry } from '../../lib/container/archive/pack.js';
 import { decodeStat, encodeStat, goFileMode, goModeKind, goTime, STAT_HEADER } from '../../lib/container/archive/stat.js';
 import { ArchiveError, cleanEntryName, unpackArchive } from '../../lib/container/archive/unpack.js';
 import { RackerError } from '../../lib/errors.js';
+import { needs } from '../helpers/integration.js';
 
 interface Entry extends HeaderData {
   body?: string;
@@ -165,7 +166,7 @@ describe('changes from an upper directory (lib/container/archive/changes.ts)', (
     });
 
     it('reads the upper directory beside the image and the merged view', function () {
-      if (process.getuid?.() !== 0) this.skip(); // mknod of a whiteout needs root
+      needs(this, process.getuid?.() === 0, 'not root'); // mknod of a whiteout needs root
       const lower = path.join(dir, 'lower');
       const upper = path.join(dir, 'upper');
       const merged = path.join(dir, 'merged');

@@ -11,6 +11,7 @@ import { Header, type HeaderData } from 'tar';
 import { CommandError, MissingToolError, RackerError, UsageError } from '../../lib/errors.js';
 import { spawnStream } from '../../lib/exec/stream.js';
 import { detectCompression, extractRootfs } from '../../lib/image/extract.js';
+import { needs } from '../helpers/integration.js';
 
 /** One forged tar entry: headers are written by hand so hostile names survive. */
 interface Entry extends HeaderData {
@@ -151,7 +152,7 @@ describe('extractRootfs', () => {
     });
 
     it('extracts xz through the xz program, whatever the file is called', async function () {
-      if (!haveProgram('xz')) this.skip();
+      needs(this, haveProgram('xz'), 'xz is not installed (xz-utils)');
       const xz = execFileSync('xz', ['-c'], { input: tarball(rootfs) });
       const file = write('rootfs.bin', xz);
       const result = await extractRootfs(file, dest);
@@ -160,7 +161,7 @@ describe('extractRootfs', () => {
     });
 
     it('extracts zstd and bzip2', async function () {
-      if (!haveProgram('zstd') || !haveProgram('bzip2')) this.skip();
+      needs(this, haveProgram('zstd') && haveProgram('bzip2'), 'zstd or bzip2 is not installed');
       const zst = write('rootfs.tar.zst', execFileSync('zstd', ['-c', '-q'], { input: tarball(rootfs) }));
       await extractRootfs(zst, dest);
       expect(read('etc/hostname')).to.equal('box\n');
@@ -172,7 +173,7 @@ describe('extractRootfs', () => {
     });
 
     it('reports a corrupt xz stream as a decompression error', async function () {
-      if (!haveProgram('xz')) this.skip();
+      needs(this, haveProgram('xz'), 'xz is not installed (xz-utils)');
       const xz = execFileSync('xz', ['-c'], { input: tarball(rootfs) });
       xz[xz.length - 20] = xz[xz.length - 20]! ^ 0xff;
       const file = write('bad.tar.xz', xz);
@@ -404,7 +405,7 @@ describe('extractRootfs', () => {
     });
 
     it('keeps setuid, setgid and sticky bits and odd directory modes', async function () {
-      if (!isRoot) this.skip();
+      needs(this, isRoot, 'not root');
       const file = write(
         'modes.tar',
         tarball([
@@ -431,7 +432,7 @@ describe('extractRootfs', () => {
     });
 
     it('keeps numeric owners of files, directories and symlinks', async function () {
-      if (!isRoot) this.skip();
+      needs(this, isRoot, 'not root');
       const file = write(
         'owners.tar',
         tarball([

@@ -160,7 +160,9 @@ describe('in-root resolution (lib/fs/in-root.ts)', () => {
     const real = path.join(dir, 'd.real');
     mkdirSync(real);
     writeFileSync(path.join(real, 'secret'), 'INSIDE\n');
-    const swapper = spawn('sh', ['-c', `cd ${dir} && while :; do mv -T d.real d; mv -T d d.real; ln -sfn ${host} d; rm -f d; done`], { stdio: 'ignore' });
+    // Its own process group: the kill below reaches the mv or ln it is running too, which would
+    // otherwise go on making entries while afterEach removes the directory.
+    const swapper = spawn('sh', ['-c', `cd ${dir} && while :; do mv -T d.real d; mv -T d d.real; ln -sfn ${host} d; rm -f d; done`], { stdio: 'ignore', detached: true });
     try {
       const seen = new Set<string>();
       const deadline = Date.now() + 2000;
@@ -177,7 +179,9 @@ describe('in-root resolution (lib/fs/in-root.ts)', () => {
       expect([...seen]).not.to.include('HOST\n');
       expect([...seen]).to.include('INSIDE\n'); // the loop did run against the reads
     } finally {
-      swapper.kill('SIGKILL');
+      const exited = new Promise((r) => swapper.once('exit', r));
+      process.kill(-swapper.pid!, 'SIGKILL');
+      await exited;
     }
   });
 });

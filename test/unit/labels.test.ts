@@ -28,6 +28,10 @@ const EXPECTED: [string, PackageFamily, string][] = [
   ['rhel-9', 'dnf', 'registry.access.redhat.com/ubi9/ubi-init:latest'],
   ['rhel-10', 'dnf', 'registry.access.redhat.com/ubi10/ubi-init:latest'],
   ['amazonlinux-2023', 'dnf', 'docker.io/library/amazonlinux:2023'],
+  ['fedora-bootc-43', 'dnf', 'quay.io/fedora/fedora-bootc:43'],
+  ['fedora-bootc-44', 'dnf', 'quay.io/fedora/fedora-bootc:44'],
+  ['centos-bootc-stream9', 'dnf', 'quay.io/centos-bootc/centos-bootc:stream9'],
+  ['centos-bootc-stream10', 'dnf', 'quay.io/centos-bootc/centos-bootc:stream10'],
   ['ubi9-minimal', 'microdnf', 'registry.access.redhat.com/ubi9/ubi-minimal:latest'],
   ['amazonlinux-2', 'yum', 'docker.io/library/amazonlinux:2'],
   ['opensuse-leap-15.6', 'zypper', 'registry.opensuse.org/opensuse/leap:15.6'],
@@ -45,6 +49,16 @@ describe('labels', () => {
 
   it('is exactly the expected table, in order', () => {
     expect(LABELS.map((l) => [l.name, l.family, l.source])).to.deep.equal(EXPECTED);
+  });
+
+  it('the bootable container (bootc) labels, and only those, are marked bootable, with a note saying what booting one tests', () => {
+    expect(LABELS.filter((l) => l.bootable === 'bootc').map((l) => l.name)).to.deep.equal([
+      'fedora-bootc-43', 'fedora-bootc-44', 'centos-bootc-stream9', 'centos-bootc-stream10',
+    ]);
+    for (const l of LABELS.filter((x) => x.bootable)) {
+      expect(l.source, l.name).to.match(/^quay\.io\/(fedora\/fedora-bootc|centos-bootc\/centos-bootc):/);
+      expect(l.notes, l.name).to.contain('bootable container image (bootc)').and.to.contain('/run/ostree-booted');
+    }
   });
 
   it('has unique names', () => {

@@ -67,7 +67,7 @@ describe("docker's management commands (issue 23 item 10)", () => {
   });
 
   it('a group without a verb, or with one it lacks, is one line naming the verbs it has', () => {
-    expect(throwsMessage(() => expandManagementCommand(['image']))).to.equal("'image' needs a command: image has ls, list, pull, rm, remove, inspect, import, tag, save, load, history, prune");
+    expect(throwsMessage(() => expandManagementCommand(['image']))).to.equal("'image' needs a command: image has ls, list, pull, rm, remove, inspect, import, build, tag, save, load, history, prune");
     expect(throwsMessage(() => expandManagementCommand(['container', 'checkpoint']))).to.match(/^'container checkpoint' is not a racker command: container has ls, /);
     expect(expandManagementCommand(['container', 'cp', 'c:/x', '-'])).to.deep.equal(['cp', 'c:/x', '-']);
   });

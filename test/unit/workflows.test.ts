@@ -103,6 +103,42 @@ describe('GitHub Actions files', () => {
     expect(Object.keys(load('action.yml').outputs)).to.include('report-junit');
   });
 
+  it('the labels workflow: weekly and by hand, one job per label from postroj matrix, each proving its label with the action and keeping its reports', () => {
+    const wf = load('.github/workflows/labels.yml');
+    expect(Object.keys(wf.on)).to.deep.equal(['schedule', 'workflow_dispatch']);
+    expect(wf.on.schedule).to.deep.equal([{ cron: '17 4 * * 1' }]);
+    expect(wf.on.workflow_dispatch.inputs.images).to.include({ required: false, default: '', type: 'string' });
+    expect(wf.permissions).to.deep.equal({ contents: 'read' });
+    // The matrix: built here, listed by the script (tested on its own in the integration suite).
+    const steps = (job: string) => wf.jobs[job].steps.map((s: { name?: string; uses?: string; run?: string }) => s.uses ?? s.run);
+    expect(steps('matrix')).to.deep.equal(['actions/checkout@v4', 'actions/setup-node@v4', 'npm ci && npm run build', 'scripts/ci/labels-matrix.sh']);
+    expect(wf.jobs.matrix.steps[3].env).to.deep.equal({ IMAGES: '${{ inputs.images }}' });
+    expect(wf.jobs.matrix.outputs).to.deep.equal({ labels: '${{ steps.labels.outputs.labels }}' });
+    // One job per label, none cancelled by another's failure.
+    const label = wf.jobs.label;
+    expect(label.needs).to.equal('matrix');
+    expect(label.name).to.equal('${{ matrix.image }}');
+    expect(label.strategy).to.deep.equal({ 'fail-fast': false, 'max-parallel': 8, matrix: '${{ fromJSON(needs.matrix.outputs.labels) }}' });
+    expect(steps('label')).to.deep.equal(['actions/checkout@v4', 'actions/setup-node@v4', './', 'actions/upload-artifact@v4']);
+    // The action itself (this repository's), in selftest mode on the one label, from a fresh pull.
+    const probe = label.steps[2];
+    expect(probe.with).to.deep.equal({
+      mode: 'selftest', images: '${{ matrix.image }}', cache: 'false', 'boot-timeout': '180', timeout: '120',
+      'report-junit': 'labels-${{ matrix.image }}.xml', 'report-json': 'labels-${{ matrix.image }}.json',
+    });
+    expect(Object.keys(probe.with).filter((k) => !(k in action().inputs))).to.deep.equal([]);
+    // The reports are kept whatever happened, under the label's name.
+    const keep = label.steps[3];
+    expect(keep.if).to.equal('always()');
+    expect(keep.with.name).to.equal('labels-${{ matrix.image }}');
+    expect(keep.with.path.trim().split('\n')).to.deep.equal([probe.with['report-junit'], probe.with['report-json']]);
+    // No expression inside shell code.
+    for (const job of Object.values(wf.jobs) as { steps: { run?: string }[] }[]) for (const s of job.steps) expect(s.run ?? '').not.to.contain('${{');
+    const script = path.join(repoRoot, 'scripts/ci/labels-matrix.sh');
+    expect(statSync(script).mode & 0o111).to.equal(0o111);
+    expect(readFileSync(script, 'utf8')).to.contain('set -euo pipefail');
+  });
+
   it("doc/github-actions.md: its workflows use only the action's inputs and outputs, and keep the reports", () => {
     const doc = readFileSync(path.join(repoRoot, 'doc/github-actions.md'), 'utf8');
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);

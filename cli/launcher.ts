@@ -1,0 +1,64 @@
+/**
+ * dist/bin/racker.js and dist/bin/postroj.js: what `racker`, the tests, the bench and the
+ * supervisor's re-exec (`node dist/bin/racker.js __supervise …`) all start. It compiles the
+ * command's bundle (one CommonJS file, scripts/bundle.mjs) with V8's code cache of the last
+ * successful run of the same command (lib/startup/code-cache.ts), and writes that cache when
+ * it had none. Measured in doc/performance.md: most of what racker added to Node's own start
+ * was loading and compiling its code, which the cache skips.
+ *
+ * This file is small and CommonJS on purpose: Node loads a CommonJS entry synchronously,
+ * without the ES module loader's per-file work; and a code cache can only be given to a
+ * vm.Script (Node 20 has none for ES modules).
+ */
+// Named imports only: a default import of a builtin costs a copy of all its properties here.
+import { readFileSync, statSync } from 'node:fs';
+import { Module } from 'node:module';
+import { join } from 'node:path';
+import { constants as vmConstants, Script } from 'node:vm';
+import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
+
+/** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
+declare const __RACKER_ENTRY__: string;
+declare const __RACKER_BUNDLE_HASH__: string;
+/** Whether the bundle is all ASCII, so reading it as latin1 gives the same string. */
+declare const __RACKER_BUNDLE_ASCII__: boolean;
+
+function launch(entry: string, bundleHash: string): void {
+  const bundle = join(__dirname, `${entry}.bundle.cjs`);
+  let source: string;
+  let stat: string;
+  try {
+    source = readFileSync(bundle, __RACKER_BUNDLE_ASCII__ ? 'latin1' : 'utf8');
+    const st = statSync(bundle);
+    stat = `${st.size}:${Math.floor(st.mtimeMs)}`;
+  } catch (err) {
+    process.stderr.write(`${entry}: cannot read ${bundle}: ${(err as Error).message} (run npm run build)\n`);
+    process.exit(125);
+  }
+  const euid = process.geteuid?.() ?? -1;
+  const dir = codeCacheDir(process.env, euid);
+  const key: CacheKey = { entry, bundleHash, command: commandWord(process.argv.slice(2)), bundleStat: stat };
+  const file = dir !== undefined ? cacheFile(dir, key) : undefined;
+  const cached = file !== undefined ? readCodeCache(file, key, euid) : undefined;
+
+  const script = new Script(Module.wrap(source), {
+    filename: bundle,
+    cachedData: cached,
+    // The bundle's import() of Node's own modules goes to the usual loader.
+    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (file !== undefined && (cached === undefined || script.cachedDataRejected)) {
+    // At exit the cache holds every function this run compiled; only a run that succeeded
+    // (no cache per mistyped command word).
+    process.once('exit', (code) => {
+      if (code === 0) writeCodeCache(file, key, script.createCachedData());
+    });
+  }
+  const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
+  const mod = new Module(bundle, module);
+  mod.filename = bundle;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(__dirname);
+  wrapper.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, __dirname);
+}
+
+launch(__RACKER_ENTRY__, __RACKER_BUNDLE_HASH__);

@@ -1,0 +1,226 @@
+/**
+ * racker build: a Containerfile/Dockerfile built by buildah (lib/tools/buildah.ts), the
+ * result stored like a pulled image.
+ *
+ * 1. The images the file builds on are found in racker's store (pulled by racker when
+ *    missing, with its credentials and registry rules) and copied into buildah's own storage
+ *    (lib/buildah, run/buildah) from a scratch OCI layout of hard links to the store's blobs,
+ *    under the names the file uses. buildah never pulls by itself.
+ * 2. `buildah bud` runs with its output streamed line by line; its layer cache lives on in
+ *    its storage, as docker's does (--no-cache skips it).
+ * 3. The new image's root filesystem is copied out of a buildah mount into tmp/ and renamed
+ *    into images/ with the image's config; only then are the tags set. A failed or
+ *    interrupted build stores nothing.
+ * Builds take turns (the `buildah` lock): buildah's storage is racker's alone, and a
+ * leftover working container is then known to be nobody's.
+ */
+import { existsSync, promises as fs, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { NotFoundError, RackerError, UsageError } from '../errors.js';
+import { emit } from '../events/log.js';
+import { withLock } from '../state/lock.js';
+import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
+import { baseImages, defaultContainerfile } from './containerfile.js';
+import { blobFile, imageSource } from './layout-store.js';
+import { isLabelKey, resolveImageName } from './names.js';
+import { parseImageConfig } from './oci-layout.js';
+import { retag } from './pull.js';
+import { cleanScratch } from './scratch.js';
+import { commitImage, findImage, hasSystemd, imageExists, scratchDir, treeSize, type ImageRecord } from './store.js';
+
+export interface BuildOptions {
+  /** The context directory. */
+  context: string;
+  /** -f: the Containerfile (relative to the working directory, as docker and buildah take it). */
+  file?: string;
+  /** -t names. */
+  tags?: readonly string[];
+  buildArgs?: readonly string[];
+  noCache?: boolean;
+  quiet?: boolean;
+  /** --pull: pull the base images even when racker has them. */
+  pull?: boolean;
+  target?: string;
+  /** Each line of the builder's output (stdout and stderr), as it comes. */
+  output?: (line: string) => void;
+  /** racker's own progress lines (base images pulled). */
+  status?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export function buildahStorage(ctx: Context): BuildahStorage {
+  return { root: path.join(ctx.paths.lib, 'buildah'), runroot: path.join(ctx.paths.run, 'buildah') };
+}
+
+/** -t NAME → the tag key; curated labels are racker's own names, not something a build may take. */
+function tagKey(name: string): string {
+  const resolved = resolveImageName(name);
+  if (isLabelKey(resolved.key)) throw new UsageError(`${name} is the name of a curated label and cannot be a build's tag`);
+  return resolved.key;
+}
+
+/** The image named in FROM, from racker's store; pulled as `racker run` would (or always with --pull). */
+async function baseRecord(ctx: Context, name: string, opts: BuildOptions): Promise<ImageRecord> {
+  let key: string | undefined;
+  try {
+    key = resolveImageName(name).key;
+  } catch (err) {
+    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(name)) throw err;
+  }
+  const pull = async () => {
+    const { pullImageByName } = await import('./pull-any.js');
+    await pullImageByName(ctx, name, opts.status ? { status: opts.status, progress: opts.status } : {});
+  };
+  if (opts.pull && key) await pull();
+  try {
+    return (await findImage(ctx.paths, key, name)).record;
+  } catch (err) {
+    if (!(err instanceof NotFoundError) || !key) throw err;
+  }
+  await pull();
+  return (await findImage(ctx.paths, key, name)).record;
+}
+
+/** The names buildah may look the base up by: as written, and fully qualified. */
+function buildahNames(name: string): string[] {
+  const names = new Set<string>();
+  try {
+    const r = resolveImageName(name);
+    names.add(r.kind === 'label' ? `localhost/${r.label.name}:latest` : r.key);
+  } catch {
+    return []; // an image ID: buildah finds it by its ID
+  }
+  if (!name.includes('/')) names.add(`localhost/${name.includes(':') || name.includes('@') ? name : `${name}:latest`}`);
+  return [...names];
+}
+
+/** Put one base image into buildah's storage under its names. */
+async function provideBase(ctx: Context, storage: BuildahStorage, name: string, record: ImageRecord, scratch: string, n: number): Promise<void> {
+  const [first, ...more] = buildahNames(name);
+  // Already there under racker's ID (the config digest: a base given before, or an image
+  // this storage built): only the names are set.
+  if ((await ctx.run(inspectImageArgv(storage, record.id), { reject: false })).exitCode === 0) {
+    if (first) await ctx.run(tagArgv(storage, record.id, [first, ...more]));
+    return;
+  }
+  const src = await imageSource(ctx, record, scratch);
+  const layout = path.join(scratch, `base-${n}`);
+  await fs.mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+  await fs.writeFile(path.join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const link = async (digest: string, file: string) => {
+    const target = blobFile(layout, digest);
+    if (existsSync(target)) return;
+    // Hard links: the store's blobs are not copied (same filesystem: tmp/ is next to oci/).
+    await fs.link(file, target).catch(() => fs.copyFile(file, target));
+  };
+  for (const l of src.layers) await link(l.digest, l.file);
+  await fs.writeFile(blobFile(layout, src.config.digest), src.config.bytes);
+  await fs.writeFile(blobFile(layout, src.manifest.digest), src.manifest.bytes);
+  await fs.writeFile(
+    path.join(layout, 'index.json'),
+    JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size, annotations: { 'org.opencontainers.image.ref.name': 'base' } }] }),
+  );
+  // An image named by its ID gets a name of its own; buildah finds it by its ID anyway.
+  await ctx.run(copyToStorageArgv(storage, layout, 'base', first ?? `localhost/racker-base-${record.id.slice(7, 19)}`));
+  if (first && more.length) await ctx.run(tagArgv(storage, first, more));
+}
+
+/** docker: the context must be a directory (or, there, a URL or tar on stdin; not racker's). */
+function checkContext(dir: string): string {
+  const abs = path.resolve(dir);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch {
+    throw new UsageError(`unable to prepare context: path ${JSON.stringify(dir)} not found`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`unable to prepare context: ${JSON.stringify(dir)} is not a directory`);
+  return abs;
+}
+
+export async function buildImage(ctx: Context, o: BuildOptions): Promise<string> {
+  const keys = (o.tags ?? []).map(tagKey);
+  const context = checkContext(o.context);
+  const file = o.file !== undefined ? path.resolve(o.file) : defaultContainerfile(context);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new NotFoundError(`the Containerfile (${o.file ?? file}) cannot be read: no such file`);
+  }
+  const bases = baseImages(text, o.buildArgs ?? [], process.env);
+  const storage = buildahStorage(ctx);
+  await cleanScratch(ctx.paths);
+  // Builds take turns in buildah's storage, so whatever working container is there when one
+  // begins or is interrupted is a leftover (of a killed build) and can go.
+  return withLock(ctx.paths.lock('buildah'), async () => {
+    await ctx.run(rmAllArgv(storage), { reject: false });
+    try {
+      return await buildLocked(ctx, o, storage, bases, context, file, keys);
+    } finally {
+      if (o.signal?.aborted) await ctx.run(rmAllArgv(storage), { reject: false });
+    }
+  });
+}
+
+async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorage, bases: readonly string[], context: string, file: string, keys: readonly string[]): Promise<string> {
+  const scratch = await scratchDir(ctx.paths, 'build');
+  try {
+    let n = 0;
+    for (const name of bases) await provideBase(ctx, storage, name, await baseRecord(ctx, name, o), scratch, n++);
+    if (o.signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
+    const iidfile = path.join(scratch, 'iid');
+    const errors: string[] = [];
+    const result = await ctx.run(
+      budArgv(storage, { context, file, iidfile, ...(o.buildArgs ? { buildArgs: o.buildArgs } : {}), ...(o.noCache ? { noCache: true } : {}), ...(o.quiet ? { quiet: true } : {}), ...(o.target ? { target: o.target } : {}) }),
+      {
+        reject: false,
+        ...(o.signal ? { signal: o.signal } : {}),
+        onLine: (l) => o.output?.(l),
+        // buildah's own failure ("Error: error building at STEP …") becomes racker's one line.
+        onStderrLine: (l) => (/^Error: /.test(l) ? errors.push(l.slice('Error: '.length)) : o.output?.(l)),
+      },
+    );
+    if (o.signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
+    if (result.exitCode !== 0) throw new RackerError(errors.join('; ') || `buildah exited with status ${result.exitCode}`, { exitCode: 1 });
+    const id = (await fs.readFile(iidfile, 'utf8')).trim();
+    if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw new RackerError(`buildah wrote no image ID (${JSON.stringify(id)})`);
+    if (!imageExists(ctx.paths, id)) await storeBuilt(ctx, storage, id);
+    const now = ctx.clock().toISOString();
+    for (const key of keys) await retag(ctx, key, { id, updated: now });
+    emit(ctx, { type: 'image', action: 'build', id, attributes: { name: o.tags?.[0] ?? id } });
+    return id;
+  } finally {
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Copy the built image out of buildah's storage into a new image directory. */
+async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string): Promise<void> {
+  const inspected = JSON.parse((await ctx.run(inspectImageArgv(storage, id))).stdout) as { OCIv1?: Record<string, unknown> };
+  const oci = inspected.OCIv1 ?? {};
+  const container = (await ctx.run(fromArgv(storage, id))).stdout.trim().split('\n').pop()!.trim();
+  const dir = await scratchDir(ctx.paths, 'built');
+  try {
+    const mount = (await ctx.run(mountArgv(storage, container))).stdout.trim();
+    const rootfs = path.join(dir, 'rootfs');
+    await ctx.run(['cp', '-a', '--reflink=auto', '--', mount, rootfs]);
+    await commitImage(ctx.paths, dir, {
+      id,
+      ...(typeof oci.created === 'string' ? { created: oci.created } : {}),
+      size: await treeSize(rootfs),
+      ...(typeof oci.architecture === 'string' ? { architecture: oci.architecture } : {}),
+      ...(typeof oci.os === 'string' ? { os: oci.os } : {}),
+      config: parseImageConfig(oci.config),
+      origin: { kind: 'build', builder: 'buildah' },
+      systemd: hasSystemd(rootfs),
+    });
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
+  } finally {
+    // rm unmounts too.
+    await ctx.run(rmArgv(storage, container), { reject: false });
+  }
+}
