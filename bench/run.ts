@@ -9,7 +9,7 @@
  * cleans up what it made (containers, mounts, nspawn processes, podman storage, registry).
  *
  *   BENCH_N=10        repetitions per case (after one warm-up round)
- *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, network, parallel, cli, memory, pkgcache, foreign);
+ *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, pool, network, parallel, cli, memory, pkgcache, foreign);
  *                     a partial run prints its table but writes no files
  *
  * Results: a markdown table on stdout, bench/results.md (paste into doc/performance.md)
@@ -27,7 +27,7 @@ const repo = path.resolve(here, '..');
 const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
-const GROUPS = ['pull', 'boot', 'direct', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign'] as const;
+const GROUPS = ['pull', 'boot', 'direct', 'pool', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign'] as const;
 type Group = (typeof GROUPS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (${GROUPS.join(', ')})`);
@@ -439,6 +439,40 @@ async function main(): Promise<void> {
       r('direct-run --no-boot debian', 'direct-run `--no-boot` debian', { s: d.noboot, ratio: d.noboot.median / d.floor.median, ratioOf: '÷ floor', target: '≤ 1.5×' });
       r('direct-run floor', 'direct-run floor (`systemd-nspawn -D overlay /bin/true`)', { s: d.floor });
       done('direct');
+    }
+
+    if (selected('pool')) {
+      // Warm machines (racker pool): a run --rm and a probe round on a machine booted ahead,
+      // against the nspawn boot floor. Each sample waits (untimed) until both pools are full
+      // again, so no refill boots while one is measured.
+      expected.push('warm-run', 'warm-run floor', 'warm-probe', 'cold-probe', 'pool node -e 0');
+      const postrojBin = path.join(repo, 'dist/bin/postroj.js');
+      await must(['node', racker, 'pool', 'create', debian, '--size', '2'], { env, timeoutS: 300 });
+      await must(['node', racker, 'pool', 'create', debian, '--size', '2', '--network', 'none'], { env, timeoutS: 300 });
+      const full = async () => {
+        for (let i = 0; i < 6000; i++) {
+          const rows = (await must(['node', racker, 'pool', 'ls', '--format', '{{.Size}} {{.Ready}}'], { env })).stdout.trim().split('\n');
+          if (rows.every((l) => l.split(' ')[0] === l.split(' ')[1])) return;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        throw new Error('bench: the pools did not fill up');
+      };
+      const floorImage = (await imageDir(debian)).rootfs;
+      const w = await interleaved(N, {
+        floor: async () => (await full(), bash(floorBootScript(floorImage, work))),
+        warm: async () => (await full(), racker_('run', '--rm', debian, 'true')),
+        probe: async () => (await full(), timed(['node', postrojBin, 'pkgprobe', '--warm', '--image', debian, '--check-command', 'true'], { env, timeoutS: 300 })),
+        cold: async () => (await full(), timed(['node', postrojBin, 'pkgprobe', '--image', debian, '--check-command', 'true'], { env, timeoutS: 300 })),
+        // What Node's own start costs in the same rounds (most of a warm run on a busy machine).
+        node: () => timed(['node', '-e', '0']),
+      });
+      await must(['node', racker, 'pool', 'rm', debian], { env, timeoutS: 300 });
+      r('warm-run', 'warm-run (`run --rm debian true` on a pooled, booted machine)', { s: w.warm, ratio: w.warm.median / w.floor.median, ratioOf: '÷ boot floor', target: '≤ 0.5×' });
+      r('warm-run floor', 'boot-run floor, same rounds', { s: w.floor });
+      r('warm-probe', '`postroj pkgprobe --warm --check-command true` (a probe round on a warm machine)', { s: w.probe, ratio: w.probe.median / w.cold.median, ratioOf: '÷ cold probe', target: '≤ 0.3 s' });
+      r('cold-probe', '`postroj pkgprobe --check-command true` (boots its machine)', { s: w.cold });
+      r('pool node -e 0', '`node -e 0`, same rounds', { s: w.node });
+      done('pool');
     }
 
     if (selected('network')) {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const COMMANDS = {
-  racker: ['run', 'create', 'exec', 'attach', 'shell', 'ps', 'logs', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'inspect', 'top', 'pause', 'unpause', 'stats', 'update', 'cp', 'diff', 'export', 'port', 'pull', 'images', 'rmi', 'tag', 'import', 'build', 'save', 'load', 'history', 'commit', 'image prune', 'login', 'logout', 'version', 'info', 'events', 'network create', 'network ls', 'network inspect', 'network rm', 'network prune', 'network connect', 'network disconnect', 'volume create', 'volume ls', 'volume inspect', 'volume rm', 'volume prune', 'system df', 'system prune', 'system service'],
+  racker: ['run', 'create', 'exec', 'attach', 'shell', 'ps', 'logs', 'start', 'stop', 'restart', 'kill', 'rm', 'rename', 'wait', 'inspect', 'top', 'pause', 'unpause', 'stats', 'update', 'cp', 'diff', 'export', 'port', 'pull', 'images', 'rmi', 'tag', 'import', 'build', 'save', 'load', 'history', 'commit', 'image prune', 'login', 'logout', 'version', 'info', 'events', 'network create', 'network ls', 'network inspect', 'network rm', 'network prune', 'network connect', 'network disconnect', 'volume create', 'volume ls', 'volume inspect', 'volume rm', 'volume prune', 'system df', 'system prune', 'system service', 'pool create', 'pool ls', 'pool rm'],
   postroj: ['list-images', 'pull', 'pkgprobe', 'selftest', 'matrix', 'summary'],
 };
 

@@ -21,6 +21,7 @@ import { loadCommand } from './load.js';
 import { logsCommand } from './logs.js';
 import { renameCommand, tagCommand } from './names.js';
 import { networkCommand } from './network.js';
+import { poolCommand, poolRefillCommand } from './pool.js';
 import { portCommand } from './port.js';
 import { psCommand } from './ps.js';
 import { pullCommand } from './pull.js';
@@ -82,7 +83,9 @@ export const rackerCommands: CommandModule<any, any>[] = [
   infoCommand,
   eventsCommand,
   systemCommand,
+  poolCommand,
   superviseCommand,
+  poolRefillCommand,
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */

@@ -61,6 +61,8 @@ export const psCommand: CommandModule<object, Args> = {
     await reconcileNetworking(ctx);
     const now = ctx.clock().getTime();
     const shown = records
+      // A pool's idle (or ended) warm machines are racker's, not the user's: shown by -a only.
+      .filter((r) => args.all || !r.pool || (r.pool.takenBy !== undefined && !r.pool.ended))
       .filter((r) => args.all || last !== undefined || filters.some((f) => f.startsWith('status=')) || liveState(r).status === 'running')
       .filter((r) => matchesFilter(r, filters))
       .sort((a, b) => b.created.localeCompare(a.created))

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandModule, Options } from 'yargs';
 import type { CreateOptions } from '../../lib/container/create.js';
 import { UsageError } from '../../lib/errors.js';
@@ -49,6 +51,12 @@ export const runOptions = {
 } as const satisfies Record<string, Options>;
 
 export const runValueOptions = valueOptionsOf(runOptions);
+
+/** run's own (not create's): a pooled machine serves a foreground `run --rm` only (doc/warm-pool.md). */
+const warmOptions = {
+  warm: { type: 'boolean', describe: "Run on a warm machine of the image's pool (racker pool create), waiting for one; an error when the run's options rule it out" },
+  'no-warm': { type: 'boolean', describe: 'Boot a machine of its own even when the image has a pool' },
+} as const satisfies Record<string, Options>;
 
 export type RunArgs = Args;
 
@@ -149,13 +157,14 @@ function preload<T>(p: Promise<T>): Promise<T> {
   return p;
 }
 
-export const runCommand: CommandModule<object, Args> = {
+export const runCommand: CommandModule<object, Args & { warm?: boolean; 'no-warm'?: boolean }> = {
   command: 'run',
   describe: 'Create and run a new container from an image: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]',
-  builder: (y) => y.usage('Usage: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]').options(runOptions),
+  builder: (y) => y.usage('Usage: racker run [OPTIONS] IMAGE [COMMAND] [ARG...]').options(runOptions).options(warmOptions),
   handler: async (args) => {
     const { target: image, command } = trailing();
     if (!image) throw missingArguments('racker', 'run', 1);
+    if (args.warm && args['no-warm']) throw new UsageError('--warm and --no-warm are mutually exclusive');
     if (args.boot && args['no-boot']) throw new UsageError('--boot and --no-boot are mutually exclusive');
     // -d with -t (`run -dit`): no pseudo-terminal, since racker's attach and logs read the
     // log, where a terminal's output never goes; -i keeps stdin open as docker does.
@@ -166,6 +175,17 @@ export const runCommand: CommandModule<object, Args> = {
     // Load what runs the container while the record is being written, not after it.
     const detached = args.detach ? preload(import('../../lib/container/detached.js')) : undefined;
     const foreground = args.detach ? undefined : preload(Promise.all([import('../../lib/container/supervise.js'), import('../interrupt.js')]));
+    // A pool for the image (racker pool create): its warm machine, when the run's options allow.
+    if (args.warm || (!args['no-warm'] && !args.detach && existsSync(path.join(ctx.paths.lib, 'pools')))) {
+      const { tryWarmRun } = await import('../../lib/pool/warm-run.js');
+      const [{ withInterrupt }] = await Promise.all([import('../interrupt.js')]);
+      const sinks = { stdout: (c: Buffer) => void process.stdout.write(c), stderr: (c: Buffer) => void process.stderr.write(c) };
+      const { value } = await withInterrupt((signal) => tryWarmRun(ctx, containerOptions(args, image, command, { detach: args.detach }), { warm: args.warm, bootTimeoutSeconds: args['boot-timeout'], signal, sinks }));
+      if (value !== undefined) {
+        process.exitCode = value;
+        return;
+      }
+    }
     const { createContainer } = await import('../../lib/container/create.js');
     const record = await createContainer(ctx, containerOptions(args, image, command, { detach: args.detach }));
     if (detached) {

@@ -18,6 +18,7 @@ interface Args extends GlobalArgs {
   format?: string;
   network: 'none' | 'host';
   'keep-on-failure'?: boolean;
+  warm?: boolean;
   platform?: string;
 }
 
@@ -42,6 +43,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       .option('format', { type: 'string', choices: ['text', 'json'], default: 'text', describe: 'What to print on stdout' })
       .option('network', { choices: ['none', 'host'] as const, default: 'none' as const, describe: "The machine's network once booted: none (its own namespace, loopback only) or host" })
       .option('keep-on-failure', { type: 'boolean', describe: 'Leave a machine with a failed probe running, to inspect it with racker exec' })
+      .option('warm', { type: 'boolean', describe: "Probe on a warm machine of the image's pool (racker pool create IMAGE --network none) when there are no packages; else boot one" })
       .option('platform', { type: 'string', describe: 'The image\'s platform (e.g. linux/arm64; a foreign one runs emulated by qemu-user-static)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
@@ -62,6 +64,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
       bootTimeoutSeconds: args['boot-timeout'],
       machineNetwork: args.network,
       keepOnFailure: Boolean(args['keep-on-failure']),
+      warm: Boolean(args.warm),
       ...(args.platform !== undefined ? { platform: args.platform } : {}),
     };
     validateSpec(spec);

@@ -88,6 +88,10 @@ export interface CreateOptions {
   status?: (line: string) => void;
   /** --memory, --cpus, … (limits.ts). */
   resources?: Resources;
+  /** A warm machine of this pool (lib/pool/). */
+  pool?: { id: string };
+  /** Decide everything and pick the name, but write nothing: a warm run (lib/pool/warm-run.ts) adopts a pooled machine instead. */
+  dryRun?: boolean;
 }
 
 /** --stop-signal (else the image's STOPSIGNAL) and --stop-timeout, checked. */
@@ -253,7 +257,9 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.
       state: { status: 'created', supervisorPid: process.pid },
+      ...(opts.pool ? { pool: opts.pool } : {}),
     };
+    if (opts.dryRun) return record;
     crashPoint('create:volumes');
     await writeContainer(ctx.paths, record);
     emit(ctx, { type: 'container', action: 'create', container: record });

@@ -129,6 +129,12 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [], packageCacheFiles: 0 };
   const { paths } = ctx;
 
+  // Warm machines nothing owns any more (a removed pool, a killed run or refill): lib/pool/.
+  if (existsSync(path.join(paths.lib, 'pools'))) {
+    const { prunePools } = await import('../pool/manage.js');
+    for (const id of await prunePools(ctx)) report.leftovers.push(`pool machine ${id}`);
+  }
+
   // Containers whose racker was killed -9 and whose processes are gone: record their end
   // (a --rm one is removed right away, as its racker would have done).
   for (const r of await listContainers(paths)) {

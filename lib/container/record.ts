@@ -151,6 +151,11 @@ export interface ContainerRecord {
   image: { id: string; name: string };
   config: ContainerConfig;
   state: ContainerState;
+  /**
+   * A warm machine of a pool (lib/pool): hidden from `ps` until a run takes it (takenBy: that
+   * racker's PID), and again once its run has ended (ended: its supervisor is removing it).
+   */
+  pool?: { id: string; takenBy?: number; ended?: boolean };
 }
 
 /** The nspawn machine name: unique per container, valid for machined. */

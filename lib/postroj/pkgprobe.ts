@@ -28,6 +28,8 @@ export interface ProbeSpec {
   machineNetwork?: 'host' | 'none';
   /** Leave a machine with a failed probe running, for `racker exec`. */
   keepOnFailure?: boolean;
+  /** A warm machine of the image's pool when one fits (lib/pool/probe-machine.ts). */
+  warm?: boolean;
   /** --platform: the image's platform (a foreign one runs emulated). */
   platform?: string;
 }
@@ -62,7 +64,8 @@ export async function pkgprobe(
   if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
   try {
-    machine = await prepareMachine(ctx, image, {
+    const warm = spec.warm ? await (await import('../pool/probe-machine.js')).warmProbeMachine(ctx, image, { network: spec.machineNetwork ?? 'none', packages: spec.packages.length }) : undefined;
+    machine = warm ?? await prepareMachine(ctx, image, {
       bootTimeoutSeconds: spec.bootTimeoutSeconds,
       network: spec.machineNetwork ?? 'none',
       ...(spec.platform ? { platform: spec.platform } : {}),
