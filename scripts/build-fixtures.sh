@@ -172,44 +172,8 @@ umoci config --image "$OCI:busybox" --config.env=PATH=/bin --config.cmd=/bin/sh
 rm -rf "$WORK/debian" "$WORK/busybox"
 
 # --- push everything into a registry whose storage is the cache ---------------
-mkdir -p "$WORK/registry/storage"
-start_registry() { # PORT -> sets REGISTRY_PID; fails if it does not come up
-  cat >"$WORK/build-registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry/storage
-http:
-  addr: 127.0.0.1:$1
-EOF
-  # --pdeathsig: if this script is killed, the registry must not live on.
-  # 9>&-: nor should it hold the build lock meanwhile.
-  setpriv --pdeathsig KILL docker-registry serve "$WORK/build-registry.yml" >"$WORK/registry.log" 2>&1 9>&- &
-  REGISTRY_PID=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    if curl -fsS -o /dev/null "http://127.0.0.1:$1/v2/" 2>/dev/null; then return 0; fi
-    kill -0 "$REGISTRY_PID" 2>/dev/null || break # died: most likely the port was taken
-    sleep 0.1
-  done
-  kill "$REGISTRY_PID" 2>/dev/null || true
-  wait "$REGISTRY_PID" 2>/dev/null || true
-  REGISTRY_PID=
-  return 1
-}
-# No tool here hands out a free port to bash, so pick unused-looking ports at
-# random and retry if the registry could not bind.
-PORT=
-for _ in 1 2 3 4 5; do
-  p=$((20000 + RANDOM % 30000))
-  [[ -z $(ss -Hltn "sport = :$p") ]] || continue
-  if start_registry "$p"; then PORT=$p; break; fi
-done
-[[ -n $PORT ]] || die "docker-registry did not start: $(tail -n 3 "$WORK/registry.log" 2>/dev/null)"
+. "$(dirname "$0")/lib/build-registry.sh"
+start_build_registry
 log "registry up on 127.0.0.1:$PORT, pushing"
 
 push() { # TAG REF

@@ -133,40 +133,8 @@ case "$SET" in
     ;;
 esac
 
-mkdir -p "$WORK/registry/storage"
-start_registry() { # PORT
-  cat >"$WORK/build-registry.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry/storage
-http:
-  addr: 127.0.0.1:$1
-EOF
-  setpriv --pdeathsig KILL docker-registry serve "$WORK/build-registry.yml" >"$WORK/registry.log" 2>&1 9>&- &
-  REGISTRY_PID=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$1/v2/" 2>/dev/null && return 0
-    kill -0 "$REGISTRY_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill "$REGISTRY_PID" 2>/dev/null || true
-  wait "$REGISTRY_PID" 2>/dev/null || true
-  REGISTRY_PID=
-  return 1
-}
-PORT=
-for _ in 1 2 3 4 5; do
-  p=$((20000 + RANDOM % 30000))
-  [[ -z $(ss -Hltn "sport = :$p") ]] || continue
-  if start_registry "$p"; then PORT=$p; break; fi
-done
-[[ -n $PORT ]] || die "docker-registry did not start: $(tail -n 3 "$WORK/registry.log" 2>/dev/null)"
+. "$(dirname "$0")/lib/build-registry.sh"
+start_build_registry
 for entry in "${PUSH[@]}"; do
   read -r tag ref <<<"$entry"
   log "push $ref"

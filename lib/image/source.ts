@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
+import { redactUrl } from '../registry/redact-url.js';
 import { findLabel } from './labels.js';
 
 export type Transport = 'docker-archive' | 'oci-archive' | 'oci';
@@ -76,7 +77,7 @@ export function classifySource(arg: string, o: { cwd: string; isDirectory: (p: s
 export function sourceText(s: LocalSource): string {
   switch (s.kind) {
     case 'url':
-      return redact(s.url);
+      return redactUrl(s.url);
     case 'tarball':
     case 'directory':
       return s.path;
@@ -85,18 +86,6 @@ export function sourceText(s: LocalSource): string {
   }
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
 
 /**
  * The tag key a source's image is kept under: `localhost/source/<16 hex>:latest`, from the

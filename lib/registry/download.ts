@@ -8,6 +8,10 @@ import { pipeline } from 'node:stream/promises';
 import { RegistryError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Meter } from '../progress.js';
+import { redactUrl } from './redact-url.js';
+
+/** Where a URL is shown: its credentials never (re-exported for import's callers). */
+export { redactUrl };
 
 export interface DownloadOptions {
   log?: Logger;
@@ -16,20 +20,6 @@ export interface DownloadOptions {
   /** Every progress event, for a bar; when given, the lines above are not printed. */
   meter?: Meter;
   retries?: number;
-}
-
-/** URLs may carry user:password@; never store or print that part. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '***';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 export async function downloadFile(url: string, dest: string, opts: DownloadOptions = {}): Promise<void> {
