@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createReadStream, mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { cli, racker, repoRoot, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
+import { cli, ok, racker, repoRoot, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { processesInside } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
@@ -173,6 +173,21 @@ describe('postroj (integration: label provisioned from the fixture registry, pac
     const r = await postroj(['pkgprobe', '--image', `${reg.host}/racker/busybox:latest`, '--check-command', 'true']);
     expect(r.code, r.stdout + r.stderr).to.equal(16);
     expect(r.stdout).to.contain(`  error: image ${reg.host}/racker/busybox:latest has no systemd, so it can't boot (run it with --no-boot)`);
+    expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
+  });
+
+  it("pkgprobe --image DIR: a directory holding a root filesystem (the provisioned label's own tree) boots and is probed, and is left unchanged", async function () {
+    this.timeout(300_000);
+    const [image] = JSON.parse(ok(await racker(['image', 'inspect', 'debian-bookworm'], { root, env })).stdout) as { Id: string }[];
+    const tree = path.join(root, 'lib/images', image!.Id.replace(/^sha256:/, ''), 'rootfs');
+    const before = readdirSync(path.join(tree, 'etc')).sort();
+    const r = await postroj(['pkgprobe', '--image', tree, '--check-command', 'test -d /run/systemd/system', '--check-command', 'touch /etc/written-by-the-probe']);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]!.replace(/ \(\d+\.\d s\)$/, '')).to.equal(`PASS ${tree}`);
+    expect(lines.at(-1)).to.equal('2 passed, 0 failed');
+    // Written in the machine's overlay, never in the directory.
+    expect(readdirSync(path.join(tree, 'etc')).sort()).to.deep.equal(before);
     expect((await racker(['ps', '-a', '-q'], { root })).stdout).to.equal('');
   });
 
