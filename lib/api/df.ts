@@ -9,7 +9,7 @@ import { containerSize } from '../container/size.js';
 import { humanSize } from '../format/human.js';
 import { listImages, treeSize } from '../image/store.js';
 import { listVolumes, usersOf, volumeData } from '../volume/store.js';
-import { containerSummary } from './containers.js';
+import { containerSummary } from './container-json.js';
 import type { Engine } from './engine.js';
 import { imageSummary, namesById } from './images.js';
 

@@ -93,6 +93,9 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
       }
       return mounted;
     };
+    // A container created and never started has no upper directory yet: nothing changed, an
+    // empty layer (as docker commits a created container's empty read-write layer).
+    await fs.mkdir(upperDir(ctx, container.id), { recursive: true });
     const layerFile = path.join(scratch, 'layer.tar');
     const file = createWriteStream(layerFile);
     const tar = new TarWriter(file);

@@ -103,6 +103,17 @@ describe('image save/load/history/prune/commit (integration)', function () {
     expect(ok(await racker(['image', 'history', '-q', 'local/committed:1'], { root })).stdout.split('\n')[0]).to.equal(id.trim().slice(7, 19));
   });
 
+  it('commit of a container created and never started: the image as it was, with the container\'s config', async () => {
+    ok(await racker(['pull', '-q', bb], { root }));
+    ok(await racker(['create', '--name', 'fresh', '-e', 'MADE=created', bb, 'sh', '-c', 'echo $MADE; ls /added 2>&1'], { root }));
+    const id = ok(await racker(['commit', 'fresh', 'local/fresh:1'], { root })).stdout;
+    expect(id).to.match(/^sha256:[a-f0-9]{64}\n$/);
+    const look = await racker(['run', '--rm', 'local/fresh:1'], { root });
+    expect({ code: look.code, stdout: look.stdout }).to.deep.equal({ code: 1, stdout: 'created\nls: /added: No such file or directory\n' });
+    ok(await racker(['rm', 'fresh'], { root }));
+    ok(await racker(['rmi', 'local/fresh:1'], { root }));
+  });
+
   it('image prune removes dangling images only, and with -a every image no container uses', async () => {
     ok(await racker(['pull', '-q', bb], { root }));
     ok(await racker(['run', '--name', 'keeper', bb, 'true'], { root }));

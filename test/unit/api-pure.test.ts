@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createOptionsFrom, parseFilters } from '../../lib/api/containers.js';
+import { createOptionsFrom, parseFilters } from '../../lib/api/container-json.js';
 import { frame, parseFrames, streamContentType } from '../../lib/api/frames.js';
 import { imageFilter, progressMessage, referenceMatches } from '../../lib/api/images.js';
 import { flag, match, route } from '../../lib/api/router.js';
