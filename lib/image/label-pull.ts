@@ -109,7 +109,9 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
         : (ctx.env.RACKER_UBUNTU_MIRROR ?? boot.mirror);
     // mmdebstrap runs the packages' maintainer scripts with the target's binaries: emulated.
     if (opts.platform) await requireEmulation(want, label.name);
-    status(`${label.name}: Bootstrapping ${boot.suite} (${formatPlatform(want)}) from ${mirror}`);
+    // The platform is said when it is not the host's (the native line stays as it was).
+    const foreign = samePlatform({ architecture: want.architecture, variant: want.variant }, hostPlatform()) ? '' : ` (${formatPlatform(want)})`;
+    status(`${label.name}: Bootstrapping ${boot.suite}${foreign} from ${mirror}`);
     const dir = await scratchDir(ctx.paths, 'bootstrap');
     try {
       const rootfs = path.join(dir, 'rootfs');

@@ -284,7 +284,7 @@ describe('hostile input (integration: through the CLI)', function () {
   });
 
   describe('image references and arguments with shell metacharacters', () => {
-    const refs = ['debian;touch PWNED', '$(touch PWNED)', '`touch PWNED`', 'debian|touch PWNED', 'debian\ntouch PWNED', 'debian && touch PWNED', '../../etc/passwd', 'debian:../x', 'REGISTRY/racker/busybox;touch PWNED', 'REGISTRY/racker/busybox:latest$(touch PWNED)'];
+    const refs = ['debian;touch PWNED', '$(touch PWNED)', '`touch PWNED`', 'debian|touch PWNED', 'debian\ntouch PWNED', 'debian && touch PWNED', 'debian:../x', 'REGISTRY/racker/busybox;touch PWNED', 'REGISTRY/racker/busybox:latest$(touch PWNED)'];
     for (const raw of refs) {
       it(`run, pull, rmi of ${JSON.stringify(raw)}: invalid reference format, nothing executed`, async () => {
         const ref = raw.replace('PWNED', marker).replace('REGISTRY', reg.host);
@@ -295,6 +295,17 @@ describe('hostile input (integration: through the CLI)', function () {
         expectRefused(await rk(['import', path.join(work, 'none.tar'), ref]), invalid, 1);
       });
     }
+
+    it('"../../etc/passwd" is a path (a source, issue 24): a host file that is no rootfs tarball is one line and exit 125, nothing stored; as a name it is no reference', async () => {
+      const inWork = (args: string[]) => racker(args, { root, cwd: work });
+      const images = (await rk(['images', '-a', '-q'])).stdout;
+      expectRefused(await inWork(['run', '--rm', '../../etc/passwd', 'true']), /^racker: cannot extract \/etc\/passwd: [^\n]+\n$/);
+      expectRefused(await inWork(['pull', '../../etc/passwd']), /^racker: cannot extract \/etc\/passwd: [^\n]+\n$/, 1);
+      expectRefused(await inWork(['rmi', '../../etc/passwd']), 'racker: No such image: ../../etc/passwd', 1);
+      expectRefused(await inWork(['import', path.join(work, 'none.tar'), '../../etc/passwd']), /^racker: invalid reference format(: [^\n]*)?\n$/, 1);
+      expect((await rk(['images', '-a', '-q'])).stdout).to.equal(images);
+      expect(readFileSync('/etc/passwd', 'utf8')).to.contain('root:');
+    });
 
     it('arguments reach the command verbatim, never through a shell', async () => {
       const args = [`a;touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `|touch ${marker}`, 'new\nline', "'quoted'", '*'];
