@@ -135,10 +135,23 @@ describe('pool (integration, issue 16 item 3): warm machines', function () {
     await eventually(() => pooled().some((r) => r.pool!.takenBy !== undefined), 20_000, 'a machine taken');
     const taken = pooled().find((r) => r.pool!.takenBy !== undefined)!;
     // The refill the run started: killed while it boots the replacement.
-    await eventually(() => processesFor(root).some((p) => readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').includes('__pool-refill')), 20_000, 'the refill');
+    // A process listed a moment ago may be gone when its command line is read: nothing to match then.
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    await eventually(() => processesFor(root).some((p) => cmdline(p.pid).includes('__pool-refill')), 20_000, 'the refill');
     for (const p of processesFor(root)) {
-      const cmd = readFileSync(`/proc/${p.pid}/cmdline`, 'utf8');
-      if (cmd.includes('__pool-refill') || (cmd.includes('\0run\0') && cmd.includes('sleep'))) process.kill(p.pid, 'SIGKILL');
+      const cmd = cmdline(p.pid);
+      if (!(cmd.includes('__pool-refill') || (cmd.includes('\0run\0') && cmd.includes('sleep')))) continue;
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* ended meanwhile */
+      }
     }
     await run;
     const pruned = await rk(['system', 'prune', '-f']);
