@@ -28,6 +28,7 @@ import { resolveImageName } from './names.js';
 import { cleanScratch } from './scratch.js';
 import { sourceKey, sourceText, type LocalSource } from './source.js';
 import { commitImage, hasSystemd, imageExists, readImage, readTags, scratchDir, updateTags, writeImageRecord, type ImageRecord, type SourceEntry } from './store.js';
+import { hostPlatform } from './platform.js';
 
 export interface SourceOptions {
   policy?: 'always' | 'missing' | 'never';
@@ -136,7 +137,7 @@ async function directoryImage(ctx: Context, dir: string, key: string): Promise<S
       created: ctx.clock().toISOString(),
       // Not measured: walking a big tree would cost what using it in place saves.
       size: 0,
-      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      architecture: hostPlatform().architecture,
       os: 'linux',
       config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
       origin: { kind: 'directory', path: real },

@@ -18,6 +18,7 @@ import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
 import { emit } from '../events/log.js';
 import { crashPoint } from '../state/crash-point.js';
+import { hostPlatform } from './platform.js';
 
 export interface ImportOptions {
   progress?: (line: string) => void;
@@ -75,7 +76,7 @@ export async function importImage(ctx: Context, source: string, name: string | u
       id,
       created,
       size: await treeSize(rootfs),
-      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      architecture: hostPlatform().architecture,
       os: 'linux',
       config,
       origin: { kind: 'import', source: opts.sourceName ?? (isUrl(source) ? redactUrl(source) : path.resolve(source)), ...(opts.message ? { comment: opts.message } : {}) },

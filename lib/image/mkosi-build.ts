@@ -16,6 +16,7 @@ import { isLabelKey, resolveImageName } from './names.js';
 import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
+import { hostPlatform } from './platform.js';
 
 export interface MkosiBuildOptions {
   dir: string;
@@ -85,7 +86,7 @@ export async function mkosiBuild(ctx: Context, o: MkosiBuildOptions): Promise<st
       id,
       created,
       size: await treeSize(rootfs),
-      architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      architecture: hostPlatform().architecture,
       os: 'linux',
       config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...(systemd ? {} : { Cmd: ['/bin/sh'] }) },
       origin: { kind: 'build', builder: 'mkosi' },

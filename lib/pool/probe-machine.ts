@@ -15,7 +15,7 @@ import { releaseMachine, takeMachine } from './machines.js';
 import { spawnRefill } from './refill.js';
 import { poolId, readPool } from './store.js';
 import { findImage, readImage } from '../image/store.js';
-import { ociArchitecture } from '../postroj/package-cache/policy.js';
+import { hostPlatform } from '../image/platform.js';
 
 /** A warm machine for a probe, or undefined (the reason under --debug): the caller boots one. */
 export async function warmProbeMachine(ctx: Context, image: string, o: { network: string; packages: number }): Promise<Machine | undefined> {
@@ -41,7 +41,7 @@ export async function warmProbeMachine(ctx: Context, image: string, o: { network
   const remove = () => (removing ??= Promise.all([releaseMachine(ctx, taken), refill()]).then(() => undefined));
   try {
     const osRelease = ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
-    const architecture = (await readImage(ctx.paths, taken.config.imageId))?.architecture ?? ociArchitecture();
+    const architecture = (await readImage(ctx.paths, taken.config.imageId))?.architecture ?? hostPlatform().architecture;
     let family = name.kind === 'label' ? name.label.family : undefined;
     family ??= ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) =>
       familyFromOsRelease(osRelease, (t) => {

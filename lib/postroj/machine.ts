@@ -23,9 +23,9 @@ import { TestbedError } from '../errors.js';
 import type { PackageFamily } from '../image/labels.js';
 import { resolveImageName } from '../image/names.js';
 import { readImage } from '../image/store.js';
-import { ociArchitecture } from './package-cache/policy.js';
 import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { ProbeMachine } from '../../probes/types.js';
+import { hostPlatform } from '../image/platform.js';
 
 function labelOrNothing(image: string): ReturnType<typeof resolveImageName> | undefined {
   try {
@@ -107,7 +107,7 @@ export async function prepareMachine(
     const name = labelOrNothing(image);
     let family = name?.kind === 'label' ? name.label.family : undefined;
     const osRelease = ContainerRoot.with(rootfs, (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
-    const architecture = (await readImage(ctx.paths, record.config.imageId))?.architecture ?? ociArchitecture();
+    const architecture = (await readImage(ctx.paths, record.config.imageId))?.architecture ?? hostPlatform().architecture;
     if (!family) {
       family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(osRelease, (t) => onPath(root, t)));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);

@@ -55,11 +55,6 @@ export function cacheKey(osRelease: string, architecture: string): string | unde
   return `${id}-${release}-${arch}`;
 }
 
-/** OCI's architecture names for Node's. */
-export function ociArchitecture(nodeArch: string = process.arch): string {
-  return ({ x64: 'amd64', ia32: '386', arm: 'arm' } as Record<string, string>)[nodeArch] ?? nodeArch;
-}
-
 export type Cacheable = { kind: 'package' } | { kind: 'by-hash'; sha256: string };
 
 const PACKAGE_FILE: Readonly<Record<PackageFamily, RegExp>> = {
