@@ -125,6 +125,11 @@ export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: strin
   return { ids, reclaimed };
 }
 
+/** The process that left a file named by its PID is this one or still runs: its file is not a leftover. */
+function ownerAlive(pid: number): boolean {
+  return pid === process.pid || processAlive(pid);
+}
+
 export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   const report: PruneReport = { containers: [], leftovers: [], reclaimed: 0, networks: [], sources: [], packageCacheFiles: 0 };
   const { paths } = ctx;
@@ -185,7 +190,7 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
     const file = path.join(paths.locks, name);
     const temp = /\.lock\.(?:stale-)?(\d+)-[a-f0-9]+$/.exec(name);
     if (temp) {
-      if (Number(temp[1]) === process.pid || processAlive(Number(temp[1]))) continue;
+      if (ownerAlive(Number(temp[1]))) continue;
       await fs.rm(file, { force: true });
       report.leftovers.push(`lock ${file}`);
     } else if (name.endsWith('.lock') && existsSync(file) && (await breakIfStale(file)) && !existsSync(file)) {
@@ -194,7 +199,7 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   }
 
   // Atomic writes cut between the write and the rename: the file itself is whole (old or new).
-  for (const file of await deadTemporaries(paths.lib, (pid) => pid === process.pid || processAlive(pid))) {
+  for (const file of await deadTemporaries(paths.lib, ownerAlive)) {
     await fs.rm(file, { force: true });
     report.leftovers.push(`temporary ${file}`);
   }
@@ -202,7 +207,7 @@ export async function pruneSystem(ctx: Context): Promise<PruneReport> {
   // Credentials handed to skopeo by a pull that was killed before it could delete them.
   for (const name of await readdirOrEmpty(paths.run)) {
     const m = /^racker-auth-(\d+)-[a-f0-9]+\.json$/.exec(name);
-    if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) continue;
+    if (!m || ownerAlive(Number(m[1]))) continue;
     await fs.rm(path.join(paths.run, name), { force: true });
     report.leftovers.push(`credentials ${path.join(paths.run, name)}`);
   }
