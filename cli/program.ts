@@ -1,6 +1,6 @@
 /** The yargs setup racker and postroj share: flags, conventions, the one error boundary. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { EXIT_RACKER, RackerError, UsageError } from '../lib/errors.js';
+import { EXIT_RACKER, ForbiddenError, RackerError, UsageError } from '../lib/errors.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
 import { commandWordIndex } from './trailing.js';
@@ -29,8 +29,15 @@ export interface Program {
 
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
   await guard(p.name, p.usageExitCode, async () => {
+    // Not root: the racker service runs the command (lib/client/forward.ts, doc/security.md).
+    if (viaService(argv)) return (await import('../lib/client/forward.js')).forwardCommand(p.name as 'racker' | 'postroj', argv);
     const prepared = p.prepare ? p.prepare(argv) : argv;
     const command = prepared[commandWordIndex(prepared)];
+    // Run by the service for a member of its group: only the commands lib/access/commands.ts allows.
+    if (process.env.RACKER_CALLER) {
+      const refusal = (await import('../lib/access/commands.js')).commandRefusal(p.name as 'racker' | 'postroj', prepared);
+      if (refusal) throw new ForbiddenError(refusal);
+    }
     const base = yargs(prepared)
       .scriptName(p.name)
       .usage(p.usage)
@@ -71,4 +78,19 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
       throw err;
     }
   });
+}
+
+/** Words run where they are typed, by anyone: help, version, completion; the service itself and racker's internal commands. */
+const LOCAL_WORDS = new Set(['completion', '__supervise', '__pool-refill']);
+
+/** Whether this argv goes to the racker service: a user other than root, and a command that needs racker's state. */
+export function viaService(argv: readonly string[], uid = process.getuid?.() ?? 0): boolean {
+  if (uid === 0) return false;
+  const i = commandWordIndex(argv);
+  const word = argv[i];
+  if (word === undefined || LOCAL_WORDS.has(word) || (word === 'system' && argv[i + 1] === 'service')) return false;
+  // --help/--version before the command or among its own flags (not its trailing command's).
+  let j = i + 1;
+  while (j < argv.length && argv[j]!.startsWith('-')) j++;
+  return !argv.slice(0, j).some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--get-yargs-completions');
 }

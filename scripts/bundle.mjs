@@ -14,7 +14,8 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,3 +83,19 @@ for (const entry of ['racker', 'postroj']) {
 }
 // package.json says "type": "module"; these .js launchers are CommonJS (loaded without the ES module loader).
 writeFileSync(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
+
+// The one native piece: SO_PEERCRED for the Engine API service (native/peercred.c; Node has no
+// getsockopt). A plain shared object against Node's own N-API headers, no node-gyp. Without a C
+// compiler the build goes on: the service then serves root only (lib/access/peer.ts says so).
+const headers = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(path.join(d, 'node_api.h')));
+const native = path.join(outdir, 'native');
+if (!headers) {
+  console.warn('racker build: Node\'s headers (node_api.h) not found: the Engine API service will serve root only');
+} else {
+  mkdirSync(native, { recursive: true });
+  try {
+    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-DNODE_GYP_MODULE_NAME=peercred', `-I${headers}`, '-o', path.join(native, 'peercred.node'), path.join(repo, 'native', 'peercred.c')], { stdio: 'inherit' });
+  } catch (err) {
+    console.warn(`racker build: native/peercred.c not compiled (${err.message.split('\n')[0]}): the Engine API service will serve root only (apt-get install gcc libc6-dev)`);
+  }
+}

@@ -24,7 +24,7 @@ export const attachCommand: CommandModule<object, Args> = {
       import('../../lib/container/open-stdin.js'),
     ]);
     const keys = parseDetachKeys(args['detach-keys']);
-    const record = await findContainer(ctx.paths, args.container);
+    const record = await findContainer(ctx, args.container);
     keepRunningWhenStdoutCloses();
     if (args['sig-proxy']) {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void killContainer(ctx, record, sig).catch(() => undefined));

@@ -11,7 +11,7 @@ export const diffCommand: CommandModule<object, GlobalArgs & { container?: strin
     const ctx = contextFor(args);
     const { findContainer } = await import('../../lib/container/record.js');
     const { changeLine, containerChanges } = await import('../../lib/container/archive/changes.js');
-    const changes = await containerChanges(ctx, await findContainer(ctx.paths, args.container));
+    const changes = await containerChanges(ctx, await findContainer(ctx, args.container));
     if (changes.length) out(changes.map(changeLine).join('\n'));
   },
 };

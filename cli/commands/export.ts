@@ -14,6 +14,6 @@ export const exportCommand: CommandModule<object, GlobalArgs & { container?: str
     const ctx = contextFor(args);
     const { findContainer } = await import('../../lib/container/record.js');
     const { exportToFile } = await import('../../lib/container/archive/export.js');
-    await exportToFile(ctx, await findContainer(ctx.paths, args.container), args.output);
+    await exportToFile(ctx, await findContainer(ctx, args.container), args.output);
   },
 };

@@ -13,7 +13,7 @@ async function forEach(args: GlobalArgs & { containers: string[] }, each: Each):
   const ctx = contextFor(args);
   const { findContainer } = await import('../../lib/container/record.js');
   await forEachName(args.containers, async (name) => {
-    const line = await each(ctx, await findContainer(ctx.paths, name), name);
+    const line = await each(ctx, await findContainer(ctx, name), name);
     if (line !== undefined) out(line);
   });
 }
@@ -43,7 +43,7 @@ async function startAttachedCommand(args: GlobalArgs & { containers: string[]; i
   if (args.containers.length > 1) throw new RackerError('you cannot start and attach multiple containers at once', { exitCode: 1 });
   const ctx = contextFor(args);
   const [{ findContainer }, { startAttached }] = await Promise.all([import('../../lib/container/record.js'), import('../../lib/container/attach.js')]);
-  const record = await findContainer(ctx.paths, args.containers[0]!);
+  const record = await findContainer(ctx, args.containers[0]!);
   keepRunningWhenStdoutCloses();
   const input = args.interactive && record.config.interactive ? process.stdin : undefined;
   process.exitCode = await startAttached(ctx, record, (e) => void (e.stream === 'stdout' ? process.stdout : process.stderr).write(e.log), input);
@@ -89,7 +89,7 @@ export const restartCommand: CommandModule<object, GlobalArgs & { containers: st
         import('../../lib/container/record.js'),
       ]);
       await stopContainer(ctx, record, args.time, await stopSignal(args));
-      await startContainer(ctx, await findContainer(ctx.paths, record.id));
+      await startContainer(ctx, await findContainer(ctx, record.id));
       return name;
     }),
 };
@@ -166,7 +166,7 @@ export const inspectCommand: CommandModule<object, GlobalArgs & { names: string[
     for (const name of args.names) {
       if (args.type !== 'image') {
         try {
-          const record = await findContainer(ctx.paths, name);
+          const record = await findContainer(ctx, name);
           const sizes = args.size ? await (await import('../../lib/container/size.js')).containerSize(ctx, record) : {};
           results.push({ ...inspectContainer(record), ...sizes });
           continue;

@@ -28,7 +28,7 @@ export const logsCommand: CommandModule<object, Args> = {
   handler: async (args) => {
     const ctx = contextFor(args);
     const { findContainer } = await import('../../lib/container/record.js');
-    const record = await findContainer(ctx.paths, args.container);
+    const record = await findContainer(ctx, args.container);
     const { UsageError } = await import('../../lib/errors.js');
     const tail = args.tail === 'all' ? Infinity : Number(args.tail);
     if (!Number.isInteger(tail) && tail !== Infinity) throw new UsageError(`invalid --tail value: ${args.tail}`);

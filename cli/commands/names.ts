@@ -20,6 +20,6 @@ export const renameCommand: CommandModule<object, GlobalArgs & { container: stri
   handler: async (args) => {
     const ctx = contextFor(args);
     const [{ findContainer }, { renameContainer }] = await Promise.all([import('../../lib/container/record.js'), import('../../lib/container/rename.js')]);
-    await renameContainer(ctx, await findContainer(ctx.paths, args.container), args.name);
+    await renameContainer(ctx, await findContainer(ctx, args.container), args.name);
   },
 };

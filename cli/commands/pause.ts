@@ -14,7 +14,7 @@ function freezerCommand(verb: 'pause' | 'unpause'): CommandModule<object, Args> 
       const ctx = contextFor(args);
       const [{ findContainer }, { pauseContainer, unpauseContainer }] = await Promise.all([import('../../lib/container/record.js'), import('../../lib/container/pause.js')]);
       await forEachName(args.containers, async (name) => {
-        const record = await findContainer(ctx.paths, name);
+        const record = await findContainer(ctx, name);
         await (verb === 'pause' ? pauseContainer : unpauseContainer)(ctx, record);
         out(name);
       });

@@ -12,7 +12,7 @@ export const portCommand: CommandModule<object, GlobalArgs & { container?: strin
     const ctx = contextFor(args);
     const { findContainer, liveState } = await import('../../lib/container/record.js');
     const { portLines } = await import('../../lib/net/ports.js');
-    const record = await findContainer(ctx.paths, args.container);
+    const record = await findContainer(ctx, args.container);
     const ports = liveState(record).status === 'running' ? (record.state.endpoint?.ports ?? []) : [];
     let asked: { port: number; protocol: 'tcp' | 'udp' } | undefined;
     if (args.port !== undefined) {

@@ -42,19 +42,19 @@ export const psCommand: CommandModule<object, Args> = {
       .option('size', { alias: 's', type: 'boolean', describe: 'Display total file sizes (what it wrote, and with its image: virtual)' }),
   handler: async (args) => {
     const ctx = contextFor(args);
-    const { listContainers, liveState } = await import('../../lib/container/record.js');
+    const { visibleContainers, liveState } = await import('../../lib/container/record.js');
     const { reapOrphan } = await import('../../lib/container/control.js');
     const { psRow, matchesFilter, validateFilters } = await import('../../lib/container/view.js');
     const filters = args.filter ?? [];
     // docker: -n and -l show containers of every state, newest first.
     const last = args.latest ? 1 : args.last !== undefined && args.last >= 0 ? args.last : undefined;
     validateFilters(filters);
-    let records = await listContainers(ctx.paths);
+    let records = await visibleContainers(ctx);
     // Containers whose racker process died: record their end now that it is known.
     const orphans = records.filter((r) => r.state.status === 'running' && liveState(r).status === 'exited');
     if (orphans.length) {
       await Promise.all(orphans.map((r) => reapOrphan(ctx, r.id)));
-      records = await listContainers(ctx.paths);
+      records = await visibleContainers(ctx);
     }
     // A network namespace a killed racker left while starting goes too (cheap: a readdir when there is none).
     const { reconcileNetworking } = await import('../../lib/net/reconcile.js');

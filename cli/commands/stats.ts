@@ -16,7 +16,7 @@ export const statsCommand: CommandModule<object, Args> = {
       .option('format', { type: 'string', describe: "json, or a Go template: 'table {{.Name}}\\t{{.CPUPerc}}'" }),
   handler: async (args) => {
     const ctx = contextFor(args);
-    const [{ findContainer, listContainers, liveState, readContainer }, stats, { renderRows }, { setTimeout: sleep }] = await Promise.all([
+    const [{ findContainer, visibleContainers, liveState, readContainer }, stats, { renderRows }, { setTimeout: sleep }] = await Promise.all([
       import('../../lib/container/record.js'),
       import('../../lib/container/stats.js'),
       import('../../lib/format/template.js'),
@@ -24,10 +24,10 @@ export const statsCommand: CommandModule<object, Args> = {
     ]);
     const named = args.containers ?? [];
     // Named containers are looked up once (an unknown one is an error, as docker's); otherwise every running one, each round.
-    const fixed = named.length ? await Promise.all(named.map(async (n) => ({ shownAs: n, id: (await findContainer(ctx.paths, n)).id }))) : undefined;
+    const fixed = named.length ? await Promise.all(named.map(async (n) => ({ shownAs: n, id: (await findContainer(ctx, n)).id }))) : undefined;
     const targets = async () =>
       fixed ??
-      (await listContainers(ctx.paths))
+      (await visibleContainers(ctx))
         .filter((r) => args.all || liveState(r).status === 'running')
         .sort((a, b) => b.created.localeCompare(a.created))
         .map((r) => ({ shownAs: r.id.slice(0, 12), id: r.id }));

@@ -14,7 +14,7 @@ export const topCommand: CommandModule<object, GlobalArgs> = {
     const { findContainer } = await import('../../lib/container/record.js');
     const { topOf } = await import('../../lib/container/top.js');
     const { table } = await import('../../lib/format/human.js');
-    const top = await topOf(ctx, await findContainer(ctx.paths, container), psArgs.length ? psArgs : undefined);
+    const top = await topOf(ctx, await findContainer(ctx, container), psArgs.length ? psArgs : undefined);
     process.stdout.write(table(top.Titles, top.Processes));
   },
 };

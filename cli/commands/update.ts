@@ -26,7 +26,7 @@ export const updateCommand: CommandModule<object, Args> = {
     const policy = args.restart === undefined ? undefined : parseRestartPolicy(args.restart);
     const restartPolicy = policy === undefined ? undefined : policy.name === 'no' ? null : policy;
     await forEachName(args.containers, async (name) => {
-      await updateContainer(ctx, await findContainer(ctx.paths, name), { ...(resources ? { resources } : {}), ...(restartPolicy !== undefined ? { restartPolicy } : {}) });
+      await updateContainer(ctx, await findContainer(ctx, name), { ...(resources ? { resources } : {}), ...(restartPolicy !== undefined ? { restartPolicy } : {}) });
       out(name);
     });
   },

@@ -19,7 +19,7 @@ function writerTo(out: StreamOut): (chunk: Buffer) => Promise<boolean> {
 
 export function archiveRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
-  const find = (id: string) => findContainer(ctx.paths, id);
+  const find = (id: string) => findContainer(ctx, id);
   const archive = () => import('../container/archive/archive.js');
   const stat = () => import('../container/archive/stat.js');
   return [

@@ -15,7 +15,7 @@ import { scanForDetach } from '../container/detach-keys.js';
 import { detachKeysOf, hangUp } from './detach.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import { readLog, type LogEntry } from '../container/logs.js';
-import { findContainer, isRestarting, listContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
+import { findContainer, isRestarting, listContainers, visibleContainers, liveState, readContainer, readLive, type ContainerRecord, type ContainerState } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { startContainer } from '../container/start.js';
 import { matchesFilter } from '../container/view.js';
@@ -164,16 +164,16 @@ async function waitFor(engine: Engine, id: string, condition: WaitCondition, clo
 
 export function containerRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
-  const find = (id: string) => findContainer(ctx.paths, id);
+  const find = (id: string) => findContainer(ctx, id);
   return [
     route('GET', /^\/containers\/json$/, async (x) => {
       const { racker, labels } = parseFilters(x.query.get('filters'));
-      let records = await listContainers(ctx.paths);
+      let records = await visibleContainers(ctx);
       // Like `racker ps`: containers whose supervisor died get their end recorded first.
       const orphans = records.filter((r) => r.state.status === 'running' && liveState(r).status === 'exited');
       if (orphans.length) {
         await Promise.all(orphans.map((r) => reapOrphan(ctx, r.id)));
-        records = await listContainers(ctx.paths);
+        records = await visibleContainers(ctx);
       }
       const all = flag(x.query, 'all') || racker.some((f) => f[0]?.startsWith('status='));
       const now = ctx.clock().getTime();

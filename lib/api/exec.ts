@@ -2,6 +2,7 @@
  * /exec: docker's two-step exec (create an instance, then start it, usually on a hijacked
  * connection) over racker's execIn. Instances live in the service's memory, like dockerd's.
  */
+import { isMember, mayAct } from '../access/caller.js';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { execIn } from '../container/exec-in.js';
@@ -45,6 +46,8 @@ function fieldOf(body: ExecBody, name: string): unknown {
 interface ExecInstance {
   id: string;
   containerId: string;
+  /** Made by a member (lib/access): theirs alone, as their container is. */
+  ownerUid?: number;
   command: string[];
   env: string[];
   workingDir?: string;
@@ -72,7 +75,8 @@ export function execRoutes(engine: Engine): Route[] {
   const instances = new Map<string, ExecInstance>();
 
   const lookup = (id: string): ExecInstance => {
-    const e = instances.get(id) ?? [...instances.values()].find((i) => i.id.startsWith(id));
+    const mine = (i: ExecInstance | undefined) => (i && mayAct(ctx.caller, i.ownerUid === undefined ? undefined : { uid: i.ownerUid, name: '' }) ? i : undefined);
+    const e = mine(instances.get(id)) ?? [...instances.values()].find((i) => i.id.startsWith(id) && mine(i));
     if (!e) throw new ApiError(404, `No such exec instance: ${id}`);
     return e;
   };
@@ -131,7 +135,7 @@ export function execRoutes(engine: Engine): Route[] {
   return [
     route('POST', /^\/containers\/([^/]+)\/exec$/, async (x, [name]) => {
       const body = ((await x.body()) ?? {}) as ExecBody;
-      const record = await findContainer(ctx.paths, name!);
+      const record = await findContainer(ctx, name!);
       const detachSpec = fieldOf(body, 'DetachKeys');
       if (detachSpec !== undefined && detachSpec !== null && typeof detachSpec !== 'string') throw new ApiError(400, 'DetachKeys must be a string');
       const detachKeys = detachKeysOf(detachSpec, 'escape');
@@ -143,6 +147,7 @@ export function execRoutes(engine: Engine): Route[] {
       instances.set(id, {
         id,
         containerId: record.id,
+        ...(isMember(ctx.caller) ? { ownerUid: ctx.caller.uid } : {}),
         command,
         env: (body.Env ?? []).filter((v) => v.includes('=')),
         ...(body.WorkingDir ? { workingDir: body.WorkingDir } : {}),
@@ -185,7 +190,7 @@ export function execRoutes(engine: Engine): Route[] {
           closeOnDetach: false,
           onDetach: () => {
             hangUp(out, input);
-            void findContainer(ctx.paths, e.containerId).then(
+            void findContainer(ctx, e.containerId).then(
               (record) => emit(ctx, { type: 'container', action: 'exec_detach', container: record, attributes: { execID: e.id } }),
               () => undefined,
             );

@@ -3,7 +3,7 @@ import type { Engine } from './engine.js';
 import { ApiError, messageOf } from './errors.js';
 import type { Exchange, StreamOut } from './exchange.js';
 import { filterEntries } from './filters.js';
-import { flag, route, type Route } from './router.js';
+import { flag, memberRoute, route, type Route } from './router.js';
 import { displayName, displayString, resolveImageName } from '../image/names.js';
 import { EMPTY_CONTAINER_CONFIG } from '../image/commit.js';
 import { findImageNamed, listImages, readTags, type ImageRecord, type TagEntry } from '../image/store.js';
@@ -190,7 +190,7 @@ export function imageFilter(text: string | null): (tags: readonly string[]) => b
 export function imageRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   return [
-    route('GET', /^\/images\/json$/, async (x) => {
+    memberRoute('GET', /^\/images\/json$/, async (x) => {
       const [images, names] = await Promise.all([listImages(ctx.paths), namesById(ctx.paths)]);
       // Like dockerd: untagged images are listed too (<none>:<none>); Containers is -1 (not counted).
       const keep = imageFilter(x.query.get('filters'));
@@ -198,11 +198,11 @@ export function imageRoutes(engine: Engine): Route[] {
       rows.sort((a, b) => (b.Created as number) - (a.Created as number));
       x.json(200, rows);
     }),
-    route('GET', /^\/images\/(.+)\/json$/, async (x, [name]) => {
+    memberRoute('GET', /^\/images\/(.+)\/json$/, async (x, [name]) => {
       const r = await lookupImage(ctx.paths, name!);
       x.json(200, imageInspect(r, (await namesById(ctx.paths)).get(r.id)));
     }),
-    route('POST', /^\/images\/create$/, async (x) => {
+    memberRoute('POST', /^\/images\/create$/, async (x) => {
       const from = x.query.get('fromImage');
       if (!from) return importRoute(engine, x);
       const tag = x.query.get('tag');
@@ -230,8 +230,8 @@ export function imageRoutes(engine: Engine): Route[] {
       await tagImage(ctx.paths, name!, tag ? `${repo}:${tag}` : repo);
       x.empty(201);
     }),
-    route('GET', /^\/images\/get$/, async (x) => saveRoute(engine, x, x.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean))),
-    route('GET', /^\/images\/(.+)\/get$/, async (x, [name]) => saveRoute(engine, x, [name!])),
+    memberRoute('GET', /^\/images\/get$/, async (x) => saveRoute(engine, x, x.query.getAll('names').flatMap((n) => n.split(',')).filter(Boolean))),
+    memberRoute('GET', /^\/images\/(.+)\/get$/, async (x, [name]) => saveRoute(engine, x, [name!])),
     route('POST', /^\/images\/load$/, async (x) => {
       const { loadImages, loadedLines } = await import('../image/load.js');
       const { PassThrough } = await import('node:stream');
@@ -253,7 +253,7 @@ export function imageRoutes(engine: Engine): Route[] {
       }
       out.end();
     }),
-    route('GET', /^\/images\/(.+)\/history$/, async (x, [name]) => {
+    memberRoute('GET', /^\/images\/(.+)\/history$/, async (x, [name]) => {
       const { imageHistory } = await import('../image/history-of.js');
       const rows = await imageHistory(ctx, name!);
       x.json(200, rows.map((r) => ({ Id: r.id, Created: unixSeconds(r.created), CreatedBy: r.createdBy, Tags: r.tags.length ? r.tags : null, Size: r.size, Comment: r.comment })));

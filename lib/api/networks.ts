@@ -7,7 +7,7 @@ import type { Engine } from './engine.js';
 import { asBody, optionalBoolean, optionalObject, optionalString, stringList, stringMap } from './body.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
-import { route, type Route } from './router.js';
+import { memberRoute, route, type Route } from './router.js';
 
 
 /** ?filters={"name":["web"],"label":["a=b"]} as lib/net's KEY=VALUE filters. */
@@ -18,7 +18,7 @@ function filtersOf(text: string | null): string[] {
 export function networkRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   return [
-    route('GET', /^\/networks$/, async (x) => {
+    memberRoute('GET', /^\/networks$/, async (x) => {
       const filters = filtersOf(x.query.get('filters'));
       const containers = await listContainers(ctx.paths);
       x.json(200, (await listNetworks(ctx.paths)).filter((n) => networkMatches(n, filters)).map((n) => inspectNetwork(n, containers)));
@@ -48,7 +48,7 @@ export function networkRoutes(engine: Engine): Route[] {
     route('POST', /^\/networks\/prune$/, async (x) => {
       x.json(200, { NetworksDeleted: (await pruneNetworks(ctx)).map((n) => n.name) });
     }),
-    route('POST', /^\/networks\/([^/]+)\/(connect|disconnect)$/, async (x, [id, verb]) => {
+    memberRoute('POST', /^\/networks\/([^/]+)\/(connect|disconnect)$/, async (x, [id, verb]) => {
       const body = asBody(await x.body());
       const container = optionalString(body, 'Container');
       if (!container) throw new ApiError(400, 'container is required');
@@ -61,7 +61,7 @@ export function networkRoutes(engine: Engine): Route[] {
       else await disconnectContainer(ctx, container, network.id);
       x.empty(200);
     }),
-    route('GET', /^\/networks\/([^/]+)$/, async (x, [id]) => {
+    memberRoute('GET', /^\/networks\/([^/]+)$/, async (x, [id]) => {
       const network = await findNetwork(ctx.paths, id!).catch((err: unknown) => {
         throw err instanceof NotFoundError ? new NotFoundError(`network ${id} not found`) : err;
       });

@@ -8,7 +8,10 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type Socket } from 'node:net';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { RackerError, UsageError } from '../errors.js';
+import { ForbiddenError, RackerError, UsageError } from '../errors.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { callerFor, isMember, type Caller } from '../access/caller.js';
+import { peerOf } from '../access/peer.js';
 import { archiveRoutes } from './archive.js';
 import { containerRoutes } from './containers.js';
 import { Engine } from './engine.js';
@@ -20,7 +23,8 @@ import { imageRoutes } from './images.js';
 import { buildRoutes } from './build.js';
 import { networkRoutes } from './networks.js';
 import { volumeRoutes } from './volumes.js';
-import { match, type Route } from './router.js';
+import { cliRoutes } from './cli-forward.js';
+import { forMembers, match, type Route } from './router.js';
 import { serverHeaders, systemRoutes } from './system.js';
 import { splitVersion } from './version.js';
 
@@ -71,10 +75,25 @@ async function clearStaleSocket(file: string): Promise<void> {
 }
 
 export async function serve(opts: ServeOptions): Promise<ApiServer> {
-  const { ctx } = opts;
   const gid = opts.group !== undefined ? await groupId(opts.group) : 0;
+  // Every request runs with its caller (from the socket) as ctx.caller: the operations below
+  // hold a member to lib/access/policy.ts, however deep they are called.
+  const requests = new AsyncLocalStorage<Caller | undefined>();
+  const ctx: Context = Object.defineProperty({ ...opts.ctx }, 'caller', { get: () => requests.getStore(), enumerable: true });
   const engine = new Engine({ ctx, version: opts.version, bootTimeoutSeconds: opts.bootTimeoutSeconds });
-  const routes: Route[] = [...systemRoutes(engine), ...imageRoutes(engine), ...buildRoutes(engine), ...containerRoutes(engine), ...archiveRoutes(engine), ...execRoutes(engine), ...networkRoutes(engine), ...volumeRoutes(engine), ...eventRoutes(engine)];
+  const routes: Route[] = [
+    ...forMembers(systemRoutes(engine)),
+    ...imageRoutes(engine),
+    ...buildRoutes(engine),
+    ...forMembers(containerRoutes(engine)),
+    ...forMembers(archiveRoutes(engine)),
+    ...forMembers(execRoutes(engine)),
+    ...networkRoutes(engine),
+    ...volumeRoutes(engine),
+    ...forMembers(eventRoutes(engine)),
+    ...cliRoutes(engine),
+  ];
+  const callers = new WeakMap<Socket, Promise<Caller | undefined>>();
   const headers = serverHeaders(engine);
   const connections = new Set<Socket>();
 
@@ -84,6 +103,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     try {
       const found = match(routes, x.method, x.path);
       if (!found) throw new ApiError(501, `not supported by racker's Engine API, not implemented: ${x.method} ${x.path}`);
+      if (found.access === 'root' && isMember(ctx.caller)) throw new ForbiddenError(`${x.method} ${x.path} is root's: not for members of the racker group (doc/security.md)`);
       await found.handler(x, found.params);
     } catch (err) {
       status = statusOf(err);
@@ -100,11 +120,25 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     return { v, common: { method: req.method ?? 'GET', path: v.path, query: url.searchParams, apiVersion: v.version, serverHeaders: headers } };
   };
 
+  /** Who is on the other end, once per connection: the kernel's answer (SO_PEERCRED), never the client's word. */
+  const callerOf = (s: Socket): Promise<Caller | undefined> => {
+    let known = callers.get(s);
+    if (!known) {
+      const peer = peerOf(s);
+      // Root, or the service's own user, is not held to the member policy; a peer the kernel
+      // could not name (no native addon) is held to it as nobody.
+      known = !peer ? callerFor(65534, 65534) : peer.uid === 0 || peer.uid === process.getuid?.() ? Promise.resolve(undefined) : callerFor(peer.uid, peer.gid);
+      callers.set(s, known);
+    }
+    return known;
+  };
+  const serveAs = (s: Socket, x: Exchange) => void callerOf(s).then((caller) => requests.run(caller, () => dispatch(x)));
+
   const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
     const { v, common: c } = common(req);
     const x = plainExchange(req, res, c);
     if (v.error) return x.json(400, { message: v.error });
-    void dispatch(x);
+    serveAs(req.socket, x);
   });
   // attach and exec start come as Upgrade requests (the docker CLI's hijack).
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
@@ -112,7 +146,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     const { v, common: c } = common(req);
     const x = upgradeExchange(req, socket, head, c);
     if (v.error) return x.json(400, { message: v.error });
-    void dispatch(x);
+    serveAs(socket, x);
   });
   server.on('connection', (s: Socket) => {
     connections.add(s);

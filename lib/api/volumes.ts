@@ -6,7 +6,7 @@ import { asBody, optionalString, stringMap } from './body.js';
 import { matchesLabel } from '../format/labels.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
-import { flag, route, type Route } from './router.js';
+import { flag, memberRoute, route, type Route } from './router.js';
 
 /** ?filters={"name":["x"],"label":["a=b"],"dangling":["true"]} → a predicate. */
 function filterOf(text: string | null): (v: { Name: string; Labels: Record<string, string> }, inUse: boolean) => boolean {
@@ -26,13 +26,13 @@ function filterOf(text: string | null): (v: { Name: string; Labels: Record<strin
 export function volumeRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   return [
-    route('GET', /^\/volumes$/, async (x) => {
+    memberRoute('GET', /^\/volumes$/, async (x) => {
       const matches = filterOf(x.query.get('filters'));
       const containers = await listContainers(ctx.paths);
       const volumes = (await listVolumes(ctx.paths)).filter((v) => matches(v, usersOf(ctx.paths, v.Name, containers).length > 0));
       x.json(200, { Volumes: volumes, Warnings: [] });
     }),
-    route('POST', /^\/volumes\/create$/, async (x) => {
+    memberRoute('POST', /^\/volumes\/create$/, async (x) => {
       const body = asBody(await x.body());
       const name = optionalString(body, 'Name');
       const driver = optionalString(body, 'Driver');
@@ -42,8 +42,8 @@ export function volumeRoutes(engine: Engine): Route[] {
       const all = filterEntries(x.query.get('filters')).some(([k, v]) => k === 'all' && (v.includes('true') || v.includes('1')));
       x.json(200, { VolumesDeleted: await pruneVolumes(ctx, await listContainers(ctx.paths), all), SpaceReclaimed: 0 });
     }),
-    route('GET', /^\/volumes\/([^/]+)$/, async (x, [name]) => x.json(200, await findVolume(ctx.paths, name!))),
-    route('DELETE', /^\/volumes\/([^/]+)$/, async (x, [name]) => {
+    memberRoute('GET', /^\/volumes\/([^/]+)$/, async (x, [name]) => x.json(200, await findVolume(ctx.paths, name!))),
+    memberRoute('DELETE', /^\/volumes\/([^/]+)$/, async (x, [name]) => {
       // A volume in use is a ConflictError: 409, as dockerd.
       await removeVolume(ctx, name!, await listContainers(ctx.paths), flag(x.query, 'force'));
       x.empty(204);

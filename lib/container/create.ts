@@ -22,7 +22,10 @@ import {
 } from './record.js';
 import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
-import { exposedPorts } from '../net/ports.js';
+import { exposedPorts, type PortSpec } from '../net/ports.js';
+import { isMember, ownerOf } from '../access/caller.js';
+import { checkCreate } from '../access/policy.js';
+import { readAsCaller } from '../access/as-caller.js';
 import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
 import { emit } from '../events/log.js';
@@ -144,6 +147,20 @@ async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform):
   return (await findImage(ctx.paths, key, opts.image)).record;
 }
 
+/** The member policy's questions answered for this run (the volumes' owners, the image's kind). */
+async function checkMemberCreate(ctx: Context, opts: CreateOptions, networking: { network: string; publish?: PortSpec[] }, hostBinds: string[], volumeNames: string[]): Promise<void> {
+  const { findVolume } = await import('../volume/store.js');
+  const volumes = await Promise.all(
+    volumeNames.map(async (name) => {
+      const v = await findVolume(ctx.paths, name).catch(() => undefined);
+      return { name, exists: v !== undefined, ...(v?.Owner ? { owner: v.Owner } : {}) };
+    }),
+  );
+  const source = opts.sources ? classifySource(opts.image, { cwd: process.cwd(), isDirectory }) : undefined;
+  const hostSource = source && !['reference', 'label', 'url'].includes(source.kind) ? opts.image : undefined;
+  checkCreate(ctx.caller, { network: networking.network, hostBinds, volumes, publish: networking.publish ?? [], deviceCgroupRules: opts.deviceCgroupRules ?? [], ...(hostSource ? { hostSource } : {}) });
+}
+
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
   if (opts.name !== undefined) validateName(opts.name);
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
@@ -156,15 +173,19 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const networking = await networkSettings(ctx, opts);
   const { isAnonymousVolume } = await import('./volumes.js');
   const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
+  const specs = (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v));
+  // A member of the service's group (ctx.caller) is held to access/policy.ts before anything is made.
+  if (isMember(ctx.caller)) await checkMemberCreate(ctx, opts, networking, specs.filter((v) => !namedVolumeOf(v)).map((v) => parseVolume(v).host), specs.map(namedVolumeOf).filter((n): n is string => n !== undefined));
   const binds: Bind[] = [];
-  for (const spec of (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v))) binds.push(namedVolumeOf(spec) ? await namedVolumeBind(ctx, spec) : parseVolume(spec));
+  for (const spec of specs) binds.push(namedVolumeOf(spec) ? await namedVolumeBind(ctx, spec) : parseVolume(spec));
   for (const b of binds) {
     // docker creates a missing host directory for a bind mount (a volume's exists already).
     if (!existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
   }
   const fileEnv: string[] = [];
   for (const f of opts.envFiles ?? []) {
-    const text = await fs.readFile(f, 'utf8').catch(() => {
+    // A member's file is read with their rights, not the service's (access/as-caller.ts).
+    const text = await (isMember(ctx.caller) ? readAsCaller(ctx, ctx.caller, f) : fs.readFile(f, 'utf8')).catch(() => {
       throw new NotFoundError(`open ${f}: no such file or directory`);
     });
     fileEnv.push(...parseEnvFile(text, f));
@@ -258,6 +279,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
       // -d supervisor): `system prune` removes a created container only once it is dead.
       state: { status: 'created', supervisorPid: process.pid },
       ...(opts.pool ? { pool: opts.pool } : {}),
+      ...(isMember(ctx.caller) ? { owner: ownerOf(ctx.caller) } : {}),
     };
     if (opts.dryRun) return record;
     crashPoint('create:volumes');

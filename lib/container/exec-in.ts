@@ -34,7 +34,7 @@ function runningLeader(record: ContainerRecord, shownAs: string): number {
 
 /** `sinks`: where output (and stdin) go when not racker's own stdio (the Engine API's connections). */
 export async function execIn(ctx: Context, container: string, command: string[], opts: ExecOptions, sinks: ExecStreams = {}): Promise<number> {
-  const record = await findContainer(ctx.paths, container);
+  const record = await findContainer(ctx, container);
   const leader = runningLeader(record, record.id);
   const fileEnv: string[] = [];
   for (const f of opts.envFiles) {
@@ -108,7 +108,7 @@ export async function execCapture(ctx: Context, record: ContainerRecord, command
  * can be checked here (the container, --env-file) fails here, with the usual line.
  */
 export async function execDetached(ctx: Context, container: string, command: string[], opts: ExecOptions): Promise<void> {
-  const record = await findContainer(ctx.paths, container);
+  const record = await findContainer(ctx, container);
   runningLeader(record, record.id);
   for (const f of opts.envFiles) await fs.access(f).catch(() => {
     throw new NotFoundError(`open ${f}: no such file or directory`);

@@ -77,7 +77,7 @@ export async function resolveLinks(ctx: Context, specs: readonly string[], netwo
     if (name === ownName) throw new UsageError(`Cannot link to self: ${name}`);
     let child: ContainerRecord;
     try {
-      child = await findContainer(ctx.paths, name);
+      child = await findContainer(ctx, name);
     } catch (err) {
       if (err instanceof NotFoundError) throw new NotFoundError(`could not get container for ${name}: No such container: ${name}`);
       throw err;
@@ -114,7 +114,7 @@ export async function linkEnvAtStart(ctx: Context, record: ContainerRecord): Pro
 export async function removeLink(ctx: Context, linkName: string): Promise<ContainerRecord> {
   const m = /^\/?([^/]+)\/([^/]+)$/.exec(linkName);
   if (!m) throw new UsageError(`Conflict, cannot remove the default link name of the container: ${linkName}`);
-  const parent = await findContainer(ctx.paths, m[1]!);
+  const parent = await findContainer(ctx, m[1]!);
   const links = parent.config.links ?? [];
   const kept = links.filter((l) => l.alias !== m[2]);
   if (kept.length === links.length) throw new NotFoundError(`Could not find link /${parent.name}/${m[2]}`);

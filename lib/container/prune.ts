@@ -13,7 +13,7 @@ import { deadScratch } from '../image/scratch.js';
 import { deadTemporaries } from '../state/atomic.js';
 import { breakIfStale, withLock } from '../state/lock.js';
 import { reapOrphan } from './control.js';
-import { listContainers, liveState, machineName, readContainer, type ContainerRecord } from './record.js';
+import { listContainers, visibleContainers, liveState, machineName, readContainer, type ContainerRecord } from './record.js';
 import { processAlive } from '../exec/procfs.js';
 import { removeContainerFiles } from './remove.js';
 import { isMounted, unmountRootfs } from './rootfs.js';
@@ -111,7 +111,7 @@ async function readdirOrEmpty(dir: string): Promise<string[]> {
 export async function pruneStoppedContainers(ctx: Context): Promise<{ ids: string[]; reclaimed: number }> {
   const ids: string[] = [];
   let reclaimed = 0;
-  for (const listed of await listContainers(ctx.paths)) {
+  for (const listed of await visibleContainers(ctx)) {
     if (!(await isStopped(ctx, listed))) continue;
     await withLock(startLockFile(ctx, listed.id), async () => {
       const r = await readContainer(ctx.paths, listed.id);

@@ -17,6 +17,8 @@ import type { PortSpec, PublishedPort } from '../net/ports.js';
 import { processAlive } from '../exec/procfs.js';
 import type { Resources } from './limits.js';
 import type { CgroupPlace } from './cgroup.js';
+import { checkOwner } from '../access/policy.js';
+import type { Caller, Owner } from '../access/caller.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -156,6 +158,8 @@ export interface ContainerRecord {
    * racker's PID), and again once its run has ended (ended: its supervisor is removing it).
    */
   pool?: { id: string; takenBy?: number; ended?: boolean };
+  /** Made for a member of the service's group (lib/access): only they (and root) see and act on it. */
+  owner?: Owner;
 }
 
 /** The nspawn machine name: unique per container, valid for machined. */
@@ -251,14 +255,22 @@ export async function listContainers(paths: Paths): Promise<ContainerRecord[]> {
   return records.filter((r): r is ContainerRecord => r !== undefined);
 }
 
-/** By name, full ID or unique ID prefix, like docker. */
-export async function findContainer(paths: Paths, idOrName: string): Promise<ContainerRecord> {
-  const all = await listContainers(paths);
+/** The containers ctx's caller may see: all for root, their own for a member (lib/access). */
+export async function visibleContainers(ctx: { paths: Paths; caller?: Caller }): Promise<ContainerRecord[]> {
+  const all = await listContainers(ctx.paths);
+  return ctx.caller && ctx.caller.uid !== 0 ? all.filter((c) => c.owner?.uid === ctx.caller!.uid) : all;
+}
+
+/** By name, full ID or unique ID prefix, like docker; refused when it is another user's (ctx.caller). */
+export async function findContainer(ctx: { paths: Paths; caller?: Caller }, idOrName: string): Promise<ContainerRecord> {
+  const all = await listContainers(ctx.paths);
   const byName = all.find((c) => c.name === idOrName.replace(/^\//, ''));
-  if (byName) return byName;
+  // A member (lib/access) acts on their own containers only.
+  const own = (c: ContainerRecord) => (checkOwner(ctx.caller, c.owner, `container ${c.name}`), c);
+  if (byName) return own(byName);
   if (/^[a-f0-9]{1,64}$/.test(idOrName)) {
     const matches = all.filter((c) => c.id.startsWith(idOrName));
-    if (matches.length === 1) return matches[0]!;
+    if (matches.length === 1) return own(matches[0]!);
     if (matches.length > 1) throw new UsageError(`multiple containers found with provided prefix: ${idOrName}`);
   }
   throw new NotFoundError(`No such container: ${idOrName}`);

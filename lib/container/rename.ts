@@ -16,7 +16,7 @@ export async function renameContainer(ctx: Context, record: ContainerRecord, new
       throw new ConflictError(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     // Re-read: its supervisor may have written its state since it was looked up.
-    const current = (await readContainer(ctx.paths, record.id)) ?? (await findContainer(ctx.paths, record.id));
+    const current = (await readContainer(ctx.paths, record.id)) ?? (await findContainer(ctx, record.id));
     await writeContainer(ctx.paths, { ...current, name });
     emit(ctx, { type: 'container', action: 'rename', container: { ...current, name }, attributes: { oldName: `/${current.name}` } });
   });

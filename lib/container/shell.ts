@@ -42,7 +42,7 @@ async function hostAccount(ctx: Context): Promise<Account> {
 
 async function existing(ctx: Context, name: string): Promise<ContainerRecord | undefined> {
   try {
-    return await findContainer(ctx.paths, name);
+    return await findContainer(ctx, name);
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
     throw err;
@@ -98,7 +98,7 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
   } else if (liveState(pet).status !== 'running') {
     await startContainer(ctx, pet, opts.bootTimeoutSeconds);
   }
-  return findContainer(ctx.paths, name);
+  return findContainer(ctx, name);
 }
 
 export async function enterShell(ctx: Context, opts: ShellOptions): Promise<number> {

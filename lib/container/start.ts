@@ -22,7 +22,7 @@ export async function startContainer(ctx: Context, record: ContainerRecord, boot
   return withLock(startLockFile(ctx, record.id), async () => {
     // Its supervisor may have been killed -9: unmount and record the end first.
     await reapOrphan(ctx, record.id);
-    const current = await findContainer(ctx.paths, record.id);
+    const current = await findContainer(ctx, record.id);
     if (liveState(current).status === 'running') return current;
     // A fresh state: the last run's exit code and kill signal say nothing about this one.
     const fresh: ContainerRecord = { ...current, state: { status: 'created' } };

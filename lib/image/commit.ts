@@ -73,7 +73,7 @@ export function containerConfigOf(container: ContainerRecord): Record<string, un
 
 export async function commitContainer(ctx: Context, nameOrId: string, opts: CommitOptions = {}): Promise<string> {
   const key = opts.reference ? resolveImageName(opts.reference).key : undefined;
-  const container = await findContainer(ctx.paths, nameOrId);
+  const container = await findContainer(ctx, nameOrId);
   const image = await readImage(ctx.paths, container.image.id);
   if (!image) throw new NotFoundError(`No such image: ${container.image.id} (the image of container ${container.name})`);
   const running = liveState(container).status === 'running';

@@ -38,7 +38,7 @@ function checkBridge(record: ContainerRecord, network: NetworkRecord): void {
 
 /** Serializes changes of one container's networks (and re-reads the record under it). */
 async function changing(ctx: Context, nameOrId: string, fn: (record: ContainerRecord) => Promise<void>, event: { action: 'connect' | 'disconnect'; network: NetworkRecord }): Promise<void> {
-  const found = await findContainer(ctx.paths, nameOrId);
+  const found = await findContainer(ctx, nameOrId);
   await withLock(ctx.paths.lock(`networks-of-${found.id}`), async () => fn((await readContainer(ctx.paths, found.id)) ?? found));
   emit(ctx, { type: 'network', action: event.action, id: event.network.id, attributes: { container: found.id, name: event.network.name, type: event.network.driver } });
 }

@@ -15,6 +15,8 @@ import type { ContainerRecord } from '../container/record.js';
 import { parseVolume } from '../container/spec.js';
 import type { Bind } from '../tools/nspawn.js';
 import { emit } from '../events/log.js';
+import { isMember, ownerOf, type Owner } from '../access/caller.js';
+import { checkOwner } from '../access/policy.js';
 
 export interface VolumeRecord {
   Name: string;
@@ -24,6 +26,8 @@ export interface VolumeRecord {
   Labels: Record<string, string>;
   Scope: 'local';
   Options: Record<string, string>;
+  /** racker's: made by a member of the service's group (lib/access), whose alone it is. */
+  Owner?: Owner;
 }
 
 /** docker's rule for volume names (at least two characters). */
@@ -86,7 +90,7 @@ export async function createVolume(ctx: Context, opts: { name?: string; labels?:
     const existing = await readRecord(ctx.paths, name);
     if (existing) return existing;
     await fs.mkdir(volumeData(ctx.paths, name), { recursive: true, mode: 0o755 });
-    const record: VolumeRecord = { Name: name, Driver: 'local', Mountpoint: volumeData(ctx.paths, name), CreatedAt: ctx.clock().toISOString(), Labels: opts.labels ?? {}, Scope: 'local', Options: {} };
+    const record: VolumeRecord = { Name: name, Driver: 'local', Mountpoint: volumeData(ctx.paths, name), CreatedAt: ctx.clock().toISOString(), Labels: opts.labels ?? {}, Scope: 'local', Options: {}, ...(isMember(ctx.caller) ? { Owner: ownerOf(ctx.caller) } : {}) };
     await writeJsonAtomic(recordFile(ctx.paths, name), record);
     emit(ctx, { type: 'volume', action: 'create', id: name, attributes: { driver: 'local' } });
     return record;
@@ -111,7 +115,8 @@ export function usersOf(paths: Paths, name: string, containers: readonly Contain
 /** Refused while a container (any state) uses it, as docker; `force` only forgives a missing one. */
 export async function removeVolume(ctx: Context, name: string, containers: readonly ContainerRecord[], force = false): Promise<void> {
   try {
-    await findVolume(ctx.paths, name);
+    const v = await findVolume(ctx.paths, name);
+    checkOwner(ctx.caller, v.Owner, `volume ${name}`);
   } catch (err) {
     if (force && err instanceof NotFoundError) return;
     throw err;

@@ -64,7 +64,7 @@ export async function withContainerRoot<T>(ctx: Context, record: ContainerRecord
     }
   }
   return withLock(startLockFile(ctx, record.id), async () => {
-    const current = await findContainer(ctx.paths, record.id);
+    const current = await findContainer(ctx, record.id);
     // Started while we waited: its start lock is free again only once it is ready.
     const started = openRunning(ctx, current, view);
     if (started) {

@@ -42,7 +42,7 @@ function fail(message: string): RackerError {
 
 async function containerOf(ctx: Context, name: string): Promise<ContainerRecord> {
   try {
-    return await findContainer(ctx.paths, name);
+    return await findContainer(ctx, name);
   } catch (err) {
     if (err instanceof NotFoundError) err.exitCode = 1;
     throw err;

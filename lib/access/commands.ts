@@ -1,0 +1,45 @@
+/**
+ * The commands a member of the racker group may run through the service (lib/api/cli-forward.ts),
+ * by their words after management commands are expanded (`container ls` → ps). Everything
+ * else (images built or removed, networks made, the host's files read or written by name,
+ * registry logins, pools, system prune) stays root's. The objects these commands touch are
+ * checked as the member's own where they are found (lib/access/policy.ts).
+ */
+const RACKER: Record<string, true | readonly string[]> = {
+  run: true, create: true, start: true, stop: true, restart: true, kill: true, rm: true, ps: true, logs: true,
+  exec: true, wait: true, inspect: true, images: true, pull: true, top: true, port: true, stats: true,
+  pause: true, unpause: true, rename: true, attach: true, diff: true, version: true, info: true, events: true,
+  update: true, history: true, shell: true,
+  // The supervisor of a member's container runs with the member as its caller (detached.ts).
+  __supervise: true,
+  volume: ['ls', 'list', 'create', 'inspect', 'rm', 'remove'],
+  network: ['ls', 'list', 'inspect', 'connect', 'disconnect'],
+  system: ['df', 'info', 'events'],
+};
+const POSTROJ: Record<string, true | readonly string[]> = { 'list-images': true, pkgprobe: true };
+
+/** Flags that name a host file racker would read or write as root: refused to members. */
+const HOST_FILE_FLAGS: Record<string, readonly string[]> = {
+  run: ['--cidfile'],
+  create: ['--cidfile'],
+  pkgprobe: ['--report-json', '--report-junit'],
+};
+
+/** Why a member may not run this (argv as prepared: global flags, then the command word), or undefined. Pure. */
+export function commandRefusal(program: 'racker' | 'postroj', argv: readonly string[]): string | undefined {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('-')) i++;
+  const word = argv[i];
+  if (word === undefined) return undefined;
+  const allowed = (program === 'racker' ? RACKER : POSTROJ)[word];
+  const sub = argv.slice(i + 1).find((a) => !a.startsWith('-'));
+  const shown = Array.isArray(allowed) ? `${word} ${sub ?? ''}`.trim() : word;
+  if (!allowed || (Array.isArray(allowed) && (sub === undefined || !allowed.includes(sub)))) return `${program} ${shown} is root's: not for members of the racker group (doc/security.md)`;
+  for (const flag of HOST_FILE_FLAGS[word] ?? []) {
+    const given = argv.slice(i + 1).find((a) => a === flag || a.startsWith(`${flag}=`));
+    // `--report-json -` is stdout, no file.
+    const value = given === flag ? argv[argv.indexOf(flag, i + 1) + 1] : given?.slice(flag.length + 1);
+    if (given && value !== '-') return `${program} ${word} ${flag} FILE is root's: the file would be written by the service, not by you (doc/security.md)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,132 @@
+/**
+ * POST /racker/v1/cli: racker's own extension of the Engine API, the way in for the `racker`
+ * and `postroj` commands run by an ordinary user (lib/client/forward.ts). The command runs
+ * here, as the service's root, with the caller in its environment (RACKER_CALLER, which the
+ * member policy of lib/access reads), so its output, progress, prompts and exit code are the
+ * ones root would see. Its stdio travels over the hijacked connection in the Engine's
+ * 8-byte frames (frames.ts), with racker's own frame types for the rest:
+ *
+ *   service → client: 1 stdout, 2 stderr, 4 the exit code (decimal), last
+ *   client → service: 0 stdin bytes, 5 stdin ended, 6 a signal's name (SIGINT, SIGTERM,
+ *                     SIGHUP), 7 the terminal's new size ("ROWS COLS")
+ *
+ * With `tty` the command gets a pseudo-terminal of its own (util-linux script), sized like
+ * the client's, whose output comes as stdout frames; the client's terminal is raw, so ^C
+ * reaches the command as the byte it is. A client that goes away hangs the command up
+ * (SIGHUP to its process group), as a closed terminal does.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { callerToEnv, isMember } from '../access/caller.js';
+import { rackerBin } from '../container/detached.js';
+import { UsageError } from '../errors.js';
+import type { Engine } from './engine.js';
+import { frame, parseFrames } from './frames.js';
+import { memberRoute, type Route } from './router.js';
+
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 4, stdinEnd: 5, signal: 6, resize: 7 } as const;
+
+export interface CliRequest {
+  program: 'racker' | 'postroj';
+  argv: string[];
+  cwd: string;
+  /** The client's variables that shape output (TERM, COLUMNS, NO_COLOR, LANG, LC_*, TZ): forwardedEnv. */
+  env: Record<string, string>;
+  tty: boolean;
+  size?: [number, number];
+}
+
+/** Only these of a client's variables reach the command: the rest (RACKER_ROOT, NODE_OPTIONS, LD_PRELOAD, …) would steer a root process. */
+export function forwardedEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    if (v !== undefined && /^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+  }
+  return out;
+}
+
+export function parseCliRequest(body: unknown): CliRequest {
+  const b = (body ?? {}) as Partial<CliRequest>;
+  if (b.program !== 'racker' && b.program !== 'postroj') throw new UsageError('program must be racker or postroj');
+  if (!Array.isArray(b.argv) || !b.argv.every((a) => typeof a === 'string')) throw new UsageError('argv must be a list of strings');
+  if (typeof b.cwd !== 'string') throw new UsageError('cwd must be a path');
+  const size = Array.isArray(b.size) && b.size.length === 2 && b.size.every((n) => Number.isInteger(n) && n > 0 && n < 10000) ? (b.size as [number, number]) : undefined;
+  return { program: b.program, argv: b.argv, cwd: b.cwd, env: forwardedEnv((b.env ?? {}) as Record<string, string>), tty: b.tty === true, ...(size ? { size } : {}) };
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The argv that runs the command: directly, or under `script` for a terminal of its own. Pure. */
+export function commandArgv(node: string, entry: string, req: Pick<CliRequest, 'argv' | 'tty' | 'size'>): string[] {
+  const direct = [node, entry, ...req.argv];
+  if (!req.tty) return direct;
+  const size = req.size ? `stty rows ${req.size[0]} cols ${req.size[1]} 2>/dev/null; ` : '';
+  return ['script', '--quiet', '--return', '--flush', '--echo', 'never', '--command', `${size}exec ${direct.map(quote).join(' ')}`, '/dev/null'];
+}
+
+export function cliRoutes(engine: Engine): Route[] {
+  const { ctx } = engine;
+  return [
+    memberRoute('POST', /^\/racker\/v1\/cli$/, async (x) => {
+      const req = parseCliRequest(await x.body());
+      const caller = ctx.caller;
+      const entry = req.program === 'racker' ? rackerBin() : path.join(path.dirname(rackerBin()), 'postroj.js');
+      // The caller's directory, for their relative paths (read with their rights: lib/access).
+      const cwd = path.isAbsolute(req.cwd) && existsSync(req.cwd) && statSync(req.cwd).isDirectory() ? req.cwd : '/';
+      const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
+      delete env.RACKER_CALLER;
+      if (isMember(caller)) env.RACKER_CALLER = callerToEnv(caller);
+      const [file, ...args] = commandArgv(process.execPath, entry, req);
+      const child = spawn(file!, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const { out, stdin } = x.hijack('application/vnd.racker.cli-stream');
+      const send = (type: number, data: Buffer) => out.write(frame(type as 0, data));
+      child.stdout!.on('data', (d: Buffer) => send(FRAME.stdout, d));
+      child.stderr!.on('data', (d: Buffer) => send(FRAME.stderr, d));
+      child.stdin!.on('error', () => undefined);
+      let ended = false;
+      if (stdin) relayInput(stdin, child);
+      out.onClose(() => {
+        if (!ended) signalGroup(child, 'SIGHUP');
+      });
+      const code = await new Promise<number>((resolve) => {
+        child.once('error', () => resolve(127));
+        child.once('close', (c, sig) => resolve(c ?? 128 + (sig ? signalNumber(sig) : 0)));
+      });
+      ended = true;
+      send(FRAME.exit, Buffer.from(String(code)));
+      out.end();
+    }),
+  ];
+}
+
+function relayInput(input: NodeJS.ReadableStream, child: ChildProcess): void {
+  let rest = Buffer.alloc(0);
+  input.on('data', (d: Buffer) => {
+    const parsed = parseFrames(Buffer.concat([rest, d]));
+    rest = Buffer.from(parsed.rest);
+    for (const f of parsed.frames) {
+      if (f.stream === FRAME.stdin) child.stdin!.write(f.payload);
+      else if (f.stream === FRAME.stdinEnd) child.stdin!.end();
+      else if (f.stream === FRAME.signal) {
+        const sig = f.payload.toString();
+        // ^C from a terminal reaches the whole foreground group; kill(1) just the command.
+        if (sig === 'SIGINT') signalGroup(child, 'SIGINT');
+        else if (sig === 'SIGTERM' || sig === 'SIGHUP') child.kill(sig);
+      }
+    }
+  });
+  input.on('error', () => undefined);
+}
+
+function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    if (child.pid) process.kill(-child.pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+function signalNumber(sig: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[sig] ?? 0;
+}
