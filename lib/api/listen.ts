@@ -6,7 +6,7 @@
  * fd is (/proc) is the small impure part.
  */
 import { promises as fs } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { RackerError } from '../errors.js';
 
 /** sd_listen_fds(3): passed sockets start here. */
 export const SD_LISTEN_FDS_START = 3;
@@ -22,12 +22,12 @@ const LISTEN_VARS = ['LISTEN_PID', 'LISTEN_FDS', 'LISTEN_FDNAMES'] as const;
 export function activationFd(env: NodeJS.ProcessEnv, pid: number): number | undefined {
   const listenPid = env.LISTEN_PID;
   if (listenPid === undefined || listenPid === '') return undefined;
-  if (!/^\d+$/.test(listenPid)) throw new UsageError(`LISTEN_PID=${listenPid}: not a process ID (socket activation)`);
+  if (!/^\d+$/.test(listenPid)) throw new RackerError(`LISTEN_PID=${listenPid}: not a process ID (socket activation)`);
   if (Number(listenPid) !== pid) return undefined;
   const count = env.LISTEN_FDS ?? '';
-  if (!/^\d+$/.test(count)) throw new UsageError(`LISTEN_FDS=${count}: not a number of sockets (socket activation)`);
+  if (!/^\d+$/.test(count)) throw new RackerError(`LISTEN_FDS=${count}: not a number of sockets (socket activation)`);
   if (Number(count) === 0) return undefined;
-  if (Number(count) !== 1) throw new UsageError(`systemd passed ${count} sockets; racker system service serves one (one ListenStream= in racker.socket)`);
+  if (Number(count) !== 1) throw new RackerError(`systemd passed ${count} sockets; racker system service serves one (one ListenStream= in racker.socket)`);
   return SD_LISTEN_FDS_START;
 }
 
@@ -75,6 +75,6 @@ export async function systemdSocket(env: NodeJS.ProcessEnv, pid: number): Promis
   const link = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
   const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
   const socket = inode ? unixListenerPath(await fs.readFile('/proc/net/unix', 'utf8'), Number(inode)) : undefined;
-  if (socket === undefined) throw new UsageError(`the socket systemd passed (fd ${fd}) is not a listening unix stream socket: racker serves the Engine API on a unix socket only`);
+  if (socket === undefined) throw new RackerError(`the socket systemd passed (fd ${fd}) is not a listening unix stream socket: racker serves the Engine API on a unix socket only`);
   return { fd, socket };
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { activationFd, forgetActivation, systemdSocket, unixListenerPath } from '../../lib/api/listen.js';
-import { UsageError } from '../../lib/errors.js';
+import { RackerError } from '../../lib/errors.js';
 
 describe('Engine API: a socket from systemd (socket activation)', () => {
   const pid = 4242;
@@ -22,7 +22,7 @@ describe('Engine API: a socket from systemd (socket activation)', () => {
       try {
         activationFd(env, pid);
       } catch (err) {
-        expect(err).to.be.instanceOf(UsageError);
+        expect(err).to.be.instanceOf(RackerError);
         return (err as Error).message;
       }
       return 'no error';
@@ -44,7 +44,7 @@ describe('Engine API: a socket from systemd (socket activation)', () => {
     const bad: NodeJS.ProcessEnv = { LISTEN_PID: '4242', LISTEN_FDS: '3', PATH: '/bin' };
     let thrown: unknown;
     await systemdSocket(bad, pid).catch((err: unknown) => (thrown = err));
-    expect(thrown).to.be.instanceOf(UsageError);
+    expect(thrown).to.be.instanceOf(RackerError);
     expect(bad).to.deep.equal({ PATH: '/bin' });
   });
 
