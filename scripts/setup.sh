@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up racker on a Debian/Ubuntu host: system tools from Debian packages, npm
-# dependencies, the compiled CLI, and `racker`/`postroj` on PATH. Idempotent; run as root.
+# dependencies, the compiled CLI, `racker`/`postroj` on PATH, and the Engine API service (the
+# group racker and systemd units: scripts/systemd/). Idempotent; run as root.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,10 +23,11 @@ test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io do
 foreign_packages=(qemu-user-static)
 
 usage() {
-  echo "usage: setup.sh [--with-tests] [--with-foreign] [--list runtime|test|foreign]" >&2
+  echo "usage: setup.sh [--with-tests] [--with-foreign] [--no-service] [--list runtime|test|foreign]" >&2
   exit 2
 }
 packages=("${runtime_packages[@]}")
+service=yes
 if [ "${1:-}" = --list ]; then
   case "${2:-}" in
     runtime) echo "${runtime_packages[*]}" ;;
@@ -39,6 +41,7 @@ for arg in "$@"; do
   case "$arg" in
     --with-tests) packages+=("${test_packages[@]}" "${foreign_packages[@]}") ;;
     --with-foreign) packages+=("${foreign_packages[@]}") ;;
+    --no-service) service=no ;; # the GitHub Action: a runner's job uses racker as root, directly
     *) usage ;;
   esac
 done
@@ -93,12 +96,48 @@ if [ ! node_modules/.package-lock.json -nt package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 sources=(cli lib probes scripts/bundle.mjs package-lock.json tsconfig.json)
+built=
 if [ ! -f dist/bin/postroj.js ] || [ ! -f dist/bin/racker.js ] || [ -n "$(find "${sources[@]}" -newer dist/bin/postroj.js -print -quit)" ]; then
   npm run --silent build
+  built=yes
 fi
 # RACKER_BIN_DIR: where the commands are linked (tests link into a directory of their own).
 bin_dir=${RACKER_BIN_DIR:-/usr/local/bin}
 for bin in racker postroj; do
   ln -sfn "$here/dist/bin/$bin.js" "$bin_dir/$bin"
 done
+
+# The Engine API service for users in the group racker (doc/engine-api.md, "Running the
+# service"): the group, and the units with ExecStart naming the racker just linked. A unit
+# is rewritten only when it differs; RACKER_UNIT_DIR is for tests.
+if [ "$service" = yes ]; then
+  getent group racker >/dev/null || groupadd --system racker
+  unit_dir=${RACKER_UNIT_DIR:-/etc/systemd/system}
+  mkdir -p "$unit_dir"
+  # The unit runs `racker` by its #!/usr/bin/env node: a node outside systemd's own PATH is named.
+  node_dir=$(dirname "$(command -v node)")
+  case ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" in
+    *":$node_dir:"*) node_path= ;;
+    *) node_path="Environment=PATH=$node_dir:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" ;;
+  esac
+  units_changed=
+  for unit in racker.socket racker.service; do
+    text=$(sed "s|^ExecStart=/usr/local/bin/racker |ExecStart=$bin_dir/racker |" "$here/scripts/systemd/$unit")
+    [ -z "$node_path" ] || text=$(printf '%s\n' "$text" | sed "/^ExecStart=/i $node_path")
+    if [ "$(cat "$unit_dir/$unit" 2>/dev/null)" != "$text" ]; then
+      printf '%s\n' "$text" >"$unit_dir/$unit.tmp" && mv "$unit_dir/$unit.tmp" "$unit_dir/$unit"
+      units_changed=yes
+    fi
+  done
+  if [ -d /run/systemd/system ]; then
+    if [ -z "${RACKER_UNIT_DIR:-}" ]; then
+      [ -z "$units_changed" ] || systemctl daemon-reload
+      systemctl enable --quiet --now racker.socket
+      # New code or units: a running service restarts on them (its containers stay: KillMode=process).
+      [ -z "$units_changed$built" ] || systemctl try-restart racker.service
+    fi
+  else
+    echo "setup.sh: PID 1 is not systemd, so nothing starts the Engine API service: start it with 'racker system service --group racker &' (or under any supervisor)" >&2
+  fi
+fi
 echo "setup.sh: ready ($("$bin_dir/racker" --version))" >&2

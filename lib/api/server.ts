@@ -31,6 +31,8 @@ import { splitVersion } from './version.js';
 export interface ServeOptions {
   ctx: Context;
   socket: string;
+  /** A listening socket systemd passed (lib/api/listen.ts): served as is; `socket` is its path, systemd's file. */
+  fd?: number;
   /** Group that may use the socket (mode 0660); default root. */
   group?: string;
   version: string;
@@ -154,14 +156,15 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  await fs.mkdir(path.dirname(opts.socket), { recursive: true });
-  await clearStaleSocket(opts.socket);
+  const ours = opts.fd === undefined;
+  if (ours) await fs.mkdir(path.dirname(opts.socket), { recursive: true });
+  if (ours) await clearStaleSocket(opts.socket);
   // No moment with a socket others could connect to: it is created without group/other bits.
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.socket, () => {
+      server.listen(ours ? opts.socket : { fd: opts.fd }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -170,8 +173,8 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     process.umask(umask);
   }
   // root:root (or root:GROUP) like /run/docker.sock; a non-root caller (tests) keeps its own.
-  if (process.getuid?.() === 0) await fs.chown(opts.socket, 0, gid);
-  await fs.chmod(opts.socket, 0o660);
+  if (ours && process.getuid?.() === 0) await fs.chown(opts.socket, 0, gid);
+  if (ours) await fs.chmod(opts.socket, 0o660);
   await engine.adopt();
 
   return {
@@ -181,7 +184,7 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of connections) s.destroy();
       await closed;
-      await fs.rm(opts.socket, { force: true });
+      if (ours) await fs.rm(opts.socket, { force: true });
     },
   };
 }
