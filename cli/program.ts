@@ -1,6 +1,7 @@
 /** The yargs setup racker and postroj share: flags, conventions, the one error boundary. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { EXIT_RACKER, ForbiddenError, RackerError, UsageError } from '../lib/errors.js';
+import { EXIT_RACKER, RackerError, UsageError } from '../lib/errors.js';
+import { RefusedForCaller } from '../lib/access/policy.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
 import { commandWordIndex } from './trailing.js';
@@ -36,7 +37,7 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
     // Run by the service for a member of its group: only the commands lib/access/commands.ts allows.
     if (process.env.RACKER_CALLER) {
       const refusal = (await import('../lib/access/commands.js')).commandRefusal(p.name as 'racker' | 'postroj', prepared);
-      if (refusal) throw new ForbiddenError(refusal);
+      if (refusal) throw new RefusedForCaller(refusal);
     }
     const base = yargs(prepared)
       .scriptName(p.name)
@@ -74,7 +75,7 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
     } catch (err) {
       // Only codes nobody chose (the 125 default) become the client's code.
       const client = p.clientErrorExitCode !== undefined && command !== undefined && !p.daemonExitCommands?.includes(command);
-      if (client && !flagError && err instanceof RackerError && err.exitCode === EXIT_RACKER) err.exitCode = p.clientErrorExitCode!;
+      if (client && !flagError && err instanceof RackerError && !(err instanceof RefusedForCaller) && err.exitCode === EXIT_RACKER) err.exitCode = p.clientErrorExitCode!;
       throw err;
     }
   });

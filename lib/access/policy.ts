@@ -24,6 +24,12 @@ export interface CreateRequest {
   hostSource?: string;
 }
 
+/**
+ * A member asked for what the policy keeps from them. Exit 125 whatever the command (docker's
+ * "the daemon refused"), HTTP 403 (ForbiddenError).
+ */
+export class RefusedForCaller extends ForbiddenError {}
+
 const NOT_FOR_MEMBERS = 'not for members of the racker group (doc/security.md)';
 
 /** The lowest port an ordinary user may bind (net.ipv4.ip_unprivileged_port_start). */
@@ -56,15 +62,15 @@ export function createRefusal(caller: Caller | undefined, req: CreateRequest, po
 
 export function checkCreate(caller: Caller | undefined, req: CreateRequest): void {
   const why = createRefusal(caller, req, isMember(caller) ? unprivilegedPortStart() : 1024);
-  if (why) throw new ForbiddenError(why);
+  if (why) throw new RefusedForCaller(why);
 }
 
 /** A container, volume, … of another user: refused by name (its existence is no secret: names are shared). */
 export function checkOwner(caller: Caller | undefined, owner: Owner | undefined, what: string): void {
-  if (!mayAct(caller, owner)) throw new ForbiddenError(`${what} belongs to ${owner ? `user ${owner.name}` : 'root'}`);
+  if (!mayAct(caller, owner)) throw new RefusedForCaller(`${what} belongs to ${owner ? `user ${owner.name}` : 'root'}`);
 }
 
 /** For a verb a member may not use at all (rmi, build, network create, system prune, …). */
 export function checkRootOnly(caller: Caller | undefined, verb: string): void {
-  if (isMember(caller)) throw new ForbiddenError(`${verb} is root's: ${NOT_FOR_MEMBERS}`);
+  if (isMember(caller)) throw new RefusedForCaller(`${verb} is root's: ${NOT_FOR_MEMBERS}`);
 }

@@ -85,7 +85,7 @@ export function cliRoutes(engine: Engine): Route[] {
       child.stderr!.on('data', (d: Buffer) => send(FRAME.stderr, d));
       child.stdin!.on('error', () => undefined);
       let ended = false;
-      if (stdin) relayInput(stdin, child);
+      if (stdin) relayInput(stdin, child, (line) => ctx.log.debug(`cli ${child.pid}: ${line}`));
       out.onClose(() => {
         if (!ended) signalGroup(child, 'SIGHUP');
       });
@@ -100,7 +100,7 @@ export function cliRoutes(engine: Engine): Route[] {
   ];
 }
 
-function relayInput(input: NodeJS.ReadableStream, child: ChildProcess): void {
+function relayInput(input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {
   let rest = Buffer.alloc(0);
   input.on('data', (d: Buffer) => {
     const parsed = parseFrames(Buffer.concat([rest, d]));
@@ -110,6 +110,7 @@ function relayInput(input: NodeJS.ReadableStream, child: ChildProcess): void {
       else if (f.stream === FRAME.stdinEnd) child.stdin!.end();
       else if (f.stream === FRAME.signal) {
         const sig = f.payload.toString();
+        debug(`${sig} from the client`);
         // ^C from a terminal reaches the whole foreground group; kill(1) just the command.
         if (sig === 'SIGINT') signalGroup(child, 'SIGINT');
         else if (sig === 'SIGTERM' || sig === 'SIGHUP') child.kill(sig);
@@ -117,6 +118,8 @@ function relayInput(input: NodeJS.ReadableStream, child: ChildProcess): void {
     }
   });
   input.on('error', () => undefined);
+  // Reading the request body may have paused the connection; a 'data' listener alone would not resume it.
+  input.resume();
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {

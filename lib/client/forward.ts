@@ -53,7 +53,8 @@ class NotRacker extends Error {}
 function open(socketPath: string, body: string): Promise<Session> {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method: 'POST', path: '/racker/v1/cli', headers: { Host: 'racker', Upgrade: 'racker-cli', Connection: 'Upgrade', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } });
-    req.once('upgrade', (_res, socket, head) => resolve({ socket, head }));
+    // ref(): an upgraded socket may come back unref'd from the agent, and then nothing would keep this process alive while the command runs.
+    req.once('upgrade', (_res, socket, head) => resolve({ socket: socket.ref(), head }));
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
+import { isMember } from '../access/caller.js';
+import { RefusedForCaller } from '../access/policy.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
 import { createContainer } from './create.js';
 import { startDetached } from './detached.js';
@@ -102,6 +104,8 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
 }
 
 export async function enterShell(ctx: Context, opts: ShellOptions): Promise<number> {
+  // The home is a host bind, which a member's container may not have (access/policy.ts).
+  if (isMember(ctx.caller)) throw new RefusedForCaller('racker shell is root\'s for now: the home directory would be a host bind mount, written by the container\'s root as the host\'s root (doc/security.md)');
   const account = await hostAccount(ctx);
   const name = petName(account.name, opts.image);
   // One caller at a time creates or starts a given pet container.

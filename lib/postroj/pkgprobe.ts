@@ -8,7 +8,8 @@ import { httpProbe, tcpProbe, validateExpectations, type HttpExpectations } from
 import { classifyPackage, packageProbe } from '../../probes/package.js';
 import type { ProbeResult } from '../../probes/types.js';
 import { unitProbe } from '../../probes/unit.js';
-import { ForbiddenError, UsageError, errorMessage } from '../errors.js';
+import { UsageError, errorMessage } from '../errors.js';
+import { RefusedForCaller } from '../access/policy.js';
 import { isMember } from '../access/caller.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
@@ -62,7 +63,7 @@ export async function pkgprobe(
     ...(kept ? { kept } : {}),
   });
   // Packages go in with the host's network (machine.ts): root's alone, as --network host is.
-  if (spec.packages.length && isMember(ctx.caller)) throw new ForbiddenError('postroj pkgprobe --package is root\'s for now: packages are installed with the host\'s network before the machine boots (doc/security.md)');
+  if (spec.packages.length && isMember(ctx.caller)) throw new RefusedForCaller('postroj pkgprobe --package is root\'s for now: packages are installed with the host\'s network before the machine boots (doc/security.md)');
   // A bad cache bound is bad input: said before any machine starts.
   if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
