@@ -37,6 +37,15 @@ export function unprivilegedPortStart(read = () => readFileSync('/proc/sys/net/i
   }
 }
 
+/**
+ * Where a bare `-e NAME` (or an env file's bare NAME) takes its value: the service's own
+ * environment is root's, not a member's; their client resolved what it could in theirs
+ * (lib/client/forward.ts), so what is still bare is unset, as docker has it. Pure.
+ */
+export function hostEnvFor(caller: Caller | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return isMember(caller) ? {} : env;
+}
+
 /** Why `caller` may not create this container, or undefined when it may. Pure. */
 export function createRefusal(caller: Caller | undefined, req: CreateRequest, portStart = 1024): string | undefined {
   if (!isMember(caller)) return undefined;

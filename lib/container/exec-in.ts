@@ -1,6 +1,7 @@
 /** racker exec: a command in a running container, with the container's environment. */
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
+import { hostEnvFor } from '../access/policy.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { exitStatus } from '../exec/process.js';
 import { execInContainer, startExec, type ExecStreams } from './exec.js';
@@ -54,7 +55,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
       leader,
       cgroupProcs: enterFiles(record.state.cgroup),
       command,
-      env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
+      env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], hostEnvFor(ctx.caller, ctx.env)),
       workingDir: opts.workdir ?? record.config.workingDir,
       user: opts.user ?? record.config.user,
       hostname: record.config.hostname,

@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { asCallerArgv } from '../../lib/access/as-caller.js';
 import { callerFor, callerFromEnv, callerToEnv, isMember, mayAct, type Caller } from '../../lib/access/caller.js';
-import { checkOwner, checkRootOnly, createRefusal, unprivilegedPortStart, type CreateRequest } from '../../lib/access/policy.js';
+import { checkOwner, checkRootOnly, createRefusal, hostEnvFor, unprivilegedPortStart, type CreateRequest } from '../../lib/access/policy.js';
+import { mergeEnv } from '../../lib/container/spec.js';
 import { ForbiddenError, UsageError } from '../../lib/errors.js';
 
 const root: Caller = { uid: 0, gid: 0, name: 'root', home: '/root' };
@@ -127,6 +128,21 @@ describe('access: checkOwner and checkRootOnly', () => {
     expect((err as ForbiddenError).exitCode).to.equal(125);
     expect(checkRootOnly(root, 'rmi')).to.equal(undefined);
     expect(checkRootOnly(undefined, 'rmi')).to.equal(undefined);
+  });
+});
+
+describe('access: hostEnvFor (where a bare -e NAME takes its value)', () => {
+  const serviceEnv = { SECRET: 'root-only', PATH: '/usr/bin' };
+
+  it('root and no caller: the environment racker runs in', () => {
+    expect(hostEnvFor(root, serviceEnv)).to.equal(serviceEnv);
+    expect(hostEnvFor(undefined, serviceEnv)).to.equal(serviceEnv);
+  });
+
+  it('a member: none, so the service\'s (root\'s) variables never reach their container', () => {
+    expect(hostEnvFor(bob, serviceEnv)).to.deep.equal({});
+    expect(mergeEnv(['SECRET=image'], ['SECRET', 'MINE=1'], hostEnvFor(bob, serviceEnv))).to.deep.equal(['MINE=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
+    expect(mergeEnv([], ['SECRET'], hostEnvFor(root, serviceEnv))).to.deep.equal(['SECRET=root-only', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin']);
   });
 });
 
