@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { viaService } from '../../cli/program.js';
+import { trailingCommands } from '../../cli/commands/index.js';
+import { expandManagementCommand } from '../../cli/management.js';
+import { ownWords, viaService } from '../../cli/program.js';
+import { extractTrailing } from '../../cli/trailing.js';
 import { commandRefusal } from '../../lib/access/commands.js';
 
 const rootOnly = (shown: string, program = 'racker') => `${program} ${shown} is root's: not for members of the racker group (doc/security.md)`;
@@ -130,5 +133,32 @@ describe('access: viaService', () => {
 
   it('never for root', () => {
     for (const [argv] of table) expect(viaService(argv, 0)).to.equal(false);
+  });
+});
+
+describe('access: ownWords (racker\'s own words, before run\'s or exec\'s command)', () => {
+  // racker's prepare, without the flag checks.
+  const prepare = (argv: string[]) => extractTrailing(expandManagementCommand(argv), trailingCommands);
+  const table: [string[], number][] = [
+    [['run', '-e', 'FOO', 'img', 'grep', '-e', 'FOO'], 3],
+    [['--debug', 'run', '--name', 'x', '-e', 'FOO', 'img'], 6],
+    [['run', '-e', 'FOO', '--', 'img', 'sh', '-c', 'echo'], 4],
+    [['container', 'run', '-it', 'img', 'ls', '-e'], 3],
+    [['exec', '-e', 'FOO', 'web', 'env', '-e'], 3],
+    [['create', 'img'], 1],
+    [['ps', '-a'], 2],
+    [['volume', 'ls'], 2],
+    [['top', 'web', '-e'], 1],
+    [['run', '--help'], 2],
+  ];
+  for (const [argv, expected] of table) {
+    it(`${argv.join(' ')} → ${expected}`, () => {
+      expect(ownWords(argv, prepare)).to.equal(expected);
+    });
+  }
+
+  it('a command without a trailing part after one with it: nothing left over from before', () => {
+    expect(ownWords(['run', 'img', 'a', 'b'], prepare)).to.equal(1);
+    expect(ownWords(['ps', '-a', '-q'], prepare)).to.equal(3);
   });
 });

@@ -24,6 +24,15 @@ describe('access: resolveBareEnv (the client resolves -e NAME in its own environ
     });
   }
 
+  it('only in the program\'s own words: the container\'s command after them is passed as typed', () => {
+    // racker run -e FOO img grep -e FOO --env=FOO /etc/x: 3 words are racker's.
+    const argv = ['run', '-e', 'FOO', 'img', 'grep', '-e', 'FOO', '--env=FOO', '/etc/x'];
+    expect(resolveBareEnv(argv, env, 3)).to.deep.equal(['run', '-e', 'FOO=bar', 'img', 'grep', '-e', 'FOO', '--env=FOO', '/etc/x']);
+    expect(resolveBareEnv(['exec', 'web', 'grep', '-e', 'FOO'], env, 1)).to.deep.equal(['exec', 'web', 'grep', '-e', 'FOO']);
+    // A -e whose name is not among the own words is not resolved.
+    expect(resolveBareEnv(['run', '-e', 'FOO'], env, 2)).to.deep.equal(['run', '-e', 'FOO']);
+  });
+
   it('leaves the given argv as it was', () => {
     const argv = ['run', '-e', 'FOO', 'img'];
     resolveBareEnv(argv, env);
