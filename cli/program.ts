@@ -4,7 +4,7 @@ import { EXIT_RACKER, RackerError, UsageError } from '../lib/errors.js';
 import { RefusedForCaller } from '../lib/access/policy.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
-import { commandWordIndex } from './trailing.js';
+import { commandWordIndex, trailing } from './trailing.js';
 import { version } from './version.js';
 
 export interface Program {
@@ -31,7 +31,7 @@ export interface Program {
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
   await guard(p.name, p.usageExitCode, async () => {
     // Not root: the racker service runs the command (lib/client/forward.ts, doc/security.md).
-    if (viaService(argv)) return (await import('../lib/client/forward.js')).forwardCommand(p.name as 'racker' | 'postroj', argv);
+    if (viaService(argv)) return (await import('../lib/client/forward.js')).forwardCommand(p.name as 'racker' | 'postroj', argv, p.prepare ? ownWords(argv, p.prepare) : argv.length);
     const prepared = p.prepare ? p.prepare(argv) : argv;
     const command = prepared[commandWordIndex(prepared)];
     // Run by the service for a member of its group: only the commands lib/access/commands.ts allows.
@@ -79,6 +79,13 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
       throw err;
     }
   });
+}
+
+/** How many of argv's words are the program's own, before run's or exec's IMAGE/CONTAINER and command (trailing.ts). */
+export function ownWords(argv: readonly string[], prepare: (argv: string[]) => string[]): number {
+  prepare([...argv]);
+  const { target, command } = trailing();
+  return argv.length - (target === undefined ? 0 : 1) - command.length;
 }
 
 /** Words run where they are typed, by anyone: help, version, completion; the service itself and racker's internal commands. */

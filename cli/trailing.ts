@@ -76,6 +76,7 @@ export function commandWordIndex(argv: readonly string[]): number {
 export const PASS_THROUGH: ValueOptions = new Set<string>();
 
 export function extractTrailing(argv: readonly string[], commands: Record<string, ValueOptions>): string[] {
+  current = undefined;
   const i = commandWordIndex(argv);
   const word = argv[i];
   const takesValue = word !== undefined ? commands[word] : undefined;

@@ -35,11 +35,21 @@ const NOT_FOR_MEMBERS = 'not for members of the racker group (doc/security.md)';
 /** The lowest port an ordinary user may bind (net.ipv4.ip_unprivileged_port_start). */
 export function unprivilegedPortStart(read = () => readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')): number {
   try {
-    const n = Number(read().trim());
-    return Number.isInteger(n) && n >= 0 ? n : 1024;
+    // Digits only: Number('') is 0 (every port open to members), Number('0x10') is 16.
+    const text = read().trim();
+    return /^\d+$/.test(text) ? Number(text) : 1024;
   } catch {
     return 1024;
   }
+}
+
+/**
+ * Where a bare `-e NAME` (or an env file's bare NAME) takes its value: the service's own
+ * environment is root's, not a member's; their client resolved what it could in theirs
+ * (lib/client/forward.ts), so what is still bare is unset, as docker has it. Pure.
+ */
+export function hostEnvFor(caller: Caller | undefined, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return isMember(caller) ? {} : env;
 }
 
 /** Why `caller` may not create this container, or undefined when it may. Pure. */

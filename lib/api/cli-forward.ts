@@ -41,7 +41,8 @@ export interface CliRequest {
 export function forwardedEnv(env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    if (v !== undefined && /^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+    // Strings only: the request is JSON from any member, and spawn would turn null or 5 into text.
+    if (typeof v === 'string' && /^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
   }
   return out;
 }

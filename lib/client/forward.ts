@@ -27,14 +27,18 @@ export function serviceSockets(env: NodeJS.ProcessEnv): string[] {
   return docker && docker !== fallback ? [docker, fallback] : [fallback];
 }
 
-/** `-e NAME` / `--env NAME` take NAME's value from the caller's environment, as docker does: resolved here, where that environment is. Pure. */
-export function resolveBareEnv(argv: readonly string[], env: NodeJS.ProcessEnv): string[] {
+/**
+ * `-e NAME` / `--env NAME` take NAME's value from the caller's environment, as docker does:
+ * resolved here, where that environment is. Only in the first `own` words, the program's own:
+ * run's and exec's command after them is the container's (`run img grep -e HOME`). Pure.
+ */
+export function resolveBareEnv(argv: readonly string[], env: NodeJS.ProcessEnv, own = argv.length): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') return [...out, ...argv.slice(i)];
+    if (a === '--' || i >= own) return [...out, ...argv.slice(i)];
     const value = (name: string) => (name.includes('=') || env[name] === undefined ? name : `${name}=${env[name]}`);
-    if ((a === '-e' || a === '--env') && i + 1 < argv.length) {
+    if ((a === '-e' || a === '--env') && i + 1 < own) {
       out.push(a, value(argv[++i]!));
     } else if (a.startsWith('--env=')) {
       out.push(`--env=${value(a.slice(6))}`);
@@ -98,14 +102,14 @@ async function connect(req: object): Promise<Session> {
   throw first!;
 }
 
-/** Runs the command through the service; resolves with its exit code. */
-export async function forwardCommand(program: 'racker' | 'postroj', argv: string[]): Promise<number> {
+/** Runs the command through the service; resolves with its exit code. `own`: resolveBareEnv's. */
+export async function forwardCommand(program: 'racker' | 'postroj', argv: string[], own = argv.length): Promise<number> {
   const stdin = process.stdin;
   const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
   const size: [number, number] | undefined = tty && process.stdout.rows ? [process.stdout.rows, process.stdout.columns] : undefined;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  const { socket, head } = await connect({ program, argv: resolveBareEnv(argv, process.env), cwd: process.cwd(), env, tty, ...(size ? { size } : {}) });
+  const { socket, head } = await connect({ program, argv: resolveBareEnv(argv, process.env, own), cwd: process.cwd(), env, tty, ...(size ? { size } : {}) });
   const send = (type: number, data: Buffer | string) => socket.write(frame(type as 0, Buffer.from(data)));
 
   if (tty) stdin.setRawMode(true);

@@ -24,7 +24,7 @@ import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveC
 import { networkSettings } from '../net/settings.js';
 import { exposedPorts, type PortSpec } from '../net/ports.js';
 import { isMember, ownerOf } from '../access/caller.js';
-import { checkCreate } from '../access/policy.js';
+import { checkCreate, hostEnvFor } from '../access/policy.js';
 import { readAsCaller } from '../access/as-caller.js';
 import { hasResources, validateResources, type Resources } from './limits.js';
 import { availableParallelism } from 'node:os';
@@ -215,7 +215,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   if (!boot && !command.length) throw new UsageError('no command specified');
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
 
-  const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], ctx.env);
+  const env = mergeEnv(image.config.Env ?? [], [...fileEnv, ...(opts.env ?? [])], hostEnvFor(ctx.caller, ctx.env));
   const stopping = await stopSettings(opts, image.config.StopSignal);
   const tmpfs = (opts.tmpfs ?? []).map(parseTmpfs);
   const restartPolicy = typeof opts.restart === 'string' ? parseRestartPolicy(opts.restart) : opts.restart;

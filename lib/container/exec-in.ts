@@ -1,6 +1,9 @@
 /** racker exec: a command in a running container, with the container's environment. */
 import { promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
+import { readAsCaller } from '../access/as-caller.js';
+import { isMember } from '../access/caller.js';
+import { hostEnvFor } from '../access/policy.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { exitStatus } from '../exec/process.js';
 import { execInContainer, startExec, type ExecStreams } from './exec.js';
@@ -38,7 +41,8 @@ export async function execIn(ctx: Context, container: string, command: string[],
   const leader = runningLeader(record, record.id);
   const fileEnv: string[] = [];
   for (const f of opts.envFiles) {
-    const text = await fs.readFile(f, 'utf8').catch(() => {
+    // A member's file is read with their rights, not the service's, as run's (access/as-caller.ts).
+    const text = await (isMember(ctx.caller) ? readAsCaller(ctx, ctx.caller, f) : fs.readFile(f, 'utf8')).catch(() => {
       throw new NotFoundError(`open ${f}: no such file or directory`);
     });
     fileEnv.push(...parseEnvFile(text, f));
@@ -54,7 +58,7 @@ export async function execIn(ctx: Context, container: string, command: string[],
       leader,
       cgroupProcs: enterFiles(record.state.cgroup),
       command,
-      env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], ctx.env),
+      env: mergeEnv(record.config.env, [...fileEnv, ...opts.env], hostEnvFor(ctx.caller, ctx.env)),
       workingDir: opts.workdir ?? record.config.workingDir,
       user: opts.user ?? record.config.user,
       hostname: record.config.hostname,

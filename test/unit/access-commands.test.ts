@@ -1,0 +1,164 @@
+import { expect } from 'chai';
+import { trailingCommands } from '../../cli/commands/index.js';
+import { expandManagementCommand } from '../../cli/management.js';
+import { ownWords, viaService } from '../../cli/program.js';
+import { extractTrailing } from '../../cli/trailing.js';
+import { commandRefusal } from '../../lib/access/commands.js';
+
+const rootOnly = (shown: string, program = 'racker') => `${program} ${shown} is root's: not for members of the racker group (doc/security.md)`;
+const hostFile = (word: string, flag: string, program = 'racker') =>
+  `${program} ${word} ${flag} FILE is root's: the file would be written by the service, not by you (doc/security.md)`;
+
+describe('access: commandRefusal', () => {
+  const allowed: [('racker' | 'postroj'), string[]][] = [
+    ['racker', ['run', '-d', '--name', 'web']],
+    ['racker', ['create']],
+    ['racker', ['ps', '-a']],
+    ['racker', ['logs', '-f', 'web']],
+    ['racker', ['exec', '-it', 'web']],
+    ['racker', ['rm', '-f', 'web']],
+    ['racker', ['pull', 'debian:12']],
+    ['racker', ['shell']],
+    ['racker', ['__supervise', 'abc']],
+    ['racker', ['volume', 'ls']],
+    ['racker', ['volume', 'create', 'data']],
+    ['racker', ['volume', 'rm', 'data']],
+    ['racker', ['network', 'inspect', 'racker0']],
+    ['racker', ['network', 'ls', '-q']],
+    ['racker', ['system', 'df']],
+    ['racker', ['system', 'info']],
+    ['postroj', ['pkgprobe', '--image', 'debian:12', 'curl']],
+    ['postroj', ['list-images']],
+  ];
+  for (const [program, argv] of allowed) {
+    it(`allows ${program} ${argv.join(' ')}`, () => {
+      expect(commandRefusal(program, argv)).to.equal(undefined);
+    });
+  }
+
+  const refused: [('racker' | 'postroj'), string[], string][] = [
+    ['racker', ['rmi', 'debian:12'], rootOnly('rmi')],
+    ['racker', ['build', '-t', 'x', '.'], rootOnly('build')],
+    ['racker', ['login', 'registry.example'], rootOnly('login')],
+    ['racker', ['pool', 'ls'], rootOnly('pool')],
+    ['racker', ['cp', 'web:/etc/passwd', '/tmp/x'], rootOnly('cp')],
+    ['racker', ['save', '-o', 'x.tar', 'debian'], rootOnly('save')],
+    ['racker', ['system', 'prune', '-f'], rootOnly('system prune')],
+    ['racker', ['system', 'service'], rootOnly('system service')],
+    ['racker', ['volume', 'prune'], rootOnly('volume prune')],
+    ['racker', ['network', 'create', 'mine'], rootOnly('network create')],
+    ['racker', ['network', 'rm', 'mine'], rootOnly('network rm')],
+    // A management word alone (no subcommand) is not one of the allowed pairs.
+    ['racker', ['volume'], rootOnly('volume')],
+    ['racker', ['nosuchword'], rootOnly('nosuchword')],
+    ['postroj', ['summary', 'x.json'], rootOnly('summary', 'postroj')],
+    ['postroj', ['selftest'], rootOnly('selftest', 'postroj')],
+    // racker's words are not postroj's, nor the other way round.
+    ['postroj', ['run'], rootOnly('run', 'postroj')],
+    ['racker', ['pkgprobe'], rootOnly('pkgprobe')],
+  ];
+  for (const [program, argv, message] of refused) {
+    it(`refuses ${program} ${argv.join(' ')}`, () => {
+      expect(commandRefusal(program, argv)).to.equal(message);
+    });
+  }
+
+  it('refuses --cidfile on run and create, in both spellings', () => {
+    expect(commandRefusal('racker', ['run', '--cidfile', '/tmp/cid', '-d'])).to.equal(hostFile('run', '--cidfile'));
+    expect(commandRefusal('racker', ['run', '-d', '--cidfile=/tmp/cid'])).to.equal(hostFile('run', '--cidfile'));
+    expect(commandRefusal('racker', ['create', '--cidfile', 'cid'])).to.equal(hostFile('create', '--cidfile'));
+    // A flag that merely starts the same is not --cidfile.
+    expect(commandRefusal('racker', ['run', '--cidfilex'])).to.equal(undefined);
+  });
+
+  it('refuses pkgprobe reports to files, allows them on stdout (-)', () => {
+    expect(commandRefusal('postroj', ['pkgprobe', '--report-json', '-', 'curl'])).to.equal(undefined);
+    expect(commandRefusal('postroj', ['pkgprobe', '--report-json=-', 'curl'])).to.equal(undefined);
+    expect(commandRefusal('postroj', ['pkgprobe', '--report-json=out.json', 'curl'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
+    expect(commandRefusal('postroj', ['pkgprobe', '--report-json', 'out.json'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
+    expect(commandRefusal('postroj', ['pkgprobe', '--report-junit', 'out.xml'])).to.equal(hostFile('pkgprobe', '--report-junit', 'postroj'));
+    // The flag at the very end has no value: not stdout, refused.
+    expect(commandRefusal('postroj', ['pkgprobe', 'curl', '--report-json'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
+  });
+
+  it('reads the command word after global flags', () => {
+    expect(commandRefusal('racker', ['--debug', 'run', '-d'])).to.equal(undefined);
+    expect(commandRefusal('racker', ['--debug', '-D', 'rmi', 'x'])).to.equal(rootOnly('rmi'));
+    expect(commandRefusal('racker', ['--debug', 'run', '--cidfile=c'])).to.equal(hostFile('run', '--cidfile'));
+    expect(commandRefusal('racker', ['--debug', 'system', 'prune'])).to.equal(rootOnly('system prune'));
+    expect(commandRefusal('racker', ['--debug', 'volume', '--quiet', 'ls'])).to.equal(undefined);
+  });
+
+  it('has nothing to say without a command word (yargs answers that)', () => {
+    expect(commandRefusal('racker', [])).to.equal(undefined);
+    expect(commandRefusal('racker', ['--debug'])).to.equal(undefined);
+    expect(commandRefusal('postroj', ['--no-color'])).to.equal(undefined);
+  });
+});
+
+describe('access: viaService', () => {
+  const member = 1000;
+  const table: [string[], boolean][] = [
+    [['ps'], true],
+    [['--debug', 'ps'], true],
+    [['run', '-it', 'debian'], true],
+    [['system', 'df'], true],
+    [['rmi', 'x'], true],
+    // The --help belongs to ls, inside the container.
+    [['run', 'img', 'ls', '--help'], true],
+    [['run', '-it', 'img', 'ls', '-h'], true],
+    [['exec', 'web', 'cat', '--version'], true],
+    [[], false],
+    [['--version'], false],
+    [['--help'], false],
+    [['-h'], false],
+    [['--debug', '--help'], false],
+    [['run', '--help'], false],
+    [['run', '-h'], false],
+    [['run', '-it', '--help'], false],
+    [['--help', 'run'], false],
+    [['--version', 'ps'], false],
+    [['ps', '--get-yargs-completions'], false],
+    [['completion'], false],
+    [['system', 'service'], false],
+    [['system', 'service', '--group', 'racker'], false],
+    [['__supervise', 'abc'], false],
+    [['__pool-refill'], false],
+  ];
+  for (const [argv, expected] of table) {
+    it(`${expected ? 'forwards' : 'runs here'}: ${argv.join(' ') || '(nothing)'}`, () => {
+      expect(viaService(argv, member)).to.equal(expected);
+    });
+  }
+
+  it('never for root', () => {
+    for (const [argv] of table) expect(viaService(argv, 0)).to.equal(false);
+  });
+});
+
+describe('access: ownWords (racker\'s own words, before run\'s or exec\'s command)', () => {
+  // racker's prepare, without the flag checks.
+  const prepare = (argv: string[]) => extractTrailing(expandManagementCommand(argv), trailingCommands);
+  const table: [string[], number][] = [
+    [['run', '-e', 'FOO', 'img', 'grep', '-e', 'FOO'], 3],
+    [['--debug', 'run', '--name', 'x', '-e', 'FOO', 'img'], 6],
+    [['run', '-e', 'FOO', '--', 'img', 'sh', '-c', 'echo'], 4],
+    [['container', 'run', '-it', 'img', 'ls', '-e'], 3],
+    [['exec', '-e', 'FOO', 'web', 'env', '-e'], 3],
+    [['create', 'img'], 1],
+    [['ps', '-a'], 2],
+    [['volume', 'ls'], 2],
+    [['top', 'web', '-e'], 1],
+    [['run', '--help'], 2],
+  ];
+  for (const [argv, expected] of table) {
+    it(`${argv.join(' ')} → ${expected}`, () => {
+      expect(ownWords(argv, prepare)).to.equal(expected);
+    });
+  }
+
+  it('a command without a trailing part after one with it: nothing left over from before', () => {
+    expect(ownWords(['run', 'img', 'a', 'b'], prepare)).to.equal(1);
+    expect(ownWords(['ps', '-a', '-q'], prepare)).to.equal(3);
+  });
+});
