@@ -1,0 +1,201 @@
+/**
+ * Issue 19: racker without sudo. Real users: a member of the group `racker` and a user outside
+ * it run the built CLI (setpriv, their own uid, gid and groups) against a real `racker system
+ * service --group racker` as root. What the member may do works as it does for root; what the
+ * policy keeps from them (doc/security.md) is one line, exit 125, and nothing is created.
+ */
+import { expect } from 'chai';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, promises as fs, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { cli, collect, racker, repoRoot, seen, tempRoot, type CliResult } from '../helpers/cli.js';
+import { killLeftovers } from '../helpers/containers.js';
+import { dockerClient, startService, type Service } from '../helpers/docker.js';
+import { needs, requireIntegration } from '../helpers/integration.js';
+import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+
+const MEMBER = 'racker-t-member';
+const OUTSIDER = 'racker-t-outsider';
+
+function sh(argv: string[]): string {
+  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+}
+
+function exists(kind: 'passwd' | 'group', name: string): boolean {
+  try {
+    sh(['getent', kind, name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('racker without sudo (integration: real users through racker system service)', function () {
+  this.timeout(120_000);
+  let reg: FixtureRegistry;
+  let root: string;
+  let service: Service;
+  /** dist/ copied where every user may read it (the checkout may be under a private directory). */
+  let bin: string;
+  let BUSYBOX: string;
+  let DEBIAN: string;
+  const made: { users: string[]; group: boolean } = { users: [], group: false };
+
+  const as = (user: string, program: 'racker' | 'postroj', args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> =>
+    cli(path.join(bin, `${program}.js`), args, {
+      wrapper: ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups'],
+      env: { RACKER_ROOT: root, HOME: `/home/${user}`, USER: user, ...opts.env },
+      ...(opts.input !== undefined ? { input: opts.input } : {}),
+      cwd: '/',
+    });
+  const member = (args: string[], opts?: { input?: string; env?: Record<string, string> }) => as(MEMBER, 'racker', args, opts);
+  const asRoot = (args: string[]) => racker(args, { root });
+  const names = async (all = true) => (await asRoot(['ps', ...(all ? ['-a'] : []), '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean).sort();
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(300_000);
+    if (!exists('group', 'racker')) {
+      sh(['groupadd', '--system', 'racker']);
+      made.group = true;
+    }
+    for (const [user, groups] of [[MEMBER, ['-G', 'racker']], [OUTSIDER, []]] as const) {
+      if (exists('passwd', user)) sh(['userdel', '-r', user]);
+      sh(['useradd', '--create-home', ...groups, user]);
+      made.users.push(user);
+    }
+    root = tempRoot('racker-members-');
+    chmodSync(root, 0o755);
+    mkdirSync(path.join(root, 'run'), { recursive: true, mode: 0o755 });
+    bin = path.join(root, 'dist');
+    cpSync(path.join(repoRoot, 'dist'), bin, { recursive: true });
+    bin = path.join(bin, 'bin');
+    reg = await startRegistry();
+    BUSYBOX = `${reg.host}/racker/busybox:latest`;
+    DEBIAN = `${reg.host}/library/debian:bookworm`;
+    for (const ref of [BUSYBOX, DEBIAN]) expect((await asRoot(['pull', '-q', ref])).code).to.equal(0);
+    service = await startService(root, { args: ['--group', 'racker'] });
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    if (root) {
+      await asRoot(['rm', '-f', ...(await names())]).catch(() => undefined);
+      if (service) expect(await service.stop()).to.equal(0);
+      const cleaned = await killLeftovers(root);
+      if (cleaned.length) console.log(`      (left behind and cleaned up: ${cleaned.join(', ')})`);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    await reg?.stop();
+    for (const user of made.users) sh(['userdel', '-r', user]);
+    if (made.group) sh(['groupdel', 'racker']);
+  });
+
+  it('a member runs a container as root would: output, exit code, stdin', async () => {
+    expect(seen(await member(['run', '--rm', BUSYBOX, 'sh', '-c', 'echo out; echo err >&2; exit 3']))).to.deep.equal({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+    expect(seen(await member(['run', '--rm', '-i', BUSYBOX, 'sh', '-c', 'read x; echo "got $x"'], { input: 'hello\n' }))).to.deep.equal({ code: 0, stdout: 'got hello\n', stderr: '' });
+    expect(await names()).to.deep.equal([]);
+  });
+
+  it('a member sees and acts on their own containers only; root sees all', async () => {
+    expect((await member(['run', '-d', '--name', 'm-mine', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
+    expect((await asRoot(['run', '-d', '--name', 'm-roots', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
+    expect((await member(['ps', '--format', '{{.Names}}'])).stdout).to.equal('m-mine\n');
+    expect(await names(false)).to.deep.equal(['m-mine', 'm-roots']);
+    for (const args of [['stop', 'm-roots'], ['rm', '-f', 'm-roots'], ['exec', 'm-roots', 'true'], ['logs', 'm-roots'], ['inspect', 'm-roots']]) {
+      expect(seen(await member(args)), args.join(' ')).to.deep.equal({ code: 125, stdout: '', stderr: 'racker: container m-roots belongs to root\n' });
+    }
+    expect(seen(await member(['exec', 'm-mine', 'cat', '/proc/1/comm']))).to.deep.equal({ code: 0, stdout: 'sleep\n', stderr: '' });
+    expect(seen(await member(['rm', '-f', 'm-mine']))).to.deep.equal({ code: 0, stdout: 'm-mine\n', stderr: '' });
+    expect(await names(false)).to.deep.equal(['m-roots']);
+    expect((await asRoot(['rm', '-f', 'm-roots'])).code).to.equal(0);
+  });
+
+  it("refuses what would open the host to a member's container, in one line, creating nothing", async () => {
+    expect((await asRoot(['volume', 'create', 'm-rootvol'])).code).to.equal(0);
+    const refused: [string[], string][] = [
+      [['run', '--rm', '-v', '/etc/shadow:/x:ro', BUSYBOX, 'true'], 'bind mounts of host paths (/etc/shadow) are not for members of the racker group (doc/security.md): without a user namespace the container\'s root reads and writes them as the host\'s root; use a named volume'],
+      [['run', '--rm', '-v', '/root:/x', BUSYBOX, 'true'], 'bind mounts of host paths (/root) are not for members of the racker group (doc/security.md): without a user namespace the container\'s root reads and writes them as the host\'s root; use a named volume'],
+      [['run', '--rm', '-v', `/home/${OUTSIDER}:/x`, BUSYBOX, 'true'], `bind mounts of host paths (/home/${OUTSIDER}) are not for members of the racker group (doc/security.md): without a user namespace the container's root reads and writes them as the host's root; use a named volume`],
+      [['run', '--rm', '--network', 'host', BUSYBOX, 'true'], "--network host is not for members of the racker group (doc/security.md): a container on the host's network can bind its privileged ports"],
+      [['run', '--rm', '-p', '127.0.0.1:80:80', BUSYBOX, 'true'], "publishing host port 80 is not for members of the racker group (doc/security.md): ports below 1024 are root's"],
+      [['run', '--rm', '-v', 'm-rootvol:/data', BUSYBOX, 'true'], 'volume m-rootvol belongs to root'],
+      [['rmi', BUSYBOX], "racker rmi is root's: not for members of the racker group (doc/security.md)"],
+      [['system', 'prune', '-f'], "racker system prune is root's: not for members of the racker group (doc/security.md)"],
+      [['shell', DEBIAN], "racker shell is root's for now: the home directory would be a host bind mount, written by the container's root as the host's root (doc/security.md)"],
+    ];
+    const before = readdirSync(path.join(root, 'lib', 'volumes')).sort();
+    for (const [args, message] of refused) expect(seen(await member(args)), args.join(' ')).to.deep.equal({ code: 125, stdout: '', stderr: `racker: ${message}\n` });
+    expect(await names()).to.deep.equal([]);
+    expect(readdirSync(path.join(root, 'lib', 'volumes')).sort()).to.deep.equal(before);
+    expect((await asRoot(['images', '-q', BUSYBOX])).stdout).to.not.equal('');
+    expect((await asRoot(['volume', 'rm', 'm-rootvol'])).code).to.equal(0);
+  });
+
+  it("a member's named volume is theirs: written by their container, refused to nobody else's", async () => {
+    expect((await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'sh', '-c', 'echo kept > /data/f'])).code).to.equal(0);
+    expect(seen(await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'cat', '/data/f']))).to.deep.equal({ code: 0, stdout: 'kept\n', stderr: '' });
+    const record = JSON.parse((await asRoot(['volume', 'inspect', 'm-data'])).stdout) as { Owner?: { name: string } }[];
+    expect(record[0]?.Owner?.name).to.equal(MEMBER);
+    expect(seen(await member(['volume', 'rm', 'm-data']))).to.deep.equal({ code: 0, stdout: 'm-data\n', stderr: '' });
+  });
+
+  it('a user outside the group, and a service that is not there, get one line and exit 125', async () => {
+    const socket = path.join(root, 'run', 'docker.sock');
+    expect(seen(await as(OUTSIDER, 'racker', ['ps']))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: `racker: permission denied on ${socket}: ${OUTSIDER} is not in the group allowed to use the racker service (sudo usermod -aG racker ${OUTSIDER}, then log in again; or run racker with sudo)\n`,
+    });
+    const missing = path.join(root, 'run', 'nothing.sock');
+    expect(seen(await member(['ps'], { env: { RACKER_HOST: `unix://${missing}` } }))).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: `racker: cannot reach the racker service at ${missing} (ENOENT) (start it: sudo systemctl start racker.socket, or sudo racker system service --group racker; or run racker with sudo)\n`,
+    });
+    // Help and version need no service.
+    expect((await as(OUTSIDER, 'racker', ['--version'])).code).to.equal(0);
+  });
+
+  it('^C on a member\'s foreground run stops it as it stops root\'s: exit 130, the container removed', async () => {
+    const child = spawn('setpriv', [`--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', process.execPath, path.join(bin, 'racker.js'), 'run', '--rm', '--name', 'm-int', BUSYBOX, 'sleep', '300'], {
+      env: { ...process.env, RACKER_ROOT: root },
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 30_000;
+    while (!(await names(false)).includes('m-int')) {
+      if (Date.now() > deadline) throw new Error('m-int did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(code).to.equal(130);
+    expect(await names()).to.deep.equal([]);
+  });
+
+  it('postroj pkgprobe runs for a member (their machine, booted, probed, removed)', async () => {
+    const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--check-command', 'test -f /etc/debian_version']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/PASS/);
+    expect(await names()).to.deep.equal([]);
+    expect(existsSync(path.join(root, 'lib', 'containers'))).to.equal(true);
+  });
+
+  it('the docker CLI as a member goes through the same policy (HTTP 403 with the message)', async function () {
+    const docker = dockerClient();
+    needs(this, docker !== undefined, 'the docker CLI (docker.io)');
+    const run = (args: string[]) =>
+      collect(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', docker!, ...args], {
+        env: { ...process.env, DOCKER_HOST: service.host, DOCKER_CONFIG: `/home/${MEMBER}/.docker`, HOME: `/home/${MEMBER}` },
+        timeoutMs: 60_000,
+      });
+    const refused = await run(['run', '--rm', '-v', '/etc:/x', BUSYBOX, 'true']);
+    expect(refused.code).to.equal(125);
+    expect(refused.stderr).to.include('bind mounts of host paths (/etc) are not for members of the racker group');
+    const rmi = await run(['rmi', BUSYBOX]);
+    expect(rmi.code).to.equal(1);
+    expect(rmi.stderr).to.include("is root's: not for members of the racker group (doc/security.md)");
+    const ps = await run(['ps', '-a', '--format', '{{.Names}}']);
+    expect([ps.code, ps.stdout.toString()]).to.deep.equal([0, '']);
+  });
+});
