@@ -5,12 +5,17 @@
  * 1. The images the file builds on are found in racker's store (pulled by racker when
  *    missing, with its credentials and registry rules) and copied into buildah's own storage
  *    (lib/buildah, run/buildah) from a scratch OCI layout of hard links to the store's blobs,
- *    under the names the file uses. buildah never pulls by itself.
+ *    under the names the file uses, once: a base buildah has (by racker's ID or the
+ *    localhost/racker-base-<ID> name) only gets its names, and not even that when it has them.
+ *    buildah never pulls by itself.
  * 2. `buildah bud` runs with its output streamed line by line; its layer cache lives on in
  *    its storage, as docker's does (--no-cache skips it).
- * 3. The new image's root filesystem is copied out of a buildah mount into tmp/ and renamed
- *    into images/ with the image's config; only then are the tags set. A failed or
- *    interrupted build stores nothing.
+ * 3. The new image's root filesystem goes into tmp/ and is renamed into images/ with the
+ *    image's config; only then are the tags set. A failed or interrupted build stores
+ *    nothing. When buildah's records say which layers the build added on top of a base
+ *    racker has (lib/image/buildah-layers.ts), the rootfs is the base's, hard-linked, with
+ *    what those layers change applied (lib/image/apply-layers.ts): a one-line build copies
+ *    one file, not the image. Otherwise it is copied whole out of a buildah mount.
  * Builds take turns (the `buildah` lock): buildah's storage is racker's alone, and a
  * leftover working container is then known to be nobody's.
  */
@@ -211,7 +216,7 @@ async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorag
     if (result.exitCode !== 0) throw new RackerError(errors.join('; ') || `buildah exited with status ${result.exitCode}`, { exitCode: 1 });
     const id = (await fs.readFile(iidfile, 'utf8')).trim();
     if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw new RackerError(`buildah wrote no image ID (${JSON.stringify(id)})`);
-    if (!imageExists(ctx.paths, id)) await storeBuilt(ctx, storage, id, records, scratch);
+    if (!imageExists(ctx.paths, id)) await storeBuilt(ctx, storage, id, records, scratch, o.signal);
     const now = ctx.clock().toISOString();
     for (const key of keys) await retag(ctx, key, { id, updated: now });
     emit(ctx, { type: 'image', action: 'build', id, attributes: { name: o.tags?.[0] ?? id } });
@@ -226,7 +231,7 @@ async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorag
  * files (hard links) plus what the new layers changed when buildah's records say which
  * layers those are, else the whole tree from a buildah mount.
  */
-async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string, bases: readonly ImageRecord[], scratch: string): Promise<void> {
+async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string, bases: readonly ImageRecord[], scratch: string, signal?: AbortSignal): Promise<void> {
   // The config buildah stored (checked against its digest, the ID), else as buildah inspect shows it.
   const stored = storedConfig(storage.root, id);
   const oci = stored ? (JSON.parse(stored.toString('utf8')) as Record<string, unknown>) : ((JSON.parse((await ctx.run(inspectImageArgv(storage, id))).stdout) as { OCIv1?: Record<string, unknown> }).OCIv1 ?? {});
@@ -240,43 +245,7 @@ async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string, bas
     origin: { kind: 'build', builder: 'buildah' },
     systemd: hasSystemd(rootfs),
   });
-  const above = layersAbove(
-    storage.root,
-    id,
-    bases.map((b) => ({ id: b.id, name: baseKeyName(b) })),
-  );
-  const base = above ? bases[above.base] : undefined;
-  const baseRootfs = base ? linkableRootfs(ctx, base) : undefined;
-  const lower = above ? [...above.diffs, baseRootfs].join(':') : '';
-  if (above && base && baseRootfs && lower.length < 3500) {
-    const t0 = performance.now();
-    const rootfs = path.join(scratch, 'rootfs');
-    // Tried: linking while buildah builds (the base is known up front). Slower on two cores:
-    // buildah's commit syncs the filesystem, cp's metadata writes included (doc/performance.md).
-    await ctx.run(linkTreeArgv(baseRootfs, rootfs));
-    let size = base.size;
-    if (above.diffs.length) {
-      const merged = path.join(scratch, 'merged');
-      await fs.mkdir(merged);
-      await ctx.run(overlayReadonlyArgv([...above.diffs, baseRootfs], merged));
-      try {
-        const r = await applyLayers(ctx, merged, above.diffs, rootfs);
-        size += r.added - r.removed;
-        ctx.log.debug(`${above.diffs.length} new layer(s) applied on the base's rootfs in ${since(t0)}: ${r.touched} paths, +${r.added} -${r.removed} bytes`);
-      } finally {
-        await ctx.run(umountArgv(merged), { reject: false });
-      }
-    }
-    const dir = await scratchDir(ctx.paths, 'built');
-    await fs.rename(rootfs, path.join(dir, 'rootfs'));
-    try {
-      await commitImage(ctx.paths, dir, describe(path.join(dir, 'rootfs'), size));
-    } catch (err) {
-      await fs.rm(dir, { recursive: true, force: true });
-      throw err;
-    }
-    return;
-  }
+  if (await storeOnBase(ctx, storage, id, bases, scratch, describe, signal)) return;
   ctx.log.debug('the built image is copied whole (its layers above a base are not known)');
   const container = (await ctx.run(fromArgv(storage, id))).stdout.trim().split('\n').pop()!.trim();
   const dir = await scratchDir(ctx.paths, 'built');
@@ -291,5 +260,64 @@ async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string, bas
   } finally {
     // rm unmounts too.
     await ctx.run(rmArgv(storage, container), { reject: false });
+  }
+}
+
+/**
+ * The built image stored as its base's rootfs (hard links) plus what the layers above the
+ * base change; false when that cannot be done (layers unknown, a base whose files are not
+ * racker's own, a link refused) and the whole copy is the way.
+ */
+async function storeOnBase(
+  ctx: Context,
+  storage: BuildahStorage,
+  id: string,
+  bases: readonly ImageRecord[],
+  scratch: string,
+  describe: (rootfs: string, size: number) => ImageRecord,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const above = layersAbove(
+    storage.root,
+    id,
+    bases.map((b) => ({ id: b.id, name: baseKeyName(b) })),
+  );
+  const base = above ? bases[above.base] : undefined;
+  const baseRootfs = base ? linkableRootfs(ctx, base) : undefined;
+  if (!above || !base || !baseRootfs) return false;
+  const lower = [...above.diffs, baseRootfs];
+  // The kernel takes one page of mount options.
+  if (lower.join(':').length > 3500) return false;
+  const t0 = performance.now();
+  const dir = await scratchDir(ctx.paths, 'built');
+  const rootfs = path.join(dir, 'rootfs');
+  try {
+    // Tried: linking while buildah builds (the base is known up front). Slower on two cores:
+    // buildah's commit syncs the filesystem, cp's metadata writes included (doc/performance.md).
+    // A file linked too often (ext4: 65000 links) fails the link; the whole copy then does.
+    const linked = await ctx.run(linkTreeArgv(baseRootfs, rootfs), { reject: false, ...(signal ? { signal } : {}) });
+    if (signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
+    if (linked.exitCode !== 0) {
+      await fs.rm(dir, { recursive: true, force: true });
+      return false;
+    }
+    let size = base.size;
+    if (above.diffs.length) {
+      const merged = path.join(scratch, 'merged');
+      await fs.mkdir(merged);
+      await ctx.run(overlayReadonlyArgv(lower, merged));
+      try {
+        const r = await applyLayers(ctx, merged, above.diffs, rootfs);
+        size += r.added - r.removed;
+        ctx.log.debug(`${above.diffs.length} new layer(s) applied on the base's rootfs in ${since(t0)}: ${r.touched} paths, +${r.added} -${r.removed} bytes`);
+      } finally {
+        await ctx.run(umountArgv(merged), { reject: false });
+      }
+    }
+    await commitImage(ctx.paths, dir, describe(rootfs, size));
+    return true;
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }
