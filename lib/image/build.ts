@@ -28,7 +28,7 @@ import { withLock } from '../state/lock.js';
 import { copyTreeArgv, linkTreeArgv } from '../tools/cp.js';
 import { overlayReadonlyArgv, umountArgv } from '../tools/mount.js';
 import { applyLayers } from './apply-layers.js';
-import { hasWorkingContainers, layersAbove, storedConfig, storedNames } from './buildah-layers.js';
+import { hasWorkingContainers, layersAbove, storageOverlayOptions, storedConfig, storedNames } from './buildah-layers.js';
 import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
 import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
@@ -284,7 +284,7 @@ async function storeOnBase(
   );
   const base = above ? bases[above.base] : undefined;
   const baseRootfs = base ? linkableRootfs(ctx, base) : undefined;
-  if (!above || !base || !baseRootfs) return false;
+  if (!above || !base || !baseRootfs || storageOverlayOptions()) return false;
   const lower = [...above.diffs, baseRootfs];
   // The kernel takes one page of mount options.
   if (lower.join(':').length > 3500) return false;

@@ -140,3 +140,21 @@ export function storedConfig(root: string, id: string): Buffer | undefined {
     return undefined;
   }
 }
+
+/**
+ * Does containers/storage's configuration mount its layers with metadata-only copy-ups or
+ * directory redirects (mountopt metacopy=on / redirect_dir=on)? Then a layer's files can
+ * stand for data or names in layers below, which only a mount with the same options shows
+ * right, and racker's own overlay of the layers (plain kernel defaults, as buildah's are
+ * without such a setting) is not used.
+ */
+export function storageOverlayOptions(env: NodeJS.ProcessEnv = process.env): boolean {
+  const files = [env.CONTAINERS_STORAGE_CONF, '/etc/containers/storage.conf', '/usr/share/containers/storage.conf'].filter((f): f is string => !!f);
+  return files.some((f) => {
+    try {
+      return /metacopy|redirect_dir/.test(readFileSync(f, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}

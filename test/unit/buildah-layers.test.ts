@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../lib/errors.js';
-import { hasWorkingContainers, layersAbove, storedConfig, storedNames } from '../../lib/image/buildah-layers.js';
+import { hasWorkingContainers, layersAbove, storageOverlayOptions, storedConfig, storedNames } from '../../lib/image/buildah-layers.js';
 import { copyParentsArgv, linkTreeArgv } from '../../lib/tools/cp.js';
 
 const hex = (c: string) => c.repeat(64);
@@ -101,5 +101,21 @@ describe('cp argv', () => {
     expect(copyParentsArgv(['etc/hosts', '-x'], '/b/rootfs')).to.deep.equal(['cp', '-a', '--parents', '--target-directory=/b/rootfs', '--', 'etc/hosts', '-x']);
     for (const bad of ['', '/etc', 'a/../../etc']) expect(() => copyParentsArgv([bad], '/b')).to.throw(UsageError);
     expect(() => linkTreeArgv('-rf', '/b')).to.throw(UsageError);
+  });
+});
+
+describe('containers/storage overlay options', () => {
+  it('says so when a storage.conf asks for metacopy or redirect_dir (the layers then need buildah’s own mount)', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'racker-storage-conf-'));
+    try {
+      const conf = path.join(dir, 'storage.conf');
+      writeFileSync(conf, '[storage]\ndriver = "overlay"\n[storage.options.overlay]\nmountopt = "nodev,metacopy=on"\n');
+      expect(storageOverlayOptions({ CONTAINERS_STORAGE_CONF: conf })).to.equal(true);
+      writeFileSync(conf, '[storage]\ndriver = "overlay"\n');
+      // The host's own files are read too: this one holds when they ask for neither.
+      expect(storageOverlayOptions({ CONTAINERS_STORAGE_CONF: conf })).to.equal(storageOverlayOptions({}));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
