@@ -206,6 +206,23 @@ describe('build (integration)', function () {
     expect(scratch()).to.deep.equal([]);
   });
 
+  it('a killed build’s overlay left mounted in its scratch directory is unmounted and removed by the next build', async () => {
+    // A scratch directory named after a process that is gone, with a read-only overlay in it.
+    const dead = path.join(root, 'lib/tmp/build-4194000-0badc0de');
+    for (const d of ['merged', 'a', 'b']) mkdirSync(path.join(dead, d), { recursive: true });
+    writeFileSync(path.join(dead, 'a/file'), 'kept\n');
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dead}/a:${dead}/b`, path.join(dead, 'merged')]);
+    try {
+      writeFileSync(path.join(work, 'Missing.containerfile'), 'FROM 127.0.0.1:9/racker/missing:1\n');
+      const r = await racker(['build', '-f', path.join(work, 'Missing.containerfile'), work], { root });
+      expect(r.code, r.stderr).to.not.equal(0);
+      expect(mountsUnder(dead)).to.deep.equal([]);
+      expect(scratch()).to.deep.equal([]);
+    } finally {
+      for (const m of mountsUnder(dead).reverse()) execFileSync('umount', ['-l', m]);
+    }
+  });
+
   it('refuses a context that is not a directory, in one line with exit 1 (docker’s)', async () => {
     const r = await racker(['build', '-t', 'x', path.join(work, 'missing')], { root });
     expect({ code: r.code, stderr: r.stderr }).to.deep.equal({ code: 1, stderr: `racker: unable to prepare context: path "${path.join(work, 'missing')}" not found\n` });
