@@ -192,6 +192,9 @@ describe('build (integration)', function () {
     expect(r.stderr).to.match(/racker: \+\d+ms 3 new layer\(s\) applied on the base's rootfs/);
     const built = await racker(['run', '--rm', 'local/layers:1', 'sh', '-c', check], { root });
     expect({ code: built.code, stdout: built.stdout }).to.deep.equal({ code: 0, stdout: 'only\n600\nmore\n/etc\nfile\n' });
+    // The layer cache: the same file again is buildah's cached image, already stored.
+    const cached = await racker(['build', '-q', '-f', path.join(work, 'Layers.containerfile'), work], { root });
+    expect({ code: cached.code, stdout: cached.stdout }).to.deep.equal({ code: 0, stdout: r.stdout });
     // --no-cache builds the steps again; the base is already in buildah's storage (named
     // even), so it is neither copied nor tagged again.
     const again = await racker(['--debug', 'build', '-q', '--no-cache', '-f', path.join(work, 'Layers.containerfile'), '-t', 'local/layers:2', work], { root });
@@ -204,6 +207,27 @@ describe('build (integration)', function () {
     const base = await racker(['run', '--rm', debian, 'sh', '-c', 'test -s /etc/debian_version && echo version; ls /etc/apt | grep -c sources.list; stat -c %a /etc/issue; tail -n 1 /etc/motd | grep -c more; test -d /opt && test ! -e /d && echo ok'], { root });
     expect({ code: base.code, stdout: base.stdout }).to.deep.equal({ code: 0, stdout: 'version\n2\n644\n0\nok\n' });
     expect(scratch()).to.deep.equal([]);
+  });
+
+  it('an imported image as a base is copied into buildah’s storage once, then found again under its racker ID', async () => {
+    // An import's config is made by racker from its rootfs, so buildah's ID for it is not racker's.
+    const busybox = `${registry.host}/racker/busybox:latest`;
+    ok(await racker(['pull', '-q', busybox], { root }));
+    const id = ok(await racker(['image', 'inspect', '--format', '{{.Id}}', busybox], { root })).stdout.trim().replace('sha256:', '');
+    const tarball = path.join(work, 'busybox-rootfs.tar');
+    execFileSync('tar', ['-C', path.join(root, 'lib/images', id, 'rootfs'), '-cf', tarball, '.']);
+    ok(await racker(['import', tarball, 'local/imported:1'], { root }));
+    const build = async (n: number) => {
+      writeFileSync(path.join(work, `Imported${n}.containerfile`), `FROM local/imported:1\nRUN echo ${n} > /n\n`);
+      const r = await racker(['--debug', 'build', '-q', '-f', path.join(work, `Imported${n}.containerfile`), '-t', `local/on-imported:${n}`, work], { root });
+      expect(r.code, r.stderr).to.equal(0);
+      return r.stderr;
+    };
+    expect(await build(1)).to.match(/skopeo copy/);
+    const second = await build(2);
+    expect(second).to.not.match(/skopeo copy|tar --create/);
+    expect(second).to.match(/1 new layer\(s\) applied/);
+    expect(ok(await racker(['run', '--rm', 'local/on-imported:2', 'cat', '/n'], { root })).stdout).to.equal('2\n');
   });
 
   it('a killed build’s overlay left mounted in its scratch directory is unmounted and removed by the next build', async () => {
