@@ -291,17 +291,11 @@ async function storeOnBase(
   const t0 = performance.now();
   const dir = await scratchDir(ctx.paths, 'built');
   const rootfs = path.join(dir, 'rootfs');
+  let size = base.size;
   try {
     // Tried: linking while buildah builds (the base is known up front). Slower on two cores:
     // buildah's commit syncs the filesystem, cp's metadata writes included (doc/performance.md).
-    // A file linked too often (ext4: 65000 links) fails the link; the whole copy then does.
-    const linked = await ctx.run(linkTreeArgv(baseRootfs, rootfs), { reject: false, ...(signal ? { signal } : {}) });
-    if (signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
-    if (linked.exitCode !== 0) {
-      await fs.rm(dir, { recursive: true, force: true });
-      return false;
-    }
-    let size = base.size;
+    await ctx.run(linkTreeArgv(baseRootfs, rootfs), signal ? { signal } : {});
     if (above.diffs.length) {
       const merged = path.join(scratch, 'merged');
       await fs.mkdir(merged);
@@ -312,8 +306,21 @@ async function storeOnBase(
         ctx.log.debug(`${above.diffs.length} new layer(s) applied on the base's rootfs in ${since(t0)}: ${r.touched} paths, +${r.added} -${r.removed} bytes`);
       } finally {
         await ctx.run(umountArgv(merged), { reject: false });
+        await fs.rmdir(merged).catch(() => undefined);
       }
     }
+    // The base removed meanwhile (rmi renames an image away before deleting it): what was
+    // read of it may be half gone.
+    if (linkableRootfs(ctx, base) !== baseRootfs) throw new RackerError('the base image was removed during the build');
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    if (signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
+    // A file linked too often (ext4: 65000 links), the base removed meanwhile, …: the whole
+    // copy out of buildah does not depend on racker's base.
+    ctx.log.debug(`storing the build on its base failed (${err instanceof Error ? err.message : String(err)})`);
+    return false;
+  }
+  try {
     await commitImage(ctx.paths, dir, describe(rootfs, size));
     return true;
   } catch (err) {
