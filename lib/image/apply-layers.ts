@@ -112,7 +112,14 @@ export async function applyLayers(ctx: Context, merged: string, diffs: readonly 
     done.add(rel);
   }
   // One cp for many paths keeps hard links among them; its --parents finds the parents made.
-  for (let i = 0; i < copies.length; i += 500) await ctx.run(copyParentsArgv(copies.slice(i, i + 500), dest), { cwd: merged });
+  // Batches of at most ~256 kB of arguments (the kernel takes 2 MB with the environment).
+  for (let i = 0; i < copies.length; ) {
+    let bytes = 0;
+    let j = i;
+    while (j < copies.length && (j === i || bytes + copies[j]!.length < 256 * 1024)) bytes += copies[j++]!.length + 1;
+    await ctx.run(copyParentsArgv(copies.slice(i, j), dest), { cwd: merged });
+    i = j;
+  }
   // Directories last, deepest first: adding and removing names changed their times.
   for (const { rel, st } of dirs.reverse()) {
     const d = path.join(dest, rel);
