@@ -115,7 +115,7 @@ async function provideBase(ctx: Context, storage: BuildahStorage, name: string, 
   // Already there (a base given before, or an image this storage built): only the names are
   // set, in one buildah run, which fails when the image is not there. By racker's ID (the
   // config digest, buildah's ID too for a pulled or built image), else by the key name.
-  const stored = storedNames(storage.root, record.id);
+  const stored = storedNames(storage.root, record.id, names[0]);
   if (stored && names.every((n) => stored.includes(n))) return;
   for (const ref of [record.id, names[0]!]) if ((await ctx.run(tagArgv(storage, ref, names), { reject: false })).exitCode === 0) return;
   const src = await imageSource(ctx, record, scratch);

@@ -119,10 +119,11 @@ export function hasWorkingContainers(root: string): boolean | undefined {
   return raw === undefined ? undefined : raw.length > 0;
 }
 
-/** The names an image (by ID) has in buildah's storage; undefined when it is not there or storage is unreadable. */
-export function storedNames(root: string, id: string): string[] | undefined {
+/** The names an image (by ID, else by a name of it) has in buildah's storage; undefined when it is not there or storage is unreadable. */
+export function storedNames(root: string, id: string, name?: string): string[] | undefined {
   const hex = id.replace(/^sha256:/, '');
-  return images(root)?.find((i) => i.id === hex)?.names;
+  const all = images(root);
+  return (all?.find((i) => i.id === hex) ?? (name !== undefined ? all?.find((i) => i.names.includes(name)) : undefined))?.names;
 }
 
 /**

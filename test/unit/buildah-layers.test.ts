@@ -73,6 +73,7 @@ describe('buildah storage records', () => {
     write([{ id, names: ['localhost/x:latest'] }], []);
     expect(storedNames(root, `sha256:${id}`)).to.deep.equal(['localhost/x:latest']);
     expect(storedNames(root, hex('f'))).to.equal(undefined);
+    expect(storedNames(root, hex('f'), 'localhost/x:latest')).to.deep.equal(['localhost/x:latest']);
     const file = path.join(root, 'overlay-images', id, `=${Buffer.from(`sha256:${id}`).toString('base64')}`);
     expect(storedConfig(root, id)).to.equal(undefined);
     mkdirSync(path.dirname(file));
