@@ -9,7 +9,7 @@
  * cleans up what it made (containers, mounts, nspawn processes, podman storage, registry).
  *
  *   BENCH_N=10        repetitions per case (after one warm-up round)
- *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, pool, network, parallel, cli, memory, pkgcache, foreign);
+ *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, pool, network, parallel, cli, memory, pkgcache, foreign, build);
  *                     a partial run prints its table but writes no files
  *
  * Results: a markdown table on stdout, bench/results.md (paste into doc/performance.md)
@@ -27,7 +27,7 @@ const repo = path.resolve(here, '..');
 const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
-const GROUPS = ['pull', 'boot', 'direct', 'pool', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign'] as const;
+const GROUPS = ['pull', 'boot', 'direct', 'pool', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign', 'build'] as const;
 type Group = (typeof GROUPS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (${GROUPS.join(', ')})`);
@@ -573,6 +573,39 @@ f=0; for p in $pids; do wait $p || f=1; done; exit $f`, { env, timeoutS: 300 });
       r('pkgprobe first', 'pkgprobe `--package nginx-light`, package cache empty', { s: p.first });
       r('pkgprobe second', 'pkgprobe `--package nginx-light` again, from the package cache', { s: p.second, ratio: p.second.median / p.first.median, ratioOf: '÷ first', target: '≤ 0.6×' });
       done('pkgcache');
+    }
+
+    if (selected('build')) {
+      // racker build of a one-line Containerfile against `buildah bud` of the same file with the
+      // same storage flags and isolation, in a storage of its own that has the base (the floor:
+      // buildah's image is usable once bud ends). Each sample builds a RUN line no build ran
+      // before, on both sides: the edited-file case, where the layer cache cannot make the
+      // build trivial (--no-cache would do the same for one step, but is not how one rebuilds).
+      if (firstLine(['buildah', '--version']) === 'not installed') {
+        skipped.push('build: buildah is not installed (./scripts/setup.sh installs it)');
+      } else {
+        expected.push('build', 'build floor');
+        const ctxDir = path.join(work, 'build');
+        mkdirSync(ctxDir);
+        const floorStorage = [`--root=${path.join(root, 'buildah-floor')}`, `--runroot=${path.join(root, 'buildah-floor-run')}`, '--storage-driver=overlay'];
+        await must(['skopeo', 'copy', '--quiet', '--src-tls-verify=false', `docker://${debian}`, `containers-storage:[overlay@${path.join(root, 'buildah-floor')}+${path.join(root, 'buildah-floor-run')}]${debian}`], { timeoutS: 300 });
+        let n = 0;
+        const containerfile = (side: string) => {
+          const file = path.join(ctxDir, `${side}-${++n}.containerfile`);
+          writeFileSync(file, `FROM ${debian}\nRUN echo ${side}-${n}-${Date.now()} > /hi\n`);
+          return file;
+        };
+        const b = await interleaved(N, {
+          racker: () => racker_('build', '-q', '-f', containerfile('racker'), '-t', `racker-bench/build:${n}`, ctxDir),
+          floor: () => timed(['buildah', ...floorStorage, 'bud', '--isolation=chroot', '--pull=never', '--layers', '--force-rm', '--quiet', `--iidfile=${path.join(work, 'floor-iid')}`, `--file=${containerfile('floor')}`, ctxDir], { timeoutS: 300 }),
+        });
+        // The last image racker built is a normal image that runs (not timed).
+        const hi = (await must(['node', racker, 'run', '--rm', `racker-bench/build:${n - 1}`, 'cat', '/hi'], { env })).stdout;
+        if (!hi.startsWith(`racker-${n - 1}-`)) throw new Error(`bench: the built image's /hi is ${JSON.stringify(hi)}`);
+        r('build', 'build of a one-line Containerfile (`FROM` Debian + a new `RUN echo … > /hi`)', { s: b.racker, ratio: b.racker.median / b.floor.median, ratioOf: '÷ floor', target: '≤ 1.2×' });
+        r('build floor', 'build floor (`buildah bud`, same flags and storage driver, base in its storage)', { s: b.floor });
+      }
+      done('build');
     }
 
     const leftover = existsSync(path.join(root, 'lib/containers')) ? readdirSync(path.join(root, 'lib/containers')) : [];

@@ -5,21 +5,30 @@
  * 1. The images the file builds on are found in racker's store (pulled by racker when
  *    missing, with its credentials and registry rules) and copied into buildah's own storage
  *    (lib/buildah, run/buildah) from a scratch OCI layout of hard links to the store's blobs,
- *    under the names the file uses. buildah never pulls by itself.
+ *    under the names the file uses, once: a base buildah has (by racker's ID or the
+ *    localhost/racker-base-<ID> name) only gets its names, and not even that when it has them.
+ *    buildah never pulls by itself.
  * 2. `buildah bud` runs with its output streamed line by line; its layer cache lives on in
  *    its storage, as docker's does (--no-cache skips it).
- * 3. The new image's root filesystem is copied out of a buildah mount into tmp/ and renamed
- *    into images/ with the image's config; only then are the tags set. A failed or
- *    interrupted build stores nothing.
+ * 3. The new image's root filesystem goes into tmp/ and is renamed into images/ with the
+ *    image's config; only then are the tags set. A failed or interrupted build stores
+ *    nothing. When buildah's records say which layers the build added on top of a base
+ *    racker has (lib/image/buildah-layers.ts), the rootfs is the base's, hard-linked, with
+ *    what those layers change applied (lib/image/apply-layers.ts): a one-line build copies
+ *    one file, not the image. Otherwise it is copied whole out of a buildah mount.
  * Builds take turns (the `buildah` lock): buildah's storage is racker's alone, and a
  * leftover working container is then known to be nobody's.
  */
-import { existsSync, promises as fs, statSync } from 'node:fs';
+import { existsSync, lstatSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { NotFoundError, RackerError, UsageError } from '../errors.js';
 import { emit } from '../events/log.js';
 import { withLock } from '../state/lock.js';
+import { copyTreeArgv, linkTreeArgv } from '../tools/cp.js';
+import { overlayReadonlyArgv, umountArgv } from '../tools/mount.js';
+import { applyLayers } from './apply-layers.js';
+import { hasWorkingContainers, layersAbove, storageOverlayOptions, storedConfig, storedNames } from './buildah-layers.js';
 import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
 import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
@@ -95,15 +104,20 @@ function buildahNames(name: string): string[] {
   return [...names];
 }
 
+/** The name a base racker gave buildah is also kept under: its racker ID, which for a label or an import (a config made from the rootfs) is not buildah's. */
+function baseKeyName(record: ImageRecord): string {
+  return `localhost/racker-base-${record.id.replace(/^sha256:/, '')}:latest`;
+}
+
 /** Put one base image into buildah's storage under its names. */
 async function provideBase(ctx: Context, storage: BuildahStorage, name: string, record: ImageRecord, scratch: string, n: number): Promise<void> {
-  const [first, ...more] = buildahNames(name);
-  // Already there under racker's ID (the config digest: a base given before, or an image
-  // this storage built): only the names are set.
-  if ((await ctx.run(inspectImageArgv(storage, record.id), { reject: false })).exitCode === 0) {
-    if (first) await ctx.run(tagArgv(storage, record.id, [first, ...more]));
-    return;
-  }
+  const names = [baseKeyName(record), ...buildahNames(name)];
+  // Already there (a base given before, or an image this storage built): only the names are
+  // set, in one buildah run, which fails when the image is not there. By racker's ID (the
+  // config digest, buildah's ID too for a pulled or built image), else by the key name.
+  const stored = storedNames(storage.root, record.id, names[0]);
+  if (stored && names.every((n) => stored.includes(n))) return;
+  for (const ref of [record.id, names[0]!]) if ((await ctx.run(tagArgv(storage, ref, names), { reject: false })).exitCode === 0) return;
   const src = await imageSource(ctx, record, scratch);
   const layout = path.join(scratch, `base-${n}`);
   await fs.mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
@@ -121,9 +135,8 @@ async function provideBase(ctx: Context, storage: BuildahStorage, name: string, 
     path.join(layout, 'index.json'),
     JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: src.manifest.mediaType, digest: src.manifest.digest, size: src.manifest.size, annotations: { 'org.opencontainers.image.ref.name': 'base' } }] }),
   );
-  // An image named by its ID gets a name of its own; buildah finds it by its ID anyway.
-  await ctx.run(copyToStorageArgv(storage, layout, 'base', first ?? `localhost/racker-base-${record.id.slice(7, 19)}`));
-  if (first && more.length) await ctx.run(tagArgv(storage, first, more));
+  await ctx.run(copyToStorageArgv(storage, layout, 'base', names[0]!));
+  if (names.length > 1) await ctx.run(tagArgv(storage, names[0]!, names.slice(1)));
 }
 
 /** docker: the context must be a directory (or, there, a URL or tar on stdin; not racker's). */
@@ -151,11 +164,12 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
   }
   const bases = baseImages(text, o.buildArgs ?? [], process.env);
   const storage = buildahStorage(ctx);
-  await cleanScratch(ctx.paths);
+  await cleanScratch(ctx.paths, ctx.run);
   // Builds take turns in buildah's storage, so whatever working container is there when one
-  // begins or is interrupted is a leftover (of a killed build) and can go.
+  // begins or is interrupted is a leftover (of a killed build) and can go. Looked for in
+  // storage's record first: `buildah rm --all` costs a buildah run each build.
   return withLock(ctx.paths.lock('buildah'), async () => {
-    await ctx.run(rmAllArgv(storage), { reject: false });
+    if (hasWorkingContainers(storage.root) !== false) await ctx.run(rmAllArgv(storage), { reject: false });
     try {
       return await buildLocked(ctx, o, storage, bases, context, file, keys);
     } finally {
@@ -164,11 +178,27 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
   });
 }
 
+/** A base's rootfs a built image can share files with: a directory of racker's own (not a source run in place, whose files are the user's). */
+function linkableRootfs(ctx: Context, record: ImageRecord): string | undefined {
+  const rootfs = ctx.paths.imageRootfs(record.id.replace(/^sha256:/, ''));
+  try {
+    return lstatSync(rootfs).isDirectory() ? rootfs : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const since = (t0: number) => `${Math.round(performance.now() - t0)} ms`;
+
 async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorage, bases: readonly string[], context: string, file: string, keys: readonly string[]): Promise<string> {
   const scratch = await scratchDir(ctx.paths, 'build');
   try {
-    let n = 0;
-    for (const name of bases) await provideBase(ctx, storage, name, await baseRecord(ctx, name, o), scratch, n++);
+    const records: ImageRecord[] = [];
+    for (const name of bases) {
+      const record = await baseRecord(ctx, name, o);
+      await provideBase(ctx, storage, name, record, scratch, records.length);
+      records.push(record);
+    }
     if (o.signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
     const iidfile = path.join(scratch, 'iid');
     const errors: string[] = [];
@@ -186,7 +216,7 @@ async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorag
     if (result.exitCode !== 0) throw new RackerError(errors.join('; ') || `buildah exited with status ${result.exitCode}`, { exitCode: 1 });
     const id = (await fs.readFile(iidfile, 'utf8')).trim();
     if (!/^sha256:[a-f0-9]{64}$/.test(id)) throw new RackerError(`buildah wrote no image ID (${JSON.stringify(id)})`);
-    if (!imageExists(ctx.paths, id)) await storeBuilt(ctx, storage, id);
+    if (!imageExists(ctx.paths, id)) await storeBuilt(ctx, storage, id, records, scratch, o.signal);
     const now = ctx.clock().toISOString();
     for (const key of keys) await retag(ctx, key, { id, updated: now });
     emit(ctx, { type: 'image', action: 'build', id, attributes: { name: o.tags?.[0] ?? id } });
@@ -196,31 +226,105 @@ async function buildLocked(ctx: Context, o: BuildOptions, storage: BuildahStorag
   }
 }
 
-/** Copy the built image out of buildah's storage into a new image directory. */
-async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string): Promise<void> {
-  const inspected = JSON.parse((await ctx.run(inspectImageArgv(storage, id))).stdout) as { OCIv1?: Record<string, unknown> };
-  const oci = inspected.OCIv1 ?? {};
+/**
+ * Copy the built image out of buildah's storage into a new image directory: as its base's
+ * files (hard links) plus what the new layers changed when buildah's records say which
+ * layers those are, else the whole tree from a buildah mount.
+ */
+async function storeBuilt(ctx: Context, storage: BuildahStorage, id: string, bases: readonly ImageRecord[], scratch: string, signal?: AbortSignal): Promise<void> {
+  // The config buildah stored (checked against its digest, the ID), else as buildah inspect shows it.
+  const stored = storedConfig(storage.root, id);
+  const oci = stored ? (JSON.parse(stored.toString('utf8')) as Record<string, unknown>) : ((JSON.parse((await ctx.run(inspectImageArgv(storage, id))).stdout) as { OCIv1?: Record<string, unknown> }).OCIv1 ?? {});
+  const describe = (rootfs: string, size: number): ImageRecord => ({
+    id,
+    ...(typeof oci.created === 'string' ? { created: oci.created } : {}),
+    size,
+    ...(typeof oci.architecture === 'string' ? { architecture: oci.architecture } : {}),
+    ...(typeof oci.os === 'string' ? { os: oci.os } : {}),
+    config: parseImageConfig(oci.config),
+    origin: { kind: 'build', builder: 'buildah' },
+    systemd: hasSystemd(rootfs),
+  });
+  if (await storeOnBase(ctx, storage, id, bases, scratch, describe, signal)) return;
+  ctx.log.debug('the built image is copied whole (its layers above a base are not known)');
   const container = (await ctx.run(fromArgv(storage, id))).stdout.trim().split('\n').pop()!.trim();
   const dir = await scratchDir(ctx.paths, 'built');
   try {
     const mount = (await ctx.run(mountArgv(storage, container))).stdout.trim();
     const rootfs = path.join(dir, 'rootfs');
-    await ctx.run(['cp', '-a', '--reflink=auto', '--', mount, rootfs]);
-    await commitImage(ctx.paths, dir, {
-      id,
-      ...(typeof oci.created === 'string' ? { created: oci.created } : {}),
-      size: await treeSize(rootfs),
-      ...(typeof oci.architecture === 'string' ? { architecture: oci.architecture } : {}),
-      ...(typeof oci.os === 'string' ? { os: oci.os } : {}),
-      config: parseImageConfig(oci.config),
-      origin: { kind: 'build', builder: 'buildah' },
-      systemd: hasSystemd(rootfs),
-    });
+    await ctx.run(copyTreeArgv(mount, rootfs));
+    await commitImage(ctx.paths, dir, describe(rootfs, await treeSize(rootfs)));
   } catch (err) {
     await fs.rm(dir, { recursive: true, force: true });
     throw err;
   } finally {
     // rm unmounts too.
     await ctx.run(rmArgv(storage, container), { reject: false });
+  }
+}
+
+/**
+ * The built image stored as its base's rootfs (hard links) plus what the layers above the
+ * base change; false when that cannot be done (layers unknown, a base whose files are not
+ * racker's own, a link refused) and the whole copy is the way.
+ */
+async function storeOnBase(
+  ctx: Context,
+  storage: BuildahStorage,
+  id: string,
+  bases: readonly ImageRecord[],
+  scratch: string,
+  describe: (rootfs: string, size: number) => ImageRecord,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const above = layersAbove(
+    storage.root,
+    id,
+    bases.map((b) => ({ id: b.id, name: baseKeyName(b) })),
+  );
+  const base = above ? bases[above.base] : undefined;
+  const baseRootfs = base ? linkableRootfs(ctx, base) : undefined;
+  if (!above || !base || !baseRootfs || storageOverlayOptions()) return false;
+  const lower = [...above.diffs, baseRootfs];
+  // The kernel takes one page of mount options.
+  if (lower.join(':').length > 3500) return false;
+  const t0 = performance.now();
+  const dir = await scratchDir(ctx.paths, 'built');
+  const rootfs = path.join(dir, 'rootfs');
+  let size = base.size;
+  try {
+    // Tried: linking while buildah builds (the base is known up front). Slower on two cores:
+    // buildah's commit syncs the filesystem, cp's metadata writes included (doc/performance.md).
+    await ctx.run(linkTreeArgv(baseRootfs, rootfs), signal ? { signal } : {});
+    if (above.diffs.length) {
+      const merged = path.join(scratch, 'merged');
+      await fs.mkdir(merged);
+      await ctx.run(overlayReadonlyArgv(lower, merged));
+      try {
+        const r = await applyLayers(ctx, merged, above.diffs, rootfs);
+        size += r.added - r.removed;
+        ctx.log.debug(`${above.diffs.length} new layer(s) applied on the base's rootfs in ${since(t0)}: ${r.touched} paths, +${r.added} -${r.removed} bytes`);
+      } finally {
+        await ctx.run(umountArgv(merged), { reject: false });
+        await fs.rmdir(merged).catch(() => undefined);
+      }
+    }
+    // The base removed meanwhile (rmi renames an image away before deleting it): what was
+    // read of it may be half gone.
+    if (linkableRootfs(ctx, base) !== baseRootfs) throw new RackerError('the base image was removed during the build');
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    if (signal?.aborted) throw new RackerError('build interrupted', { exitCode: 130 });
+    // A file linked too often (ext4: 65000 links), the base removed meanwhile, …: the whole
+    // copy out of buildah does not depend on racker's base.
+    ctx.log.debug(`storing the build on its base failed (${err instanceof Error ? err.message : String(err)})`);
+    return false;
+  }
+  try {
+    await commitImage(ctx.paths, dir, describe(rootfs, size));
+    return true;
+  } catch (err) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }

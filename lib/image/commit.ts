@@ -77,7 +77,7 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
   const image = await readImage(ctx.paths, container.image.id);
   if (!image) throw new NotFoundError(`No such image: ${container.image.id} (the image of container ${container.name})`);
   const running = liveState(container).status === 'running';
-  await cleanScratch(ctx.paths);
+  await cleanScratch(ctx.paths, ctx.run);
   const scratch = await scratchDir(ctx.paths, 'commit');
   let mounted: string | undefined;
   try {

@@ -172,6 +172,82 @@ describe('build (integration)', function () {
     }
   });
 
+  it('stores a build as its base’s files plus its layers: deletions, opaque directories, replaced entries and modes are the image’s; the base’s files stay as they were', async () => {
+    const debian = `${registry.host}/library/debian:bookworm`;
+    writeFileSync(
+      path.join(work, 'Layers.containerfile'),
+      [
+        `FROM ${debian}`,
+        // A deletion, a directory emptied and made anew (opaque), a mode and a content change of base files.
+        'RUN rm /etc/debian_version && rm -rf /etc/apt && mkdir /etc/apt && echo only > /etc/apt/only && chmod 600 /etc/issue && echo more >> /etc/motd',
+        // A later layer undoing an earlier one's work, and a directory replaced by a file and by a link.
+        'RUN mkdir /d && echo 1 > /d/f && echo temp > /tmp/t',
+        'RUN rm -rf /d /tmp/t /opt && ln -s /etc /d && echo file > /opt',
+        '',
+      ].join('\n'),
+    );
+    const check = 'test ! -e /etc/debian_version && ls /etc/apt && stat -c %a /etc/issue && tail -n 1 /etc/motd && readlink /d && test ! -e /tmp/t && cat /opt';
+    const r = await racker(['--debug', 'build', '-q', '-f', path.join(work, 'Layers.containerfile'), '-t', 'local/layers:1', work], { root });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/racker: \+\d+ms 3 new layer\(s\) applied on the base's rootfs/);
+    const built = await racker(['run', '--rm', 'local/layers:1', 'sh', '-c', check], { root });
+    expect({ code: built.code, stdout: built.stdout }).to.deep.equal({ code: 0, stdout: 'only\n600\nmore\n/etc\nfile\n' });
+    // The layer cache: the same file again is buildah's cached image, already stored.
+    const cached = await racker(['build', '-q', '-f', path.join(work, 'Layers.containerfile'), work], { root });
+    expect({ code: cached.code, stdout: cached.stdout }).to.deep.equal({ code: 0, stdout: r.stdout });
+    // --no-cache builds the steps again; the base is already in buildah's storage (named
+    // even), so it is neither copied nor tagged again.
+    const again = await racker(['--debug', 'build', '-q', '--no-cache', '-f', path.join(work, 'Layers.containerfile'), '-t', 'local/layers:2', work], { root });
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.not.equal(r.stdout);
+    expect(again.stderr).to.not.match(/skopeo copy| tag | from --pull/);
+    expect(again.stderr).to.match(/3 new layer\(s\) applied/);
+    // The built images shared the base's files: removing them leaves the base as it was.
+    for (const tag of ['local/layers:1', 'local/layers:2']) ok(await racker(['rmi', tag], { root }));
+    const base = await racker(['run', '--rm', debian, 'sh', '-c', 'test -s /etc/debian_version && echo version; ls /etc/apt | grep -c sources.list; stat -c %a /etc/issue; tail -n 1 /etc/motd | grep -c more; test -d /opt && test ! -e /d && echo ok'], { root });
+    expect({ code: base.code, stdout: base.stdout }).to.deep.equal({ code: 0, stdout: 'version\n2\n644\n0\nok\n' });
+    expect(scratch()).to.deep.equal([]);
+  });
+
+  it('an imported image as a base is copied into buildah’s storage once, then found again under its racker ID', async () => {
+    // An import's config is made by racker from its rootfs, so buildah's ID for it is not racker's.
+    const busybox = `${registry.host}/racker/busybox:latest`;
+    ok(await racker(['pull', '-q', busybox], { root }));
+    const id = ok(await racker(['image', 'inspect', '--format', '{{.Id}}', busybox], { root })).stdout.trim().replace('sha256:', '');
+    const tarball = path.join(work, 'busybox-rootfs.tar');
+    execFileSync('tar', ['-C', path.join(root, 'lib/images', id, 'rootfs'), '-cf', tarball, '.']);
+    ok(await racker(['import', tarball, 'local/imported:1'], { root }));
+    const build = async (n: number) => {
+      writeFileSync(path.join(work, `Imported${n}.containerfile`), `FROM local/imported:1\nRUN echo ${n} > /n\n`);
+      const r = await racker(['--debug', 'build', '-q', '-f', path.join(work, `Imported${n}.containerfile`), '-t', `local/on-imported:${n}`, work], { root });
+      expect(r.code, r.stderr).to.equal(0);
+      return r.stderr;
+    };
+    expect(await build(1)).to.match(/skopeo copy/);
+    const second = await build(2);
+    // Not copied again, and found by its names without a buildah run.
+    expect(second).to.not.match(/skopeo copy|tar --create| tag /);
+    expect(second).to.match(/1 new layer\(s\) applied/);
+    expect(ok(await racker(['run', '--rm', 'local/on-imported:2', 'cat', '/n'], { root })).stdout).to.equal('2\n');
+  });
+
+  it('a killed build’s overlay left mounted in its scratch directory is unmounted and removed by the next build', async () => {
+    // A scratch directory named after a process that is gone, with a read-only overlay in it.
+    const dead = path.join(root, 'lib/tmp/build-4194000-0badc0de');
+    for (const d of ['merged', 'a', 'b']) mkdirSync(path.join(dead, d), { recursive: true });
+    writeFileSync(path.join(dead, 'a/file'), 'kept\n');
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `ro,lowerdir=${dead}/a:${dead}/b`, path.join(dead, 'merged')]);
+    try {
+      writeFileSync(path.join(work, 'Missing.containerfile'), 'FROM 127.0.0.1:9/racker/missing:1\n');
+      const r = await racker(['build', '-f', path.join(work, 'Missing.containerfile'), work], { root });
+      expect(r.code, r.stderr).to.not.equal(0);
+      expect(mountsUnder(dead)).to.deep.equal([]);
+      expect(scratch()).to.deep.equal([]);
+    } finally {
+      for (const m of mountsUnder(dead).reverse()) execFileSync('umount', ['-l', m]);
+    }
+  });
+
   it('refuses a context that is not a directory, in one line with exit 1 (docker’s)', async () => {
     const r = await racker(['build', '-t', 'x', path.join(work, 'missing')], { root });
     expect({ code: r.code, stderr: r.stderr }).to.deep.equal({ code: 1, stderr: `racker: unable to prepare context: path "${path.join(work, 'missing')}" not found\n` });
