@@ -8,7 +8,7 @@
  *
  *   service → client: 1 stdout, 2 stderr, 4 the exit code (decimal), last
  *   client → service: 0 stdin bytes, 5 stdin ended, 6 a signal's name (SIGINT, SIGTERM,
- *                     SIGHUP), 7 the terminal's new size ("ROWS COLS")
+ *                     SIGHUP), 7 the terminal's new size ("ROWS COLS", applied with stty)
  *
  * With `tty` the command gets a pseudo-terminal of its own (util-linux script), sized like
  * the client's, whose output comes as stdout frames; the client's terminal is raw, so ^C
@@ -16,7 +16,7 @@
  * (SIGHUP to its process group), as a closed terminal does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { callerToEnv, isMember } from '../access/caller.js';
 import { rackerBin } from '../container/detached.js';
@@ -115,12 +115,32 @@ function relayInput(input: NodeJS.ReadableStream, child: ChildProcess, debug: (l
         // ^C from a terminal reaches the whole foreground group; kill(1) just the command.
         if (sig === 'SIGINT') signalGroup(child, 'SIGINT');
         else if (sig === 'SIGTERM' || sig === 'SIGHUP') child.kill(sig);
+      } else if (f.stream === FRAME.resize) {
+        const m = /^(\d{1,4}) (\d{1,4})$/.exec(f.payload.toString());
+        if (m && child.pid) resizeTerminal(child.pid, Number(m[1]), Number(m[2]));
       }
     }
   });
   input.on('error', () => undefined);
   // Reading the request body may have paused the connection; a 'data' listener alone would not resume it.
   input.resume();
+}
+
+/**
+ * The client's terminal changed size: so does the command's (script's child holds the
+ * pseudo-terminal as its stdin); the kernel then sends SIGWINCH to its foreground group.
+ */
+function resizeTerminal(scriptPid: number, rows: number, cols: number): void {
+  let pts: string | undefined;
+  try {
+    for (const kid of readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').trim().split(/\s+/)) {
+      const target = readlinkSync(`/proc/${kid}/fd/0`);
+      if (target.startsWith('/dev/pts/')) pts = target;
+    }
+  } catch {
+    return;
+  }
+  if (pts) spawn('stty', ['-F', pts, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' }).on('error', () => undefined);
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {

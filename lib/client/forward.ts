@@ -4,6 +4,7 @@
  * policy and streams its stdio back. Root keeps the direct, daemon-less path; this one
  * behaves the same to the user: output, exit codes, ^C, terminals.
  */
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { userInfo } from 'node:os';
 import type { Socket } from 'node:net';
@@ -112,7 +113,13 @@ export async function forwardCommand(program: 'racker' | 'postroj', argv: string
   const { socket, head } = await connect({ program, argv: resolveBareEnv(argv, process.env, own), cwd: process.cwd(), env, tty, ...(size ? { size } : {}) });
   const send = (type: number, data: Buffer | string) => socket.write(frame(type as 0, Buffer.from(data)));
 
-  if (tty) stdin.setRawMode(true);
+  if (tty) {
+    stdin.setRawMode(true);
+    // Raw all the way, output too (Node's raw mode keeps \n → \r\n): the service's terminal
+    // does what this one would, so lines must pass as they come (else \r\r\n). setRawMode(false)
+    // puts back what was there.
+    spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'] });
+  }
   const onSignal = (sig: NodeJS.Signals) => send(FRAME.signal, sig);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);

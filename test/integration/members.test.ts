@@ -173,6 +173,40 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(await names()).to.deep.equal([]);
   });
 
+  it("a terminal through the service: the same bytes as root's, and it follows the client's size", async function () {
+    // A pseudo-terminal for the client, as a user's shell has: python3's pty module (python3 comes
+    // with python3-docker), which can also resize it while the command runs.
+    const python = ['/usr/bin/python3'].find(existsSync);
+    needs(this, python !== undefined, 'python3');
+    const program = `
+import os, pty, sys, time, fcntl, termios, struct, select
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
+out, t0, resized = b'', time.time(), False
+while True:
+    if not resized and b'first' in out:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0)); resized = True
+    r, _, _ = select.select([fd], [], [], 0.1)
+    if r:
+        try: d = os.read(fd, 4096)
+        except OSError: break
+        if not d: break
+        out += d
+    if time.time() - t0 > 60: break
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(repr(out) + ' ' + str(os.waitstatus_to_exitcode(status)))
+`;
+    // --no-boot: a booted machine's terminal (exec into it) does not follow a resize yet, as root or member.
+    const command = ['run', '--rm', '-t', '--no-boot', DEBIAN, 'sh', '-c', 'test -t 0 && echo first; stty size; sleep 2; stty size; exit 4'];
+    const viaPty = async (wrapper: string[], entry: string) =>
+      (await collect([python!, '-c', program, ...wrapper, process.execPath, entry, ...command], { env: { ...process.env, RACKER_ROOT: root, TERM: 'xterm' }, timeoutMs: 90_000 })).stdout.toString();
+    const expected = "b'first\\r\\n24 80\\r\\n30 100\\r\\n' 4";
+    expect(await viaPty([], path.join(bin, 'racker.js'))).to.equal(expected);
+    expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'], path.join(bin, 'racker.js'))).to.equal(expected);
+  });
+
   it('postroj pkgprobe runs for a member (their machine, booted, probed, removed)', async () => {
     const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--check-command', 'test -f /etc/debian_version']);
     expect(r.code, r.stderr).to.equal(0);
