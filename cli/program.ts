@@ -31,7 +31,7 @@ export interface Program {
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
   await guard(p.name, p.usageExitCode, async () => {
     // Not root: the racker service runs the command (lib/client/forward.ts, doc/security.md).
-    if (viaService(argv)) return (await import('../lib/client/forward.js')).forwardCommand(p.name as 'racker' | 'postroj', argv, p.prepare ? ownWords(argv, p.prepare) : argv.length);
+    if (viaService(argv, undefined, p.name)) return (await import('../lib/client/forward.js')).forwardCommand(p.name as 'racker' | 'postroj', argv, p.prepare ? ownWords(argv, p.prepare) : argv.length);
     const prepared = p.prepare ? p.prepare(argv) : argv;
     const command = prepared[commandWordIndex(prepared)];
     // Run by the service for a member of its group: only the commands lib/access/commands.ts allows.
@@ -88,15 +88,22 @@ export function ownWords(argv: readonly string[], prepare: (argv: string[]) => s
   return argv.length - (target === undefined ? 0 : 1) - command.length;
 }
 
-/** Words run where they are typed, by anyone: help, version, completion; the service itself and racker's internal commands. */
-const LOCAL_WORDS = new Set(['completion', '__supervise', '__pool-refill']);
+/**
+ * Words run where they are typed, by anyone: completion; the service itself and racker's
+ * internal commands; postroj's commands that need no machine (the label list, a CI matrix,
+ * a summary of the caller's own report file).
+ */
+const LOCAL_WORDS: Record<string, ReadonlySet<string>> = {
+  racker: new Set(['completion', '__supervise', '__pool-refill']),
+  postroj: new Set(['completion', 'list-images', 'matrix', 'summary']),
+};
 
 /** Whether this argv goes to the racker service: a user other than root, and a command that needs racker's state. */
-export function viaService(argv: readonly string[], uid = process.getuid?.() ?? 0): boolean {
+export function viaService(argv: readonly string[], uid = process.getuid?.() ?? 0, program = 'racker'): boolean {
   if (uid === 0) return false;
   const i = commandWordIndex(argv);
   const word = argv[i];
-  if (word === undefined || LOCAL_WORDS.has(word) || (word === 'system' && argv[i + 1] === 'service')) return false;
+  if (word === undefined || LOCAL_WORDS[program]?.has(word) || (word === 'system' && argv[i + 1] === 'service')) return false;
   // --help/--version before the command or among its own flags (not its trailing command's).
   let j = i + 1;
   while (j < argv.length && argv[j]!.startsWith('-')) j++;

@@ -134,6 +134,20 @@ describe('access: viaService', () => {
   it('never for root', () => {
     for (const [argv] of table) expect(viaService(argv, 0)).to.equal(false);
   });
+
+  it("postroj: probes go to the service; the label list, a CI matrix and a report's summary run here", () => {
+    const postroj: [string[], boolean][] = [
+      [['pkgprobe', '--image', 'debian-bookworm', '--check-command', 'true'], true],
+      [['selftest'], true],
+      [['list-images'], false],
+      [['matrix'], false],
+      [['summary', 'report.json'], false],
+      [['pkgprobe', '--help'], false],
+    ];
+    for (const [argv, expected] of postroj) expect(viaService(argv, member, 'postroj'), argv.join(' ')).to.equal(expected);
+    // racker has no such words: `racker summary` is no local command.
+    expect(viaService(['summary'], member, 'racker')).to.equal(true);
+  });
 });
 
 describe('access: ownWords (racker\'s own words, before run\'s or exec\'s command)', () => {
