@@ -1,4 +1,5 @@
 /** /images: list, inspect, pull (/images/create, streamed progress), remove — over lib/image. */
+import { checkRootOnly } from '../access/policy.js';
 import type { Engine } from './engine.js';
 import { ApiError, messageOf } from './errors.js';
 import type { Exchange, StreamOut } from './exchange.js';
@@ -204,7 +205,11 @@ export function imageRoutes(engine: Engine): Route[] {
     }),
     memberRoute('POST', /^\/images\/create$/, async (x) => {
       const from = x.query.get('fromImage');
-      if (!from) return importRoute(engine, x);
+      // An import names its own tag: a member could put their content under a name root runs.
+      if (!from) {
+        checkRootOnly(ctx.caller, 'import (POST /images/create?fromSrc=…)');
+        return importRoute(engine, x);
+      }
       const tag = x.query.get('tag');
       // "tag" may be a tag or a digest; fromImage may already carry one.
       const name = tag ? `${from}${tag.includes(':') ? '@' : ':'}${tag}` : from;

@@ -18,7 +18,7 @@ const MEMBER = 'racker-t-member';
 const OUTSIDER = 'racker-t-outsider';
 
 function sh(argv: string[]): string {
-  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 function exists(kind: 'passwd' | 'group', name: string): boolean {
@@ -229,6 +229,10 @@ sys.stdout.write(repr(out) + ' ' + str(os.waitstatus_to_exitcode(status)))
     const rmi = await run(['rmi', BUSYBOX]);
     expect(rmi.code).to.equal(1);
     expect(rmi.stderr).to.include("is root's: not for members of the racker group (doc/security.md)");
+    // An import names its own tag: refused, so no member's content can sit under a name root runs.
+    const imported = await run(['import', '-', DEBIAN]);
+    expect(imported.code).to.equal(1);
+    expect(imported.stderr).to.include("import (POST /images/create?fromSrc=…) is root's: not for members of the racker group (doc/security.md)");
     const ps = await run(['ps', '-a', '--format', '{{.Names}}']);
     expect([ps.code, ps.stdout.toString()]).to.deep.equal([0, '']);
   });
