@@ -74,6 +74,10 @@ function installAccount(root: ContainerRoot, account: Account, shell: string): v
 /** Find, create or start the pet container; running when this returns. */
 async function petContainer(ctx: Context, opts: ShellOptions, account: Account, name: string): Promise<ContainerRecord> {
   let pet = await existing(ctx, name);
+  // A member may have made a container under this name first: never enter it as someone else's shell.
+  if (pet?.owner && pet.owner.uid !== account.uid) {
+    throw new ConflictError(`container ${name} belongs to user ${pet.owner.name}, not to ${account.name}: it is not your shell container (remove it: racker rm -f ${name})`);
+  }
   if (pet && opts.reset) {
     await removeContainer(ctx, pet, true);
     pet = undefined;

@@ -13,6 +13,7 @@ import { killLeftovers } from '../helpers/containers.js';
 import { dockerClient, startService, type Service } from '../helpers/docker.js';
 import { needs, requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+import { petName } from '../../lib/container/account.js';
 
 const MEMBER = 'racker-t-member';
 const OUTSIDER = 'racker-t-outsider';
@@ -140,6 +141,18 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(seen(await member(['volume', 'rm', 'm-data']))).to.deep.equal({ code: 0, stdout: 'm-data\n', stderr: '' });
   });
 
+  it("a container a member named like root's shell container is never entered as root's shell", async () => {
+    const name = petName('root', DEBIAN);
+    expect((await member(['create', '--name', name, BUSYBOX, 'sleep', '300'])).code).to.equal(0);
+    expect(seen(await asRoot(['shell', DEBIAN, 'true']))).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr: `racker: container ${name} belongs to user ${MEMBER}, not to root: it is not your shell container (remove it: racker rm -f ${name})\n`,
+    });
+    expect(await names()).to.deep.equal([name]);
+    expect((await member(['rm', name])).code).to.equal(0);
+  });
+
   it('a user outside the group, and a service that is not there, get one line and exit 125', async () => {
     const socket = path.join(root, 'run', 'docker.sock');
     expect(seen(await as(OUTSIDER, 'racker', ['ps']))).to.deep.equal({
@@ -182,8 +195,8 @@ describe('racker without sudo (integration: real users through racker system ser
 import os, pty, sys, time, fcntl, termios, struct, select
 pid, fd = pty.fork()
 if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
     os.execvp(sys.argv[1], sys.argv[1:])
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
 out, t0, resized = b'', time.time(), False
 while True:
     if not resized and b'first' in out:
@@ -199,10 +212,10 @@ _, status = os.waitpid(pid, 0)
 sys.stdout.write(repr(out) + ' ' + str(os.waitstatus_to_exitcode(status)))
 `;
     // --no-boot: a booted machine's terminal (exec into it) does not follow a resize yet, as root or member.
-    const command = ['run', '--rm', '-t', '--no-boot', DEBIAN, 'sh', '-c', 'test -t 0 && echo first; stty size; sleep 2; stty size; exit 4'];
+    const command = ['run', '--rm', '-t', '--no-boot', DEBIAN, 'sh', '-c', 'stty size; test -t 0 && echo first; sleep 2; stty size; exit 4'];
     const viaPty = async (wrapper: string[], entry: string) =>
       (await collect([python!, '-c', program, ...wrapper, process.execPath, entry, ...command], { env: { ...process.env, RACKER_ROOT: root, TERM: 'xterm' }, timeoutMs: 90_000 })).stdout.toString();
-    const expected = "b'first\\r\\n24 80\\r\\n30 100\\r\\n' 4";
+    const expected = "b'24 80\\r\\nfirst\\r\\n30 100\\r\\n' 4";
     expect(await viaPty([], path.join(bin, 'racker.js'))).to.equal(expected);
     expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'], path.join(bin, 'racker.js'))).to.equal(expected);
   });
