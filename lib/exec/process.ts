@@ -123,13 +123,13 @@ export async function startProcess(argv: readonly string[], opts: StartOptions =
  * Start a process that outlives racker (the supervisor of `run -d`): its own session,
  * stdin/stdout closed, stderr appended to a file, nothing keeping racker's event loop alive.
  */
-/** `stdin`: a descriptor for the daemon's stdin (default /dev/null). */
-export async function spawnDaemon(argv: readonly string[], stderrFile: string, stdin: 'ignore' | number = 'ignore'): Promise<number> {
+/** `stdin`: a descriptor for the daemon's stdin (default /dev/null); `env`: its environment (default this process's). */
+export async function spawnDaemon(argv: readonly string[], stderrFile: string, stdin: 'ignore' | number = 'ignore', env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [file, ...args] = argv;
   if (!file) throw new Error('spawnDaemon: empty argv');
   const fd = openSync(stderrFile, 'a', 0o640);
   try {
-    const child = spawn(file, args, { detached: true, stdio: [stdin, 'ignore', fd] });
+    const child = spawn(file, args, { detached: true, stdio: [stdin, 'ignore', fd], env });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', reject);

@@ -68,5 +68,7 @@ export async function refillPool(ctx: Context, id: string, bootTimeoutSeconds = 
 /** Start a refill in the background (its own session: it outlives this racker). */
 export async function spawnRefill(ctx: Context, id: string): Promise<void> {
   const argv = [process.execPath, rackerBin(), ...(ctx.log.verbose ? ['--debug'] : []), '__pool-refill', id];
-  await spawnDaemon(argv, path.join(ctx.paths.lib, 'pools', 'refill.log'));
+  // The pool is root's, whoever's run took a machine from it: the refill runs for nobody in particular.
+  const { RACKER_CALLER: _caller, ...env } = process.env;
+  await spawnDaemon(argv, path.join(ctx.paths.lib, 'pools', 'refill.log'), 'ignore', env);
 }

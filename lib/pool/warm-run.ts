@@ -57,6 +57,8 @@ async function adopt(ctx: Context, machine: ContainerRecord, planned: ContainerR
       name: planned.name,
       image: planned.image,
       config: { ...planned.config, binds: m.binds, network: m.network, ...(m.networkId ? { networkId: m.networkId } : {}), boot: true, autoRemove: true },
+      // A member's run makes the machine theirs (a pooled machine is root's until taken).
+      ...(planned.owner ? { owner: planned.owner } : {}),
     };
     await writeContainer(ctx.paths, record);
     return record;

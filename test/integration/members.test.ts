@@ -228,6 +228,16 @@ sys.stdout.write(repr(out) + ' ' + str(os.waitstatus_to_exitcode(status)))
     expect(existsSync(path.join(root, 'lib', 'containers'))).to.equal(true);
   });
 
+  it("a member's run takes a machine of root's warm pool and it becomes theirs; the pool stays root's", async () => {
+    expect((await asRoot(['pool', 'create', DEBIAN, '--size', '1'])).code).to.equal(0);
+    try {
+      expect(seen(await member(['run', '--rm', '--warm', DEBIAN, 'sh', '-c', 'echo warm']))).to.deep.equal({ code: 0, stdout: 'warm\n', stderr: '' });
+      expect((await member(['ps', '-aq'])).stdout).to.equal('');
+    } finally {
+      expect((await asRoot(['pool', 'rm', DEBIAN])).code).to.equal(0);
+    }
+  });
+
   it('the docker CLI as a member goes through the same policy (HTTP 403 with the message)', async function () {
     const docker = dockerClient();
     needs(this, docker !== undefined, 'the docker CLI (docker.io)');
