@@ -41,6 +41,8 @@ export const eventsCommand: CommandModule<object, Args> = {
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     process.once('SIGTERM', () => stop.abort());
-    await watchEvents(ctx.paths, { since, until, filters, signal: stop.signal }, (e) => process.stdout.write(render(e)));
+    // A member (run for them by the service) sees their own containers' events.
+    const visible = (await import('../../lib/events/visible.js')).eventsVisibleTo(ctx.caller);
+    await watchEvents(ctx.paths, { since, until, filters, signal: stop.signal }, (e) => (!visible || visible(e.message)) && process.stdout.write(render(e)));
   },
 };

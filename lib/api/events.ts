@@ -2,6 +2,7 @@
 import { parseTimeBound } from '../container/log-time.js';
 import { eventFilters } from '../events/filter.js';
 import { parseEventTime, watchEvents } from '../events/read.js';
+import { eventsVisibleTo } from '../events/visible.js';
 import type { Engine } from './engine.js';
 import { ApiError } from './errors.js';
 import { filterEntries } from './filters.js';
@@ -25,7 +26,8 @@ export function eventRoutes(engine: Engine): Route[] {
       const stop = new AbortController();
       out.onClose(() => stop.abort());
       try {
-        await watchEvents(ctx.paths, { since, until, filters, signal: stop.signal }, (e) => out.write(`${e.line}\n`));
+        const visible = eventsVisibleTo(ctx.caller);
+        await watchEvents(ctx.paths, { since, until, filters, signal: stop.signal }, (e) => (!visible || visible(e.message)) && out.write(`${e.line}\n`));
       } finally {
         out.end();
       }

@@ -36,7 +36,12 @@ export interface ContainerLike {
   id: string;
   name: string;
   config: { imageName: string; labels?: Record<string, string> };
+  /** A member's container (lib/access): named in its events, so a member's stream shows theirs. */
+  owner?: { uid: number };
 }
+
+/** The attribute naming a member's container's owner (a uid), over any label of that name. */
+export const OWNER_ATTRIBUTE = 'racker.owner';
 
 export type EventInput =
   | { type: 'container'; action: string; container: ContainerLike; attributes?: Record<string, string> }
@@ -82,7 +87,8 @@ export function eventMessage(input: EventInput, nano: bigint, labels: Record<str
   if (input.type === 'container') {
     id = input.container.id;
     // docker: the labels, then image and name over them, then the action's own attributes.
-    attributes = { ...labels, image: input.container.config.imageName, name: input.container.name, ...input.attributes };
+    const owner: Record<string, string> = input.container.owner ? { [OWNER_ATTRIBUTE]: String(input.container.owner.uid) } : {};
+    attributes = { ...labels, image: input.container.config.imageName, name: input.container.name, ...input.attributes, ...owner };
   } else {
     id = input.id;
     attributes = { ...input.attributes };

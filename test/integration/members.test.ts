@@ -98,7 +98,8 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(await names()).to.deep.equal([]);
   });
 
-  it('a member sees and acts on their own containers only; root sees all', async () => {
+  it('a member sees and acts on their own containers only, events included; root sees all', async () => {
+    const since = String(Math.floor(Date.now() / 1000) - 1);
     expect((await member(['run', '-d', '--name', 'm-mine', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
     expect((await asRoot(['run', '-d', '--name', 'm-roots', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
     expect((await member(['ps', '--format', '{{.Names}}'])).stdout).to.equal('m-mine\n');
@@ -110,6 +111,11 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(seen(await member(['rm', '-f', 'm-mine']))).to.deep.equal({ code: 0, stdout: 'm-mine\n', stderr: '' });
     expect(await names(false)).to.deep.equal(['m-roots']);
     expect((await asRoot(['rm', '-f', 'm-roots'])).code).to.equal(0);
+    const until = String(Math.floor(Date.now() / 1000) + 1);
+    const seenBy = async (run: (args: string[]) => Promise<CliResult>) =>
+      [...new Set((await run(['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}}'])).stdout.split('\n').filter(Boolean))].sort();
+    expect(await seenBy(member)).to.deep.equal(['m-mine']);
+    expect(await seenBy(asRoot)).to.deep.equal(['m-mine', 'm-roots']);
   });
 
   it("refuses what would open the host to a member's container, in one line, creating nothing", async () => {
