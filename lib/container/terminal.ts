@@ -5,7 +5,7 @@
  * host; /proc/PID/fd/0 opens the very one the process holds.
  */
 import { spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { childrenOf } from '../exec/procfs.js';
 
@@ -34,10 +34,28 @@ export async function resizeTerminal(ctx: Context, terminal: string, rows: numbe
   await ctx.run(['stty', '-F', terminal, 'rows', String(rows), 'cols', String(cols)], { reject: false, timeoutMs: 5000 });
 }
 
-/** stty on racker's own stdout (its stdin may be another file, or none); undefined when it fails. */
+/**
+ * stty on racker's own stdout (its stdin may be another file, or none); undefined when it
+ * fails (killed after 5 s: a stty stopped by SIGTTOU would not end on SIGTERM).
+ */
 function sttyOnStdout(args: string[]): string | undefined {
-  const r = spawnSync('stty', args, { stdio: [1, 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000 });
+  const r = spawnSync('stty', args, { stdio: [1, 'pipe', 'ignore'], encoding: 'utf8', timeout: 5000, killSignal: 'SIGKILL' });
   return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/**
+ * racker is a background job of the terminal on its stdout (a shell's `&`, or `bg`): changing
+ * that terminal's settings would stop the whole job (SIGTTOU), so they are left alone then.
+ */
+function inBackgroundOfStdout(): boolean {
+  try {
+    // After the command name (which may hold spaces and parentheses): state ppid pgrp session tty_nr tpgid.
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const [, , pgrp, , ttyNr, tpgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return ttyNr === fstatSync(1).rdev && tpgid !== pgrp;
+  } catch {
+    return false;
+  }
 }
 
 export interface OutputTerminal {
@@ -56,14 +74,14 @@ export interface OutputTerminal {
  * and each resize passed on. Call before the command starts: its first line comes as it starts.
  */
 export function ownOutputTerminal(): OutputTerminal {
-  const saved = sttyOnStdout(['-g']);
-  if (saved) sttyOnStdout(['-opost']);
+  const saved = inBackgroundOfStdout() ? undefined : sttyOnStdout(['-g']);
+  const changed = saved !== undefined && sttyOnStdout(['-opost']) !== undefined;
   let restored = false;
   const restore = () => {
     if (restored) return;
     restored = true;
     process.off('exit', restore);
-    if (saved) sttyOnStdout([saved]);
+    if (changed && !inBackgroundOfStdout()) sttyOnStdout([saved]);
   };
   // Ended without reaching the end of the command (process.exit after ^C): the user's terminal as it was.
   process.once('exit', restore);
