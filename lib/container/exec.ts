@@ -14,6 +14,7 @@ import { checkCommand, CommandNotRunnable, resolveUserInRoot } from './lookup.js
 import type { ContainerConfig } from './record.js';
 import { envRecord } from './spec.js';
 import { onPath } from '../exec/path.js';
+import { ownOutputTerminal, type OutputTerminal } from './terminal.js';
 
 /** What an exec needs: the container's settings (or exec's overrides) plus where it runs. */
 export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'workingDir' | 'user' | 'hostname' | 'tty' | 'interactive'> {
@@ -133,8 +134,12 @@ export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams
   // process's descriptor at some point after it starts (under script(1), later still).
   const root = ContainerRoot.open(runningRoot(spec.leader));
   let proc: StartedProcess;
+  let terminal: OutputTerminal | undefined;
   try {
     const plan = execPlan(withOutputTerminalSize(spec, sinks), root);
+    // script(1) writes to racker's terminal but reads its settings from stdin: without -i (or
+    // with a stdin that is no terminal) racker sets the output side up itself, as nspawn's console does.
+    if (spec.tty && !sinks.stdin && process.stdout.isTTY && !(spec.interactive && process.stdin.isTTY)) terminal = ownOutputTerminal();
     proc = await startProcess(plan.argv, {
       cleanEnv: true,
       env: plan.env,
@@ -146,9 +151,11 @@ export async function startExec(ctx: Context, spec: ExecSpec, sinks: ExecStreams
     });
   } catch (err) {
     root.close();
+    terminal?.release();
     throw err;
   }
   void proc.ended.then(() => root.close());
+  terminal?.follow(ctx, proc.pid, proc.ended);
   watchMirroredStops(proc.pid, proc.ended);
   sinks.onStart?.(proc.pid);
   if (sinks.stdout) proc.stdout?.on('data', sinks.stdout);
