@@ -113,7 +113,7 @@ describe('racker without sudo (integration: real users through racker system ser
     expect((await asRoot(['rm', '-f', 'm-roots'])).code).to.equal(0);
     const until = String(Math.floor(Date.now() / 1000) + 1);
     const seenBy = async (run: (args: string[]) => Promise<CliResult>) =>
-      [...new Set((await run(['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}}'])).stdout.split('\n').filter(Boolean))].sort();
+      [...new Set((await run(['events', '--since', since, '--until', until, '--filter', 'type=container', '--format', '{{.Actor.Attributes.name}}'])).stdout.split('\n').filter((n) => n.startsWith('m-')))].sort();
     expect(await seenBy(member)).to.deep.equal(['m-mine']);
     expect(await seenBy(asRoot)).to.deep.equal(['m-mine', 'm-roots']);
   });
