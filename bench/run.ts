@@ -9,17 +9,18 @@
  * cleans up what it made (containers, mounts, nspawn processes, podman storage, registry).
  *
  *   BENCH_N=10        repetitions per case (after one warm-up round)
- *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, pool, network, parallel, cli, memory, pkgcache, foreign, build);
+ *   BENCH_ONLY=a,b    run only these groups (pull, boot, direct, pool, network, parallel, cli, memory, pkgcache, foreign, build, members);
  *                     a partial run prints its table but writes no files
  *
  * Results: a markdown table on stdout, bench/results.md (paste into doc/performance.md)
  * and bench/results.json.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startService } from '../test/helpers/docker.js';
 import { startRegistry } from '../test/helpers/registry.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -27,7 +28,7 @@ const repo = path.resolve(here, '..');
 const racker = path.join(repo, 'dist/bin/racker.js');
 const N = Number(process.env.BENCH_N ?? 10);
 if (!Number.isInteger(N) || N < 1) throw new Error(`BENCH_N must be a positive integer, not ${process.env.BENCH_N}`);
-const GROUPS = ['pull', 'boot', 'direct', 'pool', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign', 'build'] as const;
+const GROUPS = ['pull', 'boot', 'direct', 'pool', 'network', 'parallel', 'cli', 'memory', 'pkgcache', 'foreign', 'build', 'members'] as const;
 type Group = (typeof GROUPS)[number];
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const g of only ?? []) if (!(GROUPS as readonly string[]).includes(g)) throw new Error(`BENCH_ONLY: unknown group ${g} (${GROUPS.join(', ')})`);
@@ -606,6 +607,63 @@ f=0; for p in $pids; do wait $p || f=1; done; exit $f`, { env, timeoutS: 300 });
         r('build floor', 'build floor (`buildah bud`, same flags and storage driver, base in its storage)', { s: b.floor });
       }
       done('build');
+    }
+
+    if (selected('members')) {
+      // Issue 19, racker without sudo: a member of the group racker runs `racker run --rm` of the
+      // booted Debian through `racker system service --group racker` (the client forwards the
+      // command, the service runs it as root under the member policy), against root's direct path.
+      // The member is a real user (setpriv: their uid, gid and groups); dist/ is copied where they
+      // may read it, as test/integration/members.test.ts does. Removes the user (and the group) it made.
+      expected.push('member boot-run', 'member boot-run root', 'member ps', 'member ps root', 'member --version', 'member --version root');
+      const user = 'racker-bench-member';
+      const has = (kind: string, name: string) => spawnSync('getent', [kind, name]).status === 0;
+      const made = { user: false, group: false };
+      let service: Awaited<ReturnType<typeof startService>> | undefined;
+      try {
+        if (!has('group', 'racker')) {
+          await must(['groupadd', '--system', 'racker']);
+          made.group = true;
+        }
+        if (has('passwd', user)) await must(['userdel', '-r', user]); // a run that was killed
+        await must(['useradd', '--create-home', '-G', 'racker', user]);
+        made.user = true;
+        chmodSync(root, 0o755);
+        mkdirSync(path.join(root, 'run'), { recursive: true, mode: 0o755 });
+        chmodSync(path.join(root, 'run'), 0o755);
+        const memberDist = path.join(root, 'member-dist');
+        cpSync(path.join(repo, 'dist'), memberDist, { recursive: true });
+        service = await startService(root, { args: ['--group', 'racker'] });
+        const memberEnv: NodeJS.ProcessEnv = { ...process.env, RACKER_ROOT: root, HOME: `/home/${user}`, USER: user, LOGNAME: user };
+        delete memberEnv.XDG_CACHE_HOME; // root's; the member's code cache is in their home
+        const asMember = (...args: string[]) => ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups', 'node', path.join(memberDist, 'bin/racker.js'), ...args];
+        const member_ = (...args: string[]) => timed(asMember(...args), { env: memberEnv, timeoutS: 600 });
+        // It is the member's own container, booted, through the service (not timed).
+        const comm = (await must(asMember('run', '--rm', debian, 'cat', '/proc/1/comm'), { env: memberEnv })).stdout;
+        if (comm !== 'systemd\n') throw new Error(`bench: the member's container has ${JSON.stringify(comm)} as PID 1`);
+        const m = await interleaved(N, {
+          root: () => racker_('run', '--rm', debian, 'true'),
+          member: () => member_('run', '--rm', debian, 'true'),
+          rootPs: () => racker_('ps'),
+          memberPs: () => member_('ps'),
+          rootVersion: () => racker_('--version'),
+          memberVersion: () => member_('--version'),
+        });
+        const ms = (x: number) => `${(x * 1000).toFixed(0)} ms`;
+        r('member boot-run', 'member boot-run (`run --rm debian true` as a member of the group racker, through the service)', { s: m.member, ratio: m.member.median / m.root.median, ratioOf: "÷ root's", target: '≤ 1.1×' });
+        r('member boot-run root', "root's boot-run, same rounds (direct)", { s: m.root });
+        r('member ps', `\`racker ps\` as a member, through the service (+${ms(m.memberPs.median - m.rootPs.median)})`, { s: m.memberPs, ratio: m.memberPs.median / m.rootPs.median, ratioOf: "÷ root's", target: 'report' });
+        r('member ps root', "root's `racker ps`, same rounds", { s: m.rootPs });
+        r('member --version', '`racker --version` as the member (setpriv, their code cache; no service)', { s: m.memberVersion, ratio: m.memberVersion.median / m.rootVersion.median, ratioOf: "÷ root's", target: 'report' });
+        r('member --version root', "root's `racker --version`, same rounds", { s: m.rootVersion });
+      } finally {
+        if (service) await service.stop();
+        chmodSync(root, 0o700);
+        // Synchronous: run() refuses once interrupted, and these must go anyway.
+        if (made.user) spawnSync('userdel', ['-r', user], { stdio: 'ignore' });
+        if (made.group) spawnSync('groupdel', ['racker'], { stdio: 'ignore' });
+      }
+      done('members');
     }
 
     const leftover = existsSync(path.join(root, 'lib/containers')) ? readdirSync(path.join(root, 'lib/containers')) : [];

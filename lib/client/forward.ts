@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import { userInfo } from 'node:os';
-import type { Socket } from 'node:net';
+import { connect as connectUnix, type Socket } from 'node:net';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import { frame, parseFrames } from '../api/frames.js';
@@ -55,9 +55,18 @@ interface Session {
 
 class NotRacker extends Error {}
 
-function open(socketPath: string, body: string): Promise<Session> {
+/** Exported for the unit test. */
+export function openSession(socketPath: string, body: string): Promise<Session> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method: 'POST', path: '/racker/v1/cli', headers: { Host: 'racker', Upgrade: 'racker-cli', Connection: 'Upgrade', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } });
+    // Our own connection, no http.Agent: the global agent works out a TLS server name for every
+    // request (isIP of the Host header), whose first use compiles Node's IPv6 regex, ~5 ms of
+    // every forwarded command's start (doc/performance.md). One request per connection anyway.
+    const req = http.request({
+      createConnection: () => connectUnix(socketPath),
+      method: 'POST',
+      path: '/racker/v1/cli',
+      headers: { Host: 'racker', Upgrade: 'racker-cli', Connection: 'Upgrade', 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    });
     // ref(): an upgraded socket may come back unref'd from the agent, and then nothing would keep this process alive while the command runs.
     req.once('upgrade', (_res, socket, head) => resolve({ socket: socket.ref(), head }));
     req.once('response', (res) => {
@@ -94,7 +103,7 @@ async function connect(req: object): Promise<Session> {
   let first: RackerError | undefined;
   for (const s of sockets) {
     try {
-      return await open(s, body);
+      return await openSession(s, body);
     } catch (err) {
       if (err instanceof RackerError) throw err;
       first ??= err instanceof NotRacker ? new RackerError(err.message) : unreachable(s, err as NodeJS.ErrnoException);
