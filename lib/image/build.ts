@@ -34,9 +34,8 @@ import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
 import { isLabelKey, resolveImageName } from './names.js';
 import { parseImageConfig } from './oci-layout.js';
-import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
-import { commitImage, findImage, hasSystemd, imageExists, scratchDir, treeSize, type ImageRecord } from './store.js';
+import { commitImage, findImage, hasSystemd, imageExists, retag, scratchDir, treeSize, type ImageRecord } from './store.js';
 
 export interface BuildOptions {
   /** The context directory. */
@@ -78,6 +77,7 @@ async function baseRecord(ctx: Context, name: string, opts: BuildOptions): Promi
     if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(name)) throw err;
   }
   const pull = async () => {
+    // Lazy for start-up: the registry and label code is needed only with --pull.
     const { pullImageByName } = await import('./pull-any.js');
     await pullImageByName(ctx, name, opts.status ? { status: opts.status, progress: opts.status } : {});
   };

@@ -4,7 +4,7 @@
  * is complete (built in tmp/, renamed into place), so a killed pull never leaves
  * something that later looks like an image.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
@@ -12,7 +12,10 @@ import { ContainerRoot } from '../fs/in-root.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';
+import type { Context } from '../context.js';
 import type { ImageConfig } from './oci-layout.js';
+import { keyOrNothing } from './names.js';
+import { imageInUse } from './usage.js';
 
 export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
@@ -89,6 +92,14 @@ function hex(id: string): string {
 
 export async function readTags(paths: Paths): Promise<Record<string, TagEntry>> {
   return (await readJson<Repositories>(paths.repositories, { tags: {} })).tags;
+}
+
+/**
+ * The lock of one name (a tag key): a pull, a label's provisioning or a source's import
+ * holds it from its copy to its retag, and rmi takes it so it never untags in the middle.
+ */
+export function nameLock(key: string): string {
+  return `pull-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 /** Read-modify-write of the tag table, under its own short lock. */
@@ -177,6 +188,20 @@ export async function removeImageData(paths: Paths, id: string): Promise<void> {
 }
 
 /** Image IDs some tag still points at. */
+/** Point key at a new image; the image it pointed at before goes if nothing else needs it. */
+export async function retag(ctx: Context, key: string, entry: TagEntry): Promise<void> {
+  let previous: string | undefined;
+  let stillTagged = true;
+  await updateTags(ctx.paths, (tags) => {
+    previous = tags[key]?.id;
+    tags[key] = entry;
+    stillTagged = previous !== undefined && taggedIds(tags).has(previous);
+  });
+  if (previous && previous !== entry.id && !stillTagged) {
+    if (!(await imageInUse(ctx.paths, previous))) await removeImageData(ctx.paths, previous);
+  }
+}
+
 export function taggedIds(tags: Record<string, TagEntry>): Set<string> {
   return new Set(Object.values(tags).map((t) => t.id));
 }
@@ -184,7 +209,6 @@ export function taggedIds(tags: Record<string, TagEntry>): Set<string> {
 /** Find an image by tag key, full ID or unique ID prefix (docker accepts all three). */
 /** An image a user named: a reference, a label, or an ID (prefix). */
 export async function findImageNamed(paths: Paths, name: string): Promise<{ record: ImageRecord; tagKey?: string }> {
-  const { keyOrNothing } = await import('./names.js');
   return findImage(paths, keyOrNothing(name), name);
 }
 
