@@ -12,7 +12,7 @@ import { NotFoundError } from '../errors.js';
 import { downloadFile, redactUrl } from '../registry/download.js';
 import { applyChanges } from './changes.js';
 import { extractRootfs } from './extract.js';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, hasSystemd, retag, scratchDir, treeSize } from './store.js';
 import { emit } from '../events/log.js';

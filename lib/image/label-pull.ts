@@ -16,7 +16,7 @@ import type { Label } from './labels.js';
 import { labelKey } from './names.js';
 import { PROVISION_PACKAGES, provisionPlan } from './provision.js';
 import { pullReference, type PullOptions, type PullResult } from './pull.js';
-import { parseReference } from './reference.js';
+import { parseReference } from '../registry/reference.js';
 import { debianArchitecture, formatPlatform, hostPlatform, platformOf, samePlatform, type Platform } from './platform.js';
 import { requireRunnable } from './binfmt.js';
 import { cleanScratch } from './scratch.js';

@@ -4,7 +4,7 @@
  */
 import { findLabel, type Label } from './labels.js';
 import { classifySource, sourceKey } from './source.js';
-import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from './reference.js';
+import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from '../registry/reference.js';
 
 export type ImageName =
   | { kind: 'label'; label: Label; key: string }

@@ -15,7 +15,7 @@ import { formatPlatform, hostPlatform, samePlatform, type Platform } from './pla
 import { copyToLayoutArgv, parseSkopeoError } from '../tools/skopeo.js';
 import { unpackArgv } from '../tools/umoci.js';
 import { dropLayoutTag, layoutTag, readLayoutImage } from './oci-layout.js';
-import { familiarString, formatReference, isLoopbackRegistry, type ImageReference } from './reference.js';
+import { familiarString, formatReference, isLoopbackRegistry, type ImageReference } from '../registry/reference.js';
 import {
   commitImage,
   hasSystemd,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { displayName, displayString, familiarKey, isSingleReference, resolveImageName } from '../../lib/image/names.js';
 import { layoutTag, parseImageConfig } from '../../lib/image/oci-layout.js';
 import { sourceReference } from '../../lib/image/pull.js';
-import { parseReference } from '../../lib/image/reference.js';
+import { parseReference } from '../../lib/registry/reference.js';
 
 describe('image names', () => {
   it('a curated label wins over a Docker Hub name of the same spelling', () => {
