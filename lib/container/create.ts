@@ -210,7 +210,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   // (an image's Cmd is written for docker, where it is PID 1; here systemd is).
   if (boot && opts.tty && opts.interactive && !opts.detach && !opts.args.length && opts.entrypoint === undefined) {
     const [{ shellInRoot }, { ContainerRoot }] = await Promise.all([import('./lookup.js'), import('../fs/in-root.js')]);
-    command = [ContainerRoot.with(ctx.paths.imageRootfs(image.id.replace(/^sha256:/, '')), (root) => shellInRoot(root)), '-l'];
+    command = [ContainerRoot.with(ctx.paths.imageRootfs(image.id), (root) => shellInRoot(root)), '-l'];
   }
   if (!boot && !command.length) throw new UsageError('no command specified');
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
@@ -223,7 +223,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const healthcheck = healthConfigOf(image.config.Healthcheck, opts.health ?? {}, opts.healthcheck);
   const id = newContainerId();
   const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
-  const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+  const imageRootfs = ctx.paths.imageRootfs(image.id);
   // A named volume still empty gets the image's files too, as in docker (its first use).
   for (const b of binds) if (b.volume && !(await fs.readdir(b.host)).length) await fillFromImage(ctx, imageRootfs, b.container, b.host);
   const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume), imageRootfs);

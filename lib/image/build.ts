@@ -180,7 +180,7 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
 
 /** A base's rootfs a built image can share files with: a directory of racker's own (not a source run in place, whose files are the user's). */
 function linkableRootfs(ctx: Context, record: ImageRecord): string | undefined {
-  const rootfs = ctx.paths.imageRootfs(record.id.replace(/^sha256:/, ''));
+  const rootfs = ctx.paths.imageRootfs(record.id);
   try {
     return lstatSync(rootfs).isDirectory() ? rootfs : undefined;
   } catch {

@@ -80,7 +80,7 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
   const scratch = await scratchDir(ctx.paths, 'commit');
   let mounted: string | undefined;
   try {
-    const lowerRoot = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+    const lowerRoot = ctx.paths.imageRootfs(image.id);
     const live = ctx.paths.containerRootfs(container.id);
     // The merged view, for opaque directories: the running container's own mount, else a read-only overlay made here.
     const mergedRoot = async (): Promise<string> => {

@@ -66,7 +66,7 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
       const rootfs = path.join(dir, 'rootfs');
       // A copy, not an overlay: a label image stands on its own, and pull time is
       // allowed to be proportional to image size (container start is not).
-      await ctx.run(['cp', '-a', '--reflink=auto', ctx.paths.imageRootfs(base.id.replace(/^sha256:/, '')), rootfs]);
+      await ctx.run(['cp', '-a', '--reflink=auto', ctx.paths.imageRootfs(base.id), rootfs]);
       await runPlan(ctx, label, rootfs, opts.progress);
       const id = contentId({ base: base.id, label: label.name, created: ctx.clock().toISOString() });
       await commitImage(ctx.paths, dir, {

@@ -112,13 +112,13 @@ export async function updateTags(paths: Paths, change: (tags: Record<string, Tag
 }
 
 export async function readImage(paths: Paths, id: string): Promise<ImageRecord | undefined> {
-  const rec = await readJson<ImageRecord | undefined>(paths.imageMeta(hex(id)), undefined);
+  const rec = await readJson<ImageRecord | undefined>(paths.imageMeta(id), undefined);
   return rec;
 }
 
 /** Rewrite an image's record (from-source.ts: a directory's systemd yes/no when the tree changed). */
 export async function writeImageRecord(paths: Paths, record: ImageRecord): Promise<void> {
-  await writeJsonAtomic(paths.imageMeta(hex(record.id)), record);
+  await writeJsonAtomic(paths.imageMeta(record.id), record);
 }
 
 export async function listImages(paths: Paths): Promise<ImageRecord[]> {
@@ -139,7 +139,7 @@ export async function listImages(paths: Paths): Promise<ImageRecord[]> {
 }
 
 export function imageExists(paths: Paths, id: string): boolean {
-  return existsSync(paths.imageMeta(hex(id)));
+  return existsSync(paths.imageMeta(id));
 }
 
 /** A fresh scratch directory on the store's filesystem (so the result can be renamed into place). */
@@ -157,8 +157,8 @@ export async function scratchDir(paths: Paths, purpose: string): Promise<string>
 export async function commitImage(paths: Paths, dir: string, record: ImageRecord): Promise<void> {
   await writeJsonAtomic(path.join(dir, 'image.json'), record);
   await fs.mkdir(paths.images, { recursive: true });
-  const final = paths.image(hex(record.id));
-  if (existsSync(paths.imageMeta(hex(record.id)))) {
+  const final = paths.image(record.id);
+  if (existsSync(paths.imageMeta(record.id))) {
     await removeTree(dir);
     return;
   }
@@ -184,7 +184,7 @@ export async function removeTree(dir: string, paths?: Paths): Promise<void> {
 }
 
 export async function removeImageData(paths: Paths, id: string): Promise<void> {
-  await removeTree(paths.image(hex(id)), paths);
+  await removeTree(paths.image(id), paths);
 }
 
 /** Image IDs some tag still points at. */
