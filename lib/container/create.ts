@@ -5,7 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
-import { resolveImageName } from '../image/names.js';
+import { resolveImageInput } from '../image/names.js';
 import { classifySource, isDirectory } from '../image/source.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
@@ -119,13 +119,8 @@ async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform):
     const { imageFromSource } = await import('../image/from-source.js');
     return (await imageFromSource(ctx, source, { policy: policy as 'always' | 'missing' | 'never', status: opts.status })).record;
   }
-  let key: string | undefined;
-  try {
-    key = resolveImageName(opts.image).key;
-  } catch (err) {
-    // Not a reference: maybe an image ID.
-    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(opts.image)) throw err;
-  }
+  // A label or reference has a tag key; an image ID has none.
+  const key = resolveImageInput(opts.image).key;
   const pull = async () => {
     const { pullImageByName } = await import('../image/pull-any.js');
     await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status, ...(platform ? { platform } : {}) });

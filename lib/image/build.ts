@@ -32,7 +32,7 @@ import { hasWorkingContainers, layersAbove, storageOverlayOptions, storedConfig,
 import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
 import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
-import { isLabelKey, resolveImageName } from './names.js';
+import { isLabelKey, resolveImageInput, resolveImageName } from './names.js';
 import { parseImageConfig } from './oci-layout.js';
 import { cleanScratch } from './scratch.js';
 import { commitImage, findImage, hasSystemd, imageExists, retag, scratchDir, treeSize, type ImageRecord } from './store.js';
@@ -70,12 +70,7 @@ function tagKey(name: string): string {
 
 /** The image named in FROM, from racker's store; pulled as `racker run` would (or always with --pull). */
 async function baseRecord(ctx: Context, name: string, opts: BuildOptions): Promise<ImageRecord> {
-  let key: string | undefined;
-  try {
-    key = resolveImageName(name).key;
-  } catch (err) {
-    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(name)) throw err;
-  }
+  const key = resolveImageInput(name).key;
   const pull = async () => {
     // Lazy for start-up: the registry and label code is needed only with --pull.
     const { pullImageByName } = await import('./pull-any.js');

@@ -14,7 +14,7 @@ import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';
 import type { Context } from '../context.js';
 import type { ImageConfig } from './oci-layout.js';
-import { keyOrNothing } from './names.js';
+import { isImageIdLike, keyOrNothing } from './names.js';
 import { imageInUse } from './usage.js';
 
 export type ImageOrigin =
@@ -222,8 +222,8 @@ export async function findImage(
     const record = await readImage(paths, tags[key].id);
     if (record) return { record, tagKey: key };
   }
-  const prefix = idLike.replace(/^sha256:/, '');
-  if (/^[a-f0-9]{4,64}$/.test(prefix)) {
+  if (isImageIdLike(idLike)) {
+    const prefix = idLike.replace(/^sha256:/, '');
     const matches = (await listImages(paths)).filter((r) => hex(r.id).startsWith(prefix));
     if (matches.length === 1) return { record: matches[0]! };
   }
