@@ -65,7 +65,7 @@ export const loginCommand: CommandModule<object, LoginArgs> = {
     if (!username || !password) throw new UsageError('username and password are required');
     const { checkLogin } = await import('../../lib/registry/client.js');
     const { saveCredentials } = await import('../../lib/registry/auth.js');
-    const { isLoopbackRegistry } = await import('../../lib/image/reference.js');
+    const { isLoopbackRegistry } = await import('../../lib/registry/reference.js');
     const credentials = { username, password };
     await checkLogin(registry, { credentials, tlsVerify: args['tls-verify'] ?? !isLoopbackRegistry(registry), log: ctx.log });
     const file = await saveCredentials(registry, credentials, ctx.env);

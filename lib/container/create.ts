@@ -5,7 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import type { Context } from '../context.js';
 import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
-import { resolveImageName } from '../image/names.js';
+import { resolveImageInput } from '../image/names.js';
 import { classifySource, isDirectory } from '../image/source.js';
 import { findImage, type ImageRecord } from '../image/store.js';
 import { withLock } from '../state/lock.js';
@@ -119,13 +119,8 @@ async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform):
     const { imageFromSource } = await import('../image/from-source.js');
     return (await imageFromSource(ctx, source, { policy: policy as 'always' | 'missing' | 'never', status: opts.status })).record;
   }
-  let key: string | undefined;
-  try {
-    key = resolveImageName(opts.image).key;
-  } catch (err) {
-    // Not a reference: maybe an image ID.
-    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(opts.image)) throw err;
-  }
+  // A label or reference has a tag key; an image ID has none.
+  const key = resolveImageInput(opts.image).key;
   const pull = async () => {
     const { pullImageByName } = await import('../image/pull-any.js');
     await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status, ...(platform ? { platform } : {}) });
@@ -210,7 +205,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   // (an image's Cmd is written for docker, where it is PID 1; here systemd is).
   if (boot && opts.tty && opts.interactive && !opts.detach && !opts.args.length && opts.entrypoint === undefined) {
     const [{ shellInRoot }, { ContainerRoot }] = await Promise.all([import('./lookup.js'), import('../fs/in-root.js')]);
-    command = [ContainerRoot.with(ctx.paths.imageRootfs(image.id.replace(/^sha256:/, '')), (root) => shellInRoot(root)), '-l'];
+    command = [ContainerRoot.with(ctx.paths.imageRootfs(image.id), (root) => shellInRoot(root)), '-l'];
   }
   if (!boot && !command.length) throw new UsageError('no command specified');
   if (boot && !command.length && !opts.detach) throw new UsageError('no command specified (use -d for a system container without one)');
@@ -223,7 +218,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const healthcheck = healthConfigOf(image.config.Healthcheck, opts.health ?? {}, opts.healthcheck);
   const id = newContainerId();
   const { createAnonymousVolumes, fillFromImage, removeAnonymousVolumes } = await import('./volumes.js');
-  const imageRootfs = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+  const imageRootfs = ctx.paths.imageRootfs(image.id);
   // A named volume still empty gets the image's files too, as in docker (its first use).
   for (const b of binds) if (b.volume && !(await fs.readdir(b.host)).length) await fillFromImage(ctx, imageRootfs, b.container, b.host);
   const anonymous = await createAnonymousVolumes(ctx, (opts.volumes ?? []).filter(isAnonymousVolume), imageRootfs);

@@ -4,7 +4,6 @@
  * without importing the loop that imports it.
  */
 import { UsageError } from '../errors.js';
-import type { ContainerRecord } from './record.js';
 
 export interface RestartPolicy {
   name: 'no' | 'always' | 'unless-stopped' | 'on-failure';
@@ -42,8 +41,17 @@ export function shouldRestart(policy: RestartPolicy | undefined, exitCode: numbe
   return true;
 }
 
+/**
+ * The parts of a container record (record.ts) that restartsAfter reads. Stated here rather
+ * than imported: record.ts takes RestartPolicy from this file, and the two would import each other.
+ */
+export interface RestartHistory {
+  config: { restartPolicy?: RestartPolicy };
+  state: { restartCount?: number; stoppedByHand?: boolean };
+}
+
 /** shouldRestart for a container as its record stands after an end (its policy, count and stop by hand). */
-export function restartsAfter(record: ContainerRecord, exitCode: number): boolean {
+export function restartsAfter(record: RestartHistory, exitCode: number): boolean {
   return shouldRestart(record.config.restartPolicy, exitCode, record.state.restartCount ?? 0, record.state.stoppedByHand === true);
 }
 

@@ -27,7 +27,7 @@ export async function mountRootfs(ctx: Context, id: string, imageId: string, opt
   if (isMounted(target)) return target;
   const upper = upperDir(ctx, id);
   const work = path.join(ctx.paths.container(id), 'work');
-  const lower = ctx.paths.imageRootfs(imageId.replace(/^sha256:/, ''));
+  const lower = ctx.paths.imageRootfs(imageId);
   await Promise.all([fs.mkdir(upper, { recursive: true }), fs.mkdir(work, { recursive: true }), fs.mkdir(target, { recursive: true })]);
   // systemd-nspawn refuses a root without /usr ("doesn't look like an OS tree"); a
   // busybox image has none. An empty /usr in this container's upper layer satisfies it.

@@ -32,11 +32,10 @@ import { hasWorkingContainers, layersAbove, storageOverlayOptions, storedConfig,
 import { budArgv, fromArgv, inspectImageArgv, mountArgv, copyToStorageArgv, rmAllArgv, rmArgv, tagArgv, type BuildahStorage } from '../tools/buildah.js';
 import { baseImages, defaultContainerfile } from './containerfile.js';
 import { blobFile, imageSource } from './layout-store.js';
-import { isLabelKey, resolveImageName } from './names.js';
+import { isLabelKey, resolveImageInput, resolveImageName } from './names.js';
 import { parseImageConfig } from './oci-layout.js';
-import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
-import { commitImage, findImage, hasSystemd, imageExists, scratchDir, treeSize, type ImageRecord } from './store.js';
+import { commitImage, findImage, hasSystemd, imageExists, retag, scratchDir, treeSize, type ImageRecord } from './store.js';
 
 export interface BuildOptions {
   /** The context directory. */
@@ -71,13 +70,9 @@ function tagKey(name: string): string {
 
 /** The image named in FROM, from racker's store; pulled as `racker run` would (or always with --pull). */
 async function baseRecord(ctx: Context, name: string, opts: BuildOptions): Promise<ImageRecord> {
-  let key: string | undefined;
-  try {
-    key = resolveImageName(name).key;
-  } catch (err) {
-    if (!/^(sha256:)?[a-f0-9]{4,64}$/.test(name)) throw err;
-  }
+  const key = resolveImageInput(name).key;
   const pull = async () => {
+    // Lazy for start-up: the registry and label code is needed only with --pull.
     const { pullImageByName } = await import('./pull-any.js');
     await pullImageByName(ctx, name, opts.status ? { status: opts.status, progress: opts.status } : {});
   };
@@ -180,7 +175,7 @@ export async function buildImage(ctx: Context, o: BuildOptions): Promise<string>
 
 /** A base's rootfs a built image can share files with: a directory of racker's own (not a source run in place, whose files are the user's). */
 function linkableRootfs(ctx: Context, record: ImageRecord): string | undefined {
-  const rootfs = ctx.paths.imageRootfs(record.id.replace(/^sha256:/, ''));
+  const rootfs = ctx.paths.imageRootfs(record.id);
   try {
     return lstatSync(rootfs).isDirectory() ? rootfs : undefined;
   } catch {

@@ -24,9 +24,8 @@ import { addToLayout, digestFile, idTag, imageSource } from './layout-store.js';
 import { forgetLayoutTags, unpackInto } from './load.js';
 import { displayString, resolveImageName } from './names.js';
 import { layoutTag } from './oci-layout.js';
-import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
-import { imageExists, readImage, scratchDir } from './store.js';
+import { imageExists, readImage, retag, scratchDir } from './store.js';
 import { TarWriter } from './tar-writer.js';
 import { writeUpperLayer } from './upper-layer.js';
 import { emit } from '../events/log.js';
@@ -81,7 +80,7 @@ export async function commitContainer(ctx: Context, nameOrId: string, opts: Comm
   const scratch = await scratchDir(ctx.paths, 'commit');
   let mounted: string | undefined;
   try {
-    const lowerRoot = ctx.paths.imageRootfs(image.id.replace(/^sha256:/, ''));
+    const lowerRoot = ctx.paths.imageRootfs(image.id);
     const live = ctx.paths.containerRootfs(container.id);
     // The merged view, for opaque directories: the running container's own mount, else a read-only overlay made here.
     const mergedRoot = async (): Promise<string> => {

@@ -23,11 +23,11 @@ import { ContainerRoot } from '../fs/in-root.js';
 import { withLock } from '../state/lock.js';
 import { redactUrl } from '../registry/download.js';
 import { importImage, sha256File } from './import.js';
-import { lockName, retag } from './pull.js';
 import { resolveImageName } from './names.js';
+import { removeImage } from './remove.js';
 import { cleanScratch } from './scratch.js';
 import { sourceKey, sourceText, type LocalSource } from './source.js';
-import { commitImage, hasSystemd, imageExists, readImage, readTags, scratchDir, updateTags, writeImageRecord, type ImageRecord, type SourceEntry } from './store.js';
+import { commitImage, hasSystemd, imageExists, nameLock, readImage, readTags, retag, scratchDir, updateTags, writeImageRecord, type ImageRecord, type SourceEntry } from './store.js';
 import { hostPlatform } from './platform.js';
 
 export interface SourceOptions {
@@ -47,7 +47,7 @@ const DEFAULT_CACHE = 10;
 export async function imageFromSource(ctx: Context, s: LocalSource, o: SourceOptions = {}): Promise<SourceResult> {
   const key = sourceKey(s);
   const policy = o.policy ?? 'missing';
-  const result = await withLock(ctx.paths.lock(lockName(key)), async () => {
+  const result = await withLock(ctx.paths.lock(nameLock(key)), async () => {
     const cached = (await readTags(ctx.paths))[key];
     const cachedImage = cached?.source && imageExists(ctx.paths, cached.id) ? cached : undefined;
     const reuse = async (changes: Partial<SourceEntry> = {}): Promise<SourceResult> => {
@@ -83,6 +83,7 @@ export async function imageFromSource(ctx: Context, s: LocalSource, o: SourceOpt
         if (s.transport === 'oci' ? !st.isDirectory() : !st.isFile()) throw new UsageError(`${s.path} is not ${s.transport === 'oci' ? 'an OCI layout directory' : 'an archive file'}`);
         const known = policy === 'missing' ? cachedImage?.source : undefined;
         if (known && known.size === marker.size && known.mtimeMs === marker.mtimeMs) return reuse();
+        // Lazy: load.ts brings the tar parser, needed only for archive sources.
         const [loaded] = await (await import('./load.js')).loadImages(ctx, await archiveStream(s.path, s.transport), (images) => pickImage(images, s, key));
         return store(ctx, key, loaded!.id, { text: sourceText(s), kind: s.transport, size: marker.size, mtimeMs: marker.mtimeMs });
       }
@@ -239,7 +240,6 @@ async function boundCache(ctx: Context, keep: string): Promise<void> {
     .filter(([k, e]) => e.source && k !== keep)
     .sort(([, a], [, b]) => a.source!.used.localeCompare(b.source!.used));
   let excess = sources.length + 1 - Math.max(max, 1);
-  const { removeImage } = await import('./remove.js');
   for (const [k] of sources) {
     if (excess <= 0) break;
     try {
@@ -254,7 +254,6 @@ async function boundCache(ctx: Context, keep: string): Promise<void> {
 /** `racker system prune`: every cached source no container uses. The untagged keys. */
 export async function pruneSources(ctx: Context): Promise<string[]> {
   const tags = await readTags(ctx.paths);
-  const { removeImage } = await import('./remove.js');
   const gone: string[] = [];
   for (const [k, e] of Object.entries(tags)) {
     if (!e.source) continue;

@@ -15,11 +15,12 @@ import { nspawnRunArgv } from '../tools/nspawn.js';
 import type { Label } from './labels.js';
 import { labelKey } from './names.js';
 import { PROVISION_PACKAGES, provisionPlan } from './provision.js';
-import { lockName, pullReference, retag, type PullOptions, type PullResult } from './pull.js';
-import { parseReference } from './reference.js';
+import { pullReference, type PullOptions, type PullResult } from './pull.js';
+import { parseReference } from '../registry/reference.js';
 import { debianArchitecture, formatPlatform, hostPlatform, platformOf, samePlatform, type Platform } from './platform.js';
+import { requireRunnable } from './binfmt.js';
 import { cleanScratch } from './scratch.js';
-import { commitImage, hasSystemd, imageExists, readImage, readTags, scratchDir, treeSize, type ImageRecord } from './store.js';
+import { commitImage, hasSystemd, imageExists, nameLock, readImage, readTags, retag, scratchDir, treeSize, type ImageRecord } from './store.js';
 
 export type LabelSource = 'auto' | 'registry' | 'bootstrap';
 
@@ -47,7 +48,7 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
   const base = await pullReference(ctx, parseReference(label.source), opts);
   const key = labelKey(label.name);
   const status = opts.status ?? (() => {});
-  return withLock(ctx.paths.lock(lockName(key)), async () => {
+  return withLock(ctx.paths.lock(nameLock(key)), async () => {
     const current = (await readTags(ctx.paths))[key];
     // The label is current when it was provisioned from the base image we have now (one per platform).
     if (!opts.force && current && current.repoDigest === base.id && imageExists(ctx.paths, current.id)) {
@@ -65,7 +66,7 @@ async function provisionFromRegistry(ctx: Context, label: Label, opts: LabelPull
       const rootfs = path.join(dir, 'rootfs');
       // A copy, not an overlay: a label image stands on its own, and pull time is
       // allowed to be proportional to image size (container start is not).
-      await ctx.run(['cp', '-a', '--reflink=auto', ctx.paths.imageRootfs(base.id.replace(/^sha256:/, '')), rootfs]);
+      await ctx.run(['cp', '-a', '--reflink=auto', ctx.paths.imageRootfs(base.id), rootfs]);
       await runPlan(ctx, label, rootfs, opts.progress);
       const id = contentId({ base: base.id, label: label.name, created: ctx.clock().toISOString() });
       await commitImage(ctx.paths, dir, {
@@ -95,7 +96,7 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
   const key = labelKey(label.name);
   const status = opts.status ?? (() => {});
   await cleanScratch(ctx.paths);
-  return withLock(ctx.paths.lock(lockName(key)), async () => {
+  return withLock(ctx.paths.lock(nameLock(key)), async () => {
     const current = (await readTags(ctx.paths))[key];
     const want = opts.platform ?? hostPlatform();
     const stored = current && imageExists(ctx.paths, current.id) ? await readImage(ctx.paths, current.id) : undefined;
@@ -144,7 +145,6 @@ async function bootstrap(ctx: Context, label: Label, opts: LabelPullOptions): Pr
 }
 
 async function requireEmulation(p: Platform, what: string): Promise<void> {
-  const { requireRunnable } = await import('./binfmt.js');
   requireRunnable(p, `label ${what}`);
 }
 

@@ -113,7 +113,7 @@ export async function imageSource(ctx: Context, record: ImageRecord, scratch: st
   const found = await findInLayout(ctx.paths.oci, record.id);
   if (found) return found;
   const file = path.join(scratch, `layer-${record.id.replace(/^sha256:/, '').slice(0, 16)}.tar`);
-  await ctx.run(rootfsLayerArgv(ctx.paths.imageRootfs(record.id.replace(/^sha256:/, '')), file));
+  await ctx.run(rootfsLayerArgv(ctx.paths.imageRootfs(record.id), file));
   const layer = { ...(await digestFile(file)), mediaType: MEDIA.layer, file };
   const configBytes = Buffer.from(JSON.stringify(synthesizedConfig(record, layer.digest)));
   const config = { digest: `sha256:${createHash('sha256').update(configBytes).digest('hex')}`, size: configBytes.length, mediaType: MEDIA.config, bytes: configBytes };

@@ -5,6 +5,7 @@
 import { UsageError } from '../errors.js';
 import { matchesLabel } from '../format/labels.js';
 import type { ImageRow } from './list.js';
+import { isImageIdLike } from './names.js';
 
 const KEYS = ['dangling', 'label', 'before', 'since', 'reference'];
 
@@ -19,7 +20,7 @@ function createdOf(rows: readonly ImageRow[], name: string): number {
   const hex = name.replace(/^sha256:/, '');
   const row =
     rows.find((r) => `${r.repository}:${r.tag}` === name || (r.tag === 'latest' && r.repository === name)) ??
-    (/^[a-f0-9]{4,64}$/.test(hex) ? rows.find((r) => r.id.replace(/^sha256:/, '').startsWith(hex)) : undefined);
+    (isImageIdLike(name) ? rows.find((r) => r.id.replace(/^sha256:/, '').startsWith(hex)) : undefined);
   if (!row) throw new UsageError(`No such image: ${name}`);
   return Date.parse(row.created ?? '') || 0;
 }

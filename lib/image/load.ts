@@ -23,9 +23,8 @@ import { detectCompression } from './extract.js';
 import { addToLayout, digestFile, idTag } from './layout-store.js';
 import { isLabelKey, resolveImageName } from './names.js';
 import { layoutTag, parseImageConfig } from './oci-layout.js';
-import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
-import { commitImage, hasSystemd, imageExists, scratchDir, treeSize, type ImageOrigin } from './store.js';
+import { commitImage, hasSystemd, imageExists, retag, scratchDir, treeSize, type ImageOrigin } from './store.js';
 import { emit } from '../events/log.js';
 
 /** The archive as read: entry name → file in tmp/ (links resolved to their targets' files). */

@@ -13,9 +13,8 @@ import { mkosiBuildArgv } from '../tools/mkosi.js';
 import { resolveDebianMirror } from '../tools/mmdebstrap.js';
 import { hostAptSources } from './label-pull.js';
 import { isLabelKey, resolveImageName } from './names.js';
-import { retag } from './pull.js';
 import { cleanScratch } from './scratch.js';
-import { commitImage, hasSystemd, scratchDir, treeSize } from './store.js';
+import { commitImage, hasSystemd, retag, scratchDir, treeSize } from './store.js';
 import { hostPlatform } from './platform.js';
 
 export interface MkosiBuildOptions {

@@ -4,7 +4,7 @@
  */
 import { findLabel, type Label } from './labels.js';
 import { classifySource, sourceKey } from './source.js';
-import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from './reference.js';
+import { familiarName, familiarString, formatReference, parseReference, type ImageReference } from '../registry/reference.js';
 
 export type ImageName =
   | { kind: 'label'; label: Label; key: string }
@@ -32,6 +32,26 @@ export function resolveImageName(input: string): ImageName {
   if (label) return { kind: 'label', label, key: labelKey(label.name) };
   const ref = parseReference(input);
   return { kind: 'registry', ref, key: formatReference(ref) };
+}
+
+/** An image ID as a user may write it: "sha256:" or not, then 4 to 64 hex digits (a unique prefix will do). */
+export function isImageIdLike(input: string): boolean {
+  return /^(sha256:)?[a-f0-9]{4,64}$/.test(input);
+}
+
+/**
+ * An image argument (run, create, build's FROM, tag's source) parsed once: a label or a
+ * reference with its tag key, or else an image ID (`key` undefined; look it up by ID prefix).
+ * Anything else is the reference's own error ("invalid reference format"). A hex spelling that
+ * is also a valid name ("abcd") resolves as the name: findImage falls back to the ID prefix.
+ */
+export function resolveImageInput(input: string): ImageName | { kind: 'id'; id: string; key?: undefined } {
+  try {
+    return resolveImageName(input);
+  } catch (err) {
+    if (!isImageIdLike(input)) throw err;
+    return { kind: 'id', id: input };
+  }
 }
 
 /** The tag key of a reference or label; undefined for what can only be an image ID (a hex prefix). */

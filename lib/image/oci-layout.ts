@@ -7,6 +7,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 import type { DockerHealthcheck } from '../container/health.js';
+import type { Context } from '../context.js';
+import { withLock } from '../state/lock.js';
+import { gcArgv, removeTagArgv } from '../tools/umoci.js';
+import { isLabelKey } from './names.js';
 
 /** Runtime settings from the image config, in docker's field names. */
 export interface ImageConfig {
@@ -113,4 +117,14 @@ export async function readLayoutImage(layout: string, tag: string): Promise<Layo
     ...(typeof config.variant === 'string' && config.variant ? { variant: config.variant } : {}),
     layers: Array.isArray(manifest.layers) ? manifest.layers.length : 0,
   };
+}
+
+/** Forget the tag in the shared OCI layout and collect blobs nothing refers to any more. */
+export async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
+  // Labels are provisioned images: they have no tag in the OCI layout.
+  if (isLabelKey(key)) return;
+  await withLock(ctx.paths.lock('oci-layout'), async () => {
+    const r = await ctx.run(removeTagArgv(ctx.paths.oci, layoutTag(key)), { reject: false });
+    if (r.exitCode === 0) await ctx.run(gcArgv(ctx.paths.oci));
+  });
 }

@@ -5,7 +5,7 @@ import { findCredentials } from '../registry/auth.js';
 import { remoteTags } from '../registry/client.js';
 import { resolveImageName } from './names.js';
 import { pullReference, pullTimeouts, REGISTRY_TIMEOUT_ENV, sourceReference, type PullOptions } from './pull.js';
-import { isLoopbackRegistry } from './reference.js';
+import { isLoopbackRegistry } from '../registry/reference.js';
 
 /** Pulls each tag; returns the repository's name (the line docker prints last). */
 export async function pullAllTags(ctx: Context, input: string, opts: PullOptions): Promise<string> {

@@ -12,6 +12,7 @@ export async function pullImageByName(ctx: Context, input: string, opts: LabelPu
   // A URL, path or archive (doc/images.md, "Sources"): imported or read, and cached.
   const source = classifySource(input, { cwd: process.cwd(), isDirectory });
   if (source.kind !== 'reference' && source.kind !== 'label') {
+    // Lazy for start-up: from-source.ts (downloads, archives) is needed only for sources.
     const { imageFromSource } = await import('./from-source.js');
     const r = await imageFromSource(ctx, source, { policy: opts.force ? 'always' : 'missing', status: opts.status });
     return { key: r.key, id: r.record.id, digest: r.record.id, updated: r.updated };

@@ -3,7 +3,6 @@
  * One pull per name at a time (a second pull of the same name waits, then finds it
  * up to date); nothing is visible in the store until it is complete.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CommandError, NotFoundError, RackerError, RegistryError, RegistryUnreachableError, UsageError, errorMessage } from '../errors.js';
@@ -12,23 +11,22 @@ import { withLock } from '../state/lock.js';
 import { findCredentials, writeTemporaryAuthFile } from '../registry/auth.js';
 import type { Meter } from '../progress.js';
 import { remoteLayers, remoteManifestDigest, remotePlatforms, tlsHint, type RemoteLayers } from '../registry/client.js';
-import { formatPlatform, samePlatform, type Platform } from './platform.js';
+import { formatPlatform, hostPlatform, samePlatform, type Platform } from './platform.js';
 import { copyToLayoutArgv, parseSkopeoError } from '../tools/skopeo.js';
 import { unpackArgv } from '../tools/umoci.js';
-import { layoutTag, readLayoutImage } from './oci-layout.js';
-import { familiarString, formatReference, isLoopbackRegistry, type ImageReference } from './reference.js';
+import { dropLayoutTag, layoutTag, readLayoutImage } from './oci-layout.js';
+import { familiarString, formatReference, isLoopbackRegistry, type ImageReference } from '../registry/reference.js';
 import {
   commitImage,
   hasSystemd,
   imageExists,
   readImage,
+  nameLock,
   readTags,
   removeImageData,
+  retag,
   scratchDir,
-  taggedIds,
   treeSize,
-  updateTags,
-  type TagEntry,
 } from './store.js';
 import { bytesReadBy, downloadedBytes, watch } from './pull-meter.js';
 import { cleanScratch } from './scratch.js';
@@ -84,10 +82,6 @@ export function pullTimeouts(env: NodeJS.ProcessEnv): { requestMs: number; copyS
   return { requestMs: Math.round(seconds(REGISTRY_TIMEOUT_ENV, 15) * 1000), copySeconds: seconds(PULL_TIMEOUT_ENV, 3600) };
 }
 
-export function lockName(key: string): string {
-  return `pull-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-}
-
 export async function pullReference(ctx: Context, ref: ImageReference, opts: PullOptions = {}): Promise<PullResult> {
   const key = formatReference(ref);
   const source = sourceReference(ref, ctx.env);
@@ -98,7 +92,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
 
   await cleanScratch(ctx.paths);
   return withLock(
-    ctx.paths.lock(lockName(key)),
+    ctx.paths.lock(nameLock(key)),
     async () => {
       const credentials = await findCredentials(source.registry, ctx.env);
       const digest = await remoteManifestDigest(source, {
@@ -136,7 +130,6 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
       const layoutImage = await readLayoutImage(ctx.paths.oci, tag);
       // A single-platform manifest is copied whatever its platform: docker refuses it then too.
       if (opts.platform && !samePlatform(layoutImage, opts.platform)) {
-        const { dropLayoutTag } = await import('./remove.js');
         await dropLayoutTag(ctx, key).catch(() => undefined);
         throw new RackerError(
           `image ${familiarString(ref)} is ${formatPlatform(layoutImage)} only, not ${formatPlatform(opts.platform)}`,
@@ -177,8 +170,7 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
           // The copy left this image's blobs in the shared layout under `tag`, which no stored
           // image needs now. On a full disk they held the space (50 MB for Debian) that the
           // failed unpack lacked: forget the tag and collect them (an older image stays usable).
-          const { dropLayoutTag } = await import('./remove.js');
-          await dropLayoutTag(ctx, key).catch(() => undefined);
+            await dropLayoutTag(ctx, key).catch(() => undefined);
           // umoci's own line ("unpack entry: usr/bin/perl: … short write: … no space left on
           // device") buries what happened and what is left.
           if (/no space left on device/i.test(errorMessage(err))) {
@@ -195,21 +187,6 @@ export async function pullReference(ctx: Context, ref: ImageReference, opts: Pul
     },
     { onWait: () => ctx.log.info(`Waiting for another pull of ${familiarString(ref)} to finish`) },
   );
-}
-
-/** Point key at a new image; the image it pointed at before goes if nothing else needs it. */
-export async function retag(ctx: Context, key: string, entry: TagEntry): Promise<void> {
-  let previous: string | undefined;
-  let stillTagged = true;
-  await updateTags(ctx.paths, (tags) => {
-    previous = tags[key]?.id;
-    tags[key] = entry;
-    stillTagged = previous !== undefined && taggedIds(tags).has(previous);
-  });
-  if (previous && previous !== entry.id && !stillTagged) {
-    const { imageInUse } = await import('./usage.js');
-    if (!(await imageInUse(ctx.paths, previous))) await removeImageData(ctx.paths, previous);
-  }
 }
 
 async function copyIntoLayout(
@@ -275,7 +252,6 @@ async function copyIntoLayout(
 
 /** The index lacks the platform asked for (or the host's): one line naming the ones it has. */
 async function noSuchPlatform(ctx: Context, source: ImageReference, o: { tlsVerify: boolean; credentials?: { username: string; password: string }; platform?: Platform }): Promise<Error> {
-  const { hostPlatform } = await import('./platform.js');
   const want = formatPlatform(o.platform ?? hostPlatform());
   const has = await remotePlatforms(source, { tlsVerify: o.tlsVerify, credentials: o.credentials, log: ctx.log }).catch(() => undefined);
   return new NotFoundError(

@@ -6,10 +6,9 @@
 import type { Context } from '../context.js';
 import { ConflictError } from '../errors.js';
 import { withLock } from '../state/lock.js';
-import { gcArgv, removeTagArgv } from '../tools/umoci.js';
-import { familiarKey, isLabelKey, isSingleReference, keyOrNothing } from './names.js';
-import { layoutTag } from './oci-layout.js';
-import { findImage, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
+import { familiarKey, isSingleReference, keyOrNothing } from './names.js';
+import { dropLayoutTag } from './oci-layout.js';
+import { findImage, nameLock, readTags, removeImageData, shortId, taggedIds, updateTags } from './store.js';
 import { containersUsing } from './usage.js';
 import { emit } from '../events/log.js';
 
@@ -24,8 +23,7 @@ export async function removeImage(ctx: Context, input: string, opts: { force?: b
   // collecting blobs in the middle of it made that pull fail in umoci ("open blob: no such
   // file"), or deleted data a tag then named: wait for the pull instead, as a second pull does.
   if (!key) return removeLocked(ctx, input, undefined, opts);
-  const { lockName } = await import('./pull.js');
-  return withLock(ctx.paths.lock(lockName(key)), () => removeLocked(ctx, input, key, opts));
+  return withLock(ctx.paths.lock(nameLock(key)), () => removeLocked(ctx, input, key, opts));
 }
 
 async function removeLocked(ctx: Context, input: string, key: string | undefined, opts: { force?: boolean }): Promise<RemovedLine[]> {
@@ -64,14 +62,4 @@ async function removeLocked(ctx: Context, input: string, key: string | undefined
     emit(ctx, { type: 'image', action: 'delete', id: record.id, attributes: { name: record.id } });
   }
   return lines;
-}
-
-/** Forget the tag in the shared OCI layout and collect blobs nothing refers to any more. */
-export async function dropLayoutTag(ctx: Context, key: string): Promise<void> {
-  // Labels are provisioned images: they have no tag in the OCI layout.
-  if (isLabelKey(key)) return;
-  await withLock(ctx.paths.lock('oci-layout'), async () => {
-    const r = await ctx.run(removeTagArgv(ctx.paths.oci, layoutTag(key)), { reject: false });
-    if (r.exitCode === 0) await ctx.run(gcArgv(ctx.paths.oci));
-  });
 }

@@ -4,7 +4,7 @@
  * is complete (built in tmp/, renamed into place), so a killed pull never leaves
  * something that later looks like an image.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';
@@ -12,7 +12,10 @@ import { ContainerRoot } from '../fs/in-root.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';
+import type { Context } from '../context.js';
 import type { ImageConfig } from './oci-layout.js';
+import { isImageIdLike, keyOrNothing } from './names.js';
+import { imageInUse } from './usage.js';
 
 export type ImageOrigin =
   | { kind: 'registry'; reference: string; manifestDigest: string }
@@ -91,6 +94,14 @@ export async function readTags(paths: Paths): Promise<Record<string, TagEntry>> 
   return (await readJson<Repositories>(paths.repositories, { tags: {} })).tags;
 }
 
+/**
+ * The lock of one name (a tag key): a pull, a label's provisioning or a source's import
+ * holds it from its copy to its retag, and rmi takes it so it never untags in the middle.
+ */
+export function nameLock(key: string): string {
+  return `pull-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+}
+
 /** Read-modify-write of the tag table, under its own short lock. */
 export async function updateTags(paths: Paths, change: (tags: Record<string, TagEntry>) => void): Promise<void> {
   await withLock(paths.lock('repositories'), async () => {
@@ -101,13 +112,13 @@ export async function updateTags(paths: Paths, change: (tags: Record<string, Tag
 }
 
 export async function readImage(paths: Paths, id: string): Promise<ImageRecord | undefined> {
-  const rec = await readJson<ImageRecord | undefined>(paths.imageMeta(hex(id)), undefined);
+  const rec = await readJson<ImageRecord | undefined>(paths.imageMeta(id), undefined);
   return rec;
 }
 
 /** Rewrite an image's record (from-source.ts: a directory's systemd yes/no when the tree changed). */
 export async function writeImageRecord(paths: Paths, record: ImageRecord): Promise<void> {
-  await writeJsonAtomic(paths.imageMeta(hex(record.id)), record);
+  await writeJsonAtomic(paths.imageMeta(record.id), record);
 }
 
 export async function listImages(paths: Paths): Promise<ImageRecord[]> {
@@ -128,7 +139,7 @@ export async function listImages(paths: Paths): Promise<ImageRecord[]> {
 }
 
 export function imageExists(paths: Paths, id: string): boolean {
-  return existsSync(paths.imageMeta(hex(id)));
+  return existsSync(paths.imageMeta(id));
 }
 
 /** A fresh scratch directory on the store's filesystem (so the result can be renamed into place). */
@@ -146,8 +157,8 @@ export async function scratchDir(paths: Paths, purpose: string): Promise<string>
 export async function commitImage(paths: Paths, dir: string, record: ImageRecord): Promise<void> {
   await writeJsonAtomic(path.join(dir, 'image.json'), record);
   await fs.mkdir(paths.images, { recursive: true });
-  const final = paths.image(hex(record.id));
-  if (existsSync(paths.imageMeta(hex(record.id)))) {
+  const final = paths.image(record.id);
+  if (existsSync(paths.imageMeta(record.id))) {
     await removeTree(dir);
     return;
   }
@@ -173,10 +184,24 @@ export async function removeTree(dir: string, paths?: Paths): Promise<void> {
 }
 
 export async function removeImageData(paths: Paths, id: string): Promise<void> {
-  await removeTree(paths.image(hex(id)), paths);
+  await removeTree(paths.image(id), paths);
 }
 
 /** Image IDs some tag still points at. */
+/** Point key at a new image; the image it pointed at before goes if nothing else needs it. */
+export async function retag(ctx: Context, key: string, entry: TagEntry): Promise<void> {
+  let previous: string | undefined;
+  let stillTagged = true;
+  await updateTags(ctx.paths, (tags) => {
+    previous = tags[key]?.id;
+    tags[key] = entry;
+    stillTagged = previous !== undefined && taggedIds(tags).has(previous);
+  });
+  if (previous && previous !== entry.id && !stillTagged) {
+    if (!(await imageInUse(ctx.paths, previous))) await removeImageData(ctx.paths, previous);
+  }
+}
+
 export function taggedIds(tags: Record<string, TagEntry>): Set<string> {
   return new Set(Object.values(tags).map((t) => t.id));
 }
@@ -184,7 +209,6 @@ export function taggedIds(tags: Record<string, TagEntry>): Set<string> {
 /** Find an image by tag key, full ID or unique ID prefix (docker accepts all three). */
 /** An image a user named: a reference, a label, or an ID (prefix). */
 export async function findImageNamed(paths: Paths, name: string): Promise<{ record: ImageRecord; tagKey?: string }> {
-  const { keyOrNothing } = await import('./names.js');
   return findImage(paths, keyOrNothing(name), name);
 }
 
@@ -198,8 +222,8 @@ export async function findImage(
     const record = await readImage(paths, tags[key].id);
     if (record) return { record, tagKey: key };
   }
-  const prefix = idLike.replace(/^sha256:/, '');
-  if (/^[a-f0-9]{4,64}$/.test(prefix)) {
+  if (isImageIdLike(idLike)) {
+    const prefix = idLike.replace(/^sha256:/, '');
     const matches = (await listImages(paths)).filter((r) => hex(r.id).startsWith(prefix));
     if (matches.length === 1) return { record: matches[0]! };
   }

@@ -10,7 +10,7 @@ import { rootCertificates } from 'node:tls';
 import pRetry, { AbortError } from 'p-retry';
 import { NotFoundError, RegistryError, RegistryUnreachableError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { formatReference, isLoopbackRegistry, registryEndpoint, type ImageReference } from '../image/reference.js';
+import { formatReference, isLoopbackRegistry, registryEndpoint, type ImageReference } from './reference.js';
 import type { Credentials } from './auth.js';
 import { httpRequest as rawHttpRequest, HttpTimeoutError, type HttpOptions, type HttpResponse as Response } from './http.js';
 

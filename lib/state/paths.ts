@@ -22,6 +22,11 @@ export interface Paths {
   readonly networks: string;
   /** The event log (lib/events): one JSON line per action, rotated to events.log.1. */
   readonly events: string;
+  /**
+   * An image's directory, its root filesystem and its image.json. `id` is the image ID, with
+   * or without its "sha256:" (the directory is named by the hex alone): the one place that
+   * turns an ID into these paths.
+   */
   image(id: string): string;
   imageRootfs(id: string): string;
   imageMeta(id: string): string;
@@ -58,9 +63,9 @@ export function pathsUnder(lib: string, run: string): Paths {
     containers: path.join(lib, 'containers'),
     networks: path.join(lib, 'networks'),
     events: path.join(lib, 'events.log'),
-    image: (id) => path.join(images, id),
-    imageRootfs: (id) => path.join(images, id, 'rootfs'),
-    imageMeta: (id) => path.join(images, id, 'image.json'),
+    image: (id) => path.join(images, imageHex(id)),
+    imageRootfs: (id) => path.join(images, imageHex(id), 'rootfs'),
+    imageMeta: (id) => path.join(images, imageHex(id), 'image.json'),
     lock: (name) => path.join(locks, `${name}.lock`),
     container: (id) => path.join(lib, 'containers', id),
     containerMeta: (id) => path.join(lib, 'containers', id, 'container.json'),
@@ -69,4 +74,9 @@ export function pathsUnder(lib: string, run: string): Paths {
     endedContainers: path.join(lib, 'ended-containers.json'),
     packageCache: path.join(lib, 'cache', 'packages'),
   };
+}
+
+/** An image ID's hex: images/<hex>/ is named without the "sha256:" the ID carries. */
+function imageHex(id: string): string {
+  return id.replace(/^sha256:/, '');
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { splitAtFirstPositional } from '../../cli/trailing.js';
 import { runValueOptions } from '../../cli/commands/run.js';
 import { UsageError } from '../../lib/errors.js';
-import { formatReference, parseReference } from '../../lib/image/reference.js';
+import { formatReference, parseReference } from '../../lib/registry/reference.js';
 import { parseEnvFile, parseVolume } from '../../lib/container/spec.js';
 
 // Generated input: no crash, only clean UsageErrors; what parses round-trips.

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { LABELS, PACKAGE_FAMILIES, UBUNTU_KEYRING, findLabel, labelsByFamily, type PackageFamily } from '../../lib/image/labels.js';
 import { PROVISION_PACKAGES, provisionPlan } from '../../lib/image/provision.js';
-import { formatReference, parseReference } from '../../lib/image/reference.js';
+import { formatReference, parseReference } from '../../lib/registry/reference.js';
 
 /** name → [family, source]: the whole table, so that any change to it is a deliberate one. */
 const EXPECTED: [string, PackageFamily, string][] = [

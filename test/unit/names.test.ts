@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { displayName, displayString, familiarKey, isSingleReference, resolveImageName } from '../../lib/image/names.js';
+import { displayName, displayString, familiarKey, isImageIdLike, isSingleReference, resolveImageInput, resolveImageName } from '../../lib/image/names.js';
 import { layoutTag, parseImageConfig } from '../../lib/image/oci-layout.js';
 import { sourceReference } from '../../lib/image/pull.js';
-import { parseReference } from '../../lib/image/reference.js';
+import { parseReference } from '../../lib/registry/reference.js';
 
 describe('image names', () => {
   it('a curated label wins over a Docker Hub name of the same spelling', () => {
@@ -16,6 +16,20 @@ describe('image names', () => {
     expect(resolveImageName('debian:bookworm').key).to.equal('docker.io/library/debian:bookworm');
     expect(resolveImageName('debian-bookworm:12').key).to.equal('docker.io/library/debian-bookworm:12');
     expect(resolveImageName('127.0.0.1:5000/racker/busybox').key).to.equal('127.0.0.1:5000/racker/busybox:latest');
+  });
+
+  it('an image argument is a label, a reference, or else an image ID; anything else is invalid', () => {
+    const hex = 'ab12'.repeat(16);
+    expect(resolveImageInput('debian-bookworm')).to.include({ kind: 'label', key: 'label:debian-bookworm' });
+    expect(resolveImageInput('debian:bookworm')).to.include({ kind: 'registry', key: 'docker.io/library/debian:bookworm' });
+    // 64 hex digits are never a name (docker's rule): an ID, looked up without a tag key.
+    expect(resolveImageInput(hex)).to.deep.equal({ kind: 'id', id: hex });
+    // What is also a valid name resolves as the name; findImage then falls back to the ID prefix.
+    expect(resolveImageInput('ab12').key).to.equal('docker.io/library/ab12:latest');
+    expect(resolveImageInput(`sha256:${hex}`).key).to.equal(`docker.io/library/sha256:${hex}`);
+    expect(() => resolveImageInput('Debian:bookworm')).to.throw('invalid reference format');
+    expect([hex, `sha256:${hex}`, 'ab12', 'sha256:ab12'].map(isImageIdLike)).to.deep.equal([true, true, true, true]);
+    expect(['abc', 'sha256:', 'AB12', 'a'.repeat(65)].map(isImageIdLike)).to.deep.equal([false, false, false, false]);
   });
 
   it('shows keys in the REPOSITORY/TAG columns like docker', () => {

@@ -8,7 +8,7 @@ import {
   parseReference,
   registryEndpoint,
   type ImageReference,
-} from '../../lib/image/reference.js';
+} from '../../lib/registry/reference.js';
 
 const HEX = '7cc4b5aefd1d0cadf8d97d4350462ba51c694ebca145b08d7d41b41acc8db5aa';
 const D = `sha256:${HEX}`;

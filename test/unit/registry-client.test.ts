@@ -9,7 +9,7 @@ import { CommandError, NotFoundError, RegistryError, RegistryUnreachableError, U
 import { checkLogin, hostArchitecture, parseChallenge, registryCAs, remoteLayers, remoteManifestDigest, transportError } from '../../lib/registry/client.js';
 import { HttpTimeoutError, httpRequest } from '../../lib/registry/http.js';
 import { pullTimeouts, skopeoFailure } from '../../lib/image/pull.js';
-import { parseReference } from '../../lib/image/reference.js';
+import { parseReference } from '../../lib/registry/reference.js';
 import { classifySkopeoError, copyToLayoutArgv, parseSkopeoError } from '../../lib/tools/skopeo.js';
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;

@@ -149,7 +149,7 @@ export function upperEntries(upperFd: number, lowerFd: number, mergedFd: number 
 export async function containerChanges(ctx: Context, record: ContainerRecord): Promise<Change[]> {
   return withContainerRoot(ctx, record, 'merged', (merged) => {
     const upper = openSync(upperDir(ctx, record.id), O_PATH | O_CLOEXEC);
-    const lower = openSync(ctx.paths.imageRootfs(record.config.imageId.replace(/^sha256:/, '')), O_PATH | O_CLOEXEC);
+    const lower = openSync(ctx.paths.imageRootfs(record.config.imageId), O_PATH | O_CLOEXEC);
     try {
       return changesOf(upperEntries(upper, lower, merged.fd));
     } finally {
