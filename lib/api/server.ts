@@ -127,9 +127,10 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     let known = callers.get(s);
     if (!known) {
       const peer = peerOf(s);
-      // Root, or the service's own user, is not held to the member policy; a peer the kernel
-      // could not name (no native addon) is held to it as nobody.
-      known = !peer ? callerFor(65534, 65534) : peer.uid === 0 || peer.uid === process.getuid?.() ? Promise.resolve(undefined) : callerFor(peer.uid, peer.gid);
+      // Root, or the service's own user, is not held to the member policy. A peer the kernel
+      // could not name (no native addon) is held to it as nobody when a --group may connect;
+      // without one, only the socket's owner (and root's group) can have connected.
+      known = !peer ? (opts.group === undefined ? Promise.resolve(undefined) : callerFor(65534, 65534)) : peer.uid === 0 || peer.uid === process.getuid?.() ? Promise.resolve(undefined) : callerFor(peer.uid, peer.gid);
       callers.set(s, known);
     }
     return known;
