@@ -518,7 +518,7 @@ describe('containers (integration: systemd-nspawn, fixture registry on 127.0.0.1
     // \r\n); in direct mode systemd-nspawn makes it raw whatever its stdin.
     it('-t without -i: a terminal of the caller\'s size all the same, taking no input (both modes)', async () => {
       const boot = await underPty(['run', '--rm', '-t', DEBIAN, 'sh', '-c', 'test -t 0 && test -t 1 && stty size']);
-      expect(seen(boot)).to.deep.equal({ code: 0, stdout: '30 100\r\r\n', stderr: '' });
+      expect(seen(boot)).to.deep.equal({ code: 0, stdout: '30 100\r\n', stderr: '' });
       const ask = 'for i in 1 2 3 4 5 6 7 8 9 10; do busybox stty size 2>/dev/null && exit 0; sleep 0.1; done; exit 1';
       const direct = await underPty(['run', '--rm', '-t', BUSYBOX, 'sh', '-c', `test -t 0 && test -t 1 && { ${ask}; }`]);
       expect(seen(direct)).to.deep.equal({ code: 0, stdout: '30 100\r\n', stderr: '' });
