@@ -3,7 +3,9 @@
 // definitions), so the reference can't drift; test/integration/cli.test.ts checks it.
 // Usage: npm run build && node scripts/gen-reference.mjs [--check] [--dir DIR]
 //   --check: write nothing; exit 1 and name the pages that differ from what would be generated.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,26 +17,46 @@ export const COMMANDS = {
   postroj: ['list-images', 'pull', 'pkgprobe', 'selftest', 'matrix', 'summary'],
 };
 
-function help(program, command) {
+async function help(program, command) {
   // Not a terminal: yargs does not wrap, so the text is the same on every machine.
-  return execFileSync(process.execPath, [path.join(repo, 'dist/bin', `${program}.js`), ...command.split(' '), '--help'], {
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(repo, 'dist/bin', `${program}.js`), ...command.split(' '), '--help'], {
     env: { ...process.env, RACKER_DEBUG: '' },
-  }).toString();
+  });
+  return stdout;
+}
+
+/** f over items, at most `limit` at a time, results in order (a process per command: one per CPU). */
+async function mapLimited(items, limit, f) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 /** The pages as { relative path: content }. */
-export function renderReference() {
+export async function renderReference() {
   const pages = {};
   const index = ['# Command reference', '', 'Generated from the commands\' own `--help` by `scripts/gen-reference.mjs`; do not edit by hand.', ''];
-  for (const [program, commands] of Object.entries(COMMANDS)) {
-    index.push(`## ${program}`, '');
-    for (const command of commands) {
-      const file = `${program}-${command.replace(/ /g, '-')}.md`; // 'system prune' → racker-system-prune.md
-      pages[file] = `# ${program} ${command}\n\n\`\`\`\n${help(program, command).trimEnd()}\n\`\`\`\n`;
-      index.push(`- [${program} ${command}](${file})`);
+  const all = Object.entries(COMMANDS).flatMap(([program, commands]) => commands.map((command) => [program, command]));
+  const texts = await mapLimited(all, availableParallelism(), ([program, command]) => help(program, command));
+  let shown;
+  all.forEach(([program, command], i) => {
+    if (program !== shown) {
+      if (shown !== undefined) index.push('');
+      index.push(`## ${program}`, '');
+      shown = program;
     }
-    index.push('');
-  }
+    const file = `${program}-${command.replace(/ /g, '-')}.md`; // 'system prune' → racker-system-prune.md
+    pages[file] = `# ${program} ${command}\n\n\`\`\`\n${texts[i].trimEnd()}\n\`\`\`\n`;
+    index.push(`- [${program} ${command}](${file})`);
+  });
+  index.push('');
   pages['README.md'] = `${index.join('\n').trimEnd()}\n`;
   return pages;
 }
@@ -43,7 +65,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const args = process.argv.slice(2);
   const dirAt = args.indexOf('--dir');
   const dir = dirAt >= 0 ? path.resolve(args[dirAt + 1]) : path.join(repo, 'doc/reference');
-  const pages = renderReference();
+  const pages = await renderReference();
   if (args.includes('--check')) {
     const stale = Object.entries(pages)
       .filter(([file, text]) => !existsSync(path.join(dir, file)) || readFileSync(path.join(dir, file), 'utf8') !== text)

@@ -22,10 +22,9 @@ import { callerToEnv, isMember } from '../access/caller.js';
 import { rackerBin } from '../container/detached.js';
 import { UsageError } from '../errors.js';
 import type { Engine } from './engine.js';
-import { frame, parseFrames } from './frames.js';
+import { CLI_FRAME as FRAME, frame, parseFrames } from './frames.js';
 import { memberRoute, type Route } from './router.js';
 
-export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 4, stdinEnd: 5, signal: 6, resize: 7 } as const;
 
 export interface CliRequest {
   program: 'racker' | 'postroj';

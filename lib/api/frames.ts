@@ -13,6 +13,12 @@ export function frame(stream: StreamId, payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
+/**
+ * racker's own frame types on a forwarded command's connection (POST /racker/v1/cli,
+ * cli-forward.ts and lib/client/forward.ts), beside the Engine's stdin/stdout/stderr.
+ */
+export const CLI_FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 4, stdinEnd: 5, signal: 6, resize: 7 } as const;
+
 /** Split a multiplexed byte stream back into frames (for tests and clients); the rest is an incomplete frame. */
 export function parseFrames(data: Buffer): { frames: { stream: number; payload: Buffer }[]; rest: Buffer } {
   const frames: { stream: number; payload: Buffer }[] = [];

@@ -10,10 +10,9 @@ import { userInfo } from 'node:os';
 import { connect as connectUnix, type Socket } from 'node:net';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
-import { frame, parseFrames } from '../api/frames.js';
+import { CLI_FRAME as FRAME, frame, parseFrames } from '../api/frames.js';
 import { resolvePaths } from '../state/paths.js';
 
-const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 4, stdinEnd: 5, signal: 6, resize: 7 } as const;
 
 /** Where to look for the service, in order: RACKER_HOST; else DOCKER_HOST (when it is racker's), then the default socket. */
 export function serviceSockets(env: NodeJS.ProcessEnv): string[] {

@@ -13,8 +13,9 @@ import os, pty, sys, time, fcntl, termios, struct, select
 marker = sys.argv[1].encode()
 pid, fd = pty.fork()
 if pid == 0:
+    # The size is set before the command starts (set from the parent, it could come too late).
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
     os.execvp(sys.argv[2], sys.argv[2:])
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
 out, t0, resized = b'', time.time(), False
 while True:
     if not resized and marker in out:

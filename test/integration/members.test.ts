@@ -14,6 +14,7 @@ import { dockerClient, startService, type Service } from '../helpers/docker.js';
 import { needs, requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 import { petName } from '../../lib/container/account.js';
+import { onTerminal, PYTHON3 } from '../helpers/pty.js';
 
 const MEMBER = 'racker-t-member';
 const OUTSIDER = 'racker-t-outsider';
@@ -193,37 +194,15 @@ describe('racker without sudo (integration: real users through racker system ser
   });
 
   it("a terminal through the service: the same bytes as root's, and it follows the client's size", async function () {
-    // A pseudo-terminal for the client, as a user's shell has: python3's pty module (python3 comes
-    // with python3-docker), which can also resize it while the command runs.
-    const python = ['/usr/bin/python3'].find(existsSync);
-    needs(this, python !== undefined, 'python3');
-    const program = `
-import os, pty, sys, time, fcntl, termios, struct, select
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 80, 0, 0))
-    os.execvp(sys.argv[1], sys.argv[1:])
-out, t0, resized = b'', time.time(), False
-while True:
-    if not resized and b'first' in out:
-        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 100, 0, 0)); resized = True
-    r, _, _ = select.select([fd], [], [], 0.1)
-    if r:
-        try: d = os.read(fd, 4096)
-        except OSError: break
-        if not d: break
-        out += d
-    if time.time() - t0 > 60: break
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(repr(out) + ' ' + str(os.waitstatus_to_exitcode(status)))
-`;
-    // --no-boot: a booted machine's terminal (exec into it) does not follow a resize yet, as root or member.
-    const command = ['run', '--rm', '-t', '--no-boot', DEBIAN, 'sh', '-c', 'stty size; test -t 0 && echo first; sleep 2; stty size; exit 4'];
-    const viaPty = async (wrapper: string[], entry: string) =>
-      (await collect([python!, '-c', program, ...wrapper, process.execPath, entry, ...command], { env: { ...process.env, RACKER_ROOT: root, TERM: 'xterm' }, timeoutMs: 90_000 })).stdout.toString();
-    const expected = "b'24 80\\r\\nfirst\\r\\n30 100\\r\\n' 4";
-    expect(await viaPty([], path.join(bin, 'racker.js'))).to.equal(expected);
-    expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'], path.join(bin, 'racker.js'))).to.equal(expected);
+    needs(this, PYTHON3 !== undefined, 'python3 (a pseudo-terminal for the client)');
+    const command = ['run', '--rm', '-t', DEBIAN, 'sh', '-c', 'stty size; test -t 0 && echo first; sleep 2; stty size; exit 4'];
+    const viaPty = async (wrapper: string[]) => {
+      const r = await onTerminal([...wrapper, process.execPath, path.join(bin, 'racker.js'), ...command], { env: { ...process.env, RACKER_ROOT: root, TERM: 'xterm' }, resizeAfter: 'first', timeoutMs: 90_000 });
+      return { shown: r.shown.toString(), code: r.code };
+    };
+    const expected = { shown: '24 80\r\nfirst\r\n30 100\r\n', code: 4 };
+    expect(await viaPty([])).to.deep.equal(expected);
+    expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'])).to.deep.equal(expected);
   });
 
   it('postroj pkgprobe runs for a member (their machine, booted, probed, removed)', async () => {
