@@ -8,7 +8,7 @@
  *
  *   service → client: 1 stdout, 2 stderr, 4 the exit code (decimal), last
  *   client → service: 0 stdin bytes, 5 stdin ended, 6 a signal's name (SIGINT, SIGTERM,
- *                     SIGHUP), 7 the terminal's new size ("ROWS COLS", applied with stty)
+ *                     SIGHUP), 7 the terminal's new size ("ROWS COLS", applied as the Engine API's resize is: terminal.ts)
  *
  * With `tty` the command gets a pseudo-terminal of its own (util-linux script), sized like
  * the client's, whose output comes as stdout frames; the client's terminal is raw, so ^C
@@ -16,10 +16,12 @@
  * (SIGHUP to its process group), as a closed terminal does.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { callerToEnv, isMember } from '../access/caller.js';
 import { rackerBin } from '../container/detached.js';
+import { resizeTerminal, terminalUnder } from '../container/terminal.js';
+import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Engine } from './engine.js';
 import { CLI_FRAME as FRAME, frame, parseFrames } from './frames.js';
@@ -85,7 +87,7 @@ export function cliRoutes(engine: Engine): Route[] {
       child.stderr!.on('data', (d: Buffer) => send(FRAME.stderr, d));
       child.stdin!.on('error', () => undefined);
       let ended = false;
-      if (stdin) relayInput(stdin, child, (line) => ctx.log.debug(`cli ${child.pid}: ${line}`));
+      if (stdin) relayInput(ctx, stdin, child, (line) => ctx.log.debug(`cli ${child.pid}: ${line}`));
       out.onClose(() => {
         if (!ended) signalGroup(child, 'SIGHUP');
       });
@@ -100,7 +102,7 @@ export function cliRoutes(engine: Engine): Route[] {
   ];
 }
 
-function relayInput(input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {
+function relayInput(ctx: Context, input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {
   let rest = Buffer.alloc(0);
   input.on('data', (d: Buffer) => {
     const parsed = parseFrames(Buffer.concat([rest, d]));
@@ -116,30 +118,15 @@ function relayInput(input: NodeJS.ReadableStream, child: ChildProcess, debug: (l
         else if (sig === 'SIGTERM' || sig === 'SIGHUP') child.kill(sig);
       } else if (f.stream === FRAME.resize) {
         const m = /^(\d{1,4}) (\d{1,4})$/.exec(f.payload.toString());
-        if (m && child.pid) resizeTerminal(child.pid, Number(m[1]), Number(m[2]));
+        // The pseudo-terminal is the stdin of script's child (terminal.ts finds it by process).
+        const terminal = m && child.pid ? terminalUnder(child.pid) : undefined;
+        if (terminal) void resizeTerminal(ctx, terminal, Number(m![1]), Number(m![2]));
       }
     }
   });
   input.on('error', () => undefined);
   // Reading the request body may have paused the connection; a 'data' listener alone would not resume it.
   input.resume();
-}
-
-/**
- * The client's terminal changed size: so does the command's (script's child holds the
- * pseudo-terminal as its stdin); the kernel then sends SIGWINCH to its foreground group.
- */
-function resizeTerminal(scriptPid: number, rows: number, cols: number): void {
-  let pts: string | undefined;
-  try {
-    for (const kid of readFileSync(`/proc/${scriptPid}/task/${scriptPid}/children`, 'utf8').trim().split(/\s+/)) {
-      const target = readlinkSync(`/proc/${kid}/fd/0`);
-      if (target.startsWith('/dev/pts/')) pts = target;
-    }
-  } catch {
-    return;
-  }
-  if (pts) spawn('stty', ['-F', pts, 'rows', String(rows), 'cols', String(cols)], { stdio: 'ignore' }).on('error', () => undefined);
 }
 
 function signalGroup(child: ChildProcess, sig: NodeJS.Signals): void {
