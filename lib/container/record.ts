@@ -18,7 +18,7 @@ import { processAlive } from '../exec/procfs.js';
 import type { Resources } from './limits.js';
 import type { CgroupPlace } from './cgroup.js';
 import { checkOwner } from '../access/policy.js';
-import type { Caller, Owner } from '../access/caller.js';
+import { mayAct, type Caller, type Owner } from '../access/caller.js';
 
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
@@ -257,8 +257,7 @@ export async function listContainers(paths: Paths): Promise<ContainerRecord[]> {
 
 /** The containers ctx's caller may see: all for root, their own for a member (lib/access). */
 export async function visibleContainers(ctx: { paths: Paths; caller?: Caller }): Promise<ContainerRecord[]> {
-  const all = await listContainers(ctx.paths);
-  return ctx.caller && ctx.caller.uid !== 0 ? all.filter((c) => c.owner?.uid === ctx.caller!.uid) : all;
+  return (await listContainers(ctx.paths)).filter((c) => mayAct(ctx.caller, c.owner));
 }
 
 /** By name, full ID or unique ID prefix, like docker; refused when it is another user's (ctx.caller). */
