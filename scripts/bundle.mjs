@@ -84,18 +84,22 @@ for (const entry of ['racker', 'postroj']) {
 // package.json says "type": "module"; these .js launchers are CommonJS (loaded without the ES module loader).
 writeFileSync(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
 
-// The one native piece: SO_PEERCRED for the Engine API service (native/peercred.c; Node has no
-// getsockopt). A plain shared object against Node's own N-API headers, no node-gyp. Without a C
-// compiler the build goes on: the service then serves root only (lib/access/peer.ts says so).
+// The native pieces, plain shared objects against Node's own N-API headers, no node-gyp:
+// native/peercred.c (SO_PEERCRED: who calls the Engine API service; Node has no getsockopt) and
+// native/idmap.c (ID-mapped bind mounts of a member's host paths: lib/access/member-binds.ts).
+// Without a C compiler the build goes on: the service then serves root only, and a member's
+// host paths are refused (lib/access/peer.ts, member-binds.ts say so).
 const headers = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => existsSync(path.join(d, 'node_api.h')));
 const native = path.join(outdir, 'native');
 if (!headers) {
   console.warn('racker build: Node\'s headers (node_api.h) not found: the Engine API service will serve root only');
 } else {
   mkdirSync(native, { recursive: true });
-  try {
-    execFileSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', '-DNODE_GYP_MODULE_NAME=peercred', `-I${headers}`, '-o', path.join(native, 'peercred.node'), path.join(repo, 'native', 'peercred.c')], { stdio: 'inherit' });
-  } catch (err) {
-    console.warn(`racker build: native/peercred.c not compiled (${err.message.split('\n')[0]}): the Engine API service will serve root only (apt-get install gcc libc6-dev)`);
+  for (const name of ['peercred', 'idmap']) {
+    try {
+      execFileSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Werror', `-DNODE_GYP_MODULE_NAME=${name}`, `-I${headers}`, '-o', path.join(native, `${name}.node`), path.join(repo, 'native', `${name}.c`)], { stdio: 'inherit' });
+    } catch (err) {
+      console.warn(`racker build: native/${name}.c not compiled (${err.message.split('\n')[0]}): ${name === 'peercred' ? 'the Engine API service will serve root only' : "members' host paths will be refused"} (apt-get install gcc libc6-dev)`);
+    }
   }
 }

@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import type { Caller } from './caller.js';
 
 /** setpriv argv running `command` as the caller, with the supplementary groups of their account. */
-export function asCallerArgv(caller: Caller, command: readonly string[]): string[] {
+export function asCallerArgv(caller: Pick<Caller, 'uid' | 'gid'>, command: readonly string[]): string[] {
   return ['setpriv', `--reuid=${caller.uid}`, `--regid=${caller.gid}`, '--init-groups', '--reset-env', '--', ...command];
 }
 

@@ -1,12 +1,10 @@
 /**
  * Who is at the other end of a unix socket: the kernel's SO_PEERCRED (pid, uid, gid at
- * connect()), read by racker's one native piece, dist/native/peercred.node (native/peercred.c,
+ * connect()), read by a native piece of racker's, dist/native/peercred.node (native/peercred.c,
  * compiled by `npm run build`). Node itself has no getsockopt.
  */
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon } from './native.js';
 
 export interface PeerCredentials {
   pid: number;
@@ -15,27 +13,7 @@ export interface PeerCredentials {
 }
 
 type Addon = { peerCredentials(fd: number): PeerCredentials };
-let addon: Addon | null | undefined;
-
-/** Beside the bundle (dist/bin → dist/native) or, from the sources (tests), under dist/. */
-function addonPath(): string | undefined {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return [path.join(here, '..', 'native', 'peercred.node'), path.join(here, '..', '..', 'dist', 'native', 'peercred.node')].find((p) => existsSync(p));
-}
-
-function load(): Addon | null {
-  if (addon !== undefined) return addon;
-  const file = addonPath();
-  if (!file) return (addon = null);
-  const mod = { exports: {} as Addon };
-  try {
-    process.dlopen(mod, file);
-    addon = mod.exports;
-  } catch {
-    addon = null;
-  }
-  return addon;
-}
+const load = () => nativeAddon<Addon>('peercred');
 
 /** Whether callers can be told apart (the addon was built and loads). */
 export function peerCredentialsAvailable(): boolean {

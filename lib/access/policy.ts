@@ -3,8 +3,9 @@
  * they could do on the host anyway, and nothing that opens the host to a container. Without a
  * user namespace (systemd-nspawn 252 cannot ID-map racker's overlay root here:
  * doc/security.md), a container's root is the host's root to any file it is given, so a
- * member's container gets no host path at all; the rest follows docker's and podman's rootless
- * limits. Each refusal is a ForbiddenError: one line, exit 125, HTTP 403.
+ * member's host paths are opened as the member and mounted ID-mapped (member-binds.ts); the
+ * rest follows docker's and podman's rootless limits. Each refusal is a ForbiddenError: one
+ * line, exit 125, HTTP 403.
  */
 import { readFileSync } from 'node:fs';
 import { ForbiddenError } from '../errors.js';
@@ -14,8 +15,6 @@ import { isMember, mayAct, type Caller, type Owner } from './caller.js';
 /** What createContainer has decided about a run, as far as the policy cares. */
 export interface CreateRequest {
   network: string;
-  /** Host paths (not volumes) to bind. */
-  hostBinds: readonly string[];
   /** Named volumes with their owners (undefined owner: root's, or not made yet). */
   volumes: readonly { name: string; exists: boolean; owner?: Owner }[];
   publish: readonly PortSpec[];
@@ -57,7 +56,6 @@ export function createRefusal(caller: Caller | undefined, req: CreateRequest, po
   if (!isMember(caller)) return undefined;
   if (req.network === 'host') return `--network host is ${NOT_FOR_MEMBERS}: a container on the host's network can bind its privileged ports`;
   if (req.network.startsWith('container:')) return `--network container:… is ${NOT_FOR_MEMBERS}`;
-  if (req.hostBinds.length) return `bind mounts of host paths (${req.hostBinds[0]}) are ${NOT_FOR_MEMBERS}: without a user namespace the container's root reads and writes them as the host's root; use a named volume`;
   for (const v of req.volumes) {
     if (v.exists && !mayAct(caller, v.owner)) return `volume ${v.name} belongs to ${v.owner ? `user ${v.owner.name}` : 'root'}`;
   }

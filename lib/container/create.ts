@@ -93,6 +93,8 @@ export interface CreateOptions {
   resources?: Resources;
   /** A warm machine of this pool (lib/pool/). */
   pool?: { id: string };
+  /** Whom a member's host paths belong to inside (racker shell: the caller's account); else the container's user. */
+  bindsAs?: { uid: number; gid: number };
   /** Decide everything and pick the name, but write nothing: a warm run (lib/pool/warm-run.ts) adopts a pooled machine instead. */
   dryRun?: boolean;
 }
@@ -142,8 +144,24 @@ async function imageFor(ctx: Context, opts: CreateOptions, platform?: Platform):
   return (await findImage(ctx.paths, key, opts.image)).record;
 }
 
+/**
+ * Who a member's host paths belong to inside: the container's user (root unless -u or the
+ * image's USER says otherwise), looked up in the image. A name the image lacks fails the run
+ * later with its own error; until then, root.
+ */
+async function containerUser(imageRootfs: string, spec: string | undefined): Promise<{ uid: number; gid: number }> {
+  if (!spec) return { uid: 0, gid: 0 };
+  const [{ resolveUserInRoot }, { ContainerRoot }] = await Promise.all([import('./lookup.js'), import('../fs/in-root.js')]);
+  try {
+    const u = ContainerRoot.with(imageRootfs, (root) => resolveUserInRoot(root, spec));
+    return { uid: u.uid, gid: u.gid };
+  } catch {
+    return { uid: 0, gid: 0 };
+  }
+}
+
 /** The member policy's questions answered for this run (the volumes' owners, the image's kind). */
-async function checkMemberCreate(ctx: Context, opts: CreateOptions, networking: { network: string; publish?: PortSpec[] }, hostBinds: string[], volumeNames: string[]): Promise<void> {
+async function checkMemberCreate(ctx: Context, opts: CreateOptions, networking: { network: string; publish?: PortSpec[] }, volumeNames: string[]): Promise<void> {
   const { findVolume } = await import('../volume/store.js');
   const volumes = await Promise.all(
     volumeNames.map(async (name) => {
@@ -153,7 +171,7 @@ async function checkMemberCreate(ctx: Context, opts: CreateOptions, networking: 
   );
   const source = opts.sources ? classifySource(opts.image, { cwd: process.cwd(), isDirectory }) : undefined;
   const hostSource = source && !['reference', 'label', 'url'].includes(source.kind) ? opts.image : undefined;
-  checkCreate(ctx.caller, { network: networking.network, hostBinds, volumes, publish: networking.publish ?? [], deviceCgroupRules: opts.deviceCgroupRules ?? [], ...(hostSource ? { hostSource } : {}) });
+  checkCreate(ctx.caller, { network: networking.network, volumes, publish: networking.publish ?? [], deviceCgroupRules: opts.deviceCgroupRules ?? [], ...(hostSource ? { hostSource } : {}) });
 }
 
 export async function createContainer(ctx: Context, opts: CreateOptions): Promise<ContainerRecord> {
@@ -170,12 +188,14 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const { namedVolumeBind, namedVolumeOf } = await import('../volume/store.js');
   const specs = (opts.volumes ?? []).filter((v) => !isAnonymousVolume(v));
   // A member of the service's group (ctx.caller) is held to access/policy.ts before anything is made.
-  if (isMember(ctx.caller)) await checkMemberCreate(ctx, opts, networking, specs.filter((v) => !namedVolumeOf(v)).map((v) => parseVolume(v).host), specs.map(namedVolumeOf).filter((n): n is string => n !== undefined));
+  if (isMember(ctx.caller)) await checkMemberCreate(ctx, opts, networking, specs.map(namedVolumeOf).filter((n): n is string => n !== undefined));
   const binds: Bind[] = [];
   for (const spec of specs) binds.push(namedVolumeOf(spec) ? await namedVolumeBind(ctx, spec) : parseVolume(spec));
+  // A member's host paths are theirs to open and make (access/member-binds.ts, below, once the image's user is known).
+  const memberBinds = isMember(ctx.caller) ? binds.filter((b) => !b.volume) : [];
   for (const b of binds) {
     // docker creates a missing host directory for a bind mount (a volume's exists already).
-    if (!existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
+    if (!memberBinds.includes(b) && !existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
   }
   const fileEnv: string[] = [];
   for (const f of opts.envFiles ?? []) {
@@ -189,6 +209,14 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   const links = await resolveLinks(ctx, opts.links ?? [], networking.network, opts.name);
   const image = await imageFor(ctx, opts, platform);
   checkPlatform(image, opts.image, platform, opts.warn);
+  if (memberBinds.length && isMember(ctx.caller)) {
+    const { checkMemberBind } = await import('../access/member-binds.js');
+    const inside = opts.bindsAs ?? (await containerUser(ctx.paths.imageRootfs(image.id), opts.user || image.config.User));
+    for (const b of memberBinds) {
+      b.asUser = { hostUid: ctx.caller.uid, hostGid: ctx.caller.gid, ...inside };
+      await checkMemberBind({ ...b, asUser: b.asUser });
+    }
+  }
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
     const asked = new Set((networking.publish ?? []).map((p) => `${p.containerPort}/${p.protocol}`));
     const exposed = exposedPorts({ ...image.config.ExposedPorts, ...opts.exposedPorts }).filter((p) => !asked.has(`${p.containerPort}/${p.protocol}`));

@@ -14,11 +14,26 @@ export function upperDir(ctx: Context, id: string): string {
   return path.join(ctx.paths.container(id), 'upper');
 }
 
-/** Is something mounted exactly at `target`? (/proc/self/mountinfo field 5, octal-escaped). */
-export function isMounted(target: string): boolean {
+/** The mount points of /proc/self/mountinfo (field 5, its octal escapes undone). */
+function mountPoints(): string[] {
   const text = readFileSync('/proc/self/mountinfo', 'utf8');
-  const escaped = target.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return text.split('\n').some((line) => line.split(' ')[4] === escaped);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ')[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))));
+}
+
+/** Is something mounted exactly at `target`? */
+export function isMounted(target: string): boolean {
+  return mountPoints().includes(target);
+}
+
+/** What is mounted below `dir` (not at it), deepest first. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  return mountPoints()
+    .filter((m) => m.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
 }
 
 /** `volatile`: the upper layer is discarded after this run (`run --rm`), so it needs no syncs. */
@@ -42,13 +57,23 @@ export async function mountRootfs(ctx: Context, id: string, imageId: string, opt
   return target;
 }
 
+/** Where a member's host paths are mounted for nspawn to bind (lib/access/member-binds.ts). */
+export function memberBindsDir(ctx: Context, id: string): string {
+  return path.join(path.dirname(ctx.paths.containerRootfs(id)), 'binds');
+}
+
 export async function unmountRootfs(ctx: Context, id: string): Promise<void> {
   const target = ctx.paths.containerRootfs(id);
+  // A member's binds first (lazily: nspawn's own copies are in the container's namespace).
+  for (const m of mountsUnder(memberBindsDir(ctx, id))) await ctx.run(umountArgv(m, true), { reject: false });
   if (isMounted(target)) {
     const r = await ctx.run(umountArgv(target), { reject: false });
     // Busy (a process still inside, e.g. an exec that outlived the container): detach lazily.
     if (r.exitCode !== 0 && isMounted(target)) await ctx.run(umountArgv(target, true));
   }
+  // Never remove through a mount: below a member's bind are their own files.
+  const left = mountsUnder(path.dirname(target));
+  if (left.length) throw new Error(`${left[0]} is still mounted: not removing ${path.dirname(target)}`);
   await fs.rm(path.dirname(target), { recursive: true, force: true });
   // nspawn leaves its mount-propagation directory behind when it is killed; an empty
   // directory per container would pile up in /run.

@@ -24,7 +24,7 @@ import { restartsAfter } from './restart-policy.js';
 import { linkEnvAtStart } from './links.js';
 import { processAlive } from '../exec/procfs.js';
 import { killContainerTree, removeContainerFiles } from './remove.js';
-import { mountRootfs, unmountRootfs } from './rootfs.js';
+import { memberBindsDir, mountRootfs, unmountRootfs } from './rootfs.js';
 import { nspawnRefusedEnv, tmpfsMountOptions } from './spec.js';
 import { announce, attachNetwork, bridgeNetworkOf, type NetworkAttachment } from '../net/attach.js';
 import { inCgroupArgv } from '../tools/cgroup.js';
@@ -210,6 +210,11 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await announce(ctx, onNetwork ?? initial);
     };
     const base = nspawnOptions(initial, rootfs, network);
+    // A member's host paths: opened as the member and mounted ID-mapped (access/member-binds.ts).
+    if (base.binds.some((b) => b.asUser)) {
+      const { stageMemberBinds } = await import('../access/member-binds.js');
+      base.binds = await stageMemberBinds(ctx, memberBindsDir(ctx, id), base.binds);
+    }
     // Its own cgroup, limits written, before nspawn exists: nspawn starts inside it (doc/resources.md).
     if (!base.register) cgroup = await prepareCgroup(ctx, initial);
     const placed = (argv: string[]) => inCgroupArgv(enterFiles(cgroup), argv);

@@ -36,6 +36,20 @@ export interface Bind {
   readOnly: boolean;
   /** A named volume's name: its directory is host (inspect shows a volume mount). */
   volume?: string;
+  /**
+   * A member's host path (lib/access/member-binds.ts): mounted ID-mapped, so the container acts
+   * on it as that host user and as nobody else; the container's `uid`:`gid` is who owns it inside.
+   */
+  asUser?: BindUser;
+}
+
+export interface BindUser {
+  /** The member on the host. */
+  hostUid: number;
+  hostGid: number;
+  /** The container user their files belong to (the container's user: 0 for root, the account for racker shell). */
+  uid: number;
+  gid: number;
 }
 
 export interface ContainerNspawnOptions {

@@ -66,6 +66,8 @@ describe('racker without sudo (integration: real users through racker system ser
       sh(['useradd', '--create-home', ...groups, user]);
       made.users.push(user);
     }
+    // A private home, as Debian's adduser makes them (useradd's follow the umask: 0755).
+    chmodSync(`/home/${OUTSIDER}`, 0o700);
     root = tempRoot('racker-members-');
     chmodSync(root, 0o755);
     mkdirSync(path.join(root, 'run'), { recursive: true, mode: 0o755 });
@@ -122,22 +124,74 @@ describe('racker without sudo (integration: real users through racker system ser
   it("refuses what would open the host to a member's container, in one line, creating nothing", async () => {
     expect((await asRoot(['volume', 'create', 'm-rootvol'])).code).to.equal(0);
     const refused: [string[], string][] = [
-      [['run', '--rm', '-v', '/etc/shadow:/x:ro', BUSYBOX, 'true'], 'bind mounts of host paths (/etc/shadow) are not for members of the racker group (doc/security.md): without a user namespace the container\'s root reads and writes them as the host\'s root; use a named volume'],
-      [['run', '--rm', '-v', '/root:/x', BUSYBOX, 'true'], 'bind mounts of host paths (/root) are not for members of the racker group (doc/security.md): without a user namespace the container\'s root reads and writes them as the host\'s root; use a named volume'],
-      [['run', '--rm', '-v', `/home/${OUTSIDER}:/x`, BUSYBOX, 'true'], `bind mounts of host paths (/home/${OUTSIDER}) are not for members of the racker group (doc/security.md): without a user namespace the container's root reads and writes them as the host's root; use a named volume`],
+      [['run', '--rm', '-v', '/etc/shadow:/x:ro', BUSYBOX, 'true'], 'cannot bind /etc/shadow: Permission denied'],
+      [['run', '--rm', '-v', '/root:/x', BUSYBOX, 'true'], 'cannot bind /root: Permission denied'],
+      [['run', '--rm', '-v', `/home/${OUTSIDER}:/x:ro`, BUSYBOX, 'true'], `cannot bind /home/${OUTSIDER}: Permission denied`],
+      // Readable, not writable: read-write is refused, read-only would be allowed.
+      [['run', '--rm', '-v', '/etc:/x', BUSYBOX, 'true'], 'cannot bind /etc: you may not write to it (mount it read-only: :ro)'],
+      // A missing directory is made by the member, as docker makes one: not in /etc.
+      [['run', '--rm', '-v', '/etc/racker-t-made:/x', BUSYBOX, 'true'], "cannot bind /etc/racker-t-made: cannot create directory '/etc/racker-t-made': Permission denied"],
+      // A link is followed with the member's rights.
+      [['run', '--rm', '-v', `/home/${MEMBER}/to-root:/x:ro`, BUSYBOX, 'true'], `cannot bind /home/${MEMBER}/to-root: Permission denied`],
       [['run', '--rm', '--network', 'host', BUSYBOX, 'true'], "--network host is not for members of the racker group (doc/security.md): a container on the host's network can bind its privileged ports"],
       [['run', '--rm', '-p', '127.0.0.1:80:80', BUSYBOX, 'true'], "publishing host port 80 is not for members of the racker group (doc/security.md): ports below 1024 are root's"],
       [['run', '--rm', '-v', 'm-rootvol:/data', BUSYBOX, 'true'], 'volume m-rootvol belongs to root'],
       [['rmi', BUSYBOX], "racker rmi is root's: not for members of the racker group (doc/security.md)"],
       [['system', 'prune', '-f'], "racker system prune is root's: not for members of the racker group (doc/security.md)"],
-      [['shell', DEBIAN], "racker shell is root's for now: the home directory would be a host bind mount, written by the container's root as the host's root (doc/security.md)"],
     ];
+    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'ln', '-sfn', '/root', `/home/${MEMBER}/to-root`]);
     const before = readdirSync(path.join(root, 'lib', 'volumes')).sort();
     for (const [args, message] of refused) expect(seen(await member(args)), args.join(' ')).to.deep.equal({ code: 125, stdout: '', stderr: `racker: ${message}\n` });
     expect(await names()).to.deep.equal([]);
+    expect(existsSync('/etc/racker-t-made')).to.equal(false);
     expect(readdirSync(path.join(root, 'lib', 'volumes')).sort()).to.deep.equal(before);
     expect((await asRoot(['images', '-q', BUSYBOX])).stdout).to.not.equal('');
     expect((await asRoot(['volume', 'rm', 'm-rootvol'])).code).to.equal(0);
+  });
+
+  it("a member's host directory: the container's root writes in it as the member, and reads only what the member may", async () => {
+    const proj = `/home/${MEMBER}/proj`;
+    const memberUid = Number(sh(['id', '-u', MEMBER]));
+    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `mkdir ${proj} && echo mine > ${proj}/mine`]);
+    // What root put in the member's directory stays root's: the container's root may not read it.
+    execFileSync('sh', ['-c', `echo secret > ${proj}/roots && chmod 600 ${proj}/roots`]);
+    const script = [
+      'stat -c %u /p/mine',
+      'stat -c %u /p/roots',
+      'echo new > /p/new && echo wrote',
+      'cat /p/roots || echo unreadable',
+      'chown 1 /p/new || echo no-chown',
+      'cat /h/hostname >/dev/null && echo host-readable',
+      'cat /h/shadow || echo shadow-unreadable',
+      'touch /made/x && echo made',
+    ].join('; ');
+    const r = await member(['run', '--rm', '-v', `${proj}:/p`, '-v', '/etc:/h:ro', '-v', `/home/${MEMBER}/made/deep:/made`, BUSYBOX, 'sh', '-c', script]);
+    expect(seen(r)).to.deep.equal({
+      code: 0,
+      stdout: '0\n65534\nwrote\nunreadable\nno-chown\nhost-readable\nshadow-unreadable\nmade\n',
+      stderr: "cat: can't open '/p/roots': Permission denied\nchown: /p/new: Value too large for defined data type\ncat: can't open '/h/shadow': Permission denied\n",
+    });
+    // On the host: what the container wrote is the member's; the missing directory was made by them.
+    for (const f of [`${proj}/new`, `/home/${MEMBER}/made/deep`, `/home/${MEMBER}/made/deep/x`]) expect(sh(['stat', '-c', '%u', f]).trim(), f).to.equal(String(memberUid));
+    expect(sh(['stat', '-c', '%u %a', `${proj}/roots`]).trim()).to.equal('0 600');
+    // Mounted again at every start.
+    expect((await member(['create', '--name', 'm-bind', '-v', `${proj}:/p:ro`, BUSYBOX, 'cat', '/p/mine'])).code).to.equal(0);
+    for (const round of [1, 2]) expect(seen(await member(['start', '-a', 'm-bind'])), `start ${round}`).to.deep.equal({ code: 0, stdout: 'mine\n', stderr: '' });
+    expect((await member(['rm', 'm-bind'])).code).to.equal(0);
+    // Nothing of the ID-mapped mounts is left on the host.
+    expect(sh(['cat', '/proc/self/mountinfo']).split('\n').filter((l) => l.includes(root) && l.includes('idmapped'))).to.deep.equal([]);
+  });
+
+  it("racker shell as a member: their account and home, a file they write owned by them on the host", async () => {
+    const name = petName(MEMBER, DEBIAN);
+    try {
+      const r = await member(['shell', DEBIAN, 'sh', '-c', 'id -un; echo "$HOME"; touch "$HOME/from-shell" && stat -c %U "$HOME/from-shell"']);
+      expect(seen(r)).to.deep.equal({ code: 0, stdout: `${MEMBER}\n/home/${MEMBER}\n${MEMBER}\n`, stderr: '' });
+      expect(sh(['stat', '-c', '%U', `/home/${MEMBER}/from-shell`]).trim()).to.equal(MEMBER);
+      expect((await member(['ps', '--format', '{{.Names}}'])).stdout).to.equal(`${name}\n`);
+    } finally {
+      await member(['rm', '-f', name]);
+    }
   });
 
   it("a member's named volume is theirs: written by their container, refused to nobody else's", async () => {
@@ -231,9 +285,12 @@ describe('racker without sudo (integration: real users through racker system ser
         env: { ...process.env, DOCKER_HOST: service.host, DOCKER_CONFIG: `/home/${MEMBER}/.docker`, HOME: `/home/${MEMBER}` },
         timeoutMs: 60_000,
       });
-    const refused = await run(['run', '--rm', '-v', '/etc:/x', BUSYBOX, 'true']);
+    const refused = await run(['run', '--rm', '-v', '/root:/x', BUSYBOX, 'true']);
     expect(refused.code).to.equal(125);
-    expect(refused.stderr).to.include('bind mounts of host paths (/etc) are not for members of the racker group');
+    expect(refused.stderr).to.include('cannot bind /root: Permission denied');
+    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `echo via-api > /home/${MEMBER}/api-file`]);
+    const own = await run(['run', '--rm', '-v', `/home/${MEMBER}/api-file:/f:ro`, BUSYBOX, 'cat', '/f']);
+    expect([own.code, own.stdout.toString()]).to.deep.equal([0, 'via-api\n']);
     const rmi = await run(['rmi', BUSYBOX]);
     expect(rmi.code).to.equal(1);
     expect(rmi.stderr).to.include("is root's: not for members of the racker group (doc/security.md)");

@@ -13,18 +13,13 @@ const bob: Caller = { uid: 1000, gid: 1000, name: 'bob', home: '/home/bob' };
 const NOT_FOR_MEMBERS = 'not for members of the racker group (doc/security.md)';
 
 /** A request a member may make: nothing of the host in it. */
-const plain: CreateRequest = { network: 'bridge', hostBinds: [], volumes: [], publish: [], deviceCgroupRules: [] };
+const plain: CreateRequest = { network: 'bridge', volumes: [], publish: [], deviceCgroupRules: [] };
 const port = (hostPort: number, containerPort = 80) => ({ hostIp: '', hostPort, containerPort, protocol: 'tcp' as const });
 
 describe('access: createRefusal', () => {
   const refused: [string, Partial<CreateRequest>, string][] = [
     ['--network host', { network: 'host' }, `--network host is ${NOT_FOR_MEMBERS}: a container on the host's network can bind its privileged ports`],
     ['--network container:x', { network: 'container:x' }, `--network container:… is ${NOT_FOR_MEMBERS}`],
-    [
-      'a host bind (the first one named)',
-      { hostBinds: ['/srv/data', '/etc'] },
-      `bind mounts of host paths (/srv/data) are ${NOT_FOR_MEMBERS}: without a user namespace the container's root reads and writes them as the host's root; use a named volume`,
-    ],
     ['another user\'s volume', { volumes: [{ name: 'alices', exists: true, owner: { uid: 1001, name: 'alice' } }] }, 'volume alices belongs to user alice'],
     ['root\'s volume (no owner)', { volumes: [{ name: 'shared', exists: true }] }, 'volume shared belongs to root'],
     ['root\'s volume (owner uid 0)', { volumes: [{ name: 'sys', exists: true, owner: { uid: 0, name: 'root' } }] }, 'volume sys belongs to user root'],
@@ -63,21 +58,19 @@ describe('access: createRefusal', () => {
     expect(createRefusal(bob, { ...plain, publish: [port(0)] }, 65535)).to.equal(undefined);
   });
 
-  it('says the first reason in its order: network, binds, volumes, ports, devices, source', () => {
+  it('says the first reason in its order: network, volumes, ports, devices, source', () => {
     const all: CreateRequest = {
       network: 'host',
-      hostBinds: ['/'],
       volumes: [{ name: 'v', exists: true }],
       publish: [port(22)],
       deviceCgroupRules: ['a *:* rwm'],
       hostSource: '/tmp/rootfs',
     };
     expect(createRefusal(bob, all)).to.match(/^--network host/);
-    expect(createRefusal(bob, { ...all, network: 'bridge' })).to.match(/^bind mounts/);
-    expect(createRefusal(bob, { ...all, network: 'bridge', hostBinds: [] })).to.equal('volume v belongs to root');
-    expect(createRefusal(bob, { ...all, network: 'bridge', hostBinds: [], volumes: [] })).to.match(/^publishing host port 22/);
-    expect(createRefusal(bob, { ...all, network: 'bridge', hostBinds: [], volumes: [], publish: [] })).to.match(/^--device-cgroup-rule/);
-    expect(createRefusal(bob, { ...all, network: 'bridge', hostBinds: [], volumes: [], publish: [], deviceCgroupRules: [] })).to.match(/^running a host file/);
+    expect(createRefusal(bob, { ...all, network: 'bridge' })).to.equal('volume v belongs to root');
+    expect(createRefusal(bob, { ...all, network: 'bridge', volumes: [] })).to.match(/^publishing host port 22/);
+    expect(createRefusal(bob, { ...all, network: 'bridge', volumes: [], publish: [] })).to.match(/^--device-cgroup-rule/);
+    expect(createRefusal(bob, { ...all, network: 'bridge', volumes: [], publish: [], deviceCgroupRules: [] })).to.match(/^running a host file/);
   });
 });
 
@@ -234,7 +227,7 @@ describe('access: asCallerArgv', () => {
       '--',
       '/home/bob/.env',
     ]);
-    expect(asCallerArgv({ uid: 1001, gid: 50, name: 'alice', home: '/home/alice' }, ['-x'])).to.deep.equal([
+    expect(asCallerArgv({ uid: 1001, gid: 50 }, ['-x'])).to.deep.equal([
       'setpriv',
       '--reuid=1001',
       '--regid=50',
