@@ -57,6 +57,8 @@ export function downloadName(url: string): string {
 
 export interface PackageProbeOptions {
   download: (url: string, dest: string) => Promise<void>;
+  /** Copies a named package file to `dest` (a member's is read with their rights: lib/access/as-caller.ts); else it is read where it is. */
+  copyFile?: (file: string, dest: string) => Promise<void>;
   /** The host's package cache for this machine (lib/postroj/package-cache), when it has one. */
   cache?: DownloadCache;
 }
@@ -69,10 +71,13 @@ export function packageProbe(machine: ProbeMachine, spec: string, opts: PackageP
     else {
       let file = source.kind === 'file' ? source.path : '';
       let tmp: string | undefined;
+      if (source.kind === 'url' || opts.copyFile) tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'postroj-'));
       if (source.kind === 'url') {
-        tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'postroj-'));
-        file = path.join(tmp, downloadName(source.url));
+        file = path.join(tmp!, downloadName(source.url));
         await opts.download(source.url, file);
+      } else if (opts.copyFile) {
+        file = path.join(tmp!, path.basename(source.path));
+        await opts.copyFile(source.path, file);
       }
       try {
         steps = installFileArgv(machine.family, await machine.copyIn(file, path.basename(file)));

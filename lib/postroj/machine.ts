@@ -6,7 +6,7 @@
  * overlay with the host's network (the archive must be reachable); the machine then boots
  * in its own network namespace, so two machines whose services both listen on port 80
  * are probed at the same time without conflict. `network: 'host'` boots on the host's
- * network instead.
+ * network instead. A member's packages go in after boot, on `network: 'bridge'` (pkgprobe.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Context } from '../context.js';
@@ -72,7 +72,7 @@ function onPath(root: ContainerRoot, tool: string): boolean {
 export async function prepareMachine(
   ctx: Context,
   image: string,
-  opts: { bootTimeoutSeconds: number; network: 'host' | 'none'; status?: (l: string) => void; platform?: string },
+  opts: { bootTimeoutSeconds: number; network: 'host' | 'none' | 'bridge'; status?: (l: string) => void; platform?: string },
 ): Promise<Machine> {
   const record = await createContainer(ctx, {
     image,

@@ -9,7 +9,7 @@ import { classifyPackage, packageProbe } from '../../probes/package.js';
 import type { ProbeResult } from '../../probes/types.js';
 import { unitProbe } from '../../probes/unit.js';
 import { UsageError, errorMessage } from '../errors.js';
-import { RefusedForCaller } from '../access/policy.js';
+import { copyAsCaller } from '../access/as-caller.js';
 import { isMember } from '../access/caller.js';
 import { downloadFile } from '../registry/download.js';
 import { prepareMachine, type Machine } from './machine.js';
@@ -62,16 +62,23 @@ export async function pkgprobe(
     ...(error ? { error } : {}),
     ...(kept ? { kept } : {}),
   });
-  // Packages go in with the host's network (machine.ts): root's alone, as --network host is.
-  if (spec.packages.length && isMember(ctx.caller)) throw new RefusedForCaller('postroj pkgprobe --package is root\'s for now: packages are installed with the host\'s network before the machine boots (doc/security.md)');
+  // Root's packages go in before boot with the host's network (machine.ts), which a member may
+  // not use: theirs go in after boot, over racker's bridge network like any container of theirs,
+  // from files read as them, and not through the package cache root's probes share.
+  const member = isMember(ctx.caller) ? ctx.caller : undefined;
+  const installBooted = member !== undefined && spec.packages.length > 0;
+  const asked = spec.machineNetwork ?? 'none';
+  // The install needs the archive: a member's machine (own namespace, loopback only, by default) is on the bridge instead.
+  const network = installBooted && asked === 'none' ? 'bridge' : asked;
+  if (network !== asked) ctx.log.debug(`pkgprobe: a member's packages are installed after boot: the machine is on the bridge network, not ${asked}`);
   // A bad cache bound is bad input: said before any machine starts.
   if (spec.packages.length) parseCacheSize(ctx.env[CACHE_SIZE_ENV]);
   let machine: Machine;
   try {
-    const warm = spec.warm ? await (await import('../pool/probe-machine.js')).warmProbeMachine(ctx, image, { network: spec.machineNetwork ?? 'none', packages: spec.packages.length }) : undefined;
+    const warm = spec.warm ? await (await import('../pool/probe-machine.js')).warmProbeMachine(ctx, image, { network, packages: spec.packages.length }) : undefined;
     machine = warm ?? await prepareMachine(ctx, image, {
       bootTimeoutSeconds: spec.bootTimeoutSeconds,
-      network: spec.machineNetwork ?? 'none',
+      network,
       ...(spec.platform ? { platform: spec.platform } : {}),
       ...(opts.status ? { status: opts.status } : {}),
     });
@@ -83,14 +90,27 @@ export async function pkgprobe(
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let keep = false;
   try {
-    // Packages go in before boot, with the host's network: the archive must be reachable.
-    const cache = spec.packages.length ? packageCacheFor(ctx, machine) : undefined;
+    /** Why the machine did not boot, or undefined once it runs. */
+    const boot = async (): Promise<string | undefined> => {
+      try {
+        await machine.boot();
+        return undefined;
+      } catch (err) {
+        return errorMessage(err);
+      }
+    };
+    if (installBooted) {
+      const failed = await boot();
+      if (failed !== undefined) return report(failed);
+    }
+    // Root's packages go in before boot, with the host's network: the archive must be reachable.
+    const cache = spec.packages.length && !member ? packageCacheFor(ctx, machine) : undefined;
     const download = (url: string, dest: string) => downloadFile(url, dest, { log: ctx.log });
-    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download, ...(cache ? { cache } : {}) }));
-    try {
-      await machine.boot();
-    } catch (err) {
-      return report(errorMessage(err));
+    const copyFile = member ? (file: string, dest: string) => copyAsCaller(member, file, dest) : undefined;
+    for (const p of spec.packages) probes.push(await packageProbe(machine, p, { download, ...(cache ? { cache } : {}), ...(copyFile ? { copyFile } : {}) }));
+    if (!installBooted) {
+      const failed = await boot();
+      if (failed !== undefined) return report(failed);
     }
     for (const u of spec.units) probes.push(await unitProbe(machine, u, spec.timeoutMs));
     for (const n of spec.network) {

@@ -267,6 +267,29 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(existsSync(path.join(root, 'lib', 'containers'))).to.equal(true);
   });
 
+  it('postroj pkgprobe --package for a member: from the archive and from their own file, installed after boot over the bridge; a file they cannot read fails', async function () {
+    this.timeout(300_000);
+    const home = `/home/${MEMBER}`;
+    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c',
+      `mkdir -p ${home}/pkg/DEBIAN ${home}/pkg/usr/share/racker-t && printf 'Package: racker-t-member\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n' > ${home}/pkg/DEBIAN/control && echo theirs > ${home}/pkg/usr/share/racker-t/hi && dpkg-deb -b ${home}/pkg ${home}/racker-t-member.deb >/dev/null`]);
+    const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--package', 'hello', '--package', `${home}/racker-t-member.deb`, '--check-command', 'hello && cat /usr/share/racker-t/hi']);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/ {2}ok {3}package hello \(/);
+    expect(r.stdout).to.match(/ {2}ok {3}package \/home\/racker-t-member\/racker-t-member\.deb \(/);
+    expect(r.stdout.trim().split('\n').pop()).to.equal('3 passed, 0 failed');
+    // A package file the member may not read is not read for them.
+    execFileSync('cp', [`${home}/racker-t-member.deb`, '/root/racker-t-secret.deb']);
+    try {
+      const denied = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--package', '/root/racker-t-secret.deb']);
+      expect(denied.code).to.equal(1);
+      expect(denied.stdout).to.contain('  FAIL package /root/racker-t-secret.deb');
+      expect(denied.stdout).to.contain('cat: /root/racker-t-secret.deb: Permission denied');
+    } finally {
+      await fs.rm('/root/racker-t-secret.deb', { force: true });
+    }
+    expect(await names()).to.deep.equal([]);
+  });
+
   it("a member's run takes a machine of root's warm pool and it becomes theirs; the pool stays root's", async () => {
     expect((await asRoot(['pool', 'create', DEBIAN, '--size', '1'])).code).to.equal(0);
     try {
