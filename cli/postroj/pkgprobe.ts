@@ -73,7 +73,7 @@ export const pkgprobeCommand: CommandModule<object, Args> = {
     const live = progress();
     const { value: report, exitCode } = await withInterrupt((signal) => pkgprobe(ctx, args.image, spec, { status: live.line, signal }));
     live.done();
-    await writeReports([report], args, args.format === 'json');
+    await writeReports([report], args, args.format === 'json', ctx.caller);
     process.exitCode = exitCode ?? exitCodeFor([report]);
   },
 };

@@ -1,7 +1,9 @@
 /** Writing postroj's reports where the user asked, and the exit code they add up to. */
+import { isMember, type Caller } from '../../lib/access/caller.js';
 import { junitXml, PLAIN, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { writeFileAtomic } from '../../lib/state/atomic.js';
 import { out } from '../common.js';
+import path from 'node:path';
 
 /** postroj's documented exit codes. */
 export const EXIT_PROBE_FAILED = 1;
@@ -16,6 +18,8 @@ export async function writeReports(
   reports: ImageReport[],
   args: { 'report-json'?: string; 'report-junit'?: string; 'no-color'?: boolean },
   jsonOnStdout: boolean,
+  /** A member's report files are written with their rights (lib/access/as-caller.ts). */
+  caller?: Caller,
 ): Promise<void> {
   const json = `${JSON.stringify(reports, null, 2)}\n`;
   const junit = junitXml(reports);
@@ -29,6 +33,9 @@ export async function writeReports(
     if (file === '-') {
       process.stdout.write(text);
       stdoutTaken = true;
+    } else if (isMember(caller)) {
+      const { writeAsCaller } = await import('../../lib/access/as-caller.js');
+      await writeAsCaller(caller, path.resolve(file), async (w) => void w.write(text));
     } else await writeFileAtomic(file, text);
   }
   if (stdoutTaken) process.stderr.write(summaryText(reports, marks(process.stderr, args)));

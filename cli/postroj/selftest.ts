@@ -50,7 +50,7 @@ export const selftestCommand: CommandModule<object, Args> = {
       }),
     );
     live.done();
-    await writeReports(reports, args, args.format === 'json');
+    await writeReports(reports, args, args.format === 'json', ctx.caller);
     // Every probe of every image counts, not the last one.
     process.exitCode = exitCode ?? exitCodeFor(reports);
   },

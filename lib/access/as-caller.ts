@@ -5,7 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { Context } from '../context.js';
+import { RackerError } from '../errors.js';
 import type { Caller } from './caller.js';
 
 /** setpriv argv running `command` as the caller, with the supplementary groups of their account. */
@@ -35,4 +37,42 @@ export async function copyAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: st
   } finally {
     await out.close();
   }
+}
+
+/**
+ * Write a file as the caller: a process running as them (`setpriv`) takes the bytes on its
+ * stdin into a temporary beside `file` and renames it over `file` once all came (atomic, as
+ * racker's own writes are); what they may not write, they get an error for. `write` feeds
+ * the stream and resolves when everything is written.
+ */
+export async function writeAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: string, write: (out: Writable) => Promise<void>): Promise<void> {
+  const script = 'd=$(dirname -- "$1"); t="$d/.$(basename -- "$1").racker-$$"; trap \'rm -f -- "$t"\' EXIT; cat > "$t" && chmod 644 "$t" && mv -f -- "$t" "$1" && trap - EXIT';
+  const [cmd, ...args] = asCallerArgv(caller, ['sh', '-c', script, 'sh', file]);
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin!.on('error', () => undefined);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('error', () => resolve(null));
+    child.once('close', (c) => resolve(c));
+  });
+  let failed: unknown;
+  // A writer that could not open the file goes away: the bytes then meet EPIPE, and its own
+  // reason is the one to give.
+  try {
+    await write(child.stdin!);
+    child.stdin!.end();
+  } catch (err) {
+    failed = err;
+    child.stdin!.destroy();
+  }
+  const code = await exited;
+  if (code !== 0) throw new RackerError(`cannot write ${file}: ${writerWhy(stderr)}`, { exitCode: 1 });
+  if (failed) throw failed;
+}
+
+/** The writer's first complaint, without dash's prefix ("sh: 1: cannot create /root/.x.tar.racker-7: Permission denied" → "Permission denied"). Pure. */
+export function writerWhy(stderr: string): string {
+  const line = stderr.trim().split('\n')[0] ?? '';
+  return line.replace(/^sh: \d+: (cannot create [^:]*: )?/, '') || 'the writer failed';
 }

@@ -194,6 +194,27 @@ describe('racker without sudo (integration: real users through racker system ser
     }
   });
 
+  it("a member's output files (save -o, export -o) are written as them: in their home, not in root's", async () => {
+    const home = `/home/${MEMBER}`;
+    expect(seen(await member(['save', '-o', `${home}/bb.tar`, BUSYBOX]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(sh(['stat', '-c', '%U %a', `${home}/bb.tar`]).trim()).to.equal(`${MEMBER} 644`);
+    expect(sh(['tar', '-tf', `${home}/bb.tar`]).split('\n')).to.include('index.json');
+    expect((await member(['create', '--name', 'm-exp', BUSYBOX, 'true'])).code).to.equal(0);
+    try {
+      expect(seen(await member(['export', '-o', `${home}/fs.tar`, 'm-exp']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(sh(['stat', '-c', '%U', `${home}/fs.tar`]).trim()).to.equal(MEMBER);
+      expect(sh(['tar', '-tf', `${home}/fs.tar`]).split('\n')).to.include('bin/busybox');
+      for (const args of [['save', '-o', '/root/racker-t.tar', BUSYBOX], ['export', '-o', '/root/racker-t.tar', 'm-exp']]) {
+        const denied = await member(args);
+        expect(seen(denied), args.join(' ')).to.deep.equal({ code: 1, stdout: '', stderr: 'racker: cannot write /root/racker-t.tar: Permission denied\n' });
+      }
+      expect(existsSync('/root/racker-t.tar')).to.equal(false);
+      expect(readdirSync(home).filter((f) => f.includes('.racker-'))).to.deep.equal([]);
+    } finally {
+      await member(['rm', 'm-exp']);
+    }
+  });
+
   it("a member's named volume is theirs: written by their container, refused to nobody else's", async () => {
     expect((await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'sh', '-c', 'echo kept > /data/f'])).code).to.equal(0);
     expect(seen(await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'cat', '/data/f']))).to.deep.equal({ code: 0, stdout: 'kept\n', stderr: '' });
@@ -259,10 +280,13 @@ describe('racker without sudo (integration: real users through racker system ser
     expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'])).to.deep.equal(expected);
   });
 
-  it('postroj pkgprobe runs for a member (their machine, booted, probed, removed)', async () => {
-    const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--check-command', 'test -f /etc/debian_version']);
+  it('postroj pkgprobe runs for a member (their machine, booted, probed, removed; the report file theirs)', async () => {
+    const report = `/home/${MEMBER}/report.json`;
+    const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--check-command', 'test -f /etc/debian_version', '--report-json', report]);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/PASS/);
+    expect(sh(['stat', '-c', '%U %a', report]).trim()).to.equal(`${MEMBER} 644`);
+    expect((JSON.parse(sh(['cat', report])) as { ok: boolean }[])[0]?.ok).to.equal(true);
     expect(await names()).to.deep.equal([]);
     expect(existsSync(path.join(root, 'lib', 'containers'))).to.equal(true);
   });

@@ -6,8 +6,6 @@ import { extractTrailing } from '../../cli/trailing.js';
 import { commandRefusal } from '../../lib/access/commands.js';
 
 const rootOnly = (shown: string, program = 'racker') => `${program} ${shown} is root's: not for members of the racker group (doc/security.md)`;
-const hostFile = (word: string, flag: string, program = 'racker') =>
-  `${program} ${word} ${flag} FILE is root's: the file would be written by the service, not by you (doc/security.md)`;
 
 describe('access: commandRefusal', () => {
   const allowed: [('racker' | 'postroj'), string[]][] = [
@@ -29,6 +27,11 @@ describe('access: commandRefusal', () => {
     ['racker', ['system', 'info']],
     ['postroj', ['pkgprobe', '--image', 'debian:12', 'curl']],
     ['postroj', ['list-images']],
+    // Files they name are written with their rights (access/as-caller.ts).
+    ['racker', ['save', '-o', 'x.tar', 'debian']],
+    ['racker', ['export', '-o', 'x.tar', 'web']],
+    ['postroj', ['pkgprobe', '--report-json', 'out.json', '--report-junit=out.xml', 'curl']],
+    ['postroj', ['selftest', '--report-json', 'out.json']],
   ];
   for (const [program, argv] of allowed) {
     it(`allows ${program} ${argv.join(' ')}`, () => {
@@ -42,7 +45,6 @@ describe('access: commandRefusal', () => {
     ['racker', ['login', 'registry.example'], rootOnly('login')],
     ['racker', ['pool', 'ls'], rootOnly('pool')],
     ['racker', ['cp', 'web:/etc/passwd', '/tmp/x'], rootOnly('cp')],
-    ['racker', ['save', '-o', 'x.tar', 'debian'], rootOnly('save')],
     ['racker', ['system', 'prune', '-f'], rootOnly('system prune')],
     ['racker', ['system', 'service'], rootOnly('system service')],
     ['racker', ['volume', 'prune'], rootOnly('volume prune')],
@@ -52,7 +54,6 @@ describe('access: commandRefusal', () => {
     ['racker', ['volume'], rootOnly('volume')],
     ['racker', ['nosuchword'], rootOnly('nosuchword')],
     ['postroj', ['summary', 'x.json'], rootOnly('summary', 'postroj')],
-    ['postroj', ['selftest'], rootOnly('selftest', 'postroj')],
     // racker's words are not postroj's, nor the other way round.
     ['postroj', ['run'], rootOnly('run', 'postroj')],
     ['racker', ['pkgprobe'], rootOnly('pkgprobe')],
@@ -63,28 +64,10 @@ describe('access: commandRefusal', () => {
     });
   }
 
-  it('refuses --cidfile on run and create, in both spellings', () => {
-    expect(commandRefusal('racker', ['run', '--cidfile', '/tmp/cid', '-d'])).to.equal(hostFile('run', '--cidfile'));
-    expect(commandRefusal('racker', ['run', '-d', '--cidfile=/tmp/cid'])).to.equal(hostFile('run', '--cidfile'));
-    expect(commandRefusal('racker', ['create', '--cidfile', 'cid'])).to.equal(hostFile('create', '--cidfile'));
-    // A flag that merely starts the same is not --cidfile.
-    expect(commandRefusal('racker', ['run', '--cidfilex'])).to.equal(undefined);
-  });
-
-  it('refuses pkgprobe reports to files, allows them on stdout (-)', () => {
-    expect(commandRefusal('postroj', ['pkgprobe', '--report-json', '-', 'curl'])).to.equal(undefined);
-    expect(commandRefusal('postroj', ['pkgprobe', '--report-json=-', 'curl'])).to.equal(undefined);
-    expect(commandRefusal('postroj', ['pkgprobe', '--report-json=out.json', 'curl'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
-    expect(commandRefusal('postroj', ['pkgprobe', '--report-json', 'out.json'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
-    expect(commandRefusal('postroj', ['pkgprobe', '--report-junit', 'out.xml'])).to.equal(hostFile('pkgprobe', '--report-junit', 'postroj'));
-    // The flag at the very end has no value: not stdout, refused.
-    expect(commandRefusal('postroj', ['pkgprobe', 'curl', '--report-json'])).to.equal(hostFile('pkgprobe', '--report-json', 'postroj'));
-  });
-
   it('reads the command word after global flags', () => {
     expect(commandRefusal('racker', ['--debug', 'run', '-d'])).to.equal(undefined);
     expect(commandRefusal('racker', ['--debug', '-D', 'rmi', 'x'])).to.equal(rootOnly('rmi'));
-    expect(commandRefusal('racker', ['--debug', 'run', '--cidfile=c'])).to.equal(hostFile('run', '--cidfile'));
+    expect(commandRefusal('racker', ['--debug', 'build', '.'])).to.equal(rootOnly('build'));
     expect(commandRefusal('racker', ['--debug', 'system', 'prune'])).to.equal(rootOnly('system prune'));
     expect(commandRefusal('racker', ['--debug', 'volume', '--quiet', 'ls'])).to.equal(undefined);
   });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { isMember } from '../../access/caller.js';
 import type { Context } from '../../context.js';
 import { RackerError } from '../../errors.js';
 import type { ContainerRecord } from '../record.js';
@@ -16,7 +17,14 @@ async function writeAll(ctx: Context, record: ContainerRecord, out: NodeJS.Writa
   out.on('error', (err: Error) => (failed = err));
   await exportContainer(ctx, record, () => undefined, async (chunk) => {
     if (failed) throw failed;
-    if (!out.write(chunk)) await Promise.race([once(out as NodeJS.EventEmitter, 'drain'), once(out as NodeJS.EventEmitter, 'error')]);
+    // A reader gone before the first byte (a member's writer that could not open the file) leaves a destroyed stream that says nothing more.
+    if ((out as NodeJS.WritableStream & { destroyed?: boolean }).destroyed) throw new RackerError('the output was closed', { exitCode: 1 });
+    // An error may come during write() itself (a reader already gone): then no drain ever comes,
+    // and waiting for one left nothing in the event loop: the process ended with 0, the archive cut short.
+    if (!out.write(chunk) && !failed) {
+      const e = out as NodeJS.EventEmitter;
+      await Promise.race([once(e, 'drain'), once(e, 'error'), once(e, 'close')]);
+    }
     if (failed) throw failed;
     return true;
   });
@@ -24,6 +32,13 @@ async function writeAll(ctx: Context, record: ContainerRecord, out: NodeJS.Writa
 
 export async function exportToFile(ctx: Context, record: ContainerRecord, file: string | undefined): Promise<void> {
   if (file === undefined) return writeAll(ctx, record, process.stdout);
+  // A member's file is written by a process of theirs, with their rights (access/as-caller.ts).
+  if (isMember(ctx.caller)) {
+    const { writeAsCaller } = await import('../../access/as-caller.js');
+    return writeAsCaller(ctx.caller, path.resolve(file), (out) => writeAll(ctx, record, out)).catch((err: Error) => {
+      throw err instanceof RackerError ? err : new RackerError(err.message, { exitCode: 1 });
+    });
+  }
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.racker-${randomBytes(4).toString('hex')}`);
   const out = createWriteStream(tmp, { mode: 0o600 });
   try {
