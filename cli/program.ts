@@ -94,7 +94,7 @@ export function ownWords(argv: readonly string[], prepare: (argv: string[]) => s
  * a summary of the caller's own report file).
  */
 const LOCAL_WORDS: Record<string, ReadonlySet<string>> = {
-  racker: new Set(['completion', '__supervise', '__pool-refill']),
+  racker: new Set(['completion', '__supervise', '__pool-refill', '__cp-local']),
   postroj: new Set(['completion', 'list-images', 'matrix', 'summary']),
 };
 

@@ -34,3 +34,21 @@ export const cpCommand: CommandModule<object, CpArgs> = {
     await cp(ctx, dash(String(args.src)), dash(String(args.dest)), { archive: args.archive === true, followLink: args.followLink === true });
   },
 };
+
+/** racker cp's host half for a member, run as them by the service (lib/container/archive/cp-local.ts). */
+export const cpLocalCommand: CommandModule<object, GlobalArgs & { op: string; path: string; name?: string; follow?: boolean }> = {
+  command: '__cp-local <op> <path> [name]',
+  describe: false,
+  builder: (y) =>
+    y
+      .positional('op', { type: 'string', choices: ['stat', 'pack', 'unpack'], demandOption: true })
+      .positional('path', { type: 'string', demandOption: true })
+      .positional('name', { type: 'string' })
+      .option('follow', { type: 'boolean' }),
+  handler: async (args) => {
+    const local = await import('../../lib/container/archive/cp-local.js');
+    if (args.op === 'stat') process.stdout.write(`${JSON.stringify(local.localStat(args.path, args.follow === true))}\n`);
+    else if (args.op === 'pack') await local.packLocal(args.path, args.name ?? '.', args.follow === true, process.stdout);
+    else await local.unpackLocal(args.path, process.stdin);
+  },
+};

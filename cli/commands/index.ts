@@ -4,7 +4,7 @@ import { infoCommand, versionCommand } from './about.js';
 import { attachCommand } from './attach.js';
 import { buildCommand } from './build.js';
 import { composeCommand } from './compose.js';
-import { cpCommand } from './cp.js';
+import { cpCommand, cpLocalCommand } from './cp.js';
 import { createCommand, createValueOptions } from './create.js';
 import { diffCommand } from './diff.js';
 import { eventsCommand } from './events.js';
@@ -86,6 +86,7 @@ export const rackerCommands: CommandModule<any, any>[] = [
   poolCommand,
   superviseCommand,
   poolRefillCommand,
+  cpLocalCommand,
 ];
 
 /** Commands whose arguments after the first positional belong to a command inside. */

@@ -12,6 +12,8 @@ const RACKER: Record<string, true | readonly string[]> = {
   update: true, history: true, shell: true,
   // Their -o file is written by a process of the member's (access/as-caller.ts).
   save: true, export: true,
+  // The host's half of cp runs as the member (archive/cp-local.ts).
+  cp: true,
   // The supervisor of a member's container runs with the member as its caller (detached.ts).
   __supervise: true,
   volume: ['ls', 'list', 'create', 'inspect', 'rm', 'remove'],

@@ -215,6 +215,29 @@ describe('racker without sudo (integration: real users through racker system ser
     }
   });
 
+  it('racker cp as a member, both ways: the host side read and written with their rights', async () => {
+    const home = `/home/${MEMBER}`;
+    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `mkdir -p ${home}/cpdir && echo in > ${home}/cpdir/f`]);
+    expect((await member(['run', '-d', '--name', 'm-cp', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
+    try {
+      expect(seen(await member(['cp', `${home}/cpdir`, 'm-cp:/tmp/']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(seen(await member(['exec', 'm-cp', 'cat', '/tmp/cpdir/f']))).to.deep.equal({ code: 0, stdout: 'in\n', stderr: '' });
+      expect((await member(['exec', 'm-cp', 'sh', '-c', 'echo out > /tmp/cpdir/g'])).code).to.equal(0);
+      expect(seen(await member(['cp', 'm-cp:/tmp/cpdir', `${home}/back`]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(sh(['cat', `${home}/back/f`, `${home}/back/g`])).to.equal('in\nout\n');
+      // Written by the member: theirs, whoever owned it in the container (root, for g).
+      expect(sh(['stat', '-c', '%U', `${home}/back`, `${home}/back/g`])).to.equal(`${MEMBER}\n${MEMBER}\n`);
+      const refused: [string[], string][] = [
+        [['cp', '/etc/shadow', 'm-cp:/tmp/'], 'racker: cannot copy /etc/shadow: permission denied\n'],
+        [['cp', 'm-cp:/tmp/cpdir', '/root/racker-t-group'], 'racker: stat /root/racker-t-group: permission denied\n'],
+      ];
+      for (const [args, stderr] of refused) expect(seen(await member(args)), args.join(' ')).to.deep.equal({ code: 1, stdout: '', stderr });
+      expect(existsSync('/root/racker-t-group')).to.equal(false);
+    } finally {
+      await member(['rm', '-f', 'm-cp']);
+    }
+  });
+
   it("a member's named volume is theirs: written by their container, refused to nobody else's", async () => {
     expect((await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'sh', '-c', 'echo kept > /data/f'])).code).to.equal(0);
     expect(seen(await member(['run', '--rm', '-v', 'm-data:/data', BUSYBOX, 'cat', '/data/f']))).to.deep.equal({ code: 0, stdout: 'kept\n', stderr: '' });

@@ -11,6 +11,7 @@
 import { closeSync, constants as c, lstatSync, openSync, statSync, fstatSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { isMember } from '../../access/caller.js';
 import type { Context } from '../../context.js';
 import { EXIT_RACKER, NotFoundError, RackerError } from '../../errors.js';
 import { findContainer, type ContainerRecord } from '../record.js';
@@ -97,6 +98,14 @@ async function copyFrom(ctx: Context, record: ContainerRecord, src: string, dest
     return;
   }
   const isDir = goModeKind(stat.mode) === 'dir';
+  // A member's side of the copy is done by a process of theirs (cp-local.ts).
+  if (isMember(ctx.caller)) {
+    const { memberStat, memberUnpack } = await import('./cp-local.js');
+    const local = await memberStat(ctx.caller, dest, true);
+    const { dir, name } = localTarget(dest, placement({ path: src, isDir }, { path: dest, ...local }));
+    await memberUnpack(ctx.caller, dir, (write) => archiveContainerPath(ctx, record, srcPath, () => undefined, write, { as: name }));
+    return;
+  }
   let destStat: Stats | undefined;
   try {
     destStat = statSync(dest);
@@ -151,18 +160,38 @@ async function copyTo(ctx: Context, record: ContainerRecord, src: string, dest: 
     await withSpooled(ctx.paths, input, (file) => extractIntoContainer(ctx, record, destPath, file, { copyUIDGID: opts.archive === true }));
     return;
   }
-  let srcStat: Stats;
-  try {
-    srcStat = opts.followLink ? statSync(src) : lstatSync(src);
-  } catch (err) {
-    throw fail(`${opts.followLink ? 'stat' : 'lstat'} ${src}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+  const member = isMember(ctx.caller) ? ctx.caller : undefined;
+  const cpLocal = member ? await import('./cp-local.js') : undefined;
+  let srcIsDir: boolean;
+  if (member) {
+    const local = await cpLocal!.memberStat(member, src, opts.followLink === true);
+    if (!local.exists) throw fail(`${opts.followLink ? 'stat' : 'lstat'} ${src}: no such file or directory`);
+    srcIsDir = local.isDir;
+  } else {
+    try {
+      srcIsDir = (opts.followLink ? statSync(src) : lstatSync(src)).isDirectory();
+    } catch (err) {
+      throw fail(`${opts.followLink ? 'stat' : 'lstat'} ${src}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
   }
   let destStat = await statOrUndefined(ctx, record, destPath);
   // A link as DEST in the container: where it leads (the docker CLI follows it too).
   if (destStat && goModeKind(destStat.mode) === 'symlink' && destStat.linkTarget) destStat = await statOrUndefined(ctx, record, destStat.linkTarget);
-  const where = placement({ path: src, isDir: srcStat.isDirectory() }, { path: dest, exists: destStat !== undefined, isDir: destStat !== undefined && goModeKind(destStat.mode) === 'dir' });
+  const where = placement({ path: src, isDir: srcIsDir }, { path: dest, exists: destStat !== undefined, isDir: destStat !== undefined && goModeKind(destStat.mode) === 'dir' });
   const dir = where.into === 'parent' ? path.posix.dirname(path.posix.join('/', dest.replace(/\/+$/, ''))) : destPath;
   const name = where.into === 'contents' ? '.' : where.name;
+  const extract = async (file: string) => {
+    try {
+      await extractIntoContainer(ctx, record, dir, file, { copyUIDGID: opts.archive === true });
+    } catch (err) {
+      if (err instanceof NotFoundError) throw fail(`Could not find the file ${dir} in container ${record.name}`);
+      throw err;
+    }
+  };
+  if (member) {
+    await cpLocal!.memberPack(member, src, name, opts.followLink === true, (tar) => withSpooled(ctx.paths, tar, extract));
+    return;
+  }
   // The local source, opened once: its parent followed as the host does, the name itself only with -L.
   const abs = path.resolve(src);
   const parent = openSync(path.dirname(abs), O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -177,14 +206,7 @@ async function copyTo(ctx: Context, record: ContainerRecord, src: string, dest: 
           for (const chunk of packEntry(parent, base, fd, st, name)) await write(chunk);
           await write(endOfArchive());
         },
-        async (file) => {
-          try {
-            await extractIntoContainer(ctx, record, dir, file, { copyUIDGID: opts.archive === true });
-          } catch (err) {
-            if (err instanceof NotFoundError) throw fail(`Could not find the file ${dir} in container ${record.name}`);
-            throw err;
-          }
-        },
+        extract,
       );
     } finally {
       closeSync(fd);

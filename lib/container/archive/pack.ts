@@ -40,6 +40,16 @@ const KERNEL_FS = new Set([
 export interface PackOptions {
   /** uid/gid written for every entry instead of the file's own (undefined: the file's). */
   owner?: { uid: number; gid: number };
+  /**
+   * A file or directory that cannot be read is an error (EACCES), not skipped: a member's own
+   * copy (cp-local.ts) must not come out quietly short. In a container's root, where the reader
+   * is root, what fails is what vanished meanwhile, and is skipped.
+   */
+  failUnreadable?: boolean;
+}
+
+function unreadable(err: unknown, opts: PackOptions): void {
+  if (opts.failUnreadable && (err as NodeJS.ErrnoException).code === 'EACCES') throw err;
 }
 
 /** One archive member's header (with a PAX header before it when a field does not fit). */
@@ -115,7 +125,8 @@ function* walk(dirFd: number, name: string | undefined, fd: number, st: Stats, a
     let names: string[];
     try {
       names = readdirSync(fdPath(fd)).sort();
-    } catch {
+    } catch (err) {
+      unreadable(err, opts);
       return; // gone or unreadable meanwhile: the directory stays, empty
     }
     for (const child of names) {
@@ -158,7 +169,8 @@ function* walk(dirFd: number, name: string | undefined, fd: number, st: Stats, a
     try {
       // The checked inode itself (O_NONBLOCK: nothing here may wait on the container).
       file = openSync(fdPath(fd), c.O_RDONLY | c.O_NONBLOCK | O_CLOEXEC);
-    } catch {
+    } catch (err) {
+      unreadable(err, opts);
       return;
     }
     try {
