@@ -93,7 +93,8 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
     ...networkRoutes(engine),
     ...volumeRoutes(engine),
     ...forMembers(eventRoutes(engine)),
-    ...cliRoutes(engine),
+    // A --group (or socket activation, whose unit names one) lets members in: their first command finds a ready process.
+    ...cliRoutes(engine, { prestart: opts.group !== undefined || opts.fd !== undefined }),
   ];
   const callers = new WeakMap<Socket, Promise<Caller | undefined>>();
   const headers = serverHeaders(engine);
