@@ -44,16 +44,16 @@ function launch(entry: string, bundleHash: string): void {
   };
   read();
   if (readyFd !== undefined) {
-    let req;
     try {
-      req = readReadyRequestSync(Number(readyFd));
+      const req = readReadyRequestSync(Number(readyFd));
+      // No request: the service stopped (or went) before it had one for this process.
+      if (req === undefined) process.exit(0);
+      applyReadyRequest(req);
     } catch (err) {
-      process.stderr.write(`${entry}: no command for the ready process: ${(err as Error).message}\n`);
+      // A directory gone since the service checked it, say: one line, racker's own failure.
+      process.stderr.write(`${entry}: cannot run the command: ${(err as Error).message}\n`);
       process.exit(125);
     }
-    // No request: the service stopped (or went) before it had one for this process.
-    if (req === undefined) process.exit(0);
-    applyReadyRequest(req);
     // A bundle rebuilt while this process waited: run what is there now, as a fresh start would.
     read();
   }

@@ -1,0 +1,69 @@
+import { expect } from 'chai';
+import { fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { applyReadyRequest, encodeReadyRequest, parseReadyRequest, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
+
+describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'racker-ready-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const req: ReadyRequest = { argv: ['run', '--rm', 'img', 'sh', '-c', 'echo "a\nb"'], cwd: '/home/m', env: { PATH: '/usr/bin', RACKER_CALLER: '1001:1001:m:/home/m', LANG: 'C.UTF-8' } };
+
+  /** A descriptor that reads `text`, then EOF. */
+  const fdOf = (text: string) => {
+    const file = path.join(dir, 'req');
+    writeFileSync(file, text);
+    return openSync(file, 'r');
+  };
+  const closed = (fd: number) => {
+    try {
+      fstatSync(fd);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EBADF';
+    }
+  };
+
+  it('one line (newlines inside argv escaped), read back as sent', () => {
+    const line = encodeReadyRequest(req);
+    expect(line.indexOf('\n')).to.equal(line.length - 1);
+    expect(parseReadyRequest(line.trimEnd())).to.deep.equal(req);
+  });
+
+  it('reads one line from the descriptor and closes it (the command\'s children must not inherit it)', () => {
+    const fd = fdOf(encodeReadyRequest(req) + 'ignored');
+    expect(readReadyRequestSync(fd)).to.deep.equal(req);
+    expect(closed(fd)).to.equal(true);
+  });
+
+  it('EOF before a whole line is no request (the service went away), and the descriptor is closed', () => {
+    for (const text of ['', encodeReadyRequest(req).trimEnd()]) {
+      const fd = fdOf(text);
+      expect(readReadyRequestSync(fd)).to.equal(undefined);
+      expect(closed(fd)).to.equal(true);
+    }
+  });
+
+  it('refuses a request of the wrong shape instead of running half of it', () => {
+    for (const bad of [{ ...req, argv: 'ps' }, { ...req, argv: [1] }, { ...req, cwd: 'rel' }, { ...req, env: ['A=1'] }, { ...req, env: { A: 1 } }, { ...req, env: null }]) {
+      expect(() => parseReadyRequest(JSON.stringify(bad))).to.throw(/ready request/);
+    }
+  });
+
+  it("makes the process the request's: argv after node and the script, the whole environment replaced, the directory", () => {
+    const env: NodeJS.ProcessEnv = { PATH: '/bin', RACKER_CALLER: '1002:1002:other:/home/other', NO_COLOR: '1', HOME: '/root' };
+    const envObject = env;
+    const dirs: string[] = [];
+    const proc = { argv: ['/usr/bin/node', '/opt/racker/dist/bin/racker.js'], env, chdir: (d: string) => void dirs.push(d) };
+    applyReadyRequest(req, proc);
+    expect(proc.argv).to.deep.equal(['/usr/bin/node', '/opt/racker/dist/bin/racker.js', ...req.argv]);
+    // Nothing of what was there before survives (another caller's variables), and it is the same object (process.env's setters).
+    expect(proc.env).to.equal(envObject);
+    expect({ ...proc.env }).to.deep.equal(req.env);
+    expect(dirs).to.deep.equal(['/home/m']);
+  });
+});
