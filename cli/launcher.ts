@@ -16,7 +16,7 @@ import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
-import { applyReadyRequest, readReadyRequestSync } from '../lib/startup/ready.js';
+import { applyReadyRequest, preloadBuiltins, readReadyRequestSync } from '../lib/startup/ready.js';
 
 /** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
 declare const __RACKER_ENTRY__: string;
@@ -44,6 +44,7 @@ function launch(entry: string, bundleHash: string): void {
   };
   read();
   if (readyFd !== undefined) {
+    preloadBuiltins();
     try {
       const req = readReadyRequestSync(Number(readyFd));
       // No request: the service stopped (or went) before it had one for this process.

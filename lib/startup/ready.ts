@@ -10,9 +10,22 @@
  * before the request was applied. A ready process runs exactly one command; EOF before a
  * request (the service stopped or died) ends it quietly.
  *
- * Loaded by the launcher before the bundle: node:fs only, nothing that computes at import.
+ * Loaded by the launcher before the bundle: nothing here computes at import.
  */
 import { closeSync, readSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/**
+ * Node's own modules racker's commands load (a run: all of them), loaded while the process
+ * waits: ~10 ms of a command's start here. Node's modules read nothing of argv, cwd or the
+ * forwarded variables when loaded; racker's own code is not loaded before the request.
+ */
+export const PRELOADED_BUILTINS = ['node:assert', 'node:child_process', 'node:crypto', 'node:fs/promises', 'node:http', 'node:net', 'node:os', 'node:perf_hooks', 'node:stream', 'node:stream/promises', 'node:string_decoder', 'node:timers/promises', 'node:url', 'node:util'];
+
+export function preloadBuiltins(): void {
+  const load = createRequire('/');
+  for (const m of PRELOADED_BUILTINS) load(m);
+}
 
 export interface ReadyRequest {
   /** The command's own words (process.argv after node and the script). */

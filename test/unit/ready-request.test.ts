@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { applyReadyRequest, encodeReadyRequest, parseReadyRequest, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
+import { isBuiltin } from 'node:module';
+import { applyReadyRequest, encodeReadyRequest, PRELOADED_BUILTINS, parseReadyRequest, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
 
 describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
   let dir: string;
@@ -27,6 +28,10 @@ describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
       return (err as NodeJS.ErrnoException).code === 'EBADF';
     }
   };
+
+  it("preloads Node's own modules only (racker's code waits for the request)", () => {
+    expect(PRELOADED_BUILTINS.filter((m) => !m.startsWith('node:') || !isBuiltin(m))).to.deep.equal([]);
+  });
 
   it('one line (newlines inside argv escaped), read back as sent', () => {
     const line = encodeReadyRequest(req);
