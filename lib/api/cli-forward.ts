@@ -68,12 +68,22 @@ export function commandArgv(node: string, entry: string, req: Pick<CliRequest, '
   return ['script', '--quiet', '--return', '--flush', '--echo', 'never', '--command', `${size}exec ${direct.map(quote).join(' ')}`, '/dev/null'];
 }
 
-export function cliRoutes(engine: Engine, opts: { prestart?: boolean } = {}): Route[] {
+const readyOf = new WeakMap<Engine, ReadyCommand>();
+
+/**
+ * Starts the service's first ready process (cli-ready.ts), for a service members may use. Only
+ * once the service is up: it inherits the service's umask, which is 0177 while the socket is made.
+ */
+export function prestartCommand(engine: Engine): void {
+  readyOf.get(engine)?.start();
+}
+
+export function cliRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
   // racker's commands without a terminal are handed to an already started process (cli-ready.ts).
   const ready = new ReadyCommand({ node: process.execPath, entry: rackerBin(), env: process.env, debug: (line) => ctx.log.debug(line) });
+  readyOf.set(engine, ready);
   engine.onStop(() => ready.stop());
-  if (opts.prestart) setImmediate(() => ready.start());
   return [
     memberRoute('POST', /^\/racker\/v1\/cli$/, async (x) => {
       const req = parseCliRequest(await x.body());

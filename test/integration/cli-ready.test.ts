@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, promises as fs } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cli, repoRoot, seen, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { startService, type Service } from '../helpers/docker.js';
@@ -99,6 +99,10 @@ describe('the service\'s ready command process (integration: real members throug
 
   it("runs each command in a ready process of its own, with that command's caller and environment", async () => {
     const first = await oneReady(service!);
+    // Started once the service was up, not while its umask was 0177 for the socket.
+    const umask = (pid: number) => /^Umask:\s*(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    const serviceUmask = umask(service!.child.pid!)!;
+    expect(umask(first)).to.equal(serviceUmask);
     // A's command with A's RACKER_DEBUG (a forwarded variable): the failure comes with its stack.
     const bad = 'create x: "x" includes invalid characters for a local volume name, only "[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed';
     const debug = await as(A, ['volume', 'create', 'x'], { RACKER_DEBUG: '1' });
@@ -122,6 +126,10 @@ describe('the service\'s ready command process (integration: real members throug
     expect(processAlive(third)).to.equal(false);
     await oneReady(service!, third);
     expect(seen(await as(A, ['volume', 'rm', 'ready-b']))).to.deep.equal({ code: 125, stdout: '', stderr: `racker: volume ready-b belongs to user ${B}\n` });
+    // Made with the umask a fresh command has (not the service's 0177 of the moment it makes its socket).
+    const mode = (v: string) => (statSync(path.join(root, 'lib', 'volumes', v, '_data')).mode & 0o777).toString(8);
+    const fresh = (0o755 & ~parseInt(serviceUmask, 8)).toString(8);
+    expect([mode('ready-a'), mode('ready-b')]).to.deep.equal([fresh, fresh]);
     // The owners recorded are the callers of each command.
     const owner = (v: string) => (JSON.parse(readFileSync(path.join(root, 'lib', 'volumes', v, 'volume.json'), 'utf8')) as { Owner?: { name: string } }).Owner?.name;
     expect([owner('ready-a'), owner('ready-b')]).to.deep.equal([A, B]);
