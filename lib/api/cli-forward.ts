@@ -95,7 +95,7 @@ export function cliRoutes(engine: Engine): Route[] {
       delete env.RACKER_CALLER;
       if (isMember(caller)) env.RACKER_CALLER = callerToEnv(caller);
       // A terminal needs script(1) around the command from its start: that one is spawned as before.
-      const readyChild = req.program === 'racker' && !req.tty ? ready.take({ argv: req.argv, cwd, env: definedEnv(env) }) : undefined;
+      const readyChild = req.program === 'racker' && !req.tty ? await ready.take({ argv: req.argv, cwd, env: definedEnv(env) }) : undefined;
       const [file, ...args] = commandArgv(process.execPath, entry, req);
       const child = readyChild ?? spawn(file!, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
       ctx.log.debug(`cli ${child.pid}: ${readyChild ? 'the ready process runs the command' : 'command spawned'}`);

@@ -14,13 +14,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
-import { encodeReadyRequest, type ReadyRequest } from '../startup/ready.js';
+import { encodeReadyRequest, READY_ACK, type ReadyRequest } from '../startup/ready.js';
 
 /** The descriptor of the request pipe in the ready process (after stdin, stdout, stderr). */
 const READY_FD = 3;
 /** This many ready processes dying within YOUNG_MS of their start, in a row, and none is started any more. */
 const MAX_YOUNG_DEATHS = 3;
 const YOUNG_MS = 2000;
+/** How long a ready process may take to answer that it has its request (it may still be starting). */
+const ANSWER_MS = 10_000;
 
 export interface ReadyOptions {
   /** node, and the racker launcher (dist/bin/racker.js). */
@@ -63,22 +65,37 @@ export class ReadyCommand {
   }
 
   /**
-   * The waiting process, now running req; undefined when none waits (the caller spawns the
-   * command itself). The caller starts the next (`start`) once the command has ended: a Node
-   * start meanwhile would compete with the command for the CPU, and a process still starting
-   * serves the next request as well (the request waits in its pipe).
+   * The waiting process, now running req; undefined when none waits, or when it did not answer
+   * that it has the request (it died: then nothing of the request ran, and the caller spawns
+   * the command itself). The caller starts the next (`start`) once the command has ended: a
+   * Node start meanwhile would compete with the command for the CPU, and a process still
+   * starting serves the next request as well (the request waits in its pipe).
    */
-  take(req: ReadyRequest): ChildProcess | undefined {
+  async take(req: ReadyRequest): Promise<ChildProcess | undefined> {
     const entry = this.waiting;
     this.waiting = undefined;
     if (!entry) return undefined;
     const { child } = entry;
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return undefined;
+    const pipe = child.stdio[READY_FD] as Socket | null;
+    if (!pipe || child.exitCode !== null || child.signalCode !== null) return undefined;
     this.youngDeaths = 0;
     child.ref();
     for (const s of child.stdio) (s as Socket | null)?.ref?.();
-    (child.stdio[READY_FD] as Writable).end(encodeReadyRequest(req));
-    return child;
+    // The answer comes before anything of the request runs, and before the pipe's end: no
+    // answer by the end means the command did not run there, and may run elsewhere.
+    // One that does not answer in ANSWER_MS (stopped, or stuck in a start on an overloaded
+    // machine) is killed; an answer that came before its end still counts.
+    const timer = setTimeout(() => child.kill('SIGKILL'), ANSWER_MS);
+    const answered = await new Promise<boolean>((resolve) => {
+      pipe.once('data', (d: Buffer) => resolve(d.toString() === READY_ACK));
+      pipe.once('close', () => resolve(false));
+      pipe.end(encodeReadyRequest(req));
+    });
+    clearTimeout(timer);
+    pipe.destroy();
+    if (answered) return child;
+    this.o.debug(`ready command process ${child.pid} did not take its request (${child.signalCode ?? child.exitCode ?? 'ended'})`);
+    return undefined;
   }
 
   /** The service stops: no ready process stays behind. */

@@ -12,7 +12,7 @@
  *
  * Loaded by the launcher before the bundle: nothing here computes at import.
  */
-import { closeSync, readSync } from 'node:fs';
+import { closeSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /**
@@ -49,14 +49,27 @@ export function parseReadyRequest(line: string): ReadyRequest {
   return { argv: r.argv, cwd: r.cwd, env: r.env };
 }
 
+/** What the ready process answers on its pipe once it has the request, before anything of it runs. */
+export const READY_ACK = 'k';
+
 /**
- * Blocks until one request line has come on fd; undefined at EOF before a whole line (no
- * request). Closes fd either way: it is no close-on-exec descriptor, and the command's own
- * children (supervisors, nspawn) must not inherit it.
+ * Blocks until one request line has come on fd, then answers READY_ACK on ackFd (the same
+ * pipe): the service runs the command elsewhere unless it got that answer, so a ready process
+ * that died before it (killed, or out of memory) loses no command, and one that answered runs
+ * it exactly once. undefined: EOF before a whole line, or no way to answer (the service went).
+ * Closes fd either way: it is no close-on-exec descriptor, and the command's own children
+ * (supervisors, nspawn) must not inherit it.
  */
-export function readReadyRequestSync(fd: number): ReadyRequest | undefined {
+export function readReadyRequestSync(fd: number, ackFd = fd): ReadyRequest | undefined {
   try {
-    return readLine(fd);
+    const req = readLine(fd);
+    if (req === undefined) return undefined;
+    try {
+      writeSync(ackFd, READY_ACK);
+    } catch {
+      return undefined;
+    }
+    return req;
   } finally {
     try {
       closeSync(fd);

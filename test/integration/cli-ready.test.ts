@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, readFileSync, statSync, promises as fs } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cli, repoRoot, seen, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { startService, type Service } from '../helpers/docker.js';
@@ -140,8 +140,21 @@ describe('the service\'s ready command process (integration: real members throug
     const first = await oneReady(service!);
     process.kill(first, 'SIGKILL');
     const next = await oneReady(service!, first);
-    expect(seen(await as(A, ['volume', 'ls', '-q']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    expect(seen(await as(A, ['volume', 'create', 'ready-a']))).to.deep.equal({ code: 0, stdout: 'ready-a\n', stderr: '' });
     expect(processAlive(next)).to.equal(false);
+  });
+
+  it('loses no command to a ready process that dies with the request in its pipe', async () => {
+    expect((await as(A, ['volume', 'create', 'ready-a'])).code).to.equal(0);
+    const stuck = await oneReady(service!);
+    // Stopped, it cannot answer; killed once the request is in its pipe, the service runs the command itself.
+    process.kill(stuck, 'SIGSTOP');
+    const running = as(A, ['volume', 'rm', 'ready-a']);
+    await new Promise((r) => setTimeout(r, 1500));
+    process.kill(stuck, 'SIGKILL');
+    expect(seen(await running)).to.deep.equal({ code: 0, stdout: 'ready-a\n', stderr: '' });
+    expect(readdirSync(path.join(root, 'lib', 'volumes')).filter((v) => v.startsWith('ready-'))).to.deep.equal([]);
+    await oneReady(service!, stuck);
   });
 
   it('leaves no ready process behind when the service stops, or is killed', async () => {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
-import { fstatSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isBuiltin } from 'node:module';
-import { applyReadyRequest, encodeReadyRequest, PRELOADED_BUILTINS, parseReadyRequest, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
+import { applyReadyRequest, encodeReadyRequest, PRELOADED_BUILTINS, parseReadyRequest, READY_ACK, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
 
 describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
   let dir: string;
@@ -39,18 +39,38 @@ describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
     expect(parseReadyRequest(line.trimEnd())).to.deep.equal(req);
   });
 
-  it('reads one line from the descriptor and closes it (the command\'s children must not inherit it)', () => {
+  /** Where the answer goes (the service's end of the pipe, in the ready process). */
+  const ackFile = () => path.join(dir, 'ack');
+  const ackFd = () => openSync(ackFile(), 'w');
+
+  it('reads one line from the descriptor, answers that it has it, and closes it (the command\'s children must not inherit it)', () => {
     const fd = fdOf(encodeReadyRequest(req) + 'ignored');
-    expect(readReadyRequestSync(fd)).to.deep.equal(req);
+    const ack = ackFd();
+    expect(readReadyRequestSync(fd, ack)).to.deep.equal(req);
+    closeSync(ack);
+    expect(readFileSync(ackFile(), 'utf8')).to.equal(READY_ACK);
     expect(closed(fd)).to.equal(true);
   });
 
-  it('EOF before a whole line is no request (the service went away), and the descriptor is closed', () => {
+  it('EOF before a whole line is no request (the service went away): no answer, and the descriptor is closed', () => {
     for (const text of ['', encodeReadyRequest(req).trimEnd()]) {
       const fd = fdOf(text);
-      expect(readReadyRequestSync(fd)).to.equal(undefined);
+      const ack = ackFd();
+      expect(readReadyRequestSync(fd, ack)).to.equal(undefined);
+      closeSync(ack);
+      expect(readFileSync(ackFile(), 'utf8')).to.equal('');
       expect(closed(fd)).to.equal(true);
     }
+  });
+
+  it('a request it cannot answer for (the service gone) is not run', () => {
+    const fd = fdOf(encodeReadyRequest(req));
+    // Read-only: the answer cannot be written.
+    writeFileSync(ackFile(), '');
+    const readOnly = openSync(ackFile(), 'r');
+    expect(readReadyRequestSync(fd, readOnly)).to.equal(undefined);
+    closeSync(readOnly);
+    expect(closed(fd)).to.equal(true);
   });
 
   it('refuses a request of the wrong shape instead of running half of it', () => {
