@@ -11,16 +11,19 @@
  * vm.Script (Node 20 has none for ES modules).
  */
 // Named imports only: a default import of a builtin costs a copy of all its properties here.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
 import { applyReadyRequest, preloadBuiltins, readReadyRequestSync } from '../lib/startup/ready.js';
+import { hasBareEnvWords, viaService } from './via-service.js';
 
 /** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
 declare const __RACKER_ENTRY__: string;
 declare const __RACKER_BUNDLE_HASH__: string;
+/** Whether a client bundle (cli/forward-client.ts) was built beside this entry's. */
+declare const __RACKER_CLIENT__: boolean;
 /** Whether the bundle is all ASCII, so reading it as latin1 gives the same string. */
 declare const __RACKER_BUNDLE_ASCII__: boolean;
 
@@ -29,6 +32,15 @@ function launch(entry: string, bundleHash: string): void {
   // The racker service's ready process (lib/startup/ready.ts): its command comes later, on this descriptor.
   const readyFd = process.env.RACKER_READY_FD;
   delete process.env.RACKER_READY_FD;
+  // Not root, and a command the service runs as typed: only the client's own bundle.
+  const args = process.argv.slice(2);
+  if (__RACKER_CLIENT__ && readyFd === undefined && viaService(args, process.getuid?.() ?? 0, entry) && !hasBareEnvWords(args)) {
+    const client = join(__dirname, `${entry}.client.bundle.cjs`);
+    if (existsSync(client)) {
+      Module.createRequire(client)(client);
+      return;
+    }
+  }
   let source: string | undefined;
   let stat = '';
   const read = () => {

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { cli, repoRoot, seen, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
+import { cli, racker, repoRoot, seen, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { childrenOf, processAlive } from '../../lib/exec/procfs.js';
@@ -155,6 +155,24 @@ describe('the service\'s ready command process (integration: real members throug
     expect(seen(await running)).to.deep.equal({ code: 0, stdout: 'ready-a\n', stderr: '' });
     expect(readdirSync(path.join(root, 'lib', 'volumes')).filter((v) => v.startsWith('ready-'))).to.deep.equal([]);
     await oneReady(service!, stuck);
+  });
+
+  it("a member's client loads only its own small bundle for a command that goes as typed; racker's checks answer as root's", async () => {
+    // Without racker's bundle in the member's copy, only the client's can be running.
+    const bundle = path.join(bin, 'racker.bundle.cjs');
+    await fs.rename(bundle, `${bundle}.away`);
+    try {
+      for (const args of [['nosuch'], ['ps', '--bogus'], ['volume', 'create', 'x']]) {
+        const direct = seen(await racker(args, { root }));
+        expect(direct.code, args.join(' ')).to.not.equal(0);
+        expect(seen(await as(A, args)), args.join(' ')).to.deep.equal(direct);
+      }
+      // `-e NAME` is resolved from the member's environment, which takes racker's own split of argv: its bundle.
+      const bare = await as(A, ['run', '--rm', '-e', 'HOME', 'img', 'true']);
+      expect([bare.code, bare.stderr]).to.deep.equal([125, `racker: cannot read ${bundle}: ENOENT: no such file or directory, stat '${bundle}' (run npm run build)\n`]);
+    } finally {
+      await fs.rename(`${bundle}.away`, bundle);
+    }
   });
 
   it('leaves no ready process behind when the service stops, or is killed', async () => {

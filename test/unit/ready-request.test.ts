@@ -3,6 +3,7 @@ import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { isBuiltin } from 'node:module';
+import { hasBareEnvWords } from '../../cli/via-service.js';
 import { applyReadyRequest, encodeReadyRequest, PRELOADED_BUILTINS, parseReadyRequest, READY_ACK, readReadyRequestSync, type ReadyRequest } from '../../lib/startup/ready.js';
 
 describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
@@ -90,5 +91,12 @@ describe('the ready command process\'s request (lib/startup/ready.ts)', () => {
     expect(proc.env).to.equal(envObject);
     expect({ ...proc.env }).to.deep.equal(req.env);
     expect(dirs).to.deep.equal(['/home/m']);
+  });
+});
+
+describe("the launcher's choice of racker's client bundle (cli/via-service.ts)", () => {
+  it('only argv without a word resolveBareEnv may rewrite goes as typed', () => {
+    for (const argv of [['ps'], ['run', '--rm', 'img', 'env'], ['run', '--entrypoint', 'grep', 'img', '-eHOME'], ['exec', '-it', 'c', 'sh'], ['volume', 'create', 'v']]) expect(hasBareEnvWords(argv), argv.join(' ')).to.equal(false);
+    for (const argv of [['run', '-e', 'HOME', 'img'], ['run', '--env', 'HOME', 'img'], ['run', '--env=HOME', 'img'], ['run', 'img', 'grep', '-e', 'x']]) expect(hasBareEnvWords(argv), argv.join(' ')).to.equal(true);
   });
 });
