@@ -14,6 +14,10 @@
  * the client's, whose output comes as stdout frames; the client's terminal is raw, so ^C
  * reaches the command as the byte it is. A client that goes away hangs the command up
  * (SIGHUP to its process group), as a closed terminal does.
+ *
+ * A racker command without a terminal runs in the ready process (cli-ready.ts), a `racker`
+ * started before the request, instead of one spawned for it: the same argv, cwd, environment,
+ * stdio, process group and exit status, without waiting for Node's start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
