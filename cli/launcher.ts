@@ -11,29 +11,64 @@
  * vm.Script (Node 20 has none for ES modules).
  */
 // Named imports only: a default import of a builtin costs a copy of all its properties here.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { Module } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
+import { applyReadyRequest, preloadBuiltins, readReadyRequestSync } from '../lib/startup/ready.js';
+import { hasBareEnvWords, viaService } from './via-service.js';
 
 /** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
 declare const __RACKER_ENTRY__: string;
 declare const __RACKER_BUNDLE_HASH__: string;
+/** Whether a client bundle (cli/forward-client.ts) was built beside this entry's. */
+declare const __RACKER_CLIENT__: boolean;
 /** Whether the bundle is all ASCII, so reading it as latin1 gives the same string. */
 declare const __RACKER_BUNDLE_ASCII__: boolean;
 
 function launch(entry: string, bundleHash: string): void {
   const bundle = join(__dirname, `${entry}.bundle.cjs`);
-  let source: string;
-  let stat: string;
-  try {
-    source = readFileSync(bundle, __RACKER_BUNDLE_ASCII__ ? 'latin1' : 'utf8');
-    const st = statSync(bundle);
-    stat = `${st.size}:${Math.floor(st.mtimeMs)}`;
-  } catch (err) {
-    process.stderr.write(`${entry}: cannot read ${bundle}: ${(err as Error).message} (run npm run build)\n`);
-    process.exit(125);
+  // The racker service's ready process (lib/startup/ready.ts): its command comes later, on this descriptor.
+  const readyFd = process.env.RACKER_READY_FD;
+  delete process.env.RACKER_READY_FD;
+  // Not root, and a command the service runs as typed: only the client's own bundle.
+  const args = process.argv.slice(2);
+  if (__RACKER_CLIENT__ && readyFd === undefined && viaService(args, process.getuid?.() ?? 0, entry) && !hasBareEnvWords(args)) {
+    const client = join(__dirname, `${entry}.client.bundle.cjs`);
+    if (existsSync(client)) {
+      Module.createRequire(client)(client);
+      return;
+    }
+  }
+  let source: string | undefined;
+  let stat = '';
+  const read = () => {
+    try {
+      const st = statSync(bundle);
+      const now = `${st.size}:${Math.floor(st.mtimeMs)}`;
+      if (source === undefined || now !== stat) source = readFileSync(bundle, __RACKER_BUNDLE_ASCII__ ? 'latin1' : 'utf8');
+      stat = now;
+    } catch (err) {
+      process.stderr.write(`${entry}: cannot read ${bundle}: ${(err as Error).message} (run npm run build)\n`);
+      process.exit(125);
+    }
+  };
+  read();
+  if (readyFd !== undefined) {
+    preloadBuiltins();
+    try {
+      const req = readReadyRequestSync(Number(readyFd));
+      // No request: the service stopped (or went) before it had one for this process.
+      if (req === undefined) process.exit(0);
+      applyReadyRequest(req);
+    } catch (err) {
+      // A directory gone since the service checked it, say: one line, racker's own failure.
+      process.stderr.write(`${entry}: cannot run the command: ${(err as Error).message}\n`);
+      process.exit(125);
+    }
+    // A bundle rebuilt while this process waited: run what is there now, as a fresh start would.
+    read();
   }
   const euid = process.geteuid?.() ?? -1;
   const dir = codeCacheDir(process.env, euid);
@@ -41,7 +76,7 @@ function launch(entry: string, bundleHash: string): void {
   const file = dir !== undefined ? cacheFile(dir, key) : undefined;
   const cached = file !== undefined ? readCodeCache(file, key, euid) : undefined;
 
-  const script = new Script(Module.wrap(source), {
+  const script = new Script(Module.wrap(source!), {
     filename: bundle,
     cachedData: cached,
     // No importModuleDynamically: the bundle has no import() left (scripts/bundle.mjs turns

@@ -5,7 +5,10 @@ import { RefusedForCaller } from '../lib/access/policy.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
 import { commandWordIndex, trailing } from './trailing.js';
+import { viaService } from './via-service.js';
 import { version } from './version.js';
+
+export { viaService } from './via-service.js';
 
 export interface Program {
   name: string;
@@ -86,26 +89,4 @@ export function ownWords(argv: readonly string[], prepare: (argv: string[]) => s
   prepare([...argv]);
   const { target, command } = trailing();
   return argv.length - (target === undefined ? 0 : 1) - command.length;
-}
-
-/**
- * Words run where they are typed, by anyone: completion; the service itself and racker's
- * internal commands; postroj's commands that need no machine (the label list, a CI matrix,
- * a summary of the caller's own report file).
- */
-const LOCAL_WORDS: Record<string, ReadonlySet<string>> = {
-  racker: new Set(['completion', '__supervise', '__pool-refill', '__cp-local']),
-  postroj: new Set(['completion', 'list-images', 'matrix', 'summary']),
-};
-
-/** Whether this argv goes to the racker service: a user other than root, and a command that needs racker's state. */
-export function viaService(argv: readonly string[], uid = process.getuid?.() ?? 0, program = 'racker'): boolean {
-  if (uid === 0) return false;
-  const i = commandWordIndex(argv);
-  const word = argv[i];
-  if (word === undefined || LOCAL_WORDS[program]?.has(word) || (word === 'system' && argv[i + 1] === 'service')) return false;
-  // --help/--version before the command or among its own flags (not its trailing command's).
-  let j = i + 1;
-  while (j < argv.length && argv[j]!.startsWith('-')) j++;
-  return !argv.slice(0, j).some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--get-yargs-completions');
 }

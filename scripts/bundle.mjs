@@ -60,6 +60,12 @@ for (const entry of ['racker', 'postroj']) {
     },
     banner: { js: "var __rackerImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
   });
+  // racker's client for a user other than root (cli/forward-client.ts): the launcher loads it
+  // instead of the bundle when the command goes to the service as typed.
+  const client = entry === 'racker';
+  if (client) {
+    await build({ ...common, entryPoints: ['cli/forward-client.ts'], outfile: path.join(bin, `${entry}.client.bundle.cjs`), minify: process.env.RACKER_MINIFY !== '0', keepNames: true });
+  }
   // The launcher wraps the file in a function: a #! line would be a syntax error there.
   const text = readFileSync(bundle, 'utf8').replace(/^#!.*\n/, '');
   writeFileSync(bundle, text);
@@ -74,6 +80,7 @@ for (const entry of ['racker', 'postroj']) {
     banner: { js: '#!/usr/bin/env -S node --' },
     define: {
       __RACKER_ENTRY__: JSON.stringify(entry),
+      __RACKER_CLIENT__: JSON.stringify(client),
       __RACKER_BUNDLE_ASCII__: JSON.stringify(ascii),
       // The key of the code cache: a rebuilt bundle never uses an older build's cache.
       __RACKER_BUNDLE_HASH__: JSON.stringify(createHash('sha256').update(text).digest('hex')),

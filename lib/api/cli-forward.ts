@@ -14,6 +14,10 @@
  * the client's, whose output comes as stdout frames; the client's terminal is raw, so ^C
  * reaches the command as the byte it is. A client that goes away hangs the command up
  * (SIGHUP to its process group), as a closed terminal does.
+ *
+ * A racker command without a terminal runs in the ready process (cli-ready.ts), a `racker`
+ * started before the request, instead of one spawned for it: the same argv, cwd, environment,
+ * stdio, process group and exit status, without waiting for Node's start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -23,6 +27,7 @@ import { rackerBin } from '../container/detached.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { ReadyCommand } from './cli-ready.js';
 import type { Engine } from './engine.js';
 import { CLI_FRAME as FRAME, frame, parseFrames } from './frames.js';
 import { memberRoute, type Route } from './router.js';
@@ -67,8 +72,22 @@ export function commandArgv(node: string, entry: string, req: Pick<CliRequest, '
   return ['script', '--quiet', '--return', '--flush', '--echo', 'never', '--command', `${size}exec ${direct.map(quote).join(' ')}`, '/dev/null'];
 }
 
+const readyOf = new WeakMap<Engine, ReadyCommand>();
+
+/**
+ * Starts the service's first ready process (cli-ready.ts), for a service members may use. Only
+ * once the service is up: it inherits the service's umask, which is 0177 while the socket is made.
+ */
+export function prestartCommand(engine: Engine): void {
+  readyOf.get(engine)?.start();
+}
+
 export function cliRoutes(engine: Engine): Route[] {
   const { ctx } = engine;
+  // racker's commands without a terminal are handed to an already started process (cli-ready.ts).
+  const ready = new ReadyCommand({ node: process.execPath, entry: rackerBin(), env: process.env, debug: (line) => ctx.log.debug(line) });
+  readyOf.set(engine, ready);
+  engine.onStop(() => ready.stop());
   return [
     memberRoute('POST', /^\/racker\/v1\/cli$/, async (x) => {
       const req = parseCliRequest(await x.body());
@@ -79,8 +98,11 @@ export function cliRoutes(engine: Engine): Route[] {
       const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
       delete env.RACKER_CALLER;
       if (isMember(caller)) env.RACKER_CALLER = callerToEnv(caller);
+      // A terminal needs script(1) around the command from its start: that one is spawned as before.
+      const readyChild = req.program === 'racker' && !req.tty ? await ready.take({ argv: req.argv, cwd, env: definedEnv(env) }) : undefined;
       const [file, ...args] = commandArgv(process.execPath, entry, req);
-      const child = spawn(file!, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      const child = readyChild ?? spawn(file!, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      ctx.log.debug(`cli ${child.pid}: ${readyChild ? 'the ready process runs the command' : 'command spawned'}`);
       const { out, stdin } = x.hijack('application/vnd.racker.cli-stream');
       const send = (type: number, data: Buffer) => out.write(frame(type as 0, data));
       child.stdout!.on('data', (d: Buffer) => send(FRAME.stdout, d));
@@ -98,8 +120,16 @@ export function cliRoutes(engine: Engine): Route[] {
       ended = true;
       send(FRAME.exit, Buffer.from(String(code)));
       out.end();
+      // The next ready process starts now, not while this command ran (it would compete for the CPU).
+      if (req.program === 'racker') ready.start();
     }),
   ];
+}
+
+function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
 }
 
 function relayInput(ctx: Context, input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {

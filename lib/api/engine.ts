@@ -54,6 +54,7 @@ export class Engine {
   readonly bootTimeoutSeconds: number;
   /** Exit results of containers removed by AutoRemove, for late `wait`s. */
   private readonly ended = new Map<string, ExitResult>();
+  private readonly stopHooks: (() => void)[] = [];
   private readonly draining = new Map<string, Set<Promise<void>>>();
   private readonly monitors = new Map<string, Promise<void>>();
   /** Output channels of containers with attaches made before their start, and how many use each. */
@@ -164,8 +165,14 @@ export class Engine {
     }
   }
 
+  /** Work that ends with the service (cli-ready.ts's ready process). */
+  onStop(fn: () => void): void {
+    this.stopHooks.push(fn);
+  }
+
   stop(): void {
     this.stopped = true;
+    for (const fn of this.stopHooks.splice(0)) fn();
   }
 }
 

@@ -23,7 +23,7 @@ import { imageRoutes } from './images.js';
 import { buildRoutes } from './build.js';
 import { networkRoutes } from './networks.js';
 import { volumeRoutes } from './volumes.js';
-import { cliRoutes } from './cli-forward.js';
+import { cliRoutes, prestartCommand } from './cli-forward.js';
 import { forMembers, match, type Route } from './router.js';
 import { serverHeaders, systemRoutes } from './system.js';
 import { splitVersion } from './version.js';
@@ -177,6 +177,8 @@ export async function serve(opts: ServeOptions): Promise<ApiServer> {
   if (ours && process.getuid?.() === 0) await fs.chown(opts.socket, 0, gid);
   if (ours) await fs.chmod(opts.socket, 0o660);
   await engine.adopt();
+  // A --group (or socket activation, whose unit names one) lets members in: their first command finds a ready process.
+  if (opts.group !== undefined || opts.fd !== undefined) prestartCommand(engine);
 
   return {
     socket: opts.socket,
