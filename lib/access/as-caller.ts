@@ -46,9 +46,16 @@ export async function copyAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: st
  * the stream and resolves when everything is written.
  */
 export async function writeAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: string, write: (out: Writable) => Promise<void>): Promise<void> {
-  const script = 'd=$(dirname -- "$1"); t="$d/.$(basename -- "$1").racker-$$"; trap \'rm -f -- "$t"\' EXIT; cat > "$t" && chmod 644 "$t" && mv -f -- "$t" "$1" && trap - EXIT';
+  // `ready` once the temporary is open: no byte is sent to a writer that could not open it.
+  const script = [
+    'd=$(dirname -- "$1"); t="$d/.$(basename -- "$1").racker-$$"',
+    'trap \'rm -f -- "$t"\' EXIT',
+    'exec 3>"$t"',
+    'echo ready',
+    'cat >&3 && exec 3>&- && chmod 644 "$t" && mv -f -- "$t" "$1" && trap - EXIT',
+  ].join('\n');
   const [cmd, ...args] = asCallerArgv(caller, ['sh', '-c', script, 'sh', file]);
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin!.on('error', () => undefined);
@@ -56,8 +63,18 @@ export async function writeAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: s
     child.once('error', () => resolve(null));
     child.once('close', (c) => resolve(c));
   });
+  const ready = await new Promise<boolean>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  const why = () => new RackerError(`cannot write ${file}: ${writerWhy(stderr)}`, { exitCode: 1 });
+  if (!ready) throw why();
   let failed: unknown;
-  // A writer that could not open the file goes away: the bytes then meet EPIPE, and its own
+  // A writer that fails later (a full disk) goes away: the bytes then meet EPIPE, and its own
   // reason is the one to give.
   try {
     await write(child.stdin!);
@@ -66,8 +83,7 @@ export async function writeAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: s
     failed = err;
     child.stdin!.destroy();
   }
-  const code = await exited;
-  if (code !== 0) throw new RackerError(`cannot write ${file}: ${writerWhy(stderr)}`, { exitCode: 1 });
+  if ((await exited) !== 0) throw why();
   if (failed) throw failed;
 }
 

@@ -4,7 +4,7 @@
  * node-tar's Header/Pax encode the blocks (a PAX header only when ustar fields don't fit).
  */
 import { closeSync, createReadStream } from 'node:fs';
-import { once } from 'node:events';
+import { drained } from '../fs/drained.js';
 import type { Writable } from 'node:stream';
 import { Header, Pax } from 'tar';
 
@@ -55,7 +55,7 @@ export class TarWriter {
 
   private async write(chunk: Buffer): Promise<void> {
     if (chunk.length === 0) return;
-    if (!this.out.write(chunk)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close').then(() => Promise.reject(new Error('the reader went away')))]);
+    if (!this.out.write(chunk)) await drained(this.out);
   }
 
   /** An entry whose content is `data` (or nothing). */

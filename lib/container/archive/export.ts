@@ -8,6 +8,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { isMember } from '../../access/caller.js';
 import type { Context } from '../../context.js';
+import { drained } from '../../fs/drained.js';
 import { RackerError } from '../../errors.js';
 import type { ContainerRecord } from '../record.js';
 import { exportContainer } from './archive.js';
@@ -21,10 +22,7 @@ async function writeAll(ctx: Context, record: ContainerRecord, out: NodeJS.Writa
     if ((out as NodeJS.WritableStream & { destroyed?: boolean }).destroyed) throw new RackerError('the output was closed', { exitCode: 1 });
     // An error may come during write() itself (a reader already gone): then no drain ever comes,
     // and waiting for one left nothing in the event loop: the process ended with 0, the archive cut short.
-    if (!out.write(chunk) && !failed) {
-      const e = out as NodeJS.EventEmitter;
-      await Promise.race([once(e, 'drain'), once(e, 'error'), once(e, 'close')]);
-    }
+    if (!out.write(chunk) && !failed) await drained(out as NodeJS.EventEmitter);
     if (failed) throw failed;
     return true;
   });
