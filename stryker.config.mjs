@@ -26,6 +26,9 @@ export default {
   clearTextReporter: { reportTests: false, logTests: false, allowColor: false },
   htmlReporter: { fileName: `${report}.html` },
   jsonReporter: { fileName: `${report}.json` },
+  // A re-run tests again only the mutants whose code or covering tests changed.
+  incremental: true,
+  incrementalFile: `${report}-incremental.json`,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   thresholds: { high: 90, low: 80, break: null },

@@ -30,7 +30,7 @@ const GROUPS = {
   },
   argv: {
     mutate: ['lib/tools/*.ts', 'lib/net/argv.ts'],
-    spec: unit('build-tools', 'cgroup', 'buildah-layers', 'mmdebstrap', 'platform', 'nspawn-argv', 'tools', 'net'),
+    spec: unit('build-tools', 'cgroup', 'buildah-layers', 'mmdebstrap', 'platform', 'nspawn-argv', 'tools', 'net', 'tool-argv-exact'),
   },
   api: {
     mutate: ['lib/api/container-json.ts', 'lib/api/filters.ts', 'lib/api/config-volumes.ts', 'lib/api/images.ts:32-100', 'lib/api/images.ts:171-189'],
