@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, promises as fs, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,16 +91,32 @@ describe('atomic writes', () => {
   it('is killed between the write and the rename at RACKER_CRASH_AT=write:NAME: the old file stays, the temporary is found dead', async () => {
     const file = path.join(dir, 'state.json');
     await writeJsonAtomic(file, { v: 'old' });
-    const child = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', `import { writeJsonAtomic } from ${JSON.stringify(path.resolve('lib/state/atomic.ts'))}; await writeJsonAtomic(${JSON.stringify(file)}, { v: 'new' });`],
-      { env: { ...process.env, RACKER_CRASH_AT: 'pull:unpacked,write:state.json' }, encoding: 'utf8' },
-    );
-    expect(child.signal).to.equal('SIGKILL');
+    // crashPoint SIGKILLs this process; here the kill only says which signal went where.
+    const kill = process.kill;
+    const saved = process.env.RACKER_CRASH_AT;
+    const killed: unknown[] = [];
+    process.kill = ((pid: number, signal: string) => {
+      killed.push([pid, signal]);
+      throw new Error('killed');
+    }) as typeof process.kill;
+    process.env.RACKER_CRASH_AT = 'pull:unpacked,write:state.json';
+    try {
+      await writeJsonAtomic(path.join(dir, 'other.json'), { v: 1 });
+      let caught: unknown;
+      await writeJsonAtomic(file, { v: 'new' }).catch((err: unknown) => (caught = err));
+      expect((caught as Error | undefined)?.message).to.equal('killed');
+    } finally {
+      process.kill = kill;
+      if (saved === undefined) delete process.env.RACKER_CRASH_AT;
+      else process.env.RACKER_CRASH_AT = saved;
+    }
+    expect(killed).to.deep.equal([[process.pid, 'SIGKILL']]);
     expect(await readJson(file, {})).to.deep.equal({ v: 'old' });
-    const left = readdirSync(dir).filter((n) => n !== 'state.json');
+    const left = readdirSync(dir).filter((n) => n !== 'state.json' && n !== 'other.json');
     expect(left).to.have.length(1);
+    expect(left[0]).to.match(new RegExp(`^\\.state\\.json\\.tmp-${process.pid}-[0-9a-f]{8}$`));
     expect(await deadTemporaries(dir, () => false)).to.deep.equal([path.join(dir, left[0]!)]);
+    expect(await deadTemporaries(dir, (pid) => pid === process.pid)).to.deep.equal([]);
   });
 
   describe('deadTemporaries', () => {
