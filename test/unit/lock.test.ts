@@ -182,6 +182,35 @@ describe('lock', () => {
       }
     }
 
+    it('says "retry" when another process broke the stale lock first, and fails when it cannot move it aside', async () => {
+      const file = path.join(dir, 'm.lock');
+      await fs.writeFile(file, DEAD);
+      const rename = fs.rename;
+      fs.rename = (async (from: string, to: string) => {
+        fs.rename = rename;
+        await fs.rm(file);
+        return rename(from, to);
+      }) as typeof fs.rename;
+      try {
+        expect(await breakIfStale(file)).to.equal(true);
+      } finally {
+        fs.rename = rename;
+      }
+      expect(readdirSync(dir)).to.deep.equal([]);
+      await fs.writeFile(file, DEAD);
+      fs.rename = (async () => {
+        throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+      }) as typeof fs.rename;
+      let caught: unknown;
+      try {
+        await breakIfStale(file).catch((err: unknown) => (caught = err));
+      } finally {
+        fs.rename = rename;
+      }
+      expect((caught as NodeJS.ErrnoException | undefined)?.code).to.equal('EACCES');
+      expect(readFileSync(file, 'utf8')).to.equal(DEAD);
+    });
+
     it('puts back a live lock that replaced the stale one while it was being broken', async () => {
       const file = path.join(dir, 'k.lock');
       await fs.writeFile(file, DEAD);
