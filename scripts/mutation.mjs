@@ -34,7 +34,7 @@ const GROUPS = {
   },
   api: {
     mutate: ['lib/api/container-json.ts', 'lib/api/filters.ts', 'lib/api/config-volumes.ts', 'lib/api/images.ts:32-100', 'lib/api/images.ts:171-189'],
-    spec: unit('api-pure', 'config-volumes'),
+    spec: unit('api-pure', 'config-volumes', 'api-json'),
   },
 };
 
