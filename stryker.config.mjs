@@ -39,7 +39,10 @@ export default {
   mutate: [
     'lib/registry/reference.ts',
     'lib/image/names.ts',
-    'lib/image/extract.ts',
+    'lib/image/extract.ts:84-91',
+    'lib/image/extract.ts:248-429',
+    'lib/image/extract.ts:492-500',
+    'lib/image/extract.ts:511-514',
     'lib/image/whiteout.ts',
     'lib/registry/auth.ts',
     'lib/registry/redact-url.ts',

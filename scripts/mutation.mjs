@@ -17,7 +17,9 @@ const GROUPS = {
     spec: unit('reference', 'names', 'labels', 'fuzz', 'source', 'registry-client'),
   },
   'tar-policy': {
-    mutate: ['lib/image/extract.ts', 'lib/image/whiteout.ts'],
+    // extract.ts's policy: the model that admits, refuses or rewrites each entry (TreeModel up to
+    // finish(), which applies metadata on disk) and its helpers; whiteout.ts for layers.
+    mutate: ['lib/image/extract.ts:84-91', 'lib/image/extract.ts:248-429', 'lib/image/extract.ts:492-500', 'lib/image/extract.ts:511-514', 'lib/image/whiteout.ts'],
     spec: unit('extract', 'image-archive'),
   },
   credentials: {
