@@ -290,6 +290,30 @@ describe('registry auth', () => {
       expect(canonicalRegistry('   ')).to.equal(undefined);
       expect(canonicalRegistry('https://')).to.equal(undefined);
       expect(canonicalRegistry('quay.io/v3/')).to.equal(undefined);
+      expect(canonicalRegistry('quay.io/v1beta')).to.equal(undefined);
+      expect(canonicalRegistry('quay.io/org')).to.equal(undefined);
+      expect(canonicalRegistry('http://quay.io/org/repo')).to.equal('quay.io');
+      expect(canonicalRegistry('https://quay.io/org')).to.equal('quay.io');
+    });
+
+    it('looks Docker Hub up under its keys in docker\'s order, and a registry under its own key first', async () => {
+      const hub = { 'registry-1.docker.io': { auth: b64('r1:p') }, 'https://index.docker.io/v1/': { auth: b64('url:p') }, 'index.docker.io': { auth: b64('index:p') }, 'docker.io': { auth: b64('hub:p') } };
+      put(xdgFile(), { auths: hub });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('hub');
+      put(xdgFile(), { auths: { ...hub, 'docker.io': undefined } });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('index');
+      put(xdgFile(), { auths: { 'registry-1.docker.io': hub['registry-1.docker.io'], 'https://index.docker.io/v1/': hub['https://index.docker.io/v1/'] } });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('url');
+      put(xdgFile(), { auths: { 'https://quay.io/v1/': { auth: b64('url:p') }, 'quay.io': { auth: b64('plain:p') } } });
+      expect((await findCredentials('quay.io', env))?.username).to.equal('plain');
+    });
+
+    it('writes the auth file tab-indented, as podman does; refuses a user name with ":" by saying so', async () => {
+      await saveCredentials('quay.io', { username: 'u', password: 'p' }, env);
+      expect(fs.readFileSync(xdgFile(), 'utf8')).to.equal(`${JSON.stringify({ auths: { 'quay.io': { auth: b64('u:p') } } }, null, '\t')}\n`);
+      let caught: unknown;
+      await saveCredentials('quay.io', { username: 'a:b', password: 'p' }, env).catch((err: unknown) => (caught = err));
+      expect((caught as Error | undefined)?.message).to.equal('a registry user name cannot contain ":"');
     });
 
     it('refuses a registry name that is none, with the name', async () => {
@@ -332,7 +356,7 @@ describe('registry auth', () => {
     });
 
     it('an auth value with an empty user name, or that is not base64, is malformed', async () => {
-      for (const auth of [b64(':password'), `${b64('u:p')}!`]) {
+      for (const auth of [b64(':password'), `${b64('u:p')}!`, `!${b64('u:p')}`]) {
         put(xdgFile(), { auths: { 'quay.io': { auth } } });
         let caught: unknown;
         await findCredentials('quay.io', env).catch((err: unknown) => (caught = err));
