@@ -76,12 +76,12 @@ for (const name of chosen.length ? chosen : Object.keys(GROUPS)) {
     const valid = killed + count('Survived', 'NoCoverage');
     const score = valid ? (100 * killed) / valid : 100;
     if (score < TARGET) failed = true;
-    rows.push({ group: name, file, mutants: valid, killed, score: score.toFixed(1), seconds: Math.round((Date.now() - started) / 1000) });
+    rows.push({ group: name, file, mutants: valid, killed, ignored: count('Ignored'), score: score.toFixed(1), seconds: Math.round((Date.now() - started) / 1000) });
   }
 }
 
 const lines = ['| module | mutants | killed | score |', '|---|---:|---:|---:|'];
-for (const r of rows) lines.push(`| ${r.file} | ${r.mutants} | ${r.killed} | ${r.score} % |`);
+for (const r of rows) lines.push(`| ${r.file} | ${r.mutants} | ${r.killed} | ${r.score} %${r.ignored ? ` (${r.ignored} static mutants not run)` : ''} |`);
 const table = lines.join('\n');
 writeFileSync(`reports/mutation/summary${chosen.length ? `-${chosen.join('-')}` : ''}.md`, `${table}\n`);
 console.log(`\n${table}\n`);
