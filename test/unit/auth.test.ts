@@ -267,4 +267,117 @@ describe('registry auth', () => {
       await handle.dispose(); // idempotent
     });
   });
+
+  // Written for the mutation score (doc/reliability.md, "Mutation score").
+  describe('edges', () => {
+    it('lists a file named twice once; without HOME, the account\'s home directory', () => {
+      const xdg = xdgFile();
+      expect(authFileCandidates({ ...env, REGISTRY_AUTH_FILE: xdg })).to.deep.equal([xdg, configFile(), dockerFile()]);
+      const own = os.userInfo().homedir;
+      expect(authFileCandidates({})).to.deep.equal([path.join(own, '.config', 'containers', 'auth.json'), path.join(own, '.docker', 'config.json')]);
+      expect(authFileForWriting({})).to.equal(path.join(own, '.config', 'containers', 'auth.json'));
+      expect(authFileForWriting({ HOME: home, XDG_CONFIG_HOME: '/cfg' })).to.equal('/cfg/containers/auth.json');
+    });
+
+    it('normalises schemes, API suffixes, trailing slashes and blanks', () => {
+      expect(canonicalRegistry(' HTTP://Quay.IO/v2/ ')).to.equal('quay.io');
+      expect(canonicalRegistry('https://quay.io')).to.equal('quay.io');
+      expect(canonicalRegistry('quay.io/v1/')).to.equal('quay.io');
+      expect(canonicalRegistry('quay.io/v2')).to.equal('quay.io');
+      expect(canonicalRegistry('quay.io//')).to.equal('quay.io');
+      expect(canonicalRegistry('index.docker.io')).to.equal('docker.io');
+      expect(canonicalRegistry('docker.io')).to.equal('docker.io');
+      expect(canonicalRegistry('   ')).to.equal(undefined);
+      expect(canonicalRegistry('https://')).to.equal(undefined);
+      expect(canonicalRegistry('quay.io/v3/')).to.equal(undefined);
+      expect(canonicalRegistry('quay.io/v1beta')).to.equal(undefined);
+      expect(canonicalRegistry('quay.io/org')).to.equal(undefined);
+      expect(canonicalRegistry('http://quay.io/org/repo')).to.equal('quay.io');
+      expect(canonicalRegistry('https://quay.io/org')).to.equal('quay.io');
+    });
+
+    it('looks Docker Hub up under its keys in docker\'s order, and a registry under its own key first', async () => {
+      const hub = { 'registry-1.docker.io': { auth: b64('r1:p') }, 'https://index.docker.io/v1/': { auth: b64('url:p') }, 'index.docker.io': { auth: b64('index:p') }, 'docker.io': { auth: b64('hub:p') } };
+      put(xdgFile(), { auths: hub });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('hub');
+      put(xdgFile(), { auths: { ...hub, 'docker.io': undefined } });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('index');
+      put(xdgFile(), { auths: { 'registry-1.docker.io': hub['registry-1.docker.io'], 'https://index.docker.io/v1/': hub['https://index.docker.io/v1/'] } });
+      expect((await findCredentials('docker.io', env))?.username).to.equal('url');
+      put(xdgFile(), { auths: { 'https://quay.io/v1/': { auth: b64('url:p') }, 'quay.io': { auth: b64('plain:p') } } });
+      expect((await findCredentials('quay.io', env))?.username).to.equal('plain');
+    });
+
+    it('writes the auth file tab-indented, as podman does; refuses a user name with ":" by saying so', async () => {
+      await saveCredentials('quay.io', { username: 'u', password: 'p' }, env);
+      expect(fs.readFileSync(xdgFile(), 'utf8')).to.equal(`${JSON.stringify({ auths: { 'quay.io': { auth: b64('u:p') } } }, null, '\t')}\n`);
+      let caught: unknown;
+      await saveCredentials('quay.io', { username: 'a:b', password: 'p' }, env).catch((err: unknown) => (caught = err));
+      expect((caught as Error | undefined)?.message).to.equal('a registry user name cannot contain ":"');
+    });
+
+    it('refuses a registry name that is none, with the name', async () => {
+      let caught: unknown;
+      await findCredentials('quay.io/org', env).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(UsageError);
+      expect((caught as Error).message).to.equal('invalid registry name: "quay.io/org"');
+    });
+
+    it('an auth file that cannot be read: its name and the error code, nothing else', async () => {
+      fs.mkdirSync(configFile(), { recursive: true });
+      let caught: unknown;
+      await findCredentials('quay.io', env).catch((err: unknown) => (caught = err));
+      expect(caught).to.be.instanceOf(RackerError);
+      expect((caught as Error).message).to.equal(`cannot read registry auth file ${configFile()}: EISDIR`);
+    });
+
+    it('skips a path under a file, an empty file, a file without auths and an empty auth', async () => {
+      const notDir = path.join(base, 'plain');
+      fs.writeFileSync(notDir, '');
+      put(xdgFile(), '  \n');
+      put(configFile(), { credsStore: 'desktop' });
+      put(dockerFile(), { auths: { 'quay.io': { auth: '' }, 'https://quay.io/v1/': {} } });
+      expect(await findCredentials('quay.io', { ...env, REGISTRY_AUTH_FILE: path.join(notDir, 'auth.json') })).to.equal(undefined);
+      put(path.join(home, 'late.json'), { auths: { 'quay.io': { auth: b64('u:p') } } });
+      expect(await findCredentials('quay.io', { ...env, DOCKER_CONFIG: undefined, REGISTRY_AUTH_FILE: path.join(home, 'late.json') })).to.deep.equal({ username: 'u', password: 'p' });
+    });
+
+    it('saves into an empty file, and a file that is not an object or has bad auths is malformed', async () => {
+      put(xdgFile(), '');
+      await saveCredentials('quay.io', { username: 'u', password: 'p' }, env);
+      expect(readJson(xdgFile())).to.deep.equal({ auths: { 'quay.io': { auth: b64('u:p') } } });
+      for (const bad of ['[]', 'null', '"x"', '{"auths": []}', '{"auths": {"quay.io": "x"}}', '{"auths": {"quay.io": null}}']) {
+        put(xdgFile(), bad);
+        let caught: unknown;
+        await findCredentials('quay.io', env).catch((err: unknown) => (caught = err));
+        expect((caught as Error | undefined)?.message, bad).to.equal(`malformed registry auth file ${xdgFile()}`);
+        expect((caught as RackerError).hint, bad).to.equal('fix it, or remove it and log in again');
+      }
+    });
+
+    it('an auth value with an empty user name, or that is not base64, is malformed', async () => {
+      for (const auth of [b64(':password'), `${b64('u:p')}!`, `!${b64('u:p')}`]) {
+        put(xdgFile(), { auths: { 'quay.io': { auth } } });
+        let caught: unknown;
+        await findCredentials('quay.io', env).catch((err: unknown) => (caught = err));
+        expect((caught as Error | undefined)?.message, auth).to.equal(`malformed registry auth file ${xdgFile()}`);
+      }
+    });
+
+    it('names a temporary auth file after its owner, so prune can tell a dead one', async () => {
+      const tmp = path.join(base, 'tmp2');
+      fs.mkdirSync(tmp);
+      const handle = await writeTemporaryAuthFile('quay.io', { username: 'u', password: 'p' }, tmp);
+      expect(path.basename(handle.path)).to.match(new RegExp(`^racker-auth-${process.pid}-[0-9a-f]{16}\\.json$`));
+      expect(fs.readFileSync(handle.path, 'utf8')).to.equal(`${JSON.stringify({ auths: { 'quay.io': { auth: b64('u:p') } } })}\n`);
+      await handle.dispose();
+    });
+
+    it('removes every alias of a registry from a file, and says whether it removed anything', async () => {
+      put(xdgFile(), { auths: { 'quay.io': { auth: b64('a:b') }, 'https://quay.io/v1/': { auth: b64('c:d') }, 'ghcr.io': { auth: b64('e:f') } }, other: 1 });
+      expect(await removeCredentials('https://quay.io', env)).to.equal(true);
+      expect(readJson(xdgFile())).to.deep.equal({ auths: { 'ghcr.io': { auth: b64('e:f') } }, other: 1 });
+      expect(await removeCredentials('quay.io', env)).to.equal(false);
+    });
+  });
 });

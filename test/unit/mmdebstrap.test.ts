@@ -160,6 +160,10 @@ describe('mmdebstrap', () => {
       ['a mirror without scheme', { suite: 'sid', target: 't', mirror: 'deb.debian.org/debian' }, /^invalid mirror/],
       ['an option as architecture', { suite: 'sid', target: 't', architecture: '--x' }, /^invalid architecture/],
       ['an option as keyring', { suite: 'sid', target: 't', keyring: '--x' }, /^invalid keyring/],
+      ['an empty keyring', { suite: 'sid', target: 't', keyring: '' }, /^invalid keyring path: ""$/],
+      ['an architecture followed by an option', { suite: 'sid', target: 't', architecture: 'amd64 --x' }, /^invalid architecture/],
+      ['a mirror after a space', { suite: 'sid', target: 't', mirror: ' http://x/debian' }, /^invalid mirror/],
+      ['a mirror followed by an option', { suite: 'sid', target: 't', mirror: 'http://x/debian --x' }, /^invalid mirror/],
       ['a bad component', { suite: 'sid', target: 't', components: ['main contrib'] }, /^invalid archive component/],
       ['a comma in a name', { suite: 'sid', target: 't', include: ['a,b'] }, /^invalid package for --include/],
       ['a space in a name', { suite: 'sid', target: 't', include: ['a b'] }, /^invalid package for --include/],
@@ -206,6 +210,13 @@ describe('mmdebstrap', () => {
       ]);
     });
 
+    // Written for the mutation score (doc/reliability.md, "Mutation score").
+    it('reads lines with irregular spacing, indented comments inside a stanza, and Enabled: in any case', () => {
+      expect(aptSourceUris('  deb  [arch=amd64]  http://a/debian  bookworm main\ndeb http://b/debian\tsid main')).to.deep.equal(['http://a/debian', 'http://b/debian']);
+      expect(aptSourceUris('Types: deb\nURIs:http://a/debian\n  # http://old/debian\nSuites: bookworm\n')).to.deep.equal(['http://a/debian']);
+      expect(aptSourceUris('Types: deb\nURIs: http://a/debian\nSuites: bookworm\nEnabled: No\n')).to.deep.equal([]);
+    });
+
     it('finds nothing in empty or unrelated text', () => {
       expect(aptSourceUris('')).to.deep.equal([]);
       expect(aptSourceUris('# deb http://deb.debian.org/debian bookworm main\n')).to.deep.equal([]);
@@ -218,6 +229,10 @@ describe('mmdebstrap', () => {
       expect(resolveDebianMirror({ RACKER_DEBIAN_MIRROR: ' http://10.0.0.5:3142/debian/ ' }, DEB822_HOST, FALLBACK)).to.equal(
         'http://10.0.0.5:3142/debian',
       );
+    });
+
+    it('drops every trailing slash', () => {
+      expect(resolveDebianMirror({ RACKER_DEBIAN_MIRROR: 'http://10.0.0.5/debian//' }, undefined, FALLBACK)).to.equal('http://10.0.0.5/debian');
     });
 
     it('ignores an empty RACKER_DEBIAN_MIRROR', () => {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { classifySkopeoError, copyToLayoutArgv, inspectRawArgv } from '../../lib/tools/skopeo.js';
 import { gcArgv, removeTagArgv, unpackArgv } from '../../lib/tools/umoci.js';
 import { nspawnRunArgv } from '../../lib/tools/nspawn.js';
+import { rootfsLayerArgv } from '../../lib/tools/tar.js';
 
 describe('argv builders', () => {
   it('skopeo copy into the layout, TLS on, no auth', () => {
@@ -42,6 +43,13 @@ describe('argv builders', () => {
     expect(nspawnRunArgv({ directory: '/r', command: ['true'], register: true, machine: 'm1', privateNetwork: true })).to.deep.equal([
       'systemd-nspawn', '--quiet', '--directory=/r', '--console=pipe', '--resolv-conf=copy-host', '--timezone=off',
       '--register=yes', '--machine=m1', '--private-network', '--', 'true',
+    ]);
+  });
+
+  it('tar: a root filesystem as one reproducible layer, numeric owners and file capabilities kept', () => {
+    expect(rootfsLayerArgv('/s/rootfs', '/s/layer.tar')).to.deep.equal([
+      'tar', '--create', '--file=/s/layer.tar', '--format=posix', '--numeric-owner', '--xattrs',
+      '--xattrs-include=security.capability', '--sort=name', '--directory=/s/rootfs', '.',
     ]);
   });
 });
