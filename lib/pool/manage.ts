@@ -1,7 +1,9 @@
 /** racker pool create/ls/rm: the operations behind cli/commands/pool.ts. */
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
 import { NotFoundError, UsageError } from '../errors.js';
+import { processesRunning } from '../exec/procfs.js';
 import { resolveImageName } from '../image/names.js';
 import { findImage } from '../image/store.js';
 import { withLock } from '../state/lock.js';
@@ -78,8 +80,12 @@ export async function removePools(ctx: Context, image: string, network?: string)
   // Machines whose runs just ended are being removed by their supervisors: rm returns once
   // nothing of these pools is left but the machines still in use.
   const ids = new Set(pools.map((p) => p.id));
+  // So do the refills that runs started (detached, `racker __pool-refill ID`): one still on its
+  // way to the lock finds the pool gone and ends, a moment after.
+  const node = path.basename(process.execPath);
+  const refills = () => pools.some((p) => processesRunning(node, p.id).length > 0);
   const deadline = Date.now() + 10_000;
-  while ((await poolMachines(ctx)).some((r) => ids.has(r.pool!.id) && conditionOf(r) !== 'taken') && Date.now() < deadline) await sleep(20);
+  while (((await poolMachines(ctx)).some((r) => ids.has(r.pool!.id) && conditionOf(r) !== 'taken') || refills()) && Date.now() < deadline) await sleep(20);
   return pools;
 }
 

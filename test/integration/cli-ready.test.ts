@@ -6,30 +6,19 @@
  * outlives the service, stopped or killed.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, statSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { cli, racker, repoRoot, seen, tempRoot, waitFor, type CliResult } from '../helpers/cli.js';
 import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
+import { accountExists, asUserWrapper, sh } from '../helpers/users.js';
 import { childrenOf, processAlive } from '../../lib/exec/procfs.js';
 
 const GROUP = 'racker-t-ready';
 const A = 'racker-t-ready-a';
 const B = 'racker-t-ready-b';
 
-function sh(argv: string[]): string {
-  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
-const exists = (kind: 'passwd' | 'group', name: string) => {
-  try {
-    sh(['getent', kind, name]);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The service's children that are ready processes (started with RACKER_READY_FD, which the launcher removes from process.env, not from /proc's record of the start). */
 function readyProcesses(service: Service): number[] {
@@ -50,7 +39,7 @@ describe('the service\'s ready command process (integration: real members throug
   const made: { users: string[]; group: boolean } = { users: [], group: false };
 
   const as = (user: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
-    cli(path.join(bin, 'racker.js'), args, { wrapper: ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups'], env: { RACKER_ROOT: root, HOME: `/home/${user}`, USER: user, RACKER_DEBUG: undefined, ...env }, cwd: '/' });
+    cli(path.join(bin, 'racker.js'), args, { wrapper: asUserWrapper(user), env: { RACKER_ROOT: root, HOME: `/home/${user}`, USER: user, RACKER_DEBUG: undefined, ...env }, cwd: '/' });
   /** The one ready process, once there is exactly one other than `not`. */
   const oneReady = async (s: Service, not?: number): Promise<number> => {
     await waitFor(() => readyProcesses(s).filter((p) => p !== not).length === 1, 5000, 'a ready process');
@@ -61,12 +50,12 @@ describe('the service\'s ready command process (integration: real members throug
 
   before(async function () {
     requireIntegration(this);
-    if (!exists('group', GROUP)) {
+    if (!accountExists('group', GROUP)) {
       sh(['groupadd', '--system', GROUP]);
       made.group = true;
     }
     for (const user of [A, B]) {
-      if (exists('passwd', user)) sh(['userdel', '-r', user]);
+      if (accountExists('passwd', user)) sh(['userdel', '-r', user]);
       sh(['useradd', '--create-home', '-G', GROUP, user]);
       made.users.push(user);
     }

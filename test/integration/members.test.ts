@@ -12,6 +12,7 @@ import { cli, collect, racker, repoRoot, seen, tempRoot, type CliResult } from '
 import { killLeftovers } from '../helpers/containers.js';
 import { dockerClient, startService, type Service } from '../helpers/docker.js';
 import { needs, requireIntegration } from '../helpers/integration.js';
+import { accountExists, asUserWrapper, sh } from '../helpers/users.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 import { petName } from '../../lib/container/account.js';
 import { onTerminal, PYTHON3 } from '../helpers/pty.js';
@@ -19,18 +20,7 @@ import { onTerminal, PYTHON3 } from '../helpers/pty.js';
 const MEMBER = 'racker-t-member';
 const OUTSIDER = 'racker-t-outsider';
 
-function sh(argv: string[]): string {
-  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
-function exists(kind: 'passwd' | 'group', name: string): boolean {
-  try {
-    sh(['getent', kind, name]);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('racker without sudo (integration: real users through racker system service)', function () {
   this.timeout(120_000);
@@ -45,7 +35,7 @@ describe('racker without sudo (integration: real users through racker system ser
 
   const as = (user: string, program: 'racker' | 'postroj', args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliResult> =>
     cli(path.join(bin, `${program}.js`), args, {
-      wrapper: ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups'],
+      wrapper: asUserWrapper(user),
       env: { RACKER_ROOT: root, HOME: `/home/${user}`, USER: user, ...opts.env },
       ...(opts.input !== undefined ? { input: opts.input } : {}),
       cwd: '/',
@@ -57,12 +47,12 @@ describe('racker without sudo (integration: real users through racker system ser
   before(async function () {
     requireIntegration(this);
     this.timeout(300_000);
-    if (!exists('group', 'racker')) {
+    if (!accountExists('group', 'racker')) {
       sh(['groupadd', '--system', 'racker']);
       made.group = true;
     }
     for (const [user, groups] of [[MEMBER, ['-G', 'racker']], [OUTSIDER, []]] as const) {
-      if (exists('passwd', user)) sh(['userdel', '-r', user]);
+      if (accountExists('passwd', user)) sh(['userdel', '-r', user]);
       sh(['useradd', '--create-home', ...groups, user]);
       made.users.push(user);
     }
@@ -139,7 +129,7 @@ describe('racker without sudo (integration: real users through racker system ser
       [['rmi', BUSYBOX], "racker rmi is root's: not for members of the racker group (doc/security.md)"],
       [['system', 'prune', '-f'], "racker system prune is root's: not for members of the racker group (doc/security.md)"],
     ];
-    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'ln', '-sfn', '/root', `/home/${MEMBER}/to-root`]);
+    sh([...asUserWrapper(MEMBER), 'ln', '-sfn', '/root', `/home/${MEMBER}/to-root`]);
     const before = readdirSync(path.join(root, 'lib', 'volumes')).sort();
     for (const [args, message] of refused) expect(seen(await member(args)), args.join(' ')).to.deep.equal({ code: 125, stdout: '', stderr: `racker: ${message}\n` });
     expect(await names()).to.deep.equal([]);
@@ -152,7 +142,7 @@ describe('racker without sudo (integration: real users through racker system ser
   it("a member's host directory: the container's root writes in it as the member, and reads only what the member may", async () => {
     const proj = `/home/${MEMBER}/proj`;
     const memberUid = Number(sh(['id', '-u', MEMBER]));
-    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `mkdir ${proj} && echo mine > ${proj}/mine`]);
+    sh([...asUserWrapper(MEMBER), 'sh', '-c', `mkdir ${proj} && echo mine > ${proj}/mine`]);
     // What root put in the member's directory stays root's: the container's root may not read it.
     execFileSync('sh', ['-c', `echo secret > ${proj}/roots && chmod 600 ${proj}/roots`]);
     const script = [
@@ -217,7 +207,7 @@ describe('racker without sudo (integration: real users through racker system ser
 
   it('racker cp as a member, both ways: the host side read and written with their rights', async () => {
     const home = `/home/${MEMBER}`;
-    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `mkdir -p ${home}/cpdir && echo in > ${home}/cpdir/f`]);
+    sh([...asUserWrapper(MEMBER), 'sh', '-c', `mkdir -p ${home}/cpdir && echo in > ${home}/cpdir/f`]);
     expect((await member(['run', '-d', '--name', 'm-cp', BUSYBOX, 'sleep', '300'])).code).to.equal(0);
     try {
       expect(seen(await member(['cp', `${home}/cpdir`, 'm-cp:/tmp/']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
@@ -300,7 +290,7 @@ describe('racker without sudo (integration: real users through racker system ser
     };
     const expected = { shown: '24 80\r\nfirst\r\n30 100\r\n', code: 4 };
     expect(await viaPty([])).to.deep.equal(expected);
-    expect(await viaPty(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups'])).to.deep.equal(expected);
+    expect(await viaPty([...asUserWrapper(MEMBER)])).to.deep.equal(expected);
   });
 
   it('postroj pkgprobe runs for a member (their machine, booted, probed, removed; the report file theirs)', async () => {
@@ -317,7 +307,7 @@ describe('racker without sudo (integration: real users through racker system ser
   it('postroj pkgprobe --package for a member: from the archive and from their own file, installed after boot over the bridge; a file they cannot read fails', async function () {
     this.timeout(300_000);
     const home = `/home/${MEMBER}`;
-    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c',
+    sh([...asUserWrapper(MEMBER), 'sh', '-c',
       `mkdir -p ${home}/pkg/DEBIAN ${home}/pkg/usr/share/racker-t && printf 'Package: racker-t-member\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n' > ${home}/pkg/DEBIAN/control && echo theirs > ${home}/pkg/usr/share/racker-t/hi && dpkg-deb -b ${home}/pkg ${home}/racker-t-member.deb >/dev/null`]);
     const r = await as(MEMBER, 'postroj', ['pkgprobe', '--image', DEBIAN, '--package', 'hello', '--package', `${home}/racker-t-member.deb`, '--check-command', 'hello && cat /usr/share/racker-t/hi']);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
@@ -351,14 +341,14 @@ describe('racker without sudo (integration: real users through racker system ser
     const docker = dockerClient();
     needs(this, docker !== undefined, 'the docker CLI (docker.io)');
     const run = (args: string[]) =>
-      collect(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', docker!, ...args], {
+      collect([...asUserWrapper(MEMBER), docker!, ...args], {
         env: { ...process.env, DOCKER_HOST: service.host, DOCKER_CONFIG: `/home/${MEMBER}/.docker`, HOME: `/home/${MEMBER}` },
         timeoutMs: 60_000,
       });
     const refused = await run(['run', '--rm', '-v', '/root:/x', BUSYBOX, 'true']);
     expect(refused.code).to.equal(125);
     expect(refused.stderr).to.include('cannot bind /root: Permission denied');
-    sh(['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', 'sh', '-c', `echo via-api > /home/${MEMBER}/api-file`]);
+    sh([...asUserWrapper(MEMBER), 'sh', '-c', `echo via-api > /home/${MEMBER}/api-file`]);
     const own = await run(['run', '--rm', '-v', `/home/${MEMBER}/api-file:/f:ro`, BUSYBOX, 'cat', '/f']);
     expect([own.code, own.stdout.toString()]).to.deep.equal([0, 'via-api\n']);
     const rmi = await run(['rmi', BUSYBOX]);

@@ -1,0 +1,25 @@
+/**
+ * Real users and groups for the tests of racker without sudo (members.test.ts, cli-ready.test.ts):
+ * made with useradd/groupadd and removed again, driven with setpriv.
+ */
+import { execFileSync } from 'node:child_process';
+
+/** Run a host command; its stdout (throws on failure). */
+export function sh(argv: string[]): string {
+  return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Whether the account or group exists (getent: NSS, not only /etc). */
+export function accountExists(kind: 'passwd' | 'group', name: string): boolean {
+  try {
+    sh(['getent', kind, name]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** setpriv's argv prefix that runs a command as `user`, with their uid, gid and groups. */
+export function asUserWrapper(user: string): string[] {
+  return ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups'];
+}
