@@ -133,7 +133,15 @@ export async function stageMemberBinds(ctx: Context, dir: string, binds: readonl
     }
     const addon = nativeAddon<Addon>('idmap');
     if (!addon) throw new RefusedForCaller(`bind mounts of host paths (${b.host}) need racker's native idmap piece, which this build lacks`);
-    const held = await holdAsMember({ ...b, asUser: b.asUser });
+    let held: Held;
+    try {
+      held = await holdAsMember({ ...b, asUser: b.asUser });
+    } catch (err) {
+      // An optional bind (a desktop session's sockets) the member cannot open now is left out.
+      if (!b.optional || !(err instanceof RefusedForCaller)) throw err;
+      ctx.log.debug(`optional bind ${b.host} left out: ${err.message}`);
+      continue;
+    }
     try {
       const target = path.join(dir, String(i));
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -145,6 +153,10 @@ export async function stageMemberBinds(ctx: Context, dir: string, binds: readonl
         addon.idmappedBind(held.source, target, uidMap, gidMap, b.readOnly);
       } catch (err) {
         const why = (err as Error).message;
+        if (b.optional) {
+          ctx.log.debug(`optional bind ${b.host} left out: ${why}`);
+          continue;
+        }
         // EINVAL from mount_setattr: a filesystem without ID-mapped mounts (NFS, FUSE, …).
         throw new RefusedForCaller(`cannot bind ${b.host}: ${/mount_setattr.*Invalid argument/.test(why) ? 'its filesystem does not support ID-mapped mounts' : why}`);
       }

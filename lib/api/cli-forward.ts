@@ -23,6 +23,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { callerToEnv, isMember } from '../access/caller.js';
+import { CALLER_ENV_NAMES, CALLER_ENV_PREFIX } from '../shell/desktop.js';
 import { rackerBin } from '../container/detached.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import type { Context } from '../context.js';
@@ -48,7 +49,10 @@ export function forwardedEnv(env: Record<string, string | undefined>): Record<st
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     // Strings only: the request is JSON from any member, and spawn would turn null or 5 into text.
-    if (typeof v === 'string' && /^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+    if (typeof v !== 'string') continue;
+    if (/^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+    // The desktop session's, for racker shell (shell/desktop.ts), under names no root process takes as its own.
+    else if (CALLER_ENV_NAMES.test(k)) out[`${CALLER_ENV_PREFIX}${k}`] = v;
   }
   return out;
 }
@@ -97,6 +101,7 @@ export function cliRoutes(engine: Engine): Route[] {
       const cwd = path.isAbsolute(req.cwd) && existsSync(req.cwd) && statSync(req.cwd).isDirectory() ? req.cwd : '/';
       const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
       delete env.RACKER_CALLER;
+      for (const k of Object.keys(env)) if (k.startsWith(CALLER_ENV_PREFIX) && !(k in req.env)) delete env[k];
       if (isMember(caller)) env.RACKER_CALLER = callerToEnv(caller);
       // A terminal needs script(1) around the command from its start: that one is spawned as before.
       const readyChild = req.program === 'racker' && !req.tty ? await ready.take({ argv: req.argv, cwd, env: definedEnv(env) }) : undefined;

@@ -3,7 +3,8 @@
  * booted system container with the user's home bind-mounted and their account inside;
  * later calls reuse it (starting it again when it stopped), so what they install stays.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, promises as fs, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import type { Context } from '../context.js';
 import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
@@ -14,10 +15,13 @@ import { startDetached } from './detached.js';
 import { execInContainer } from './exec.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { shellInRoot } from './lookup.js';
-import { findContainer, hostnameFor, liveState, type ContainerRecord } from './record.js';
+import { findContainer, hostnameFor, liveState, readContainer, writeContainer, type ContainerRecord, type ShellExport } from './record.js';
 import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
 import { startContainer } from './start.js';
+import { copyAsCaller } from '../access/as-caller.js';
+import { callerSessionEnv, desktopBinds, desktopConfig, entryPlan, wildcardCookies, XAUTHORITY_INSIDE, type EntryPlan } from '../shell/desktop.js';
+import { exportApp, exportBin, matchingExports, removeExportFiles, type ExportTarget } from '../shell/exports.js';
 
 export interface ShellOptions {
   image: string;
@@ -32,10 +36,18 @@ export interface ShellOptions {
   /** Pull progress and notes go here (stderr). */
   status: (line: string) => void;
   bootTimeoutSeconds: number;
+  /** Forward the caller's desktop session (desktop.ts) to a new shell; false: --no-desktop. */
+  desktop: boolean;
+  /** --export-app, --export-bin, --unexport: done instead of entering. */
+  exportApps?: string[];
+  exportBins?: string[];
+  unexport?: string[];
+  /** Where --export-* say what they made (stdout). */
+  print?: (line: string) => void;
 }
 
 /** Whose shell: a member's own account (never SUDO_USER, which is the service's), else sudo's invoker or root. */
-async function hostAccount(ctx: Context): Promise<Account> {
+export async function hostAccount(ctx: Context): Promise<Account> {
   const member = isMember(ctx.caller);
   return invokingUser(member ? {} : ctx.env, member ? ctx.caller!.uid : (process.getuid?.() ?? 0), async (key) => {
     const r = await ctx.run(['getent', 'passwd', key], { reject: false });
@@ -85,6 +97,8 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
   }
   if (!pet) {
     const home = account.home && account.home !== '/' && existsSync(account.home) ? [`${account.home}:${account.home}`] : [];
+    // The GPU's nodes only where the owner may have them: a member's binds are nodev (access/member-binds.ts).
+    const desktop = opts.desktop ? desktopConfig(callerSessionEnv(ctx.env, isMember(ctx.caller)), account, { gpu: !isMember(ctx.caller) && existsSync('/dev/dri') }) : undefined;
     pet = await createContainer(ctx, {
       image: opts.image,
       args: [],
@@ -92,6 +106,8 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
       detach: true,
       boot: true,
       volumes: home,
+      ...(desktop ? { extraBinds: desktopBinds(desktop) } : {}),
+      shell: { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home }, ...(desktop ? { desktop } : {}) },
       // A member's home is mounted ID-mapped (access/member-binds.ts): their account inside owns it, and writes as them.
       bindsAs: { uid: account.uid, gid: account.gid },
       hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
@@ -104,40 +120,141 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
       throw err;
     });
     await startDetached(ctx, pet, opts.bootTimeoutSeconds);
-  } else if (liveState(pet).status !== 'running') {
-    await startContainer(ctx, pet, opts.bootTimeoutSeconds);
+  } else {
+    if (!opts.desktop && pet.config.shell?.desktop) {
+      opts.status(`${name} forwards your desktop (it was made so): --no-desktop applies to a new shell (racker shell --reset --no-desktop ${opts.image})`);
+    }
+    if (liveState(pet).status !== 'running') await startContainer(ctx, pet, opts.bootTimeoutSeconds);
   }
   return findContainer(ctx, name);
+}
+
+/** The host's zone when /etc/localtime links into the zone database (as systemd's timedatectl keeps it). */
+function hostZone(): string | undefined {
+  try {
+    return /\/zoneinfo\/([A-Za-z0-9_+-]+(?:\/[A-Za-z0-9_+-]+)*)$/.exec(readlinkSync('/etc/localtime'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What changes inside at each entry, as root in the container's root: the account, the
+ * host's time zone (when the image has it), the X11 socket's link and the X cookie.
+ * Returns the login shell and notes for the user.
+ */
+function prepareInside(root: ContainerRoot, account: Account, plan: EntryPlan, xauthority: Buffer | undefined, zone: string | undefined): { shell: string; notes: string[] } {
+  const shell = shellInRoot(root, account.shell);
+  // root is root everywhere; anyone else gets their account written in (every time: an
+  // image update or a `passwd` inside may have changed it, and it costs three small reads).
+  if (account.uid !== 0) installAccount(root, account, shell);
+  if (zone && root.statOrNothing(`/usr/share/zoneinfo/${zone}`)?.isFile()) root.symlink('/etc/localtime', `../usr/share/zoneinfo/${zone}`);
+  const notes: string[] = [];
+  if (plan.x11Link) {
+    // /tmp/.X11-unix is the container's own (its systemd empties it at boot): the socket is a link to the bound host directory.
+    if (root.statOrNothing(plan.x11Link.target)) {
+      if (!root.find(plan.x11Link.path, { follow: false })?.stat?.isSocket()) root.symlink(plan.x11Link.path, plan.x11Link.target);
+    } else notes.push(`the X server's socket ${plan.x11Link.path} was not there when this shell started: restart the shell for it (racker stop NAME)`);
+  }
+  if (xauthority) root.writeFile(XAUTHORITY_INSIDE, xauthority, { mode: 0o600, uid: account.uid, gid: account.gid, durable: false });
+  return { shell, notes };
+}
+
+/** The caller's X cookie, read as them (whatever XAUTHORITY names, they could read it anyway). */
+async function cookieOf(ctx: Context, account: Account, file: string): Promise<Buffer | undefined> {
+  const tmp = path.join(ctx.paths.tmp, `xauthority-${process.pid}-${Date.now()}`);
+  await fs.mkdir(ctx.paths.tmp, { recursive: true });
+  try {
+    await copyAsCaller(account, file, tmp);
+    return await fs.readFile(tmp);
+  } catch (err) {
+    ctx.log.debug(`X authority ${file} not copied: ${String(err)}`);
+    return undefined;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Exports change host files in the owner's home that run `racker shell IMAGE` as whoever
+ * starts them: that reaches this very shell only when it is that user's own, without sudo.
+ */
+function checkExportable(ctx: Context, account: Account, name: string): void {
+  if (isMember(ctx.caller) || account.uid === (process.getuid?.() ?? 0)) return;
+  throw new UsageError(
+    `exported apps run "racker shell" as ${account.name}, without sudo, which cannot enter ${name}: it was made with sudo. Make your shell without sudo, as a member of the group racker (doc/security.md), and export from it`,
+  );
+}
+
+async function changeExports(ctx: Context, opts: ShellOptions, pet: ContainerRecord, account: Account, leader: number): Promise<void> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const target: ExportTarget = { pet: pet.name, image: opts.image, owner: { uid: account.uid, gid: account.gid, home: account.home } };
+  const made: ShellExport[] = [];
+  const root = ContainerRoot.open(processRoot(leader));
+  try {
+    for (const app of opts.exportApps ?? []) made.push(await exportApp(ctx, root, target, app));
+    for (const bin of opts.exportBins ?? []) made.push(await exportBin(ctx, root, target, bin));
+  } finally {
+    root.close();
+  }
+  const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
+  const shellConfig = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
+  let kept = (shellConfig.exports ?? []).filter((e) => !made.some((m) => m.kind === e.kind && m.name === e.name));
+  const gone: ShellExport[] = [];
+  for (const name of opts.unexport ?? []) {
+    const found = matchingExports(kept, name);
+    if (!found.length) throw new NotFoundError(`${name} is not exported from ${pet.name}`);
+    gone.push(...found);
+    kept = kept.filter((e) => !found.includes(e));
+  }
+  // Recorded before anything is removed: a file racker made is always named by the record.
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made, ...gone] } } });
+  const left = await removeExportFiles(ctx, target.owner, pet.name, gone);
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made] } } });
+  for (const e of made) print(`exported ${e.name}: ${e.files.join(' ')}`);
+  for (const e of gone) print(`unexported ${e.name}: ${e.files.filter((f) => !left.includes(f)).join(' ')}`);
+  if (left.length) throw new ConflictError(`could not remove ${left.join(', ')}`);
 }
 
 export async function enterShell(ctx: Context, opts: ShellOptions): Promise<number> {
   const account = await hostAccount(ctx);
   const name = petName(account.name, opts.image);
+  const exporting = Boolean(opts.exportApps?.length || opts.exportBins?.length || opts.unexport?.length);
+  if (exporting) checkExportable(ctx, account, name);
   // One caller at a time creates or starts a given pet container.
-  const pet = await withLock(ctx.paths.lock(`shell-${name}`), () => petContainer(ctx, opts, account, name));
-  const state = liveState(pet);
-  if (!pet.config.boot) throw new UsageError(`container ${name} is not a system container`);
-  if (state.status !== 'running' || !state.leaderPid) throw new ConflictError(`container ${name} is not running`);
-  const shell = ContainerRoot.with(processRoot(state.leaderPid), (root) => {
-    const found = shellInRoot(root, account.shell);
-    // root is root everywhere; anyone else gets their account written in (every time: an
-    // image update or a `passwd` inside may have changed it, and it costs three small reads).
-    if (account.uid !== 0) installAccount(root, account, found);
-    return found;
+  return withLock(ctx.paths.lock(`shell-${name}`), async () => {
+    const pet = await petContainer(ctx, opts, account, name);
+    const state = liveState(pet);
+    if (!pet.config.boot) throw new UsageError(`container ${name} is not a system container`);
+    if (state.status !== 'running' || !state.leaderPid) throw new ConflictError(`container ${name} is not running`);
+    if (exporting) {
+      await changeExports(ctx, opts, pet, account, state.leaderPid);
+      return 0;
+    }
+    return { pet, leader: state.leaderPid };
+  }).then(async (entered) => {
+    if (typeof entered === 'number') return entered;
+    const { pet, leader } = entered;
+    const session = callerSessionEnv(ctx.env, isMember(ctx.caller));
+    const plan = entryPlan(session, account, pet.config.shell?.desktop, (p) => existsSync(p));
+    const cookieFile = plan.copyXauthority ? await cookieOf(ctx, account, plan.copyXauthority) : undefined;
+    const cookie = cookieFile && plan.display !== undefined ? wildcardCookies(cookieFile, plan.display) : undefined;
+    const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone()));
+    for (const note of notes) opts.status(note.replace('NAME', pet.name));
+    const env = [...plan.env, `HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
+    try {
+      return await execInContainer(ctx, {
+        leader,
+        command: opts.command.length ? opts.command : [shell, '-l'],
+        env: mergeEnv(pet.config.env, env, ctx.env),
+        workingDir: shellWorkdir(opts.cwd, account.home),
+        user: `${account.uid}:${account.gid}`,
+        hostname: pet.config.hostname,
+        tty: opts.tty,
+        interactive: true,
+      });
+    } finally {
+      if (opts.remove) await removeContainer(ctx, pet, true);
+    }
   });
-  const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
-  try {
-    return await execInContainer(ctx, {
-      leader: state.leaderPid,
-      command: opts.command.length ? opts.command : [shell, '-l'],
-      env: mergeEnv(pet.config.env, env, ctx.env),
-      workingDir: shellWorkdir(opts.cwd, account.home),
-      user: `${account.uid}:${account.gid}`,
-      hostname: pet.config.hostname,
-      tty: opts.tty,
-      interactive: true,
-    });
-  } finally {
-    if (opts.remove) await removeContainer(ctx, pet, true);
-  }
 }

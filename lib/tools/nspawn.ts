@@ -41,6 +41,8 @@ export interface Bind {
    * on it as that host user and as nobody else; the container's `uid`:`gid` is who owns it inside.
    */
   asUser?: BindUser;
+  /** Skipped at a start when its host path is gone or cannot be mounted (racker shell's desktop sockets), instead of failing the start. */
+  optional?: boolean;
 }
 
 export interface BindUser {
