@@ -184,6 +184,81 @@ describe('racker without sudo (integration: real users through racker system ser
     }
   });
 
+  it("a member's shell: their session bus through their ID-mapped runtime directory; exported apps and programs start in it, and go with it", async function () {
+    this.timeout(240_000);
+    const name = petName(MEMBER, DEBIAN);
+    const memberUid = Number(sh(['id', '-u', MEMBER]));
+    const runtime = `/run/user/${memberUid}`;
+    const home = `/home/${MEMBER}`;
+    mkdirSync(runtime, { recursive: true, mode: 0o700 });
+    sh(['chown', `${MEMBER}:${MEMBER}`, runtime]);
+    const bus = spawn('setpriv', [...asUserWrapper(MEMBER).slice(1), '--', 'dbus-daemon', '--session', '--nofork', `--address=unix:path=${runtime}/bus`], { stdio: 'ignore' });
+    // `racker` on the launchers' PATH: this build, as the member runs it.
+    const pathDir = path.join(root, 'path-bin');
+    mkdirSync(pathDir, { recursive: true });
+    const wrapper = path.join(pathDir, 'racker');
+    await fs.writeFile(wrapper, `#!/bin/sh\nexec ${process.execPath} ${path.join(bin, 'racker.js')} "$@"\n`, { mode: 0o755 });
+    const session = { XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: `unix:path=${runtime}/bus` };
+    try {
+      for (let i = 0; i < 100 && !existsSync(`${runtime}/bus`); i++) await new Promise((r) => setTimeout(r, 50));
+      const hostId = sh([...asUserWrapper(MEMBER), '--', 'env', `DBUS_SESSION_BUS_ADDRESS=unix:path=${runtime}/bus`, 'busctl', '--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId']);
+      const inside = await member(['shell', DEBIAN, 'busctl', '--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId'], { env: session });
+      expect(seen(inside)).to.deep.equal({ code: 0, stdout: hostId, stderr: '' });
+
+      // An app and a program installed in the shell (as its root: the member's own container).
+      const install = [
+        'mkdir -p /usr/share/applications /usr/share/pixmaps',
+        'printf "#!/bin/sh\\necho ran in \\$(hostname) as \\$(id -un): \\$*\\n" > /usr/local/bin/hello-app && chmod 755 /usr/local/bin/hello-app',
+        'printf "[Desktop Entry]\\nType=Application\\nName=Hello\\nExec=hello-app %%U\\nTryExec=hello-app\\nIcon=hello\\n" > /usr/share/applications/hello.desktop',
+        'printf PNG > /usr/share/pixmaps/hello.png',
+      ].join(' && ');
+      expect(seen(await member(['exec', '-u', '0', name, 'sh', '-c', install]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      const entry = `${home}/.local/share/applications/racker-${name}-hello.desktop`;
+      const icon = `${home}/.local/share/icons/racker-${name}-hello.png`;
+      const launcher = `${home}/.local/bin/hello-app`;
+      const exported = await member(['shell', '--export-app', 'hello', '--export-bin', 'hello-app', DEBIAN]);
+      expect(seen(exported)).to.deep.equal({ code: 0, stdout: `exported hello: ${icon} ${entry}\nexported /usr/local/bin/hello-app: ${launcher}\n`, stderr: '' });
+      expect(sh(['stat', '-c', '%U %a', entry, icon, launcher])).to.equal(`${MEMBER} 644\n${MEMBER} 644\n${MEMBER} 755\n`);
+      const exec = /^Exec=(.*)$/m.exec(sh(['cat', entry]))![1]!;
+      expect(exec).to.equal(`racker shell ${DEBIAN} -- hello-app %U`);
+      expect(sh(['cat', icon])).to.equal('PNG');
+      // What the desktop does with the entry (%U: the files given), and the launcher on PATH.
+      const asMemberOnHost = async (argv: string[]) => {
+        const r = await collect([...asUserWrapper(MEMBER), ...argv], { env: { ...process.env, RACKER_DEBUG: undefined, RACKER_ROOT: root, HOME: home, PATH: `${pathDir}:/usr/bin:/bin` }, cwd: '/', timeoutMs: 120_000 });
+        return { ...r, stdout: r.stdout.toString() };
+      };
+      const fromMenu = await asMemberOnHost(['sh', '-c', exec.replace('%U', 'a.txt')]);
+      expect(seen(fromMenu)).to.deep.equal({ code: 0, stdout: `ran in debian-bookworm as ${MEMBER}: a.txt\n`, stderr: '' });
+      const fromPath = await asMemberOnHost([launcher, 'b c']);
+      expect(seen(fromPath)).to.deep.equal({ code: 0, stdout: `ran in debian-bookworm as ${MEMBER}: b c\n`, stderr: '' });
+      expect(JSON.parse((await member(['inspect', '--format', '{{json .Shell.Exports}}', name])).stdout)).to.deep.equal([
+        { Kind: 'app', Name: 'hello', Files: [icon, entry] },
+        { Kind: 'bin', Name: '/usr/local/bin/hello-app', Files: [launcher] },
+      ]);
+
+      // A file of the member's own is never replaced; --unexport takes one away.
+      await fs.writeFile(`${home}/.local/bin/mine`, 'my own\n');
+      expect(seen(await member(['exec', '-u', '0', name, 'cp', '/usr/local/bin/hello-app', '/usr/local/bin/mine']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(seen(await member(['shell', '--export-bin', 'mine', DEBIAN]))).to.deep.equal({
+        code: 1,
+        stdout: '',
+        stderr: `racker: ${home}/.local/bin/mine exists and is not racker's export from ${name}: remove or rename it first\n`,
+      });
+      expect(sh(['cat', `${home}/.local/bin/mine`])).to.equal('my own\n');
+      expect(seen(await member(['shell', '--unexport', 'hello-app', DEBIAN]))).to.deep.equal({ code: 0, stdout: `unexported /usr/local/bin/hello-app: ${launcher}\n`, stderr: '' });
+      expect(existsSync(launcher)).to.equal(false);
+
+      // The shell removed: what it exported goes with it, what is the member's stays.
+      expect(seen(await member(['shell', '--rm', DEBIAN, 'true']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect([existsSync(entry), existsSync(icon), existsSync(`${home}/.local/bin/mine`)]).to.deep.equal([false, false, true]);
+      expect(await names()).to.deep.equal([]);
+    } finally {
+      await member(['rm', '-f', name]);
+      bus.kill('SIGKILL');
+      await fs.rm(runtime, { recursive: true, force: true });
+    }
+  });
+
   it("a member's output files (save -o, export -o) are written as them: in their home, not in root's", async () => {
     const home = `/home/${MEMBER}`;
     expect(seen(await member(['save', '-o', `${home}/bb.tar`, BUSYBOX]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });

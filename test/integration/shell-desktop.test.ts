@@ -151,6 +151,15 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     expect([bad.code, bad.stderr]).to.deep.equal([125, 'racker: unknown flag: --all (racker shell ls takes -q, --no-trunc and --format)\n']);
   });
 
+  it('exports from a shell made with sudo are refused: their launcher, run without sudo, could not enter it', async () => {
+    const r = await shell(['--export-app', 'xterm', 'debian-bookworm']);
+    expect([r.code, r.stdout, r.stderr]).to.deep.equal([
+      1,
+      '',
+      `racker: exported apps run "racker shell" as ${user}, without sudo, which cannot enter ${pet}: it was made with sudo. Make your shell without sudo, as a member of the group racker (doc/security.md), and export from it\n`,
+    ]);
+  });
+
   it('--no-desktop: a plain shell, nothing of the session inside', async function () {
     this.timeout(180_000);
     const r = ok(await shell(['--reset', '--no-desktop', 'debian-bookworm', '--', 'sh', '-c', `echo "[$DISPLAY][$XDG_RUNTIME_DIR][$DBUS_SESSION_BUS_ADDRESS]"; ls /run/racker-shell 2>&1; test -e ${runtime}/bus || echo no-bus`]));
