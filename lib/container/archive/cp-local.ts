@@ -10,7 +10,7 @@
  *   __cp-local unpack DIR           the tar on stdin extracted into DIR, owned by the caller
  */
 import { spawn } from 'node:child_process';
-import { closeSync, constants as c, fstatSync, lstatSync, openSync, promises as fs, statSync, createWriteStream } from 'node:fs';
+import { closeSync, lstatSync, promises as fs, statSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -19,12 +19,8 @@ import { asCallerArgv } from '../../access/as-caller.js';
 import type { Caller } from '../../access/caller.js';
 import { RackerError } from '../../errors.js';
 import { rackerBin } from '../detached.js';
-import { endOfArchive, packEntry } from './pack.js';
+import { openHostDir, packHostPath } from './host-path.js';
 import { unpackArchive } from './unpack.js';
-
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
 
 export interface LocalStat {
   exists: boolean;
@@ -48,7 +44,7 @@ export function localStat(p: string, follow: boolean): LocalStat {
 /** SRC as a tar named NAME, written to `out`: its parent followed as the host does, SRC itself only with `follow`. */
 export async function packLocal(src: string, name: string, follow: boolean, out: Writable): Promise<void> {
   try {
-    await pack(src, name, follow, out);
+    await packHostPath(src, name, follow, send(out), { failUnreadable: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Below SRC the names are /proc/self/fd/N/…: say which copy failed, and why, as the docker CLI does.
@@ -57,36 +53,16 @@ export async function packLocal(src: string, name: string, follow: boolean, out:
   }
 }
 
-async function pack(src: string, name: string, follow: boolean, out: Writable): Promise<void> {
-  const abs = path.resolve(src);
-  const parent = openSync(path.dirname(abs), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  try {
-    const base = path.basename(abs);
-    const fd = openSync(`/proc/self/fd/${parent}/${base}`, O_PATH | O_CLOEXEC | (follow ? 0 : c.O_NOFOLLOW));
-    try {
-      const st = fstatSync(fd);
-      const send = async (chunk: Buffer) => {
-        if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-      };
-      // One chunk at a time: a directory's tar is never all in memory.
-      for (const chunk of packEntry(parent, base, fd, st, name, { failUnreadable: true })) await send(chunk);
-      await send(endOfArchive());
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    closeSync(parent);
-  }
+/** Writes to `out`, each waiting while it is full. */
+function send(out: Writable): (chunk: Buffer) => Promise<void> {
+  return async (chunk) => {
+    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+  };
 }
 
 /** The tar on `input` extracted into DIR, every file the caller's own (they could not give one away). */
 export async function unpackLocal(dir: string, input: Readable): Promise<void> {
-  let dirFd: number;
-  try {
-    dirFd = openSync(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  } catch (err) {
-    throw new RackerError(`destination directory ${dir} does not exist or is not a directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { exitCode: 1 });
-  }
+  const dirFd = openHostDir(dir);
   const spool = await fs.mkdtemp(path.join(os.tmpdir(), 'racker-cp-'));
   try {
     const file = path.join(spool, 'body.tar');
