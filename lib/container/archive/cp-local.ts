@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { asCallerArgv } from '../../access/as-caller.js';
 import type { Caller } from '../../access/caller.js';
 import { RackerError } from '../../errors.js';
+import { drained, writeTo } from '../../fs/drained.js';
 import { rackerBin } from '../detached.js';
 import { openHostDir, packHostPath } from './host-path.js';
 import { unpackArchive } from './unpack.js';
@@ -44,20 +45,13 @@ export function localStat(p: string, follow: boolean): LocalStat {
 /** SRC as a tar named NAME, written to `out`: its parent followed as the host does, SRC itself only with `follow`. */
 export async function packLocal(src: string, name: string, follow: boolean, out: Writable): Promise<void> {
   try {
-    await packHostPath(src, name, follow, send(out), { failUnreadable: true });
+    await packHostPath(src, name, follow, writeTo(out), { failUnreadable: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Below SRC the names are /proc/self/fd/N/…: say which copy failed, and why, as the docker CLI does.
     if (e.code === 'EACCES' || e.code === 'ENOENT' || e.code === 'ELOOP') throw new RackerError(`cannot copy ${src}: ${e.code === 'EACCES' ? 'permission denied' : e.code === 'ENOENT' ? 'no such file or directory' : 'too many levels of symbolic links'}`, { exitCode: 1 });
     throw err;
   }
-}
-
-/** Writes to `out`, each waiting while it is full. */
-function send(out: Writable): (chunk: Buffer) => Promise<void> {
-  return async (chunk) => {
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-  };
 }
 
 /** The tar on `input` extracted into DIR, every file the caller's own (they could not give one away). */
@@ -101,6 +95,9 @@ function start(caller: Pick<Caller, 'uid' | 'gid'>, args: string[]): Run {
       else reject(new RackerError(stderr.trim().split('\n')[0]?.replace(/^racker: /, '') || `cp as ${caller.uid} failed (${code})`, { exitCode: 1 }));
     });
   });
+  // Each caller awaits it, memberUnpack only once its producer is done: an end that comes
+  // meanwhile (DIR missing) is no unhandled rejection, which would end the process.
+  done.catch(() => undefined);
   return { stdin: child.stdin, stdout: child.stdout, done };
 }
 
@@ -135,9 +132,10 @@ function settled(p: Promise<void>): Promise<unknown> {
 /** `produce` writes a tar that the member extracts into DIR. */
 export async function memberUnpack(caller: Pick<Caller, 'uid' | 'gid'>, dir: string, produce: (write: (chunk: Buffer) => Promise<boolean>) => Promise<void>): Promise<void> {
   const run = start(caller, ['unpack', dir]);
-  // An extractor that ended early (DIR missing, not theirs) drains nothing more: its end settles the wait.
+  // An extractor that ended early (DIR missing, not theirs) drains nothing more: drained() fails,
+  // and its end settles the wait (its reason, rather than the pipe's EPIPE).
   const write = async (chunk: Buffer) => {
-    if (!run.stdin.write(chunk)) await Promise.race([new Promise((resolve) => run.stdin.once('drain', resolve)), run.done]);
+    if (!run.stdin.write(chunk)) await drained(run.stdin).catch(() => run.done);
     return true;
   };
   await produce(write).finally(() => run.stdin.end());

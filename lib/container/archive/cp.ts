@@ -10,9 +10,9 @@
  */
 import { closeSync, lstatSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import { isMember } from '../../access/caller.js';
 import type { Context } from '../../context.js';
+import { writeTo } from '../../fs/drained.js';
 import { EXIT_RACKER, NotFoundError, RackerError } from '../../errors.js';
 import { findContainer, type ContainerRecord } from '../record.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath } from './archive.js';
@@ -53,13 +53,6 @@ async function statOrUndefined(ctx: Context, record: ContainerRecord, p: string)
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-}
-
-function writeTo(stream: NodeJS.WritableStream): (chunk: Buffer) => Promise<boolean> {
-  return async (chunk) => {
-    if (!stream.write(chunk)) await once(stream as NodeJS.EventEmitter, 'drain');
-    return true;
-  };
 }
 
 export async function cp(ctx: Context, srcArg: string, destArg: string, opts: CpOptions = {}): Promise<void> {
