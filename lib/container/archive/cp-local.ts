@@ -9,13 +9,12 @@
  *   __cp-local pack SRC NAME [--follow]   SRC as a tar whose top entry is NAME, on stdout
  *   __cp-local unpack DIR           the tar on stdin extracted into DIR, owned by the caller
  */
-import { spawn } from 'node:child_process';
 import { closeSync, lstatSync, promises as fs, statSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { asCallerArgv } from '../../access/as-caller.js';
+import { asCallerArgv, spawnAsCaller } from '../../access/as-caller.js';
 import type { Caller } from '../../access/caller.js';
 import { RackerError } from '../../errors.js';
 import { drained, writeTo } from '../../fs/drained.js';
@@ -70,10 +69,6 @@ export async function unpackLocal(dir: string, input: Readable): Promise<void> {
 
 // ---- the service's side: starting that process as the member ----
 
-function localArgv(caller: Pick<Caller, 'uid' | 'gid'>, args: string[]): string[] {
-  return asCallerArgv(caller, [process.execPath, rackerBin(), '__cp-local', ...args]);
-}
-
 interface Run {
   stdin: Writable;
   stdout: Readable;
@@ -82,23 +77,16 @@ interface Run {
 }
 
 function start(caller: Pick<Caller, 'uid' | 'gid'>, args: string[]): Run {
-  const [cmd, ...rest] = localArgv(caller, args);
-  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.on('error', () => undefined);
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (err) => reject(new RackerError(`cp as ${caller.uid}: ${err.message}`, { exitCode: 1 })));
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      // Its message is racker's own line ("racker: …"): passed on without the prefix.
-      else reject(new RackerError(stderr.trim().split('\n')[0]?.replace(/^racker: /, '') || `cp as ${caller.uid} failed (${code})`, { exitCode: 1 }));
-    });
+  const p = spawnAsCaller(asCallerArgv(caller, [process.execPath, rackerBin(), '__cp-local', ...args]));
+  const done = p.exited.then(({ code, error }) => {
+    if (error) throw new RackerError(`cp as ${caller.uid}: ${error.message}`, { exitCode: 1 });
+    // Its message is racker's own line ("racker: …"): passed on without the prefix.
+    if (code !== 0) throw new RackerError(p.stderr.trim().split('\n')[0]?.replace(/^racker: /, '') || `cp as ${caller.uid} failed (${code})`, { exitCode: 1 });
   });
   // Each caller awaits it, memberUnpack only once its producer is done: an end that comes
   // meanwhile (DIR missing) is no unhandled rejection, which would end the process.
   done.catch(() => undefined);
-  return { stdin: child.stdin, stdout: child.stdout, done };
+  return { stdin: p.child.stdin!, stdout: p.child.stdout!, done };
 }
 
 export async function memberStat(caller: Pick<Caller, 'uid' | 'gid'>, p: string, follow: boolean): Promise<LocalStat> {
