@@ -15,12 +15,11 @@
  * The path is opened at create (to refuse at once, one line, before anything is made; a missing
  * directory is made then, by the member, as docker makes one) and again at every start.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { Bind, BindUser } from '../tools/nspawn.js';
-import { asCallerArgv } from './as-caller.js';
+import { asCallerArgv, saysReady, spawnAsCaller } from './as-caller.js';
 import { nativeAddon } from './native.js';
 import { RefusedForCaller } from './policy.js';
 
@@ -76,42 +75,20 @@ interface Held {
 
 /** Open `b.host` as its member; refuses (RefusedForCaller) with the reason when they cannot. */
 async function holdAsMember(b: Bind & { asUser: BindUser }, timeoutMs = 15_000): Promise<Held> {
-  const [file, ...args] = holderArgv(b.asUser, b.host, b.readOnly);
-  const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.stdout.on('data', () => {
-      if (out.includes('ready\n')) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-    child.once('error', (e) => {
-      err = e.message;
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
+  const p = spawnAsCaller(holderArgv(b.asUser, b.host, b.readOnly));
+  const ready = await saysReady(p, timeoutMs);
   const release = async () => {
-    child.stdin.end();
-    child.kill('SIGKILL');
-    await exited;
+    p.child.stdin!.end();
+    p.child.kill('SIGKILL');
+    await p.exited;
   };
   if (!ready) {
     await release();
-    throw new RefusedForCaller(`cannot bind ${b.host}: ${holderWhy(err || 'it did not open in time')}`);
+    // setpriv not started: its error's words, else what the holder said.
+    const why = (await p.exited).error?.message || p.stderr;
+    throw new RefusedForCaller(`cannot bind ${b.host}: ${holderWhy(why || 'it did not open in time')}`);
   }
-  return { source: `/proc/${child.pid}/fd/3`, release };
+  return { source: `/proc/${p.child.pid}/fd/3`, release };
 }
 
 /** At create: refuse now what a start would refuse (and make a missing directory, as the member). */

@@ -28,6 +28,7 @@ import { rackerBin } from '../container/detached.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { definedEnv } from '../exec/env.js';
 import { ReadyCommand } from './cli-ready.js';
 import type { Engine } from './engine.js';
 import { CLI_FRAME as FRAME, frame, parseFrames } from './frames.js';
@@ -129,12 +130,6 @@ export function cliRoutes(engine: Engine): Route[] {
       if (req.program === 'racker') ready.start();
     }),
   ];
-}
-
-function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 function relayInput(ctx: Context, input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {
