@@ -6,7 +6,7 @@
 import { existsSync, promises as fs, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ConflictError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, ForbiddenError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { isMember } from '../access/caller.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
@@ -60,6 +60,8 @@ async function existing(ctx: Context, name: string): Promise<ContainerRecord | u
     return await findContainer(ctx, name);
   } catch (err) {
     if (err instanceof NotFoundError) return undefined;
+    // Root made it (sudo racker shell): a member never enters it (its binds are root's), but may want the name back.
+    if (err instanceof ForbiddenError) err.hint ??= `remove it: sudo racker rm -f ${name}`;
     throw err;
   }
 }
