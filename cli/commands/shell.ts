@@ -7,6 +7,7 @@ import { trailing, valueOptionsOf } from '../trailing.js';
 export const shellOptions = {
   rm: { type: 'boolean', describe: 'Remove the container when the command exits' },
   reset: { type: 'boolean', describe: 'Remove an existing container first and start afresh' },
+  upgrade: { type: 'boolean', describe: 'Make the container again on the newest IMAGE, keeping your home, desktop forwarding, exports and the packages you installed' },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
   'no-desktop': { type: 'boolean', describe: 'A new shell without your desktop session (by default it gets X11, Wayland, the session bus, sound, fonts, the GPU)' },
   'export-app': { type: 'string', describe: 'Put APP\'s desktop entry (/usr/share/applications/APP.desktop inside) in your host menu, started in the shell' },
@@ -19,6 +20,7 @@ export const shellValueOptions = valueOptionsOf(shellOptions);
 type Args = GlobalArgs & {
   rm?: boolean;
   reset?: boolean;
+  upgrade?: boolean;
   'boot-timeout': number;
   'no-desktop'?: boolean;
   'export-app'?: string | string[];
@@ -83,6 +85,7 @@ export const shellCommand: CommandModule<object, Args> = {
       command: command[0] === '--' ? command.slice(1) : command,
       remove: Boolean(args.rm),
       reset: Boolean(args.reset),
+      upgrade: Boolean(args.upgrade),
       cwd: process.cwd(),
       tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       status: (line) => process.stderr.write(`${line}\n`),

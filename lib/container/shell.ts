@@ -6,7 +6,7 @@
 import { existsSync, promises as fs, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ConflictError, ForbiddenError, NoSystemdError, NotFoundError, UsageError } from '../errors.js';
+import { ConflictError, ForbiddenError, NoSystemdError, NotFoundError, RackerError, UsageError } from '../errors.js';
 import { withLock } from '../state/lock.js';
 import { isMember } from '../access/caller.js';
 import { invokingUser, petName, shellWorkdir, withAccount, type Account, type AccountFiles } from './account.js';
@@ -20,7 +20,14 @@ import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
 import { startContainer } from './start.js';
 import { copyAsCaller } from '../access/as-caller.js';
-import { callerSessionEnv, desktopBinds, desktopConfig, entryPlan, wildcardCookies, XAUTHORITY_INSIDE, type EntryPlan } from '../shell/desktop.js';
+import { callerSessionEnv, desktopBinds, desktopConfig, entryPlan, wildcardCookies, XAUTHORITY_INSIDE, type DesktopConfig, type EntryPlan } from '../shell/desktop.js';
+import { chosenPackagesArgv, parseChosen, toReinstall, upgradeLines, type UpgradeReport } from '../shell/upgrade.js';
+import { familyOfRoot } from './family.js';
+import { execCapture } from './exec-in.js';
+import { renameContainer } from './rename.js';
+import { installPackagesArgv, provisionPlan } from '../image/provision.js';
+import type { PackageFamily } from '../image/labels.js';
+import { shortId } from '../image/store.js';
 import { exportApp, exportBin, matchingExports, removeExportFiles, type ExportTarget } from '../shell/exports.js';
 
 export interface ShellOptions {
@@ -31,6 +38,8 @@ export interface ShellOptions {
   remove: boolean;
   /** Remove an existing container first. */
   reset: boolean;
+  /** --upgrade: make it again on the newest image, keeping what can be kept (shell/upgrade.ts). */
+  upgrade?: boolean;
   cwd: string;
   tty: boolean;
   /** Pull progress and notes go here (stderr). */
@@ -86,6 +95,161 @@ function installAccount(root: ContainerRoot, account: Account, shell: string): v
   }
 }
 
+/** What an upgrade carries from the old shell to the new one. */
+interface Carried {
+  from: string;
+  desktop?: DesktopConfig;
+  exports: ShellExport[];
+  family?: PackageFamily;
+  chosen?: string[];
+  skipped?: string;
+}
+
+/** The newest IMAGE: pulled, or the local one when it cannot be (a tag built or loaded here). */
+async function newestImage(ctx: Context, opts: ShellOptions): Promise<string> {
+  const { pullImageByName } = await import('../image/pull-any.js');
+  const { findImage } = await import('../image/store.js');
+  const { resolveImageInput } = await import('../image/names.js');
+  try {
+    await pullImageByName(ctx, opts.image, { status: opts.status, progress: opts.status });
+  } catch (err) {
+    if (!(err instanceof RackerError)) throw err;
+    opts.status(`could not pull ${opts.image} (${err.message}): upgrading to the local image`);
+  }
+  return (await findImage(ctx.paths, resolveImageInput(opts.image).key, opts.image)).record.id;
+}
+
+/** Read what the old shell's user chose to install (it is started for it when stopped). */
+async function collectFrom(ctx: Context, opts: ShellOptions, pet: ContainerRecord): Promise<Carried> {
+  if (liveState(pet).status !== 'running') await startContainer(ctx, pet, opts.bootTimeoutSeconds);
+  const running = await findContainer(ctx, pet.id);
+  const carried: Carried = { from: shortId(pet.image.id), exports: pet.config.shell?.exports ?? [], ...(pet.config.shell?.desktop ? { desktop: pet.config.shell.desktop } : {}) };
+  const family = ContainerRoot.with(processRoot(liveState(running).leaderPid!), familyOfRoot);
+  const argv = family && chosenPackagesArgv(family);
+  if (!family) carried.skipped = "its package manager is not one racker knows";
+  else if (!argv) carried.skipped = `${family} keeps no record of the packages asked for`;
+  else {
+    const r = await execCapture(ctx, running, argv);
+    if (r.exitCode !== 0) carried.skipped = `${argv.join(' ')}: ${lastLine(r.stderr) || `exit ${r.exitCode}`}`;
+    else Object.assign(carried, { family, chosen: parseChosen(family, r.stdout) });
+  }
+  return carried;
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').filter(Boolean).pop() ?? '';
+}
+
+/** Install the carried packages again in the new shell: all at once, and one by one when that fails. */
+async function reinstall(ctx: Context, pet: ContainerRecord, carried: Carried, report: UpgradeReport): Promise<void> {
+  const family = ContainerRoot.with(processRoot(liveState(pet).leaderPid!), familyOfRoot);
+  if (!carried.family || !carried.chosen) return;
+  if (family !== carried.family) {
+    report.packagesSkipped = `the new image uses ${family ?? 'another package manager'}, not ${carried.family}`;
+    return;
+  }
+  const after = await execCapture(ctx, pet, chosenPackagesArgv(family)!);
+  const todo = toReinstall(carried.chosen, after.exitCode === 0 ? parseChosen(family, after.stdout) : []);
+  if (!todo.length) return;
+  const env = Object.entries(provisionPlan(family).env).map(([k, v]) => `${k}=${v}`);
+  const install = async (packages: string[]): Promise<string | undefined> => {
+    for (const step of installPackagesArgv(family, packages)) {
+      const r = await execCapture(ctx, pet, step, env);
+      if (r.exitCode !== 0) return lastLine(r.stderr) || `${step[0]} exited ${r.exitCode}`;
+    }
+    return undefined;
+  };
+  const why = await install(todo);
+  if (!why) {
+    report.reinstalled = todo;
+    return;
+  }
+  const failed: string[] = [];
+  let lastWhy = why;
+  for (const p of todo) {
+    const one = await install([p]);
+    if (one) {
+      failed.push(p);
+      lastWhy = one;
+    } else report.reinstalled.push(p);
+  }
+  if (failed.length) report.failed = { packages: failed, why: lastWhy };
+}
+
+/** Export again, in the new shell, what the old one had exported. */
+async function reexport(ctx: Context, opts: ShellOptions, pet: ContainerRecord, account: Account, carried: Carried, report: UpgradeReport): Promise<void> {
+  if (!carried.exports.length) return;
+  const target: ExportTarget = { pet: pet.name, image: opts.image, owner: { uid: account.uid, gid: account.gid, home: account.home } };
+  const made: ShellExport[] = [];
+  const root = ContainerRoot.open(processRoot(liveState(pet).leaderPid!));
+  try {
+    for (const e of carried.exports) {
+      try {
+        made.push(await (e.kind === 'app' ? exportApp : exportBin)(ctx, root, target, e.name));
+        report.reexported.push(e.name);
+      } catch (err) {
+        if (!(err instanceof RackerError)) throw err;
+        report.notReexported.push(e.name);
+      }
+    }
+  } finally {
+    root.close();
+  }
+  const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
+  const shellConfig = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: made } } });
+}
+
+/** A new pet container of opts.image, booted. */
+async function newPet(ctx: Context, opts: ShellOptions, account: Account, name: string, desktop: DesktopConfig | undefined): Promise<ContainerRecord> {
+  const home = account.home && account.home !== '/' && existsSync(account.home) ? [`${account.home}:${account.home}`] : [];
+  const pet = await createContainer(ctx, {
+    image: opts.image,
+    args: [],
+    name,
+    detach: true,
+    boot: true,
+    volumes: home,
+    ...(desktop ? { extraBinds: desktopBinds(desktop) } : {}),
+    shell: { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home }, ...(desktop ? { desktop } : {}) },
+    // A member's home is mounted ID-mapped (access/member-binds.ts): their account inside owns it, and writes as them.
+    bindsAs: { uid: account.uid, gid: account.gid },
+    hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
+    status: opts.status,
+  }).catch((err: unknown) => {
+    // create's hint (--no-boot) is run's flag; shell has none.
+    if (err instanceof NoSystemdError) {
+      throw new NoSystemdError(`racker shell needs an image with systemd: ${opts.image} has none (for a plain shell in it: racker run --rm -it --no-boot ${opts.image} sh)`);
+    }
+    throw err;
+  });
+  await startDetached(ctx, pet, opts.bootTimeoutSeconds);
+  return pet;
+}
+
+/**
+ * --upgrade: the new shell is made beside the old one first (under another name), so a
+ * failed pull, create or boot leaves the old one as it was; then the old one goes (with its
+ * exported files), the new one takes its name, and the packages and exports follow.
+ */
+async function upgradePet(ctx: Context, opts: ShellOptions, account: Account, name: string, old: ContainerRecord): Promise<void> {
+  const newest = await newestImage(ctx, opts);
+  if (newest === old.image.id) {
+    opts.status(`${name} is already on the newest ${opts.image} (${shortId(newest)})`);
+    return;
+  }
+  const carried = await collectFrom(ctx, opts, old);
+  const desktop = opts.desktop ? carried.desktop : undefined;
+  const made = await newPet(ctx, opts, account, `${name}-upgrading`, desktop);
+  await removeContainer(ctx, await findContainer(ctx, old.id), true);
+  await renameContainer(ctx, made, name);
+  const pet = await findContainer(ctx, made.id);
+  const report: UpgradeReport = { name, from: carried.from, to: shortId(newest), reinstalled: [], desktop: Boolean(desktop), reexported: [], notReexported: [], ...(carried.family ? { family: carried.family } : {}), ...(carried.skipped ? { packagesSkipped: carried.skipped } : {}) };
+  await reinstall(ctx, pet, carried, report);
+  await reexport(ctx, opts, pet, account, carried, report);
+  for (const line of upgradeLines(report)) opts.status(line);
+}
+
 /** Find, create or start the pet container; running when this returns. */
 async function petContainer(ctx: Context, opts: ShellOptions, account: Account, name: string): Promise<ContainerRecord> {
   let pet = await existing(ctx, name);
@@ -97,31 +261,14 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
     await removeContainer(ctx, pet, true);
     pet = undefined;
   }
+  if (pet && opts.upgrade) {
+    await upgradePet(ctx, opts, account, name, pet);
+    pet = await findContainer(ctx, name);
+  }
   if (!pet) {
-    const home = account.home && account.home !== '/' && existsSync(account.home) ? [`${account.home}:${account.home}`] : [];
     // The GPU's nodes only where the owner may have them: a member's binds are nodev (access/member-binds.ts).
     const desktop = opts.desktop ? desktopConfig(callerSessionEnv(ctx.env, isMember(ctx.caller)), account, { gpu: !isMember(ctx.caller) && existsSync('/dev/dri') }) : undefined;
-    pet = await createContainer(ctx, {
-      image: opts.image,
-      args: [],
-      name,
-      detach: true,
-      boot: true,
-      volumes: home,
-      ...(desktop ? { extraBinds: desktopBinds(desktop) } : {}),
-      shell: { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home }, ...(desktop ? { desktop } : {}) },
-      // A member's home is mounted ID-mapped (access/member-binds.ts): their account inside owns it, and writes as them.
-      bindsAs: { uid: account.uid, gid: account.gid },
-      hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
-      status: opts.status,
-    }).catch((err: unknown) => {
-      // create's hint (--no-boot) is run's flag; shell has none.
-      if (err instanceof NoSystemdError) {
-        throw new NoSystemdError(`racker shell needs an image with systemd: ${opts.image} has none (for a plain shell in it: racker run --rm -it --no-boot ${opts.image} sh)`);
-      }
-      throw err;
-    });
-    await startDetached(ctx, pet, opts.bootTimeoutSeconds);
+    await newPet(ctx, opts, account, name, desktop);
   } else {
     if (!opts.desktop && pet.config.shell?.desktop) {
       opts.status(`${name} forwards your desktop (it was made so): --no-desktop applies to a new shell (racker shell --reset --no-desktop ${opts.image})`);
