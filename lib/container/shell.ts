@@ -18,6 +18,7 @@ import { findContainer, hostnameFor, liveState, type ContainerRecord } from './r
 import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
 import { startContainer } from './start.js';
+import { ensureHostExec, hostExecVolumes } from '../shell/host-exec.js';
 
 export interface ShellOptions {
   image: string;
@@ -91,7 +92,8 @@ async function petContainer(ctx: Context, opts: ShellOptions, account: Account, 
       name,
       detach: true,
       boot: true,
-      volumes: home,
+      // racker-host-exec's socket directory and client (lib/shell/host-exec.ts); none when not built.
+      volumes: [...home, ...(await hostExecVolumes(ctx))],
       // A member's home is mounted ID-mapped (access/member-binds.ts): their account inside owns it, and writes as them.
       bindsAs: { uid: account.uid, gid: account.gid },
       hostname: hostnameFor(opts.image.replace(/^.*\//, '').replace(/:/g, '-')),
@@ -126,6 +128,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
     return found;
   });
   const env = [`HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
+  await ensureHostExec(ctx, pet, account);
   try {
     return await execInContainer(ctx, {
       leader: state.leaderPid,
