@@ -4,13 +4,16 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ok, racker, seen, tempRoot } from '../helpers/cli.js';
+import { cli, ok, racker, repoRoot, seen, tempRoot } from '../helpers/cli.js';
 import { killLeftovers } from '../helpers/containers.js';
+import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
+import { accountExists, asUserWrapper, sh } from '../helpers/users.js';
+import { petName } from '../../lib/container/account.js';
 
 /** A uid and gid nobody on this host has. */
 function freeId(): number {
@@ -165,5 +168,64 @@ describe('racker-host-exec in racker shell (integration)', function () {
     ok(await racker(['rm', '-f', pet], { root }));
     expect(await until(() => serversOf(uid).length === 0), 'a server outlived rm -f').to.equal(true);
     expect(existsSync(path.join(root, 'lib', 'host-exec', dirs[0]!))).to.equal(false);
+  });
+});
+
+describe('racker-host-exec in a member\'s racker shell, through the service (integration)', function () {
+  this.timeout(120_000);
+  const MEMBER = `rkhx-m${process.pid % 10_000}`;
+  let reg: FixtureRegistry;
+  let root: string;
+  let bin: string;
+  let service: Service;
+  let DEBIAN: string;
+  const made = { user: false, group: false };
+  const member = (args: string[]) =>
+    cli(path.join(bin, 'racker.js'), args, { wrapper: asUserWrapper(MEMBER), env: { RACKER_ROOT: root, HOME: `/home/${MEMBER}`, USER: MEMBER }, cwd: '/' });
+
+  before(async function () {
+    requireIntegration(this);
+    this.timeout(300_000);
+    if (!accountExists('group', 'racker')) {
+      sh(['groupadd', '--system', 'racker']);
+      made.group = true;
+    }
+    if (accountExists('passwd', MEMBER)) sh(['userdel', '-r', MEMBER]);
+    sh(['useradd', '--create-home', '-G', 'racker', MEMBER]);
+    made.user = true;
+    root = tempRoot('racker-hx-members-');
+    chmodSync(root, 0o755);
+    mkdirSync(path.join(root, 'run'), { recursive: true, mode: 0o755 });
+    // The member's client runs from a dist/ every user may read (the checkout may be private).
+    bin = path.join(root, 'dist');
+    cpSync(path.join(repoRoot, 'dist'), bin, { recursive: true });
+    bin = path.join(bin, 'bin');
+    reg = await startRegistry();
+    DEBIAN = `${reg.host}/library/debian:bookworm`;
+    ok(await racker(['pull', '-q', DEBIAN], { root }));
+    service = await startService(root, { args: ['--group', 'racker'] });
+  });
+
+  after(async function () {
+    this.timeout(120_000);
+    if (root) {
+      await racker(['rm', '-f', petName(MEMBER, DEBIAN)], { root }).catch(() => undefined);
+      if (service) await service.stop();
+      await killLeftovers(root);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+    await reg?.stop();
+    if (made.user) sh(['userdel', '-r', MEMBER]);
+    if (made.group) sh(['groupdel', 'racker']);
+  });
+
+  it('the host program runs as the member; rm -f leaves no server', async () => {
+    const uid = Number(sh(['id', '-u', MEMBER]).trim());
+    const r = await member(['shell', DEBIAN, 'sh', '-c', 'racker-host-exec id -un; racker-host-exec id -u; racker-host-exec sh -c "exit 5"; echo "exit $?"']);
+    expect(seen(r)).to.deep.equal({ code: 0, stdout: `${MEMBER}\n${uid}\nexit 5\n`, stderr: '' });
+    expect(serversOf(uid)).to.have.length(1);
+    ok(await member(['rm', '-f', petName(MEMBER, DEBIAN)]));
+    expect(await until(() => serversOf(uid).length === 0), 'a server outlived rm -f').to.equal(true);
+    expect(readdirSync(path.join(root, 'lib', 'host-exec'))).to.deep.equal([]);
   });
 });
