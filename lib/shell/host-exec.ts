@@ -31,7 +31,7 @@ import type { Paths } from '../state/paths.js';
 import { asCallerArgv } from '../access/as-caller.js';
 import { isMember } from '../access/caller.js';
 import { withLock } from '../state/lock.js';
-import { liveState, listContainers, type ContainerRecord } from '../container/record.js';
+import { liveState, listContainers, type ContainerConfig, type ContainerRecord } from '../container/record.js';
 
 /** Where the socket's directory is inside the container (native/host-exec.h: HX_SOCKET). */
 export const HOST_EXEC_MOUNT = '/run/racker-host';
@@ -60,7 +60,7 @@ export function hostExecVolumeSpecs(dir: string): string[] {
 }
 
 /** The container's host-exec directory, from its binds (undefined: made without host-exec). Pure. */
-export function hostExecDirOf(paths: Paths, record: Pick<ContainerRecord, 'config'>): string | undefined {
+export function hostExecDirOf(paths: Paths, record: { config: Pick<ContainerConfig, 'binds'> }): string | undefined {
   const b = record.config.binds.find((x) => x.container === HOST_EXEC_MOUNT);
   // Only a directory racker made: a bind elsewhere at that path (`-v /x:/run/racker-host`) is the user's.
   return b && path.dirname(b.host) === hostExecRoot(paths) ? b.host : undefined;
@@ -229,7 +229,7 @@ export async function removeHostExecDir(dir: string): Promise<void> {
 }
 
 /** At container removal (container/remove.ts): its host-exec directory, if it has one. */
-export async function removeHostExecOf(paths: Paths, record: Pick<ContainerRecord, 'config'>): Promise<void> {
+export async function removeHostExecOf(paths: Paths, record: { config: Pick<ContainerConfig, 'binds'> }): Promise<void> {
   const dir = hostExecDirOf(paths, record);
   if (dir) await removeHostExecDir(dir);
 }
