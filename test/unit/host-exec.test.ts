@@ -185,6 +185,26 @@ describe('racker-host-exec and racker-host-execd (native, built by npm run build
     expect(readFileSync(marker, 'utf8')).to.equal('hup\n');
   });
 
+  it('Ctrl-Z (SIGTSTP to the client) stops the host program and the client; SIGCONT continues both', async () => {
+    const pidFile = path.join(tmp, 'pid');
+    const c = spawn(CLIENT, ['sh', '-c', `echo $$ > ${pidFile}; while :; do sleep 0.05; done`], { env: { RACKER_HOST_EXEC_SOCKET: socket }, stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(20);
+      const host = Number(readFileSync(pidFile, 'utf8'));
+      const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]![0];
+      const settle = async (want: string) => {
+        for (let i = 0; i < 100 && (state(host) !== want || state(c.pid!) !== want); i++) await sleep(20);
+        return [state(host), state(c.pid!)];
+      };
+      c.kill('SIGTSTP');
+      expect(await settle('T')).to.deep.equal(['T', 'T']);
+      c.kill('SIGCONT');
+      expect(await settle('S')).to.deep.equal(['S', 'S']);
+    } finally {
+      c.kill('SIGKILL');
+    }
+  });
+
   it('the server ends with the leader', async () => {
     leader.kill();
     const gone = await new Promise<boolean>((resolve) => {
