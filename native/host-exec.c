@@ -91,7 +91,10 @@ int main(int argc, char **argv) {
   strcpy(addr.sun_path, path);
   int conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (conn < 0 || connect(conn, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    fprintf(stderr, "racker-host-exec: cannot reach the host (%s: %s): is this a racker shell?\n", path, strerror(errno));
+    /* Refused: the socket is there but its server ended with an earlier boot of the container. */
+    int err = errno;
+    fprintf(stderr, "racker-host-exec: cannot reach the host (%s: %s): %s\n", path, strerror(err),
+            err == ECONNREFUSED ? "its server starts when you enter the shell with racker shell" : "is this a racker shell?");
     return 125;
   }
 

@@ -216,6 +216,10 @@ describe('racker-host-exec and racker-host-execd (native, built by npm run build
       if (server.exitCode !== null) resolve(true);
     });
     expect(gone).to.equal(true);
-    expect(run(['true']).code).to.equal(125);
+    expect(run(['true'])).to.deep.equal({
+      code: 125,
+      stdout: '',
+      stderr: `racker-host-exec: cannot reach the host (${socket}: Connection refused): its server starts when you enter the shell with racker shell\n`,
+    });
   });
 });
