@@ -2,9 +2,10 @@
  * racker-host-exec: a program on the host, run from inside a racker shell container as the
  * shell's owner (doc/host-exec.md), as toolbox's `flatpak-spawn --host` does.
  *
- * Each shell container gets a directory of its own, `lib/host-exec/<random>/` (root's, 0755:
- * nothing in it is anyone else's to plant or replace, so root may create and remove there
- * without following anything), bound read-only twice:
+ * Each shell container gets a directory of its own, `lib/host-exec/<random>/`, root's (0755:
+ * nothing in it is anyone else's to plant or replace, so root creates and removes there without
+ * following anything; the parent is 0711, so nobody else can list the random names), bound
+ * read-only twice:
  *
  * - at /run/racker-host: the socket its server listens on, `socket` (the owner's, 0700);
  * - its copy of the client, `racker-host-exec`, at /usr/local/bin/racker-host-exec: on PATH in
@@ -141,8 +142,11 @@ export async function hostExecVolumes(ctx: Context): Promise<string[]> {
     return [];
   }
   const top = hostExecRoot(ctx.paths);
-  await fs.mkdir(top, { recursive: true, mode: 0o755 });
-  await fs.chmod(top, 0o755);
+  // 0711: anyone may pass (a member's binds are opened as them), nobody but root may list. A
+  // directory's random name is known only to whoever may inspect its container: a member cannot
+  // name another shell's directory in a `-v` of theirs, whose `rm` would remove its files.
+  await fs.mkdir(top, { recursive: true, mode: 0o711 });
+  await fs.chmod(top, 0o711);
   await removeOrphans(ctx).catch((err: unknown) => ctx.log.debug(`racker-host-exec: orphans: ${String(err)}`));
   if (isMember(ctx.caller) && !everyoneMayReach(top, (p) => statSync(p, { throwIfNoEntry: false })?.mode)) {
     ctx.log.debug(`racker-host-exec: ${top} is not reachable by every user: a member's shell goes without it`);

@@ -3,7 +3,7 @@
  * shell's owner (doc/host-exec.md). A real account through SUDO_USER, as shell.test.ts has.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -224,6 +224,9 @@ describe('racker-host-exec in a member\'s racker shell, through the service (int
     const r = await member(['shell', DEBIAN, 'sh', '-c', 'racker-host-exec id -un; racker-host-exec id -u; racker-host-exec sh -c "exit 5"; echo "exit $?"']);
     expect(seen(r)).to.deep.equal({ code: 0, stdout: `${MEMBER}\n${uid}\nexit 5\n`, stderr: '' });
     expect(serversOf(uid)).to.have.length(1);
+    // The shells' directories are not listed to a member (their random names are not theirs to know).
+    const list = spawnSync(asUserWrapper(MEMBER)[0]!, [...asUserWrapper(MEMBER).slice(1), 'ls', path.join(root, 'lib', 'host-exec')], { encoding: 'utf8' });
+    expect([list.status, list.stdout]).to.deep.equal([2, '']);
     ok(await member(['rm', '-f', petName(MEMBER, DEBIAN)]));
     expect(await until(() => serversOf(uid).length === 0), 'a server outlived rm -f').to.equal(true);
     expect(readdirSync(path.join(root, 'lib', 'host-exec'))).to.deep.equal([]);
