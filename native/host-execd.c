@@ -232,12 +232,15 @@ static int session(int conn) {
   if (!payload || read_exactly(conn, payload, h.len, &since) != 0) return 125;
   payload[h.len] = '\0';
   size_t want = 1 + (size_t)h.argc + h.envc;
+  /* Each string is at least its NUL: counts the payload cannot hold are a lie, not an allocation. */
+  if (want > h.len) return 125;
   char **strings = calloc(want + 1, sizeof *strings);
   if (!strings) return 125;
   size_t found = 0;
-  for (char *p = payload; p < payload + h.len && found < want; p += strlen(p) + 1) strings[found++] = p;
+  char *p = payload;
+  for (; p < payload + h.len && found < want; p += strlen(p) + 1) strings[found++] = p;
   /* Exactly the strings announced, the last one ending where the payload does. */
-  if (found != want || h.len == 0 || payload[h.len - 1] != '\0') return 125;
+  if (found != want || p != payload + h.len || payload[h.len - 1] != '\0') return 125;
   char *cwd = strings[0];
   char **argv = calloc((size_t)h.argc + 1, sizeof *argv);
   if (!argv) return 125;

@@ -18,6 +18,7 @@ import {
   statStartTime,
 } from '../../lib/shell/host-exec.js';
 import { repoRoot } from '../helpers/cli.js';
+import { PYTHON3 } from '../helpers/pty.js';
 
 const paths = pathsUnder('/var/lib/racker', '/run/racker');
 const dir = '/var/lib/racker/host-exec/0123456789abcdef';
@@ -174,6 +175,32 @@ describe('racker-host-exec and racker-host-execd (native, built by npm run build
       expect(closed.length).to.equal(0);
     }
     expect(run(['true']).code).to.equal(0);
+  });
+
+  it('a request with descriptors whose counts or strings lie runs nothing (python3 sends SCM_RIGHTS)', function () {
+    if (!PYTHON3) this.skip();
+    const marker = path.join(tmp, 'ran');
+    // magic, version, argc, envc, len; then the payload (cwd, argv, env). `touch` is a valid request
+    // with argc 2; each sent here lies (too many or too few strings, one unterminated, no argv):
+    // the bytes the server sent back, none (no status).
+    const program = [
+      'import socket, struct, sys',
+      'def req(argc, envc, payload):',
+      '    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])',
+      '    socket.send_fds(s, [b"RKHX" + struct.pack("=IIII", 1, argc, envc, len(payload))], [0, 1, 2])',
+      '    s.sendall(payload)',
+      '    try: out = s.recv(16)',
+      '    except ConnectionResetError: out = b""',
+      '    s.close(); return len(out)',
+      'touch = b"/\\0touch\\0" + sys.argv[2].encode() + b"\\0"',
+      'print(req(1000000, 0, touch), req(3, 0, touch), req(2, 5, touch), req(1, 0, touch), req(2, 0, touch[:-1]), req(0, 0, b"/\\0"))',
+    ].join('\n');
+    const r = spawnSync(PYTHON3!, ['-c', program, socket, marker], { encoding: 'utf8', timeout: 10_000 });
+    expect([r.status, r.stdout, r.stderr]).to.deep.equal([0, '0 0 0 0 0 0\n', '']);
+    expect(existsSync(marker)).to.equal(false);
+    // The same program with the true request: it runs, and the status (4 bytes) comes back.
+    const valid = spawnSync(PYTHON3!, ['-c', program.replace(/\nprint\(.*$/, '\nprint(req(2, 0, touch))'), socket, marker], { encoding: 'utf8', timeout: 10_000 });
+    expect([valid.status, valid.stdout, existsSync(marker)]).to.deep.equal([0, '4\n', true]);
   });
 
   it('a client killed while its program runs: the program gets SIGHUP', async () => {
