@@ -110,3 +110,18 @@ if (!headers) {
     }
   }
 }
+
+// racker-host-exec (native/host-exec.c: a client inside a racker shell container, static so it
+// runs in any image, glibc or musl) and its host side (native/host-execd.c, run as the shell's
+// owner): lib/shell/host-exec.ts. Without them, shells work without host-exec.
+mkdirSync(native, { recursive: true });
+for (const [name, source, flags] of [
+  ['racker-host-exec', 'host-exec.c', ['-static', '-Os', '-s']],
+  ['racker-host-execd', 'host-execd.c', ['-O2']],
+]) {
+  try {
+    execFileSync('cc', [...flags, '-Wall', '-Werror', '-o', path.join(native, name), path.join(repo, 'native', source)], { stdio: 'inherit' });
+  } catch (err) {
+    console.warn(`racker build: native/${source} not compiled (${err.message.split('\n')[0]}): racker shell works without racker-host-exec (apt-get install gcc libc6-dev)`);
+  }
+}

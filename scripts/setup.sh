@@ -17,7 +17,8 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
-# gcc and libc6-dev build native/peercred.c (npm run build), by which the service knows who calls it.
+# gcc and libc6-dev build native/*.c (npm run build): peercred, by which the service knows who calls it;
+# idmap; racker-host-exec (static: libc6-dev has libc.a) and its server.
 runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount buildah mkosi gcc libc6-dev)
 test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker zstd bzip2 xvfb x11-utils dbus pulseaudio)
 # Images of other architectures (--platform), with --with-foreign (and --with-tests): 60 MB to

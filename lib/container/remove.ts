@@ -93,6 +93,8 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   crashPoint('rm:renamed');
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
+  // A racker shell's racker-host-exec directory (lib/shell/host-exec.ts), kept outside the container's own.
+  if (record) await (await import('../shell/host-exec.js')).removeHostExecOf(ctx.paths, record);
   if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);
 }
 

@@ -29,6 +29,7 @@ import { installPackagesArgv, provisionPlan } from '../image/provision.js';
 import type { PackageFamily } from '../image/labels.js';
 import { shortId } from '../image/store.js';
 import { exportApp, exportBin, matchingExports, removeExportFiles, type ExportTarget } from '../shell/exports.js';
+import { ensureHostExec, hostExecVolumes } from '../shell/host-exec.js';
 
 export interface ShellOptions {
   image: string;
@@ -209,7 +210,8 @@ async function newPet(ctx: Context, opts: ShellOptions, account: Account, name: 
     name,
     detach: true,
     boot: true,
-    volumes: home,
+    // racker-host-exec's socket directory and client (lib/shell/host-exec.ts); none when not built.
+    volumes: [...home, ...(await hostExecVolumes(ctx))],
     ...(desktop ? { extraBinds: desktopBinds(desktop) } : {}),
     shell: { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home }, ...(desktop ? { desktop } : {}) },
     // A member's home is mounted ID-mapped (access/member-binds.ts): their account inside owns it, and writes as them.
@@ -391,6 +393,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
     const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone()));
     for (const note of notes) opts.status(note.replace('NAME', pet.name));
     const env = [...plan.env, `HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`];
+    await ensureHostExec(ctx, pet, account);
     try {
       return await execInContainer(ctx, {
         leader,
