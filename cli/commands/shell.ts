@@ -54,7 +54,8 @@ export const shellCommand: CommandModule<object, Args> = {
           'yourself (under sudo: the user who ran sudo): same uid, gid, name and shell, home directory\n' +
           'mounted, the current directory kept when it is under home, your desktop session forwarded\n' +
           '(X11, Wayland, D-Bus session bus, PulseAudio/PipeWire, fonts, time zone, language).\n' +
-          'Without COMMAND: a login shell. IMAGE needs systemd. `racker shell ls` lists your shells.',
+          'Without COMMAND: a login shell. IMAGE needs systemd. `racker shell ls` lists your shells.\n' +
+          'Inside, racker-host-exec CMD runs CMD on the host, as you.',
       )
       .options(shellOptions),
   handler: async (args) => {

@@ -259,6 +259,59 @@ describe('racker without sudo (integration: real users through racker system ser
     }
   });
 
+  it("racker shell --upgrade as a member: the new image, with their home, exports and the package they installed; the rest dropped, and said so", async function () {
+    this.timeout(300_000);
+    // A local tag (the registry has no such repository: the pull fails, the local image is the newest).
+    const image = `${reg.host}/racker-test/member-shell:1`;
+    const name = petName(MEMBER, image);
+    const home = `/home/${MEMBER}`;
+    const entry = `${home}/.local/share/applications/racker-${name}-hello-desk.desktop`;
+    const desktopFile = 'mkdir -p /usr/share/applications && printf "[Desktop Entry]\\nType=Application\\nName=Hi\\nExec=hello\\n" > /usr/share/applications/hello-desk.desktop';
+    const work = path.join(root, 'upgrade-ctx');
+    try {
+      expect((await asRoot(['tag', DEBIAN, image])).code).to.equal(0);
+      expect(seen(await member(['shell', image, 'true']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      const setup = `apt-get update -qq && apt-get install -y -qq --no-install-recommends hello >/dev/null && ${desktopFile} && echo mine > /etc/changed`;
+      const installed = await member(['exec', '-u', '0', name, 'sh', '-c', setup]);
+      expect(installed.code, installed.stderr).to.equal(0);
+      expect(seen(await member(['shell', '--export-app', 'hello-desk', image]))).to.deep.equal({ code: 0, stdout: `exported hello-desk: ${entry}\n`, stderr: '' });
+      await fs.writeFile(`${home}/kept`, 'home\n');
+      const oldId = JSON.parse((await asRoot(['inspect', name])).stdout)[0].Image as string;
+
+      // A newer image under the same name: the base with a file and the app's desktop entry, not the package.
+      mkdirSync(work, { recursive: true });
+      await fs.writeFile(path.join(work, 'Containerfile'), `FROM ${DEBIAN}\nRUN echo 2 > /etc/shell-version && ${desktopFile}\n`);
+      const built = await asRoot(['build', '-q', '-t', image, work]);
+      expect(built.code, built.stderr).to.equal(0);
+      const newId = built.stdout.trim();
+
+      const r = await member(['shell', '--upgrade', image, 'sh', '-c', 'cat /etc/shell-version; hello; cat ~/kept; test -e /etc/changed || echo dropped']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('2\nHello, world!\nhome\ndropped\n');
+      const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+      // After the pull's own lines and its failure ("could not pull …: upgrading to the local image"):
+      const all = r.stderr.split('\n');
+      expect(all.filter((l) => l.startsWith('could not pull '))).to.have.length(1);
+      const lines = all.slice(all.findIndex((l) => l.startsWith('upgraded ')));
+      expect(lines).to.deep.equal([
+        `upgraded ${name}: ${short(oldId)} -> ${short(newId)}`,
+        'kept: your home, the desktop forwarding, the exports (hello-desk)',
+        'installed again with apt: hello',
+        'dropped: any other change made outside your home in the old shell',
+        '',
+      ]);
+      expect(sh(['cat', entry])).to.include(`Exec=racker shell ${image} -- hello\n`);
+      expect((await asRoot(['ps', '-a', '--format', '{{.Names}} {{.Image}}'])).stdout.split('\n').filter((l) => l.startsWith(name))).to.deep.equal([`${name} ${image}`]);
+      // Nothing to do the second time.
+      const again = await member(['shell', '--upgrade', image, 'true']);
+      expect(again.stderr.split('\n').slice(-2)).to.deep.equal([`${name} is already on the newest ${image} (${short(newId)})`, '']);
+    } finally {
+      await member(['rm', '-f', name]);
+      await asRoot(['rmi', '-f', image]);
+      await fs.rm(`${home}/kept`, { force: true });
+    }
+  });
+
   it("a member's output files (save -o, export -o) are written as them: in their home, not in root's", async () => {
     const home = `/home/${MEMBER}`;
     expect(seen(await member(['save', '-o', `${home}/bb.tar`, BUSYBOX]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
