@@ -7,6 +7,7 @@ import { trailing, valueOptionsOf } from '../trailing.js';
 export const shellOptions = {
   rm: { type: 'boolean', describe: 'Remove the container when the command exits' },
   reset: { type: 'boolean', describe: 'Remove an existing container first and start afresh' },
+  'host-pid': { type: 'boolean', describe: "Run the command in the host's PID namespace: it sees (and may trace) the host's processes (root only; see doc/shell.md)" },
   upgrade: { type: 'boolean', describe: 'Make the container again on the newest IMAGE, keeping your home, desktop forwarding, exports and the packages you installed' },
   'boot-timeout': { type: 'number', default: 60, describe: 'Seconds to wait for systemd to finish booting' },
   'no-desktop': { type: 'boolean', describe: 'A new shell without your desktop session (by default it gets X11, Wayland, the session bus, sound, fonts, the GPU)' },
@@ -21,6 +22,7 @@ type Args = GlobalArgs & {
   rm?: boolean;
   reset?: boolean;
   upgrade?: boolean;
+  'host-pid'?: boolean;
   'boot-timeout': number;
   'no-desktop'?: boolean;
   'export-app'?: string | string[];
@@ -87,6 +89,7 @@ export const shellCommand: CommandModule<object, Args> = {
       remove: Boolean(args.rm),
       reset: Boolean(args.reset),
       upgrade: Boolean(args.upgrade),
+      hostPid: Boolean(args['host-pid']),
       cwd: process.cwd(),
       tty: Boolean(process.stdin.isTTY && process.stdout.isTTY),
       status: (line) => process.stderr.write(`${line}\n`),

@@ -20,6 +20,7 @@ import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
 import { startContainer } from './start.js';
 import { copyAsCaller } from '../access/as-caller.js';
+import { RefusedForCaller } from '../access/policy.js';
 import { callerSessionEnv, desktopBinds, desktopConfig, entryPlan, wildcardCookies, XAUTHORITY_INSIDE, type DesktopConfig, type EntryPlan } from '../shell/desktop.js';
 import { chosenPackagesArgv, parseChosen, toReinstall, upgradeLines, type UpgradeReport } from '../shell/upgrade.js';
 import { familyOfRoot } from './family.js';
@@ -41,6 +42,8 @@ export interface ShellOptions {
   reset: boolean;
   /** --upgrade: make it again on the newest image, keeping what can be kept (shell/upgrade.ts). */
   upgrade?: boolean;
+  /** --host-pid: the command sees the host's processes (root's shells only: doc/shell.md). */
+  hostPid?: boolean;
   cwd: string;
   tty: boolean;
   /** Pull progress and notes go here (stderr). */
@@ -370,6 +373,8 @@ async function changeExports(ctx: Context, opts: ShellOptions, pet: ContainerRec
 export async function enterShell(ctx: Context, opts: ShellOptions): Promise<number> {
   const account = await hostAccount(ctx);
   const name = petName(account.name, opts.image);
+  // In the host's PID namespace, a set-uid program of the container would be root beside the host's /proc/1/root.
+  if (opts.hostPid && isMember(ctx.caller)) throw new RefusedForCaller('racker shell --host-pid is not for members of the group racker: it shows the container the host\'s processes (sudo racker shell --host-pid)');
   const exporting = Boolean(opts.exportApps?.length || opts.exportBins?.length || opts.unexport?.length);
   if (exporting) checkExportable(ctx, account, name);
   // One caller at a time creates or starts a given pet container.
@@ -404,6 +409,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
         hostname: pet.config.hostname,
         tty: opts.tty,
         interactive: true,
+        ...(opts.hostPid ? { hostPid: true } : {}),
       });
     } finally {
       if (opts.remove) await removeContainer(ctx, pet, true);

@@ -26,11 +26,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import type { Paths } from '../state/paths.js';
 import { asCallerArgv } from '../access/as-caller.js';
 import { isMember } from '../access/caller.js';
+import { nativeFile } from '../access/native.js';
 import { withLock } from '../state/lock.js';
 import { liveState, listContainers, type ContainerConfig, type ContainerRecord } from '../container/record.js';
 
@@ -113,11 +113,6 @@ export function everyoneMayReach(dir: string, modeOf: (p: string) => number | un
   return true;
 }
 
-/** racker's built executables: beside the bundle (dist/bin → dist/native) or, from the sources, under dist/. */
-function nativeExecutable(name: string): string | undefined {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  return [path.join(here, '..', 'native', name), path.join(here, '..', '..', 'dist', 'native', name)].find((p) => existsSync(p));
-}
 
 /** Copy the client into `dir` (a temporary, then renamed: a running container keeps the one it bound). */
 async function placeClient(client: string, dir: string): Promise<void> {
@@ -136,8 +131,8 @@ async function placeClient(client: string, dir: string): Promise<void> {
  * not open the directory.
  */
 export async function hostExecVolumes(ctx: Context): Promise<string[]> {
-  const client = nativeExecutable(CLIENT);
-  if (!client || !nativeExecutable(SERVER)) {
+  const client = nativeFile(CLIENT);
+  if (!client || !nativeFile(SERVER)) {
     ctx.log.debug('racker-host-exec: not built (native/host-exec.c, host-execd.c): this shell goes without it');
     return [];
   }
@@ -165,7 +160,7 @@ export async function hostExecVolumes(ctx: Context): Promise<string[]> {
  */
 export async function ensureHostExec(ctx: Context, pet: ContainerRecord, owner: Owner): Promise<void> {
   const dir = hostExecDirOf(ctx.paths, pet);
-  const server = nativeExecutable(SERVER);
+  const server = nativeFile(SERVER);
   const leaderPid = liveState(pet).leaderPid;
   if (!dir || !server || !leaderPid) {
     ctx.log.debug(`racker-host-exec: ${!dir ? `${pet.name} was made without it (racker shell --reset makes it afresh)` : !server ? 'not built' : 'no leader'}`);
@@ -176,7 +171,7 @@ export async function ensureHostExec(ctx: Context, pet: ContainerRecord, owner: 
     await withLock(ctx.paths.lock(`host-exec-${pet.id}`), async () => {
       const recorded = await fs.readFile(path.join(dir, 'server'), 'utf8').catch(() => '');
       if (serverServes(recorded, leader, startTimeOf)) return;
-      const client = nativeExecutable(CLIENT);
+      const client = nativeFile(CLIENT);
       if (client) await placeClient(client, dir);
       await startServer(ctx, server, dir, owner, leader);
     });

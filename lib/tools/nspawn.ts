@@ -176,6 +176,14 @@ export function nsenterArgv(o: NsenterOptions): string[] {
   return argv;
 }
 
+/**
+ * Like nsenterArgv, but in the host's PID namespace with a /proc of the command's own showing
+ * the host's processes (racker shell --host-pid): `tool` is native/enter-host-pid.c, built.
+ */
+export function enterHostPidArgv(tool: string, o: NsenterOptions & { workingDirFd: { pid: number; fd: number } }): string[] {
+  return [tool, String(o.leader), `/proc/${o.workingDirFd.pid}/fd/${o.workingDirFd.fd}`, String(o.uid ?? -1), String(o.gid ?? -1), '--', ...o.command];
+}
+
 /** Is the booted system up? "running" or "degraded" means ready for commands. --wait: until the boot has ended. */
 export function isSystemRunningArgv(leader: number, o: { wait?: boolean } = {}): string[] {
   return nsenterArgv({ leader, command: ['systemctl', 'is-system-running', ...(o.wait ? ['--wait'] : [])] });

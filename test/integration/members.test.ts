@@ -128,6 +128,7 @@ describe('racker without sudo (integration: real users through racker system ser
       [['run', '--rm', '-v', 'm-rootvol:/data', BUSYBOX, 'true'], 'volume m-rootvol belongs to root'],
       [['rmi', BUSYBOX], "racker rmi is root's: not for members of the racker group (doc/security.md)"],
       [['system', 'prune', '-f'], "racker system prune is root's: not for members of the racker group (doc/security.md)"],
+      [['shell', '--host-pid', DEBIAN, 'true'], "racker shell --host-pid is not for members of the group racker: it shows the container the host's processes (sudo racker shell --host-pid)"],
     ];
     sh([...asUserWrapper(MEMBER), 'ln', '-sfn', '/root', `/home/${MEMBER}/to-root`]);
     const before = readdirSync(path.join(root, 'lib', 'volumes')).sort();

@@ -78,7 +78,7 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     env = { SUDO_USER: user, RACKER_REGISTRY_MIRROR: reg.host, DISPLAY: `:${display}`, XAUTHORITY: `${home}/.Xauthority`, LANG: 'C.UTF-8' };
     ok(await shell(['debian-bookworm', 'true']));
     // The clients, installed in the shell as its user would (from the Debian archive).
-    const install = await racker(['exec', '-u', '0', pet, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends x11-utils pulseaudio-utils strace >/dev/null'], { root });
+    const install = await racker(['exec', '-u', '0', pet, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends x11-utils pulseaudio-utils strace procps >/dev/null'], { root });
     expect(install.code, install.stderr).to.equal(0);
   });
 
@@ -139,6 +139,23 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
   it('strace works on the shell\'s own processes; the language follows the caller', async () => {
     const r = ok(await shell(['debian-bookworm', '--', 'sh', '-c', 'strace -qq -e trace=write -e signal=none echo traced 2>&1 >/dev/null; echo "$LANG"']));
     expect(r.stdout).to.equal('write(1, "traced\\n", 7)                 = 7\nC.UTF-8\n');
+  });
+
+  it('--host-pid: the command sees the host\'s processes and traces its user\'s own there; without it, neither', async () => {
+    const [cmd, ...args] = asUser(['sleep', '300']);
+    const sleeper = spawn(cmd!, args, { stdio: 'ignore' });
+    daemons.push(sleeper);
+    const pid = sleeper.pid!;
+    for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep'); i++) await sleep(20);
+    const init = readFileSync('/proc/1/comm', 'utf8');
+    const mountsBefore = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - proc /.test(l)).length;
+    const host = ok(await shell(['--host-pid', 'debian-bookworm', '--', 'sh', '-c', `ps -o comm= -p ${pid}; stat -c %U /proc/${pid}; cat /proc/1/comm; timeout -s INT 2 strace -p ${pid} 2>&1 | head -1`]));
+    expect(host.stdout).to.equal(`sleep\n${user}\n${init}strace: Process ${pid} attached\n`);
+    const plain = ok(await shell(['debian-bookworm', '--', 'sh', '-c', `ps -o comm= -p ${pid} || echo not seen; cat /proc/1/comm`]));
+    expect(plain.stdout).to.equal('not seen\nsystemd\n');
+    // Its /proc was its own: none is left on the host.
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => / - proc /.test(l)).length).to.equal(mountsBefore);
+    sleeper.kill('SIGKILL');
   });
 
   it('inspect shows what the shell forwards; racker shell ls lists it', async () => {
