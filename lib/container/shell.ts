@@ -15,7 +15,7 @@ import { startDetached } from './detached.js';
 import { execInContainer } from './exec.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { shellInRoot } from './lookup.js';
-import { findContainer, hostnameFor, liveState, readContainer, writeContainer, type ContainerRecord, type ShellExport } from './record.js';
+import { findContainer, hostnameFor, listContainers, liveState, readContainer, writeContainer, type ContainerRecord, type ShellExport } from './record.js';
 import { removeContainer } from './remove.js';
 import { mergeEnv } from './spec.js';
 import { startContainer } from './start.js';
@@ -24,6 +24,7 @@ import { RefusedForCaller } from '../access/policy.js';
 import { callerSessionEnv, desktopBinds, desktopConfig, entryPlan, wildcardCookies, XAUTHORITY_INSIDE, type DesktopConfig, type EntryPlan } from '../shell/desktop.js';
 import { chosenPackagesArgv, parseChosen, toReinstall, upgradeLines, type UpgradeReport } from '../shell/upgrade.js';
 import { familyOfRoot } from './family.js';
+import { hostEntries } from '../shell/host-files.js';
 import { execCapture } from './exec-in.js';
 import { renameContainer } from './rename.js';
 import { installPackagesArgv, provisionPlan } from '../image/provision.js';
@@ -314,6 +315,23 @@ function prepareInside(root: ContainerRoot, account: Account, plan: EntryPlan, x
   return { shell, notes };
 }
 
+/**
+ * The host's /etc/hosts entries that name other machines, kept in the shell's as its
+ * --add-host entries (shell/host-files.ts), so racker's rewrites of /etc/hosts keep them;
+ * refreshed at each entry when the host's changed.
+ */
+async function followHostHosts(ctx: Context, pet: ContainerRecord, leader: number): Promise<void> {
+  if (pet.config.network === 'host' || pet.config.network === 'none') return;
+  const wanted = hostEntries(await fs.readFile('/etc/hosts', 'utf8').catch(() => ''));
+  if (JSON.stringify(wanted) === JSON.stringify(pet.config.addHosts ?? [])) return;
+  const fresh = await readContainer(ctx.paths, pet.id);
+  if (!fresh) return;
+  const updated: ContainerRecord = { ...fresh, config: { ...fresh.config, addHosts: wanted } };
+  await writeContainer(ctx.paths, updated);
+  const { hostsTextFor, writeHosts } = await import('../net/hosts.js');
+  writeHosts(processRoot(leader), hostsTextFor(updated, await listContainers(ctx.paths)));
+}
+
 /** The caller's X cookie, read as them (whatever XAUTHORITY names, they could read it anyway). */
 async function cookieOf(ctx: Context, account: Account, file: string): Promise<Buffer | undefined> {
   const tmp = path.join(ctx.paths.tmp, `xauthority-${process.pid}-${Date.now()}`);
@@ -393,6 +411,7 @@ export async function enterShell(ctx: Context, opts: ShellOptions): Promise<numb
     const { pet, leader } = entered;
     const session = callerSessionEnv(ctx.env, isMember(ctx.caller));
     const plan = entryPlan(session, account, pet.config.shell?.desktop, (p) => existsSync(p));
+    await followHostHosts(ctx, pet, leader);
     const cookieFile = plan.copyXauthority ? await cookieOf(ctx, account, plan.copyXauthority) : undefined;
     const cookie = cookieFile && plan.display !== undefined ? wildcardCookies(cookieFile, plan.display) : undefined;
     const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone()));

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ok, racker, tempRoot } from '../helpers/cli.js';
+import { collect, ok, racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
@@ -139,6 +139,19 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
   it('strace works on the shell\'s own processes; the language follows the caller', async () => {
     const r = ok(await shell(['debian-bookworm', '--', 'sh', '-c', 'strace -qq -e trace=write -e signal=none echo traced 2>&1 >/dev/null; echo "$LANG"']));
     expect(r.stdout).to.equal('write(1, "traced\\n", 7)                 = 7\nC.UTF-8\n');
+  });
+
+  it('the host\'s /etc/hosts entries for other machines, its fonts and its time zone are inside', async () => {
+    const hosts = path.join(root, 'hosts');
+    writeFileSync(hosts, '127.0.0.1 localhost\n127.0.1.1 vm\n192.0.2.7 build.example build\n');
+    // This racker runs in a mount namespace of its own whose /etc/hosts is that file: the host's is left alone.
+    const argv = ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `mount --bind ${hosts} /etc/hosts && exec "$@"`, 'sh', process.execPath, rackerBin, 'shell', 'debian-bookworm'];
+    const script = 'getent hosts build.example build vm | sort; readlink /etc/localtime; ls /usr/local/share/fonts/racker-host 2>/dev/null';
+    const r = await collect([...argv, '--', 'sh', '-c', script], { env: { ...process.env, RACKER_DEBUG: undefined, RACKER_ROOT: root, ...env } as NodeJS.ProcessEnv, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).to.equal(0);
+    const zone = readlinkSync('/etc/localtime').replace(/^.*\/zoneinfo\//, '');
+    const fonts = existsSync('/usr/share/fonts') ? readdirSync('/usr/share/fonts').sort().map((f) => `${f}\n`).join('') : '';
+    expect(r.stdout.toString()).to.equal(`192.0.2.7       build\n192.0.2.7       build.example\n../usr/share/zoneinfo/${zone}\n${fonts}`);
   });
 
   it('--host-pid: the command sees the host\'s processes and traces its user\'s own there; without it, neither', async () => {

@@ -88,3 +88,22 @@ describe('racker shell desktop (lib/shell/desktop.ts)', () => {
     expect(callerSessionEnv({ DISPLAY: ':5' }, false)).to.deep.equal({ DISPLAY: ':5' });
   });
 });
+
+describe('racker shell: the host\'s /etc/hosts (lib/shell/host-files.ts)', () => {
+  it('entries that name other machines, one NAME:IP each; loopback, the IPv6 specials, comments and nonsense stay out', async () => {
+    const { hostEntries } = await import('../../lib/shell/host-files.js');
+    const hosts = [
+      '127.0.0.1\tlocalhost',
+      '127.0.1.1 myhost.example myhost',
+      '::1 localhost ip6-localhost',
+      'ff02::1 ip6-allnodes',
+      '192.168.1.20  build.lan build   # the build box',
+      '# 10.0.0.1 commented',
+      'fd00::5 nas',
+      'not-an-ip name',
+      '10.1.1.1',
+      '10.2.2.2 bad;name ok-name',
+    ].join('\n');
+    expect(hostEntries(hosts)).to.deep.equal(['build.lan:192.168.1.20', 'build:192.168.1.20', 'nas:fd00::5', 'ok-name:10.2.2.2']);
+  });
+});
