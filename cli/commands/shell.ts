@@ -67,7 +67,7 @@ export const shellCommand: CommandModule<object, Args> = {
     if (image === 'ls') {
       const flags = lsFlags(command);
       const [{ hostAccount }, { listShells }, { printListing }] = await Promise.all([
-        import('../../lib/container/shell.js'),
+        import('../../lib/shell/shell.js'),
         import('../../lib/shell/list.js'),
         import('../listing.js'),
       ]);
@@ -81,7 +81,7 @@ export const shellCommand: CommandModule<object, Args> = {
       return;
     }
     keepRunningWhenStdoutCloses();
-    const { enterShell } = await import('../../lib/container/shell.js');
+    const { enterShell } = await import('../../lib/shell/shell.js');
     process.exitCode = await enterShell(ctx, {
       image,
       // `racker shell IMAGE -- CMD`: the separator is toolbox's habit; it is not part of CMD.

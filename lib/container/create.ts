@@ -98,7 +98,7 @@ export interface CreateOptions {
   bindsAs?: { uid: number; gid: number };
   /** Binds already parsed (racker shell's desktop: lib/shell/desktop.ts), after `volumes`'. */
   extraBinds?: Bind[];
-  /** What makes it a racker shell (lib/container/shell.ts), kept in its record. */
+  /** What makes it a racker shell (lib/shell/shell.ts), kept in its record. */
   shell?: ShellConfig;
   /** Decide everything and pick the name, but write nothing: a warm run (lib/pool/warm-run.ts) adopts a pooled machine instead. */
   dryRun?: boolean;

@@ -19,7 +19,6 @@ import { readContainer, type ContainerRecord } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { mountRootfs } from '../container/rootfs.js';
 import { TestbedError } from '../errors.js';
-import type { PackageFamily } from '../image/labels.js';
 import { familyFromOsRelease, onPathIn } from '../container/family.js';
 import { resolveImageName } from '../image/names.js';
 import { readImage } from '../image/store.js';

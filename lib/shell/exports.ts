@@ -13,9 +13,11 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { ConflictError, NotFoundError, UsageError } from '../errors.js';
-import type { ContainerRoot } from '../fs/in-root.js';
 import { asCallerArgv, writeAsCaller } from '../access/as-caller.js';
-import type { ShellExport } from '../container/record.js';
+import { readContainer, writeContainer, type ContainerRecord, type ShellExport } from '../container/record.js';
+import type { Account } from './account.js';
+import { isMember } from '../access/caller.js';
+import { ContainerRoot as Root, processRoot } from '../fs/in-root.js';
 
 /** In every file racker writes, so a file of the owner's own is never taken for one of racker's. */
 export const EXPORT_MARK = 'X-Racker-Shell';
@@ -92,7 +94,7 @@ export function binLauncher(program: string, t: ExportTarget): string {
 }
 
 /** APP's desktop entry inside: /usr/share/applications/APP.desktop (APP may end in .desktop), or under /usr/local/share. */
-export function findDesktopEntry(root: ContainerRoot, app: string): { path: string; text: string } {
+export function findDesktopEntry(root: Root, app: string): { path: string; text: string } {
   const id = app.replace(/\.desktop$/, '');
   if (!id || id.includes('/') || id === '.' || id === '..') throw new UsageError(`invalid application name: ${app} (the name of its .desktop file, without a path)`);
   for (const dir of ['/usr/share/applications', '/usr/local/share/applications']) {
@@ -104,7 +106,7 @@ export function findDesktopEntry(root: ContainerRoot, app: string): { path: stri
 }
 
 /** The icon file for an entry's Icon value, inside: the path it names, or the theme's largest. */
-export function findIcon(root: ContainerRoot, icon: string | undefined): { path: string; data: Buffer } | undefined {
+export function findIcon(root: Root, icon: string | undefined): { path: string; data: Buffer } | undefined {
   if (!icon) return undefined;
   const candidates = path.posix.isAbsolute(icon)
     ? [icon]
@@ -148,7 +150,7 @@ async function writeOwnerFile(t: ExportTarget, file: string, data: string | Buff
 }
 
 /** Export APP's desktop entry (and icon) from the running shell whose root is `root`. */
-export async function exportApp(ctx: Context, root: ContainerRoot, t: ExportTarget, app: string): Promise<ShellExport> {
+export async function exportApp(ctx: Context, root: Root, t: ExportTarget, app: string): Promise<ShellExport> {
   const entry = findDesktopEntry(root, app);
   const id = path.posix.basename(entry.path, '.desktop');
   const apps = path.join(t.owner.home, '.local/share/applications');
@@ -171,7 +173,7 @@ export async function exportApp(ctx: Context, root: ContainerRoot, t: ExportTarg
 }
 
 /** Export PROGRAM (a path inside, or a name on the container's PATH) as ~/.local/bin/NAME. */
-export async function exportBin(ctx: Context, root: ContainerRoot, t: ExportTarget, program: string): Promise<ShellExport> {
+export async function exportBin(ctx: Context, root: Root, t: ExportTarget, program: string): Promise<ShellExport> {
   const inside = path.posix.isAbsolute(program) ? program : ['/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sbin', '/usr/sbin', '/sbin'].map((d) => `${d}/${program}`).find((p) => root.statOrNothing(p)?.isFile());
   const stat = inside ? root.statOrNothing(inside) : undefined;
   if (!inside || !stat?.isFile() || !(stat.mode & 0o111)) throw new NotFoundError(`no program ${program} in the shell${inside ? ` (${inside} is not an executable file)` : ''}`);
@@ -207,4 +209,56 @@ export async function removeExportFiles(ctx: Context, owner: ExportTarget['owner
 export function matchingExports(exports: readonly ShellExport[], name: string): ShellExport[] {
   const id = name.replace(/\.desktop$/, '');
   return exports.filter((e) => e.name === name || e.name === id || (e.kind === 'bin' && path.posix.basename(e.name) === name));
+}
+
+/**
+ * Exports change host files in the owner's home that run `racker shell IMAGE` as whoever
+ * starts them: that reaches this very shell only when it is that user's own, without sudo.
+ */
+export function checkExportable(ctx: Context, account: Account, name: string): void {
+  if (isMember(ctx.caller) || account.uid === (process.getuid?.() ?? 0)) return;
+  throw new UsageError(
+    `exported apps run "racker shell" as ${account.name}, without sudo, which cannot enter ${name}: it was made with sudo. Make your shell without sudo, as a member of the group racker (doc/security.md), and export from it`,
+  );
+}
+
+/** What --export-app, --export-bin and --unexport asked for (racker shell's options). */
+export interface ExportRequest {
+  image: string;
+  exportApps?: string[];
+  exportBins?: string[];
+  unexport?: string[];
+  /** Where they say what they made (stdout). */
+  print?: (line: string) => void;
+}
+
+/** Export and unexport as asked, in the running shell `pet` (its leader `leader`), recorded in its record. */
+export async function changeExports(ctx: Context, opts: ExportRequest, pet: ContainerRecord, account: Account, leader: number): Promise<void> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const target: ExportTarget = { pet: pet.name, image: opts.image, owner: { uid: account.uid, gid: account.gid, home: account.home } };
+  const made: ShellExport[] = [];
+  const root = Root.open(processRoot(leader));
+  try {
+    for (const app of opts.exportApps ?? []) made.push(await exportApp(ctx, root, target, app));
+    for (const bin of opts.exportBins ?? []) made.push(await exportBin(ctx, root, target, bin));
+  } finally {
+    root.close();
+  }
+  const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
+  const shellConfig = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
+  let kept = (shellConfig.exports ?? []).filter((e) => !made.some((m) => m.kind === e.kind && m.name === e.name));
+  const gone: ShellExport[] = [];
+  for (const name of opts.unexport ?? []) {
+    const found = matchingExports(kept, name);
+    if (!found.length) throw new NotFoundError(`${name} is not exported from ${pet.name}`);
+    gone.push(...found);
+    kept = kept.filter((e) => !found.includes(e));
+  }
+  // Recorded before anything is removed: a file racker made is always named by the record.
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made, ...gone] } } });
+  const left = await removeExportFiles(ctx, target.owner, pet.name, gone);
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made] } } });
+  for (const e of made) print(`exported ${e.name}: ${e.files.join(' ')}`);
+  for (const e of gone) print(`unexported ${e.name}: ${e.files.filter((f) => !left.includes(f)).join(' ')}`);
+  if (left.length) throw new ConflictError(`could not remove ${left.join(', ')}`);
 }

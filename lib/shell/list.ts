@@ -4,7 +4,7 @@
  * records said so is known by its name (account.ts petName: shell-USER-IMAGE).
  */
 import type { Context } from '../context.js';
-import { petName } from '../container/account.js';
+import { petName } from './account.js';
 import { visibleContainers, type ContainerRecord } from '../container/record.js';
 import { psRow } from '../container/view.js';
 import { forwardedKinds } from './desktop.js';

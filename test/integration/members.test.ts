@@ -14,7 +14,7 @@ import { dockerClient, startService, type Service } from '../helpers/docker.js';
 import { needs, requireIntegration } from '../helpers/integration.js';
 import { accountExists, asUserWrapper, sh } from '../helpers/users.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-import { petName } from '../../lib/container/account.js';
+import { petName } from '../../lib/shell/account.js';
 import { onTerminal, PYTHON3 } from '../helpers/pty.js';
 
 const MEMBER = 'racker-t-member';

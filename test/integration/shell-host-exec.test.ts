@@ -13,7 +13,7 @@ import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 import { accountExists, asUserWrapper, makeShellUser, removeShellUser, sh } from '../helpers/users.js';
-import { petName } from '../../lib/container/account.js';
+import { petName } from '../../lib/shell/account.js';
 
 /** The racker-host-execd processes running as `uid` (their pids). */
 function serversOf(uid: number): number[] {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { invokingUser, parsePasswdLine, petName, shellWorkdir, withAccount, type Account } from '../../lib/container/account.js';
+import { invokingUser, parsePasswdLine, petName, shellWorkdir, withAccount, type Account } from '../../lib/shell/account.js';
 
 const alice: Account = { name: 'alice', uid: 1000, gid: 1000, gecos: 'Alice,,,', home: '/home/alice', shell: '/usr/bin/zsh' };
 
