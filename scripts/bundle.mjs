@@ -57,6 +57,16 @@ const program = {
     'import.meta': '__rackerImportMeta',
   },
   banner: { js: "var __rackerImportMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };" },
+  plugins: [
+    {
+      // yargs's search for a package.json at every start, and the node:assert it loads for its
+      // answer: cli/yargs-platform.ts says why neither is needed.
+      name: 'yargs-platform',
+      setup(b) {
+        b.onResolve({ filter: /^(assert|escalade\/sync)$/ }, (args) => (/[\\/]node_modules[\\/]yargs[\\/]/.test(args.importer) ? { path: path.join(repo, 'cli', 'yargs-platform.ts') } : undefined));
+      },
+    },
+  ],
 };
 
 /** The bundle of `racker --version`, no command (cli/bundle-choice.ts, NO_COMMAND). */
@@ -126,6 +136,7 @@ for (const entry of ['racker', 'postroj']) {
     outdir: bin,
     outExtension: { '.js': '.cjs' },
     plugins: [
+      ...program.plugins,
       {
         name: 'racker-command',
         setup(b) {
