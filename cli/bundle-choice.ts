@@ -19,7 +19,7 @@ export function bundleWord(argv: readonly string[], hasBundle: (word: string) =>
   if (argv.some((a) => a === '--help' || a === '-h' || a === '--get-yargs-completions')) return undefined;
   const i = commandWordIndex(argv);
   let word = argv[i];
-  if (word === undefined) return argv.includes('--version') ? NO_COMMAND : undefined;
+  if (word === undefined) return argv.includes('--version') && hasBundle(NO_COMMAND) ? NO_COMMAND : undefined;
   // `container ls` runs ps, `image prune` image (cli/management.ts rewrites argv the same way).
   if (Object.hasOwn(GROUPS, word)) {
     const verb = argv[i + 1];
