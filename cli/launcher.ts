@@ -1,10 +1,11 @@
 /**
  * dist/bin/racker.js and dist/bin/postroj.js: what `racker`, the tests, the bench and the
  * supervisor's re-exec (`node dist/bin/racker.js __supervise …`) all start. It compiles the
- * command's bundle (one CommonJS file, scripts/bundle.mjs) with V8's code cache of the last
- * successful run of the same command (lib/startup/code-cache.ts), and writes that cache when
- * it had none. Measured in doc/performance.md: most of what racker added to Node's own start
- * was loading and compiling its code, which the cache skips.
+ * command's bundle (one CommonJS file, scripts/bundle.mjs: the command word's own, or the whole
+ * program's, cli/bundle-choice.ts) with V8's code cache of the last successful run of the same
+ * command (lib/startup/code-cache.ts), and writes that cache when it had none. Measured in
+ * doc/performance.md: most of what racker added to Node's own start was loading and compiling
+ * its code, which the cache skips, and the command bundles make small.
  *
  * This file is small and CommonJS on purpose: Node loads a CommonJS entry synchronously,
  * without the ES module loader's per-file work; and a code cache can only be given to a

@@ -10,7 +10,13 @@
  * chunks when bundled as ES modules; as one script with a code cache, nothing is resolved and
  * almost nothing compiled. Lazy imports stay lazy inside the file: esbuild turns each into a
  * function that runs its module's top level on first use, so `--help` still runs no
- * operation's code. CPU time of `racker --version`: 1.59x that of `node -e 0` before, 1.28x now.
+ * operation's code. CPU time of `racker --version`: 1.59x that of `node -e 0` before, 1.28x then.
+ *
+ * racker also gets one bundle per command word, dist/bin/racker.WORD.bundle.cjs, holding that
+ * command alone (and racker.none.bundle.cjs for `racker --version`), which the launcher runs
+ * when argv names it (cli/bundle-choice.ts): the whole bundle's code cache follows the whole
+ * file, every command's module ran at every start, and yargs registered all of them. With
+ * them, 1.13x (doc/performance.md, start-up, 2026-12-08).
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
