@@ -11,7 +11,8 @@ import { checkCommandWord, expandManagementCommand } from './management.js';
 import { runProgram } from './program.js';
 import { extractTrailing, type ValueOptions } from './trailing.js';
 
-export function startRacker(commands: CommandModule<any, any>[], trailingCommands: Record<string, ValueOptions>): void {
+/** whole: all of racker's commands, for help and completion; false in a command's own bundle. */
+export function startRacker(commands: CommandModule<any, any>[], trailingCommands: Record<string, ValueOptions>, whole: boolean): void {
   /** Every word that names a racker command (`images [reference]` → images), and completion. */
   const commandWords = new Set(['completion', ...commands.map((c) => String(c.command).split(' ')[0]!)]);
   // Not awaited: the bundle is CommonJS (scripts/bundle.mjs), which has no top-level await;
@@ -30,6 +31,7 @@ export function startRacker(commands: CommandModule<any, any>[], trailingCommand
       argumentCountExitCode: 1,
       clientErrorExitCode: 1,
       daemonExitCommands: ['run', 'create', '__supervise'],
+      completion: whole,
     },
     hideBin(process.argv),
   );

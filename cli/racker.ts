@@ -10,4 +10,4 @@
 import { rackerCommands, trailingCommands } from './commands/index.js';
 import { startRacker } from './racker-program.js';
 
-startRacker(rackerCommands, trailingCommands);
+startRacker(rackerCommands, trailingCommands, true);

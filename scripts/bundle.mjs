@@ -120,7 +120,7 @@ function commandEntry(word, sources) {
   const imports = ["import { startRacker } from './cli/racker-program.ts';"];
   if (s) imports.push(`import { ${s.command.name} as command } from '${s.command.module}';`);
   if (s?.trailing) imports.push(`import { ${s.trailing.name} as trailing } from '${s.trailing.module}';`);
-  return `${imports.join('\n')}\nstartRacker(${s ? '[command]' : '[]'}, ${s?.trailing ? `{ ${JSON.stringify(word)}: trailing }` : '{}'});\n`;
+  return `${imports.join('\n')}\nstartRacker(${s ? '[command]' : '[]'}, ${s?.trailing ? `{ ${JSON.stringify(word)}: trailing }` : '{}'}, false);\n`;
 }
 
 /** Reads a bundle esbuild wrote, without a #! line (the launcher wraps the file in a function: a syntax error there). */
