@@ -92,7 +92,8 @@ function launch(entry: string): void {
   const file = dir !== undefined ? cacheFile(dir, key) : undefined;
   const cached = file !== undefined ? readCodeCache(file, key, euid) : undefined;
 
-  const script = new Script(Module.wrap(source), {
+  // Already the function Node's loader would make of it (scripts/bundle.mjs).
+  const script = new Script(source, {
     filename: bundle,
     cachedData: cached,
     // No importModuleDynamically: the bundle has no import() left (scripts/bundle.mjs turns
