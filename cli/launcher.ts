@@ -103,7 +103,9 @@ function launch(entry: string): void {
     // At exit the cache holds every function this run compiled; only a run that succeeded
     // (no cache per mistyped command word).
     process.once('exit', (code) => {
-      if (code === 0) writeCodeCache(file, key, script.createCachedData());
+      // Every bundle of this build: their caches are no other build's, whatever their age.
+      const build = [__RACKER_BUNDLE__.hash, ...Object.values(__RACKER_COMMAND_BUNDLES__).map((b) => b.hash)];
+      if (code === 0) writeCodeCache(file, key, script.createCachedData(), build);
     });
   }
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
