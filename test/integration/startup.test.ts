@@ -88,7 +88,7 @@ describe('start-up: the launcher and its code cache', () => {
     after(() => rmSync(whole, { recursive: true, force: true }));
     const both = async (args: string[]) => {
       const env = { RACKER_ROOT: root, RACKER_CODE_CACHE: 'off' };
-      return [seen(await cli(rackerBin, args, { env })), seen(await cli(path.join(whole, 'bin', 'racker.js'), args, { env }))];
+      return [seen(await cli(rackerBin, args, { env })), seen(await cli(path.join(whole, 'bin', 'racker.js'), args, { env }))] as const;
     };
     const words = rackerCommands.map((c) => String(c.command).split(' ')[0]!);
 
