@@ -1,6 +1,6 @@
 /** The yargs setup racker and postroj share: flags, conventions, the one error boundary. */
 import yargs, { type Argv, type CommandModule } from 'yargs';
-import { EXIT_RACKER, RackerError, UsageError } from '../lib/errors.js';
+import { EXIT_RACKER, FlagError, RackerError, UsageError } from '../lib/errors.js';
 import { RefusedForCaller } from '../lib/access/policy.js';
 import { guard } from './boundary.js';
 import { missingArguments } from './common.js';
@@ -83,7 +83,7 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
     } catch (err) {
       // Only codes nobody chose (the 125 default) become the client's code.
       const client = p.clientErrorExitCode !== undefined && command !== undefined && !p.daemonExitCommands?.includes(command);
-      if (client && !flagError && err instanceof RackerError && !(err instanceof RefusedForCaller) && err.exitCode === EXIT_RACKER) err.exitCode = p.clientErrorExitCode!;
+      if (client && !flagError && err instanceof RackerError && !(err instanceof RefusedForCaller) && !(err instanceof FlagError) && err.exitCode === EXIT_RACKER) err.exitCode = p.clientErrorExitCode!;
       throw err;
     }
   });

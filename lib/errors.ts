@@ -22,6 +22,9 @@ export class RackerError extends Error {
 /** Bad flags, malformed references, invalid values. */
 export class UsageError extends RackerError {}
 
+/** A flag the command does not take, found by the command itself (`racker shell ls --x`): docker's exit 125, like the ones the parser finds. */
+export class FlagError extends UsageError {}
+
 /** The image has no systemd, and what was asked needs it booted. */
 export class NoSystemdError extends UsageError {}
 

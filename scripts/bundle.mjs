@@ -203,3 +203,20 @@ if (!headers) {
     }
   }
 }
+
+// racker-host-exec (native/host-exec.c: a client inside a racker shell container, static so it
+// runs in any image, glibc or musl) and its host side (native/host-execd.c, run as the shell's
+// owner): lib/shell/host-exec.ts; racker-enter-host-pid (native/enter-host-pid.c: racker shell
+// --host-pid, lib/container/exec.ts). Without them, shells work without host-exec and --host-pid.
+mkdirSync(native, { recursive: true });
+for (const [name, source, flags, without] of [
+  ['racker-host-exec', 'host-exec.c', ['-static', '-Os', '-s'], 'racker-host-exec'],
+  ['racker-host-execd', 'host-execd.c', ['-O2'], 'racker-host-exec'],
+  ['racker-enter-host-pid', 'enter-host-pid.c', ['-O2'], '--host-pid'],
+]) {
+  try {
+    execFileSync('cc', [...flags, '-Wall', '-Werror', '-o', path.join(native, name), path.join(repo, 'native', source)], { stdio: 'inherit' });
+  } catch (err) {
+    console.warn(`racker build: native/${source} not compiled (${err.message.split('\n')[0]}): racker shell works without ${without} (apt-get install gcc libc6-dev)`);
+  }
+}

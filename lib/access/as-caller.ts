@@ -3,7 +3,7 @@
  * (util-linux setpriv with their uid, gid and groups), never by the service's root: what
  * they get is what they could read themselves, whatever links or races the path holds.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { Context } from '../context.js';
@@ -13,6 +13,56 @@ import type { Caller } from './caller.js';
 /** setpriv argv running `command` as the caller, with the supplementary groups of their account. */
 export function asCallerArgv(caller: Pick<Caller, 'uid' | 'gid'>, command: readonly string[]): string[] {
   return ['setpriv', `--reuid=${caller.uid}`, `--regid=${caller.gid}`, '--init-groups', '--reset-env', '--', ...command];
+}
+
+/** A process started as the caller (spawnAsCaller). */
+export interface CallerProcess {
+  child: ChildProcess;
+  /** All it wrote to stderr so far. */
+  readonly stderr: string;
+  /** Its end: the exit code once its stdio closed; null with `error` when it could not be started. */
+  exited: Promise<{ code: number | null; error?: Error }>;
+}
+
+/**
+ * Start `argv` (asCallerArgv's, or a builder's on it) with its stderr collected as it comes
+ * and its end as a promise that never rejects: each caller words its own failure. A stdin it
+ * stopped reading (EPIPE) is no error of ours: its end says what went wrong.
+ */
+export function spawnAsCaller(argv: readonly string[], stdio: { stdin?: 'pipe' | 'ignore'; stdout?: 'pipe' | number } = {}): CallerProcess {
+  const [cmd, ...args] = argv;
+  const child = spawn(cmd!, args, { stdio: [stdio.stdin ?? 'pipe', stdio.stdout ?? 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin?.on('error', () => undefined);
+  const exited = new Promise<{ code: number | null; error?: Error }>((resolve) => {
+    child.once('error', (error) => resolve({ code: null, error }));
+    child.once('close', (code) => resolve({ code }));
+  });
+  return {
+    child,
+    exited,
+    get stderr() {
+      return stderr;
+    },
+  };
+}
+
+/** Whether it said `ready` (a line on stdout) before it ended, or within `timeoutMs`. */
+export function saysReady(p: CallerProcess, timeoutMs?: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let out = '';
+    const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(false), timeoutMs);
+    const settle = (ready: boolean) => {
+      clearTimeout(timer);
+      resolve(ready);
+    };
+    p.child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready\n')) settle(true);
+    });
+    void p.exited.then(() => settle(false));
+  });
 }
 
 export async function readAsCaller(ctx: Context, caller: Caller, file: string): Promise<string> {
@@ -25,15 +75,9 @@ export async function readAsCaller(ctx: Context, caller: Caller, file: string): 
 export async function copyAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: string, dest: string): Promise<void> {
   const out = await fs.open(dest, 'wx', 0o600);
   try {
-    const [cmd, ...args] = asCallerArgv(caller, ['cat', '--', file]);
-    const child = spawn(cmd!, args, { stdio: ['ignore', out.fd, 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      child.once('error', () => resolve(null));
-      child.once('close', (c) => resolve(c));
-    });
-    if (code !== 0) throw new Error(stderr.trim() || `cannot read ${file}`);
+    const p = spawnAsCaller(asCallerArgv(caller, ['cat', '--', file]), { stdin: 'ignore', stdout: out.fd });
+    const { code } = await p.exited;
+    if (code !== 0) throw new Error(p.stderr.trim() || `cannot read ${file}`);
   } finally {
     await out.close();
   }
@@ -54,36 +98,22 @@ export async function writeAsCaller(caller: Pick<Caller, 'uid' | 'gid'>, file: s
     'echo ready',
     'cat >&3 && exec 3>&- && chmod 644 "$t" && mv -f -- "$t" "$1" && trap - EXIT',
   ].join('\n');
-  const [cmd, ...args] = asCallerArgv(caller, ['sh', '-c', script, 'sh', file]);
-  const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin!.on('error', () => undefined);
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('error', () => resolve(null));
-    child.once('close', (c) => resolve(c));
-  });
-  const ready = await new Promise<boolean>((resolve) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready\n')) resolve(true);
-    });
-    void exited.then(() => resolve(false));
-  });
-  const why = () => new RackerError(`cannot write ${file}: ${writerWhy(stderr)}`, { exitCode: 1 });
+  const p = spawnAsCaller(asCallerArgv(caller, ['sh', '-c', script, 'sh', file]));
+  const stdin = p.child.stdin!;
+  const ready = await saysReady(p);
+  const why = () => new RackerError(`cannot write ${file}: ${writerWhy(p.stderr)}`, { exitCode: 1 });
   if (!ready) throw why();
   let failed: unknown;
   // A writer that fails later (a full disk) goes away: the bytes then meet EPIPE, and its own
   // reason is the one to give.
   try {
-    await write(child.stdin!);
-    child.stdin!.end();
+    await write(stdin);
+    stdin.end();
   } catch (err) {
     failed = err;
-    child.stdin!.destroy();
+    stdin.destroy();
   }
-  if ((await exited) !== 0) throw why();
+  if ((await p.exited).code !== 0) throw why();
   if (failed) throw failed;
 }
 

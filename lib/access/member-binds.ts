@@ -15,12 +15,11 @@
  * The path is opened at create (to refuse at once, one line, before anything is made; a missing
  * directory is made then, by the member, as docker makes one) and again at every start.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { Bind, BindUser } from '../tools/nspawn.js';
-import { asCallerArgv } from './as-caller.js';
+import { asCallerArgv, saysReady, spawnAsCaller } from './as-caller.js';
 import { nativeAddon } from './native.js';
 import { RefusedForCaller } from './policy.js';
 
@@ -76,42 +75,20 @@ interface Held {
 
 /** Open `b.host` as its member; refuses (RefusedForCaller) with the reason when they cannot. */
 async function holdAsMember(b: Bind & { asUser: BindUser }, timeoutMs = 15_000): Promise<Held> {
-  const [file, ...args] = holderArgv(b.asUser, b.host, b.readOnly);
-  const child = spawn(file!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => undefined);
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const ready = await new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    child.stdout.on('data', () => {
-      if (out.includes('ready\n')) {
-        clearTimeout(timer);
-        resolve(true);
-      }
-    });
-    child.once('close', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-    child.once('error', (e) => {
-      err = e.message;
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
+  const p = spawnAsCaller(holderArgv(b.asUser, b.host, b.readOnly));
+  const ready = await saysReady(p, timeoutMs);
   const release = async () => {
-    child.stdin.end();
-    child.kill('SIGKILL');
-    await exited;
+    p.child.stdin!.end();
+    p.child.kill('SIGKILL');
+    await p.exited;
   };
   if (!ready) {
     await release();
-    throw new RefusedForCaller(`cannot bind ${b.host}: ${holderWhy(err || 'it did not open in time')}`);
+    // setpriv not started: its error's words, else what the holder said.
+    const why = (await p.exited).error?.message || p.stderr;
+    throw new RefusedForCaller(`cannot bind ${b.host}: ${holderWhy(why || 'it did not open in time')}`);
   }
-  return { source: `/proc/${child.pid}/fd/3`, release };
+  return { source: `/proc/${p.child.pid}/fd/3`, release };
 }
 
 /** At create: refuse now what a start would refuse (and make a missing directory, as the member). */
@@ -133,7 +110,15 @@ export async function stageMemberBinds(ctx: Context, dir: string, binds: readonl
     }
     const addon = nativeAddon<Addon>('idmap');
     if (!addon) throw new RefusedForCaller(`bind mounts of host paths (${b.host}) need racker's native idmap piece, which this build lacks`);
-    const held = await holdAsMember({ ...b, asUser: b.asUser });
+    let held: Held;
+    try {
+      held = await holdAsMember({ ...b, asUser: b.asUser });
+    } catch (err) {
+      // An optional bind (a desktop session's sockets) the member cannot open now is left out.
+      if (!b.optional || !(err instanceof RefusedForCaller)) throw err;
+      ctx.log.debug(`optional bind ${b.host} left out: ${err.message}`);
+      continue;
+    }
     try {
       const target = path.join(dir, String(i));
       await fs.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -145,6 +130,10 @@ export async function stageMemberBinds(ctx: Context, dir: string, binds: readonl
         addon.idmappedBind(held.source, target, uidMap, gidMap, b.readOnly);
       } catch (err) {
         const why = (err as Error).message;
+        if (b.optional) {
+          ctx.log.debug(`optional bind ${b.host} left out: ${why}`);
+          continue;
+        }
         // EINVAL from mount_setattr: a filesystem without ID-mapped mounts (NFS, FUSE, …).
         throw new RefusedForCaller(`cannot bind ${b.host}: ${/mount_setattr.*Invalid argument/.test(why) ? 'its filesystem does not support ID-mapped mounts' : why}`);
       }

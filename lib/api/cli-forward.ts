@@ -23,10 +23,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { callerToEnv, isMember } from '../access/caller.js';
+import { CALLER_ENV_NAMES, CALLER_ENV_PREFIX } from '../shell/desktop.js';
 import { rackerBin } from '../container/detached.js';
 import { resizeTerminal, terminalUnder } from '../container/terminal.js';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { definedEnv } from '../exec/env.js';
 import { ReadyCommand } from './cli-ready.js';
 import type { Engine } from './engine.js';
 import { CLI_FRAME as FRAME, frame, parseFrames } from './frames.js';
@@ -48,7 +50,10 @@ export function forwardedEnv(env: Record<string, string | undefined>): Record<st
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
     // Strings only: the request is JSON from any member, and spawn would turn null or 5 into text.
-    if (typeof v === 'string' && /^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+    if (typeof v !== 'string') continue;
+    if (/^(TERM|COLUMNS|LINES|NO_COLOR|FORCE_COLOR|LANG|LANGUAGE|LC_[A-Z_]+|TZ|RACKER_DEBUG)$/.test(k)) out[k] = v;
+    // The desktop session's, for racker shell (shell/desktop.ts), under names no root process takes as its own.
+    else if (CALLER_ENV_NAMES.test(k)) out[`${CALLER_ENV_PREFIX}${k}`] = v;
   }
   return out;
 }
@@ -97,6 +102,7 @@ export function cliRoutes(engine: Engine): Route[] {
       const cwd = path.isAbsolute(req.cwd) && existsSync(req.cwd) && statSync(req.cwd).isDirectory() ? req.cwd : '/';
       const env: NodeJS.ProcessEnv = { ...process.env, ...req.env };
       delete env.RACKER_CALLER;
+      for (const k of Object.keys(env)) if (k.startsWith(CALLER_ENV_PREFIX) && !(k in req.env)) delete env[k];
       if (isMember(caller)) env.RACKER_CALLER = callerToEnv(caller);
       // A terminal needs script(1) around the command from its start: that one is spawned as before.
       const readyChild = req.program === 'racker' && !req.tty ? await ready.take({ argv: req.argv, cwd, env: definedEnv(env) }) : undefined;
@@ -124,12 +130,6 @@ export function cliRoutes(engine: Engine): Route[] {
       if (req.program === 'racker') ready.start();
     }),
   ];
-}
-
-function definedEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }
 
 function relayInput(ctx: Context, input: NodeJS.ReadableStream, child: ChildProcess, debug: (line: string) => void): void {

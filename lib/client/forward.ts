@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import { connect as connectUnix, type Socket } from 'node:net';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
+import { definedEnv } from '../exec/env.js';
 import { CLI_FRAME as FRAME, frame, parseFrames } from '../api/frames.js';
 import { resolvePaths } from '../state/paths.js';
 
@@ -115,9 +116,7 @@ export async function forwardCommand(program: 'racker' | 'postroj', argv: string
   const stdin = process.stdin;
   const tty = Boolean(stdin.isTTY && process.stdout.isTTY);
   const size: [number, number] | undefined = tty && process.stdout.rows ? [process.stdout.rows, process.stdout.columns] : undefined;
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  const { socket, head } = await connect({ program, argv: resolveBareEnv(argv, process.env, own), cwd: process.cwd(), env, tty, ...(size ? { size } : {}) });
+  const { socket, head } = await connect({ program, argv: resolveBareEnv(argv, process.env, own), cwd: process.cwd(), env: definedEnv(process.env), tty, ...(size ? { size } : {}) });
   const send = (type: number, data: Buffer | string) => socket.write(frame(type as 0, Buffer.from(data)));
 
   if (tty) {

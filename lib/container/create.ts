@@ -19,6 +19,7 @@ import {
   validateName,
   writeContainer,
   type ContainerRecord,
+  type ShellConfig,
 } from './record.js';
 import { generateName, mergeEnv, parseEnvFile, parseTmpfs, parseVolume, resolveCommand } from './spec.js';
 import { networkSettings } from '../net/settings.js';
@@ -95,6 +96,10 @@ export interface CreateOptions {
   pool?: { id: string };
   /** Whom a member's host paths belong to inside (racker shell: the caller's account); else the container's user. */
   bindsAs?: { uid: number; gid: number };
+  /** Binds already parsed (racker shell's desktop: lib/shell/desktop.ts), after `volumes`'. */
+  extraBinds?: Bind[];
+  /** What makes it a racker shell (lib/container/shell.ts), kept in its record. */
+  shell?: ShellConfig;
   /** Decide everything and pick the name, but write nothing: a warm run (lib/pool/warm-run.ts) adopts a pooled machine instead. */
   dryRun?: boolean;
 }
@@ -191,11 +196,12 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
   if (isMember(ctx.caller)) await checkMemberCreate(ctx, opts, networking, specs.map(namedVolumeOf).filter((n): n is string => n !== undefined));
   const binds: Bind[] = [];
   for (const spec of specs) binds.push(namedVolumeOf(spec) ? await namedVolumeBind(ctx, spec) : parseVolume(spec));
+  binds.push(...(opts.extraBinds ?? []).map((b) => ({ ...b })));
   // A member's host paths are theirs to open and make (access/member-binds.ts, below, once the image's user is known).
   const memberBinds = isMember(ctx.caller) ? binds.filter((b) => !b.volume) : [];
   for (const b of binds) {
     // docker creates a missing host directory for a bind mount (a volume's exists already).
-    if (!memberBinds.includes(b) && !existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
+    if (!memberBinds.includes(b) && !b.optional && !existsSync(b.host)) await fs.mkdir(b.host, { recursive: true });
   }
   const fileEnv: string[] = [];
   for (const f of opts.envFiles ?? []) {
@@ -214,7 +220,8 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
     const inside = opts.bindsAs ?? (await containerUser(ctx.paths.imageRootfs(image.id), opts.user || image.config.User));
     for (const b of memberBinds) {
       b.asUser = { hostUid: ctx.caller.uid, hostGid: ctx.caller.gid, ...inside };
-      await checkMemberBind({ ...b, asUser: b.asUser });
+      // An optional bind (a desktop socket directory) is checked at each start instead.
+      if (!b.optional) await checkMemberBind({ ...b, asUser: b.asUser });
     }
   }
   if (opts.publishAll && networking.network !== 'host' && networking.network !== 'none') {
@@ -297,6 +304,7 @@ export async function createContainer(ctx: Context, opts: CreateOptions): Promis
         ...(anonymous.names.length ? { anonymousVolumes: anonymous.names } : {}),
         ...(hasResources(opts.resources) ? { resources: opts.resources } : {}),
         ...(opts.deviceCgroupRules?.length ? { deviceCgroupRules: opts.deviceCgroupRules } : {}),
+        ...(opts.shell ? { shell: opts.shell } : {}),
       },
       // The racker that goes on to start it (a foreground run, or the one waiting for a
       // -d supervisor): `system prune` removes a created container only once it is dead.

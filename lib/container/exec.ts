@@ -4,9 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import type { Context } from '../context.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, UsageError } from '../errors.js';
 import { exitStatus, startProcess, type StartedProcess } from '../exec/process.js';
-import { nsenterArgv } from '../tools/nspawn.js';
+import { enterHostPidArgv, nsenterArgv } from '../tools/nspawn.js';
+import { nativeFile } from '../access/native.js';
 import { inCgroupArgv } from '../tools/cgroup.js';
 import { watchMirroredStops } from './entered.js';
 import { ContainerRoot, InRootError, processRoot, type Found } from '../fs/in-root.js';
@@ -21,6 +22,8 @@ export interface ExecSpec extends Pick<ContainerConfig, 'command' | 'env' | 'wor
   leader: number;
   /** The container's cgroup.procs files (placement.ts): the command is started inside. */
   cgroupProcs?: string[];
+  /** racker shell --host-pid: in the host's PID namespace, with the host's processes in /proc (enterHostPidArgv). */
+  hostPid?: boolean;
   /** With tty: the terminal's size, when the caller's own terminal is not script's stdin (the Engine API). */
   size?: { rows: number; cols: number };
 }
@@ -95,14 +98,16 @@ export function execPlan(spec: ExecSpec, root: ContainerRoot): { argv: string[];
   const dir = workingDirIn(root, spec.workingDir || '/', false);
   const [first] = spec.command;
   checkCommand(root, first!, Object.entries(env).map(([k, v]) => `${k}=${v}`), dir.path);
-  const nsenter = (command: readonly string[]) =>
-    nsenterArgv({ leader: spec.leader, command, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+  const entering = { leader: spec.leader, workingDirFd: { pid: process.pid, fd: dir.fd! }, ...(user ? { uid: user.uid, gid: user.gid } : {}) };
+  const hostPidTool = spec.hostPid ? nativeFile('racker-enter-host-pid') : undefined;
+  if (spec.hostPid && !hostPidTool) throw new UsageError("--host-pid needs racker's native piece racker-enter-host-pid, which this build lacks (apt-get install gcc libc6-dev, then npm run build)");
+  const nsenter = (command: readonly string[]) => (hostPidTool ? enterHostPidArgv(hostPidTool, { ...entering, command }) : nsenterArgv({ ...entering, command }));
   // Inside the container's cgroups (its limits, its freezer), as docker's exec is. The wrapper
   // is a shell, which drops names it can't take (my.var) and adds its own (PWD): env -i after
   // it sets the command's environment exactly.
   const procs = spec.cgroupProcs ?? [];
   const enter = (command: readonly string[]) =>
-    procs.length ? inCgroupArgv(procs, [ENV_TOOL, '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), hostTool('nsenter'), ...nsenter(command).slice(1)]) : nsenter(command);
+    procs.length ? inCgroupArgv(procs, [ENV_TOOL, '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), hostPidTool ?? hostTool('nsenter'), ...nsenter(command).slice(1)]) : nsenter(command);
   // script's command runs in the new terminal: stty sizes it before the command starts.
   const size = spec.size ? `stty rows ${Math.trunc(spec.size.rows)} cols ${Math.trunc(spec.size.cols)} 2>/dev/null; ` : '';
   let argv: string[];

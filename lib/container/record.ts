@@ -10,6 +10,7 @@ import { NotFoundError, UsageError } from '../errors.js';
 import { readJson, writeJsonAtomic } from '../state/atomic.js';
 import type { Paths } from '../state/paths.js';
 import type { Bind } from '../tools/nspawn.js';
+import type { DesktopConfig } from '../shell/desktop.js';
 import type { Tmpfs } from './spec.js';
 import type { HealthConfig, HealthState } from './health.js';
 import type { RestartPolicy } from './restart-policy.js';
@@ -78,6 +79,26 @@ export interface ContainerConfig {
   resources?: Resources;
   /** --device-cgroup-rule: written to its v1 devices cgroup at every start (cgroup.ts). */
   deviceCgroupRules?: string[];
+  /** A racker shell's: whose it is, what of their desktop it gets, what it exported to the host. */
+  shell?: ShellConfig;
+}
+
+export interface ShellConfig {
+  /** The owner's host account (their account inside). */
+  user: { uid: number; gid: number; name: string; home: string };
+  /** Absent: --no-desktop. */
+  desktop?: DesktopConfig;
+  /** Host files `racker shell --export-*` made, removed with the shell (lib/shell/exports.ts). */
+  exports?: ShellExport[];
+}
+
+export interface ShellExport {
+  /** app: a desktop entry (and its icon); bin: a launcher script. */
+  kind: 'app' | 'bin';
+  /** What was exported, as the user named it (the app's id, the program's path inside). */
+  name: string;
+  /** The host files made for it, all in the owner's home. */
+  files: string[];
 }
 
 export interface ContainerState {

@@ -80,6 +80,12 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   const dir = ctx.paths.container(id);
   // Reported before its files go: the event carries labels kept there (the Engine API's).
   if (record) emit(ctx, { type: 'container', action: 'destroy', container: record });
+  // A shell's exported launchers on the host go first: once the record is gone nothing names them.
+  if (record?.config.shell?.exports?.length) {
+    const { removeExportFiles } = await import('../shell/exports.js');
+    const kept = await removeExportFiles(ctx, record.config.shell.user, record.name, record.config.shell.exports);
+    for (const f of kept) ctx.log.warn(`could not remove ${f}, exported from ${record.name}`);
+  }
   // Rename first so a half-deleted container is never listed.
   const trash = `${dir}.removing`;
   crashPoint('rm:unmounted');
@@ -87,6 +93,8 @@ export async function removeContainerFiles(ctx: Context, id: string, volumes = f
   crashPoint('rm:renamed');
   await fs.rm(trash, { recursive: true, force: true });
   await fs.rm(dir, { recursive: true, force: true });
+  // A racker shell's racker-host-exec directory (lib/shell/host-exec.ts), kept outside the container's own.
+  if (record) await (await import('../shell/host-exec.js')).removeHostExecOf(ctx.paths, record);
   if (record && (volumes || record.config.autoRemove)) await removeAnonymousVolumes(ctx, record.config.anonymousVolumes);
 }
 

@@ -4,6 +4,7 @@
  * tear everything down. The foreground `racker run` does this itself; `run -d` leaves it
  * to a detached `racker` process running the same code.
  */
+import { existsSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import type { Context } from '../context.js';
 import { RackerError, TestbedError, UsageError } from '../errors.js';
@@ -210,6 +211,8 @@ export async function supervise(ctx: Context, initial: ContainerRecord, opts: Su
       await announce(ctx, onNetwork ?? initial);
     };
     const base = nspawnOptions(initial, rootfs, network);
+    // An optional bind whose host path is gone (a desktop session that ended) is left out, not an error.
+    base.binds = base.binds.filter((b) => !b.optional || b.asUser || existsSync(b.host));
     // A member's host paths: opened as the member and mounted ID-mapped (access/member-binds.ts).
     if (base.binds.some((b) => b.asUser)) {
       const { stageMemberBinds } = await import('../access/member-binds.js');

@@ -7,6 +7,7 @@ import { isRestarting, liveState, type ContainerRecord } from './record.js';
 import { portsColumn } from '../net/ports.js';
 import { networkSettingsOf, portBindingsOf } from '../net/inspect.js';
 import { hostConfigOf } from './limits.js';
+import { forwardedKinds } from '../shell/desktop.js';
 
 /** docker's State.Status: a running container frozen by `pause` is "paused". */
 export function shownStatus(record: ContainerRecord): string {
@@ -156,6 +157,17 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       ...(c.stopTimeout !== undefined ? { StopTimeout: c.stopTimeout } : {}),
       ...(c.healthcheck ? { Healthcheck: dockerHealthcheck(c.healthcheck) } : {}),
     },
+    // racker's own: whose shell it is and what it forwards and exports (racker shell).
+    ...(c.shell
+      ? {
+          Shell: {
+            User: c.shell.user.name,
+            Desktop: forwardedKinds(c.shell.desktop),
+            ...(c.shell.desktop ? { RuntimeDir: c.shell.desktop.runtimeDir } : {}),
+            Exports: (c.shell.exports ?? []).map((e) => ({ Kind: e.kind, Name: e.name, Files: e.files })),
+          },
+        }
+      : {}),
     Mounts: c.binds.map((b) => {
       // An anonymous volume's directory is lib/volumes/<name>/_data (volumes.ts).
       const volume = b.volume ?? c.anonymousVolumes?.find((n) => b.host.endsWith(`/volumes/${n}/_data`));

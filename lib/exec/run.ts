@@ -10,6 +10,7 @@ import type { spawn as Spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { CommandError, MissingToolError } from '../errors.js';
+import { definedEnv } from './env.js';
 import { childrenOf, signalIfAlive } from './procfs.js';
 import type { Logger } from '../log.js';
 
@@ -97,7 +98,7 @@ export function createRunner(log: Logger): Runner {
       if (!file) return reject(new Error('run: empty argv'));
       const shown = redact(argv.join(' '), opts.secrets);
       const started = performance.now();
-      const env = opts.cleanEnv ? definedOnly(opts.env ?? {}) : { ...process.env, ...definedOnly(opts.env ?? {}) };
+      const env = opts.cleanEnv ? definedEnv(opts.env ?? {}) : { ...process.env, ...definedEnv(opts.env ?? {}) };
       const child = spawn(file, args, {
         env,
         cwd: opts.cwd,
@@ -171,10 +172,4 @@ export function createRunner(log: Logger): Runner {
         resolve(result);
       });
     });
-}
-
-function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
-  return out;
 }

@@ -15,7 +15,7 @@
  * up Node's thread pool the way a blocking read did (issue 26).
  */
 import { randomBytes } from '../startup/builtins.js';
-import { closeSync, constants as c, fchmodSync, fchownSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as c, fchmodSync, fchownSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';
 
@@ -320,5 +320,30 @@ export class ContainerRoot {
       throw err;
     }
     return path.posix.join(dir.path, name);
+  }
+
+  /**
+   * Make `p` a symbolic link to `target` (a path the container resolves: nothing on the host
+   * follows it), replacing what is there atomically unless it is a directory; its directory
+   * is made when missing. Unchanged when it already points there.
+   */
+  symlink(p: string, target: string): void {
+    const name = path.posix.basename(p);
+    if (!name || name === '.' || name === '..' || p.endsWith('/')) throw new InRootError(`${p} names a directory, not a link`, 'EISDIR');
+    const dirFd = this.directory(path.posix.dirname(p), { create: true })!.fd!;
+    const oldFd = this.lookup(dirFd, name);
+    if (oldFd !== undefined) {
+      const old = fstatSync(oldFd);
+      if (old.isDirectory()) throw new InRootError(`${p} is a directory in the container`, 'EISDIR');
+      if (old.isSymbolicLink() && readlinkSync(fdPath(dirFd, name)) === target) return;
+    }
+    const tmp = `.${name}.racker-${process.pid}-${randomBytes(4).toString('hex')}`;
+    symlinkSync(target, fdPath(dirFd, tmp));
+    try {
+      renameSync(fdPath(dirFd, tmp), fdPath(dirFd, name));
+    } catch (err) {
+      unlinkSync(fdPath(dirFd, tmp));
+      throw err;
+    }
   }
 }

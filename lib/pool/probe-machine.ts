@@ -6,10 +6,10 @@
  */
 import type { Context } from '../context.js';
 import { execCapture } from '../container/exec-in.js';
-import { checkCommand } from '../container/lookup.js';
 import { ContainerRoot, processRoot } from '../fs/in-root.js';
 import { resolveImageName } from '../image/names.js';
-import { familyFromOsRelease, type Machine } from '../postroj/machine.js';
+import type { Machine } from '../postroj/machine.js';
+import { familyFromOsRelease, onPathIn } from '../container/family.js';
 import { TestbedError } from '../errors.js';
 import { releaseMachine, takeMachine } from './machines.js';
 import { spawnRefill } from './refill.js';
@@ -43,16 +43,7 @@ export async function warmProbeMachine(ctx: Context, image: string, o: { network
     const osRelease = ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
     const architecture = (await readImage(ctx.paths, taken.config.imageId))?.architecture ?? hostPlatform().architecture;
     let family = name.kind === 'label' ? name.label.family : undefined;
-    family ??= ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) =>
-      familyFromOsRelease(osRelease, (t) => {
-        try {
-          checkCommand(root, t, []);
-          return true;
-        } catch {
-          return false;
-        }
-      }),
-    );
+    family ??= ContainerRoot.with(processRoot(taken.state.leaderPid!), (root) => familyFromOsRelease(osRelease, (t) => onPathIn(root, t)));
     if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
     return {
       record: taken,

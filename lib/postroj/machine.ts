@@ -15,12 +15,12 @@ import { startDetached } from '../container/detached.js';
 import { execCapture, type Captured } from '../container/exec-in.js';
 import { hostHasMachined } from '../container/host.js';
 import { ContainerRoot } from '../fs/in-root.js';
-import { checkCommand } from '../container/lookup.js';
 import { readContainer, type ContainerRecord } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { mountRootfs } from '../container/rootfs.js';
 import { TestbedError } from '../errors.js';
 import type { PackageFamily } from '../image/labels.js';
+import { familyFromOsRelease, onPathIn } from '../container/family.js';
 import { resolveImageName } from '../image/names.js';
 import { readImage } from '../image/store.js';
 import { nspawnRunArgv } from '../tools/nspawn.js';
@@ -35,21 +35,6 @@ function labelOrNothing(image: string): ReturnType<typeof resolveImageName> | un
   }
 }
 
-/** os-release ID / ID_LIKE → package family, for images that are not curated labels. */
-export function familyFromOsRelease(text: string, hasCommand: (name: string) => boolean): PackageFamily | undefined {
-  const field = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?`, 'm').exec(text)?.[1] ?? '';
-  const ids = `${field('ID')} ${field('ID_LIKE')}`.toLowerCase().split(/\s+/);
-  if (ids.some((i) => i === 'debian' || i === 'ubuntu')) return 'apt';
-  if (ids.some((i) => i === 'suse' || i.startsWith('opensuse') || i === 'sles')) return 'zypper';
-  if (ids.includes('arch')) return 'pacman';
-  if (ids.some((i) => ['fedora', 'rhel', 'centos'].includes(i)) || field('ID') === 'amzn') {
-    if (hasCommand('dnf')) return 'dnf';
-    if (hasCommand('microdnf')) return 'microdnf';
-    return 'yum';
-  }
-  return undefined;
-}
-
 export interface Machine extends ProbeMachine {
   record: ContainerRecord;
   /** The image's /etc/os-release ('' without one) and architecture: the package cache's key. */
@@ -58,15 +43,6 @@ export interface Machine extends ProbeMachine {
   /** Boot it (after the packages are in). Afterwards exec runs in the booted system. */
   boot(): Promise<void>;
   remove(): Promise<void>;
-}
-
-function onPath(root: ContainerRoot, tool: string): boolean {
-  try {
-    checkCommand(root, tool, []);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function prepareMachine(
@@ -109,7 +85,7 @@ export async function prepareMachine(
     const osRelease = ContainerRoot.with(rootfs, (root) => root.readText('/etc/os-release') ?? root.readText('/usr/lib/os-release') ?? '');
     const architecture = (await readImage(ctx.paths, record.config.imageId))?.architecture ?? hostPlatform().architecture;
     if (!family) {
-      family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(osRelease, (t) => onPath(root, t)));
+      family = ContainerRoot.with(rootfs, (root) => familyFromOsRelease(osRelease, (t) => onPathIn(root, t)));
       if (!family) throw new TestbedError(`can't tell the package manager of ${image} from its /etc/os-release`);
     }
     const offline = async (command: string[], env: string[]): Promise<Captured> => {

@@ -41,6 +41,8 @@ export interface Bind {
    * on it as that host user and as nobody else; the container's `uid`:`gid` is who owns it inside.
    */
   asUser?: BindUser;
+  /** Skipped at a start when its host path is gone or cannot be mounted (racker shell's desktop sockets), instead of failing the start. */
+  optional?: boolean;
 }
 
 export interface BindUser {
@@ -172,6 +174,14 @@ export function nsenterArgv(o: NsenterOptions): string[] {
   if (o.uid !== undefined) argv.push(`--setuid=${o.uid}`);
   argv.push('--', ...o.command);
   return argv;
+}
+
+/**
+ * Like nsenterArgv, but in the host's PID namespace with a /proc of the command's own showing
+ * the host's processes (racker shell --host-pid): `tool` is native/enter-host-pid.c, built.
+ */
+export function enterHostPidArgv(tool: string, o: NsenterOptions & { workingDirFd: { pid: number; fd: number } }): string[] {
+  return [tool, String(o.leader), `/proc/${o.workingDirFd.pid}/fd/${o.workingDirFd.fd}`, String(o.uid ?? -1), String(o.gid ?? -1), '--', ...o.command];
 }
 
 /** Is the booted system up? "running" or "degraded" means ready for commands. --wait: until the boot has ended. */

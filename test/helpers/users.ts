@@ -23,3 +23,11 @@ export function accountExists(kind: 'passwd' | 'group', name: string): boolean {
 export function asUserWrapper(user: string): string[] {
   return ['setpriv', `--reuid=${user}`, `--regid=${user}`, '--init-groups'];
 }
+
+/** A uid (and gid) that no account or group on this host has. */
+export function freeId(): number {
+  for (let id = 42_420; id < 43_000; id++) {
+    if (!accountExists('passwd', String(id)) && !accountExists('group', String(id))) return id;
+  }
+  throw new Error('no free uid');
+}

@@ -128,6 +128,7 @@ describe('racker without sudo (integration: real users through racker system ser
       [['run', '--rm', '-v', 'm-rootvol:/data', BUSYBOX, 'true'], 'volume m-rootvol belongs to root'],
       [['rmi', BUSYBOX], "racker rmi is root's: not for members of the racker group (doc/security.md)"],
       [['system', 'prune', '-f'], "racker system prune is root's: not for members of the racker group (doc/security.md)"],
+      [['shell', '--host-pid', DEBIAN, 'true'], "racker shell --host-pid is not for members of the group racker: it shows the container the host's processes (sudo racker shell --host-pid)"],
     ];
     sh([...asUserWrapper(MEMBER), 'ln', '-sfn', '/root', `/home/${MEMBER}/to-root`]);
     const before = readdirSync(path.join(root, 'lib', 'volumes')).sort();
@@ -181,6 +182,134 @@ describe('racker without sudo (integration: real users through racker system ser
       expect((await member(['ps', '--format', '{{.Names}}'])).stdout).to.equal(`${name}\n`);
     } finally {
       await member(['rm', '-f', name]);
+    }
+  });
+
+  it("a member's shell: their session bus through their ID-mapped runtime directory; exported apps and programs start in it, and go with it", async function () {
+    this.timeout(240_000);
+    const name = petName(MEMBER, DEBIAN);
+    const memberUid = Number(sh(['id', '-u', MEMBER]));
+    const runtime = `/run/user/${memberUid}`;
+    const home = `/home/${MEMBER}`;
+    mkdirSync(runtime, { recursive: true, mode: 0o700 });
+    sh(['chown', `${MEMBER}:${MEMBER}`, runtime]);
+    const bus = spawn('setpriv', [...asUserWrapper(MEMBER).slice(1), '--', 'dbus-daemon', '--session', '--nofork', `--address=unix:path=${runtime}/bus`], { stdio: 'ignore' });
+    // `racker` on the launchers' PATH: this build, as the member runs it.
+    const pathDir = path.join(root, 'path-bin');
+    mkdirSync(pathDir, { recursive: true });
+    const wrapper = path.join(pathDir, 'racker');
+    await fs.writeFile(wrapper, `#!/bin/sh\nexec ${process.execPath} ${path.join(bin, 'racker.js')} "$@"\n`, { mode: 0o755 });
+    const session = { XDG_RUNTIME_DIR: runtime, DBUS_SESSION_BUS_ADDRESS: `unix:path=${runtime}/bus` };
+    try {
+      for (let i = 0; i < 100 && !existsSync(`${runtime}/bus`); i++) await new Promise((r) => setTimeout(r, 50));
+      const hostId = sh([...asUserWrapper(MEMBER), '--', 'env', `DBUS_SESSION_BUS_ADDRESS=unix:path=${runtime}/bus`, 'busctl', '--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId']);
+      const inside = await member(['shell', DEBIAN, 'busctl', '--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId'], { env: session });
+      expect(seen(inside)).to.deep.equal({ code: 0, stdout: hostId, stderr: '' });
+
+      // An app and a program installed in the shell (as its root: the member's own container).
+      const install = [
+        'mkdir -p /usr/share/applications /usr/share/pixmaps',
+        'printf "#!/bin/sh\\necho ran in \\$(hostname) as \\$(id -un): \\$*\\n" > /usr/local/bin/hello-app && chmod 755 /usr/local/bin/hello-app',
+        'printf "[Desktop Entry]\\nType=Application\\nName=Hello\\nExec=hello-app %%U\\nTryExec=hello-app\\nIcon=hello\\n" > /usr/share/applications/hello.desktop',
+        'printf PNG > /usr/share/pixmaps/hello.png',
+      ].join(' && ');
+      expect(seen(await member(['exec', '-u', '0', name, 'sh', '-c', install]))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      const entry = `${home}/.local/share/applications/racker-${name}-hello.desktop`;
+      const icon = `${home}/.local/share/icons/racker-${name}-hello.png`;
+      const launcher = `${home}/.local/bin/hello-app`;
+      const exported = await member(['shell', '--export-app', 'hello', '--export-bin', 'hello-app', DEBIAN]);
+      expect(seen(exported)).to.deep.equal({ code: 0, stdout: `exported hello: ${icon} ${entry}\nexported /usr/local/bin/hello-app: ${launcher}\n`, stderr: '' });
+      expect(sh(['stat', '-c', '%U %a', entry, icon, launcher])).to.equal(`${MEMBER} 644\n${MEMBER} 644\n${MEMBER} 755\n`);
+      const exec = /^Exec=(.*)$/m.exec(sh(['cat', entry]))![1]!;
+      expect(exec).to.equal(`racker shell ${DEBIAN} -- hello-app %U`);
+      expect(sh(['cat', icon])).to.equal('PNG');
+      // What the desktop does with the entry (%U: the files given), and the launcher on PATH.
+      const asMemberOnHost = async (argv: string[]) => {
+        const r = await collect([...asUserWrapper(MEMBER), ...argv], { env: { ...process.env, RACKER_DEBUG: undefined, RACKER_ROOT: root, HOME: home, PATH: `${pathDir}:/usr/bin:/bin` }, cwd: '/', timeoutMs: 120_000 });
+        return { ...r, stdout: r.stdout.toString() };
+      };
+      const fromMenu = await asMemberOnHost(['sh', '-c', exec.replace('%U', 'a.txt')]);
+      expect(seen(fromMenu)).to.deep.equal({ code: 0, stdout: `ran in debian-bookworm as ${MEMBER}: a.txt\n`, stderr: '' });
+      const fromPath = await asMemberOnHost([launcher, 'b c']);
+      expect(seen(fromPath)).to.deep.equal({ code: 0, stdout: `ran in debian-bookworm as ${MEMBER}: b c\n`, stderr: '' });
+      expect(JSON.parse((await member(['inspect', '--format', '{{json .Shell.Exports}}', name])).stdout)).to.deep.equal([
+        { Kind: 'app', Name: 'hello', Files: [icon, entry] },
+        { Kind: 'bin', Name: '/usr/local/bin/hello-app', Files: [launcher] },
+      ]);
+
+      // A file of the member's own is never replaced; --unexport takes one away.
+      await fs.writeFile(`${home}/.local/bin/mine`, 'my own\n');
+      expect(seen(await member(['exec', '-u', '0', name, 'cp', '/usr/local/bin/hello-app', '/usr/local/bin/mine']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(seen(await member(['shell', '--export-bin', 'mine', DEBIAN]))).to.deep.equal({
+        code: 1,
+        stdout: '',
+        stderr: `racker: ${home}/.local/bin/mine exists and is not racker's export from ${name}: remove or rename it first\n`,
+      });
+      expect(sh(['cat', `${home}/.local/bin/mine`])).to.equal('my own\n');
+      expect(seen(await member(['shell', '--unexport', 'hello-app', DEBIAN]))).to.deep.equal({ code: 0, stdout: `unexported /usr/local/bin/hello-app: ${launcher}\n`, stderr: '' });
+      expect(existsSync(launcher)).to.equal(false);
+
+      // The shell removed: what it exported goes with it, what is the member's stays.
+      expect(seen(await member(['shell', '--rm', DEBIAN, 'true']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect([existsSync(entry), existsSync(icon), existsSync(`${home}/.local/bin/mine`)]).to.deep.equal([false, false, true]);
+      expect(await names()).to.deep.equal([]);
+    } finally {
+      await member(['rm', '-f', name]);
+      bus.kill('SIGKILL');
+      await fs.rm(runtime, { recursive: true, force: true });
+    }
+  });
+
+  it("racker shell --upgrade as a member: the new image, with their home, exports and the package they installed; the rest dropped, and said so", async function () {
+    this.timeout(300_000);
+    // A local tag (the registry has no such repository: the pull fails, the local image is the newest).
+    const image = `${reg.host}/racker-test/member-shell:1`;
+    const name = petName(MEMBER, image);
+    const home = `/home/${MEMBER}`;
+    const entry = `${home}/.local/share/applications/racker-${name}-hello-desk.desktop`;
+    const desktopFile = 'mkdir -p /usr/share/applications && printf "[Desktop Entry]\\nType=Application\\nName=Hi\\nExec=hello\\n" > /usr/share/applications/hello-desk.desktop';
+    const work = path.join(root, 'upgrade-ctx');
+    try {
+      expect((await asRoot(['tag', DEBIAN, image])).code).to.equal(0);
+      expect(seen(await member(['shell', image, 'true']))).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      const setup = `apt-get update -qq && apt-get install -y -qq --no-install-recommends hello >/dev/null && ${desktopFile} && echo mine > /etc/changed`;
+      const installed = await member(['exec', '-u', '0', name, 'sh', '-c', setup]);
+      expect(installed.code, installed.stderr).to.equal(0);
+      expect(seen(await member(['shell', '--export-app', 'hello-desk', image]))).to.deep.equal({ code: 0, stdout: `exported hello-desk: ${entry}\n`, stderr: '' });
+      await fs.writeFile(`${home}/kept`, 'home\n');
+      const oldId = JSON.parse((await asRoot(['inspect', name])).stdout)[0].Image as string;
+
+      // A newer image under the same name: the base with a file and the app's desktop entry, not the package.
+      mkdirSync(work, { recursive: true });
+      await fs.writeFile(path.join(work, 'Containerfile'), `FROM ${DEBIAN}\nRUN echo 2 > /etc/shell-version && ${desktopFile}\n`);
+      const built = await asRoot(['build', '-q', '-t', image, work]);
+      expect(built.code, built.stderr).to.equal(0);
+      const newId = built.stdout.trim();
+
+      const r = await member(['shell', '--upgrade', image, 'sh', '-c', 'cat /etc/shell-version; hello; cat ~/kept; test -e /etc/changed || echo dropped']);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('2\nHello, world!\nhome\ndropped\n');
+      const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+      // After the pull's own lines and its failure ("could not pull …: upgrading to the local image"):
+      const all = r.stderr.split('\n');
+      expect(all.filter((l) => l.startsWith('could not pull '))).to.have.length(1);
+      const lines = all.slice(all.findIndex((l) => l.startsWith('upgraded ')));
+      expect(lines).to.deep.equal([
+        `upgraded ${name}: ${short(oldId)} -> ${short(newId)}`,
+        'kept: your home, the desktop forwarding, the exports (hello-desk)',
+        'installed again with apt: hello',
+        'dropped: any other change made outside your home in the old shell',
+        '',
+      ]);
+      expect(sh(['cat', entry])).to.include(`Exec=racker shell ${image} -- hello\n`);
+      expect((await asRoot(['ps', '-a', '--format', '{{.Names}} {{.Image}}'])).stdout.split('\n').filter((l) => l.startsWith(name))).to.deep.equal([`${name} ${image}`]);
+      // Nothing to do the second time.
+      const again = await member(['shell', '--upgrade', image, 'true']);
+      expect(again.stderr.split('\n').slice(-2)).to.deep.equal([`${name} is already on the newest ${image} (${short(newId)})`, '']);
+    } finally {
+      await member(['rm', '-f', name]);
+      await asRoot(['rmi', '-f', image]);
+      await fs.rm(`${home}/kept`, { force: true });
     }
   });
 

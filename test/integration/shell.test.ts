@@ -6,22 +6,7 @@ import { type CliResult, ok, racker, rackerBin, tempRoot } from '../helpers/cli.
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-
-/** A uid and gid nobody on this host has. */
-function freeId(): number {
-  for (let id = 42_420; id < 43_000; id++) {
-    try {
-      execFileSync('getent', ['passwd', String(id)], { stdio: 'ignore' });
-    } catch {
-      try {
-        execFileSync('getent', ['group', String(id)], { stdio: 'ignore' });
-      } catch {
-        return id;
-      }
-    }
-  }
-  throw new Error('no free uid');
-}
+import { freeId } from '../helpers/users.js';
 
 describe('racker shell and racker start (integration)', function () {
   let reg: FixtureRegistry;

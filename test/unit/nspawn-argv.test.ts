@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isSystemRunningArgv, nsenterArgv, nspawnBootArgv, nspawnDirectArgv } from '../../lib/tools/nspawn.js';
+import { enterHostPidArgv, isSystemRunningArgv, nsenterArgv, nspawnBootArgv, nspawnDirectArgv } from '../../lib/tools/nspawn.js';
 import { overlayMountArgv, umountArgv } from '../../lib/tools/mount.js';
 
 const base = {
@@ -63,5 +63,12 @@ describe('container argv', () => {
     expect(overlayMountArgv({ lower: '/l', upper: '/u', work: '/w', target: '/t', volatile: true })[5]).to.equal('lowerdir=/l,upperdir=/u,workdir=/w,volatile');
     expect(umountArgv('/t')).to.deep.equal(['umount', '/t']);
     expect(umountArgv('/t', true)).to.deep.equal(['umount', '--lazy', '/t']);
+  });
+
+  it('--host-pid: the native piece with the leader, the working directory as racker holds it, the user (-1: root) and the command', () => {
+    expect(enterHostPidArgv('/dist/native/racker-enter-host-pid', { leader: 42, command: ['ps', '-e'], workingDirFd: { pid: 7, fd: 23 }, uid: 1000, gid: 100 })).to.deep.equal([
+      '/dist/native/racker-enter-host-pid', '42', '/proc/7/fd/23', '1000', '100', '--', 'ps', '-e',
+    ]);
+    expect(enterHostPidArgv('/t', { leader: 1, command: ['sh'], workingDirFd: { pid: 2, fd: 3 } }).slice(3, 5)).to.deep.equal(['-1', '-1']);
   });
 });

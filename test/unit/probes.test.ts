@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { throwsMessage } from '../helpers/assert.js';
 import { mismatch, parseCurlResponse, statusMatches, validateExpectations } from '../../probes/network.js';
 import { classifyPackage, downloadName, installFileArgv } from '../../probes/package.js';
-import { familyFromOsRelease } from '../../lib/postroj/machine.js';
+import { familyFromOsRelease } from '../../lib/container/family.js';
 import { junitXml, summaryText, SYMBOLS, type ImageReport } from '../../lib/postroj/report.js';
 import { validateSpec } from '../../lib/postroj/pkgprobe.js';
 

@@ -9,22 +9,18 @@
  *   __cp-local pack SRC NAME [--follow]   SRC as a tar whose top entry is NAME, on stdout
  *   __cp-local unpack DIR           the tar on stdin extracted into DIR, owned by the caller
  */
-import { spawn } from 'node:child_process';
-import { closeSync, constants as c, fstatSync, lstatSync, openSync, promises as fs, statSync, createWriteStream } from 'node:fs';
+import { closeSync, lstatSync, promises as fs, statSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { asCallerArgv } from '../../access/as-caller.js';
+import { asCallerArgv, spawnAsCaller } from '../../access/as-caller.js';
 import type { Caller } from '../../access/caller.js';
 import { RackerError } from '../../errors.js';
+import { drained, writeTo } from '../../fs/drained.js';
 import { rackerBin } from '../detached.js';
-import { endOfArchive, packEntry } from './pack.js';
+import { openHostDir, packHostPath } from './host-path.js';
 import { unpackArchive } from './unpack.js';
-
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
 
 export interface LocalStat {
   exists: boolean;
@@ -48,7 +44,7 @@ export function localStat(p: string, follow: boolean): LocalStat {
 /** SRC as a tar named NAME, written to `out`: its parent followed as the host does, SRC itself only with `follow`. */
 export async function packLocal(src: string, name: string, follow: boolean, out: Writable): Promise<void> {
   try {
-    await pack(src, name, follow, out);
+    await packHostPath(src, name, follow, writeTo(out), { failUnreadable: true });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // Below SRC the names are /proc/self/fd/N/…: say which copy failed, and why, as the docker CLI does.
@@ -57,36 +53,9 @@ export async function packLocal(src: string, name: string, follow: boolean, out:
   }
 }
 
-async function pack(src: string, name: string, follow: boolean, out: Writable): Promise<void> {
-  const abs = path.resolve(src);
-  const parent = openSync(path.dirname(abs), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  try {
-    const base = path.basename(abs);
-    const fd = openSync(`/proc/self/fd/${parent}/${base}`, O_PATH | O_CLOEXEC | (follow ? 0 : c.O_NOFOLLOW));
-    try {
-      const st = fstatSync(fd);
-      const send = async (chunk: Buffer) => {
-        if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
-      };
-      // One chunk at a time: a directory's tar is never all in memory.
-      for (const chunk of packEntry(parent, base, fd, st, name, { failUnreadable: true })) await send(chunk);
-      await send(endOfArchive());
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    closeSync(parent);
-  }
-}
-
 /** The tar on `input` extracted into DIR, every file the caller's own (they could not give one away). */
 export async function unpackLocal(dir: string, input: Readable): Promise<void> {
-  let dirFd: number;
-  try {
-    dirFd = openSync(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  } catch (err) {
-    throw new RackerError(`destination directory ${dir} does not exist or is not a directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { exitCode: 1 });
-  }
+  const dirFd = openHostDir(dir);
   const spool = await fs.mkdtemp(path.join(os.tmpdir(), 'racker-cp-'));
   try {
     const file = path.join(spool, 'body.tar');
@@ -100,10 +69,6 @@ export async function unpackLocal(dir: string, input: Readable): Promise<void> {
 
 // ---- the service's side: starting that process as the member ----
 
-function localArgv(caller: Pick<Caller, 'uid' | 'gid'>, args: string[]): string[] {
-  return asCallerArgv(caller, [process.execPath, rackerBin(), '__cp-local', ...args]);
-}
-
 interface Run {
   stdin: Writable;
   stdout: Readable;
@@ -112,20 +77,16 @@ interface Run {
 }
 
 function start(caller: Pick<Caller, 'uid' | 'gid'>, args: string[]): Run {
-  const [cmd, ...rest] = localArgv(caller, args);
-  const child = spawn(cmd!, rest, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.on('error', () => undefined);
-  const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (err) => reject(new RackerError(`cp as ${caller.uid}: ${err.message}`, { exitCode: 1 })));
-    child.once('close', (code) => {
-      if (code === 0) resolve();
-      // Its message is racker's own line ("racker: …"): passed on without the prefix.
-      else reject(new RackerError(stderr.trim().split('\n')[0]?.replace(/^racker: /, '') || `cp as ${caller.uid} failed (${code})`, { exitCode: 1 }));
-    });
+  const p = spawnAsCaller(asCallerArgv(caller, [process.execPath, rackerBin(), '__cp-local', ...args]));
+  const done = p.exited.then(({ code, error }) => {
+    if (error) throw new RackerError(`cp as ${caller.uid}: ${error.message}`, { exitCode: 1 });
+    // Its message is racker's own line ("racker: …"): passed on without the prefix.
+    if (code !== 0) throw new RackerError(p.stderr.trim().split('\n')[0]?.replace(/^racker: /, '') || `cp as ${caller.uid} failed (${code})`, { exitCode: 1 });
   });
-  return { stdin: child.stdin, stdout: child.stdout, done };
+  // Each caller awaits it, memberUnpack only once its producer is done: an end that comes
+  // meanwhile (DIR missing) is no unhandled rejection, which would end the process.
+  done.catch(() => undefined);
+  return { stdin: p.child.stdin!, stdout: p.child.stdout!, done };
 }
 
 export async function memberStat(caller: Pick<Caller, 'uid' | 'gid'>, p: string, follow: boolean): Promise<LocalStat> {
@@ -159,9 +120,10 @@ function settled(p: Promise<void>): Promise<unknown> {
 /** `produce` writes a tar that the member extracts into DIR. */
 export async function memberUnpack(caller: Pick<Caller, 'uid' | 'gid'>, dir: string, produce: (write: (chunk: Buffer) => Promise<boolean>) => Promise<void>): Promise<void> {
   const run = start(caller, ['unpack', dir]);
-  // An extractor that ended early (DIR missing, not theirs) drains nothing more: its end settles the wait.
+  // An extractor that ended early (DIR missing, not theirs) drains nothing more: drained() fails,
+  // and its end settles the wait (its reason, rather than the pipe's EPIPE).
   const write = async (chunk: Buffer) => {
-    if (!run.stdin.write(chunk)) await Promise.race([new Promise((resolve) => run.stdin.once('drain', resolve)), run.done]);
+    if (!run.stdin.write(chunk)) await drained(run.stdin).catch(() => run.done);
     return true;
   };
   await produce(write).finally(() => run.stdin.end());

@@ -8,24 +8,20 @@
  * SRC CONTAINER:DEST — the local path is archived (pack.ts) and extracted into the container.
  * `-` on either side is a tar on stdin or stdout.
  */
-import { closeSync, constants as c, lstatSync, openSync, statSync, fstatSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { once } from 'node:events';
 import { isMember } from '../../access/caller.js';
 import type { Context } from '../../context.js';
+import { writeTo } from '../../fs/drained.js';
 import { EXIT_RACKER, NotFoundError, RackerError } from '../../errors.js';
 import { findContainer, type ContainerRecord } from '../record.js';
 import { archiveContainerPath, extractIntoContainer, statContainerPath } from './archive.js';
 import { containerPath, placement, planCp, type Placement } from './cp-args.js';
-import { endOfArchive, packEntry } from './pack.js';
+import { openHostDir, packHostPath } from './host-path.js';
 import { withSpooled } from './spool.js';
 import { goModeKind, type PathStat } from './stat.js';
 import { unpackArchive } from './unpack.js';
 import { Readable } from 'node:stream';
-
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-const O_DIRECTORY = 0o200000;
 
 export interface CpOptions {
   /** -a: keep owners (uid/gid) from the source. */
@@ -57,13 +53,6 @@ async function statOrUndefined(ctx: Context, record: ContainerRecord, p: string)
     if (err instanceof NotFoundError) return undefined;
     throw err;
   }
-}
-
-function writeTo(stream: NodeJS.WritableStream): (chunk: Buffer) => Promise<boolean> {
-  return async (chunk) => {
-    if (!stream.write(chunk)) await once(stream as NodeJS.EventEmitter, 'drain');
-    return true;
-  };
 }
 
 export async function cp(ctx: Context, srcArg: string, destArg: string, opts: CpOptions = {}): Promise<void> {
@@ -114,12 +103,7 @@ async function copyFrom(ctx: Context, record: ContainerRecord, src: string, dest
   }
   const where = placement({ path: src, isDir }, { path: dest, exists: destStat !== undefined, isDir: destStat?.isDirectory() === true });
   const { dir, name } = localTarget(dest, where);
-  let dirFd: number;
-  try {
-    dirFd = openSync(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  } catch (err) {
-    throw fail(`destination directory ${dir} does not exist or is not a directory (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const dirFd = openHostDir(dir);
   try {
     await withSpooledFrom(ctx, (write) => archiveContainerPath(ctx, record, srcPath, () => undefined, write, { as: name }), async (file) => {
       const owner = opts.archive ? undefined : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
@@ -192,27 +176,7 @@ async function copyTo(ctx: Context, record: ContainerRecord, src: string, dest: 
     await cpLocal!.memberPack(member, src, name, opts.followLink === true, (tar) => withSpooled(ctx.paths, tar, extract));
     return;
   }
-  // The local source, opened once: its parent followed as the host does, the name itself only with -L.
-  const abs = path.resolve(src);
-  const parent = openSync(path.dirname(abs), O_PATH | O_DIRECTORY | O_CLOEXEC);
-  try {
-    const base = path.basename(abs);
-    const fd = openSync(`/proc/self/fd/${parent}/${base}`, O_PATH | O_CLOEXEC | (opts.followLink ? 0 : c.O_NOFOLLOW));
-    try {
-      const st = fstatSync(fd);
-      await withSpooledFrom(
-        ctx,
-        async (write) => {
-          for (const chunk of packEntry(parent, base, fd, st, name)) await write(chunk);
-          await write(endOfArchive());
-        },
-        extract,
-      );
-    } finally {
-      closeSync(fd);
-    }
-  } finally {
-    closeSync(parent);
-  }
+  // The local source, packed as root reads it (host-path.ts: the name itself followed only with -L).
+  await withSpooledFrom(ctx, (write) => packHostPath(src, name, opts.followLink === true, write), extract);
 }
 
