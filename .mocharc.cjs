@@ -7,6 +7,8 @@ module.exports = {
   spec: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
   'node-option': ['import=tsx'],
   reporter: './test/helpers/summary-reporter.cjs',
+  // Every integration file's suite leaves nothing behind (test/helpers/leak-check.ts).
+  require: ['test/helpers/leak-check.ts'],
   timeout: 120000,
   exit: true,
   'forbid-only': true,

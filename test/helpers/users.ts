@@ -31,3 +31,26 @@ export function freeId(): number {
   }
   throw new Error('no free uid');
 }
+
+/**
+ * A user as `sudo racker shell` sees SUDO_USER: a free uid with a group of the same number and
+ * name, bash, `home` (made, theirs). Returns the uid; removeShellUser undoes it.
+ */
+export function makeShellUser(name: string, home: string, comment = ''): number {
+  const uid = freeId();
+  sh(['groupadd', '-g', String(uid), name]);
+  sh(['useradd', '-M', '-u', String(uid), '-g', String(uid), '-d', home, '-s', '/bin/bash', '-c', comment, name]);
+  sh(['mkdir', '-p', home]);
+  sh(['chown', '-R', `${uid}:${uid}`, home]);
+  return uid;
+}
+
+export function removeShellUser(name: string): void {
+  for (const argv of [['userdel', name], ['groupdel', name]]) {
+    try {
+      sh(argv);
+    } catch {
+      /* never made, or gone with the user */
+    }
+  }
+}

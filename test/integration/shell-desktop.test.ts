@@ -7,7 +7,7 @@ import { collect, ok, racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-import { freeId } from '../helpers/users.js';
+import { makeShellUser, removeShellUser } from '../helpers/users.js';
 
 /**
  * racker shell's desktop (issue 21): a real X server (Xvfb), a D-Bus session bus and a
@@ -52,10 +52,7 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     root = tempRoot();
     home = path.join(root, 'home', user);
     mkdirSync(home, { recursive: true });
-    uid = freeId();
-    execFileSync('groupadd', ['-g', String(uid), user]);
-    execFileSync('useradd', ['-M', '-u', String(uid), '-g', String(uid), '-d', home, '-s', '/bin/bash', user]);
-    execFileSync('chown', ['-R', `${uid}:${uid}`, home]);
+    uid = makeShellUser(user, home);
     // The user reaches their home on the host too (their X server writes its cookie there).
     for (const d of [root, path.dirname(home)]) execFileSync('chmod', ['755', d]);
     // What logind would make at login: the session's runtime directory.
@@ -92,13 +89,7 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     if (display) for (const f of [`/tmp/.X${display}-lock`, `/tmp/.X11-unix/X${display}`]) await fs.rm(f, { force: true });
     await Promise.all(daemons.map((d) => (d.exitCode === null && d.signalCode === null ? new Promise((r) => d.once('close', r)) : undefined)));
     if (runtime) await fs.rm(runtime, { recursive: true, force: true });
-    for (const argv of [['userdel', user], ['groupdel', user]]) {
-      try {
-        execFileSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
-      } catch {
-        /* never made */
-      }
-    }
+    removeShellUser(user);
     await reg?.stop();
     if (root) await fs.rm(root, { recursive: true, force: true });
   });

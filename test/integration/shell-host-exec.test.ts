@@ -3,7 +3,7 @@
  * shell's owner (doc/host-exec.md). A real account through SUDO_USER, as shell.test.ts has.
  */
 import { expect } from 'chai';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,24 +12,8 @@ import { killLeftovers } from '../helpers/containers.js';
 import { startService, type Service } from '../helpers/docker.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-import { accountExists, asUserWrapper, sh } from '../helpers/users.js';
+import { accountExists, asUserWrapper, makeShellUser, removeShellUser, sh } from '../helpers/users.js';
 import { petName } from '../../lib/container/account.js';
-
-/** A uid and gid nobody on this host has. */
-function freeId(): number {
-  for (let id = 43_100; id < 44_000; id++) {
-    try {
-      execFileSync('getent', ['passwd', String(id)], { stdio: 'ignore' });
-    } catch {
-      try {
-        execFileSync('getent', ['group', String(id)], { stdio: 'ignore' });
-      } catch {
-        return id;
-      }
-    }
-  }
-  throw new Error('no free uid');
-}
 
 /** The racker-host-execd processes running as `uid` (their pids). */
 function serversOf(uid: number): number[] {
@@ -76,10 +60,7 @@ describe('racker-host-exec in racker shell (integration)', function () {
     chmodSync(root, 0o755);
     home = path.join(root, 'home', user);
     mkdirSync(path.join(home, 'project'), { recursive: true });
-    uid = freeId();
-    execFileSync('groupadd', ['-g', String(uid), user]);
-    execFileSync('useradd', ['-M', '-u', String(uid), '-g', String(uid), '-d', home, '-s', '/bin/bash', user]);
-    execFileSync('chown', ['-R', `${uid}:${uid}`, home]);
+    uid = makeShellUser(user, home);
     env = { SUDO_USER: user, RACKER_REGISTRY_MIRROR: reg.host };
     // A host directory not bound into the container, readable by the user.
     hostOnly = mkdtempSync('/tmp/racker-test-hx-');
@@ -93,12 +74,7 @@ describe('racker-host-exec in racker shell (integration)', function () {
       await racker(['rm', '-f', pet], { root }).catch(() => undefined);
       await killLeftovers(root);
     }
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-      execFileSync('groupdel', [user], { stdio: 'ignore' });
-    } catch {
-      /* never created */
-    }
+    removeShellUser(user);
     await reg?.stop();
     if (root) await fs.rm(root, { recursive: true, force: true });
     if (hostOnly) await fs.rm(hostOnly, { recursive: true, force: true });

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, promises as fs, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type CliResult, ok, racker, rackerBin, tempRoot } from '../helpers/cli.js';
 import { killLeftovers, leftovers } from '../helpers/containers.js';
 import { requireIntegration } from '../helpers/integration.js';
 import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
-import { freeId } from '../helpers/users.js';
+import { makeShellUser, removeShellUser } from '../helpers/users.js';
 
 describe('racker shell and racker start (integration)', function () {
   let reg: FixtureRegistry;
@@ -26,10 +26,7 @@ describe('racker shell and racker start (integration)', function () {
     root = tempRoot();
     home = path.join(root, 'home', user);
     mkdirSync(path.join(home, 'project'), { recursive: true });
-    uid = freeId();
-    execFileSync('groupadd', ['-g', String(uid), user]);
-    execFileSync('useradd', ['-M', '-u', String(uid), '-g', String(uid), '-d', home, '-s', '/bin/bash', '-c', 'Shell Tester', user]);
-    execFileSync('chown', ['-R', `${uid}:${uid}`, home]);
+    uid = makeShellUser(user, home, 'Shell Tester');
     // The label's base image comes from the fixture registry standing in for Docker Hub.
     env = { SUDO_USER: user, RACKER_REGISTRY_MIRROR: reg.host };
   });
@@ -40,12 +37,7 @@ describe('racker shell and racker start (integration)', function () {
       await racker(['rm', '-f', pet, 'pet'], { root }).catch(() => undefined);
       await killLeftovers(root);
     }
-    try {
-      execFileSync('userdel', [user], { stdio: 'ignore' });
-      execFileSync('groupdel', [user], { stdio: 'ignore' });
-    } catch {
-      /* never created */
-    }
+    removeShellUser(user);
     await reg?.stop();
     if (root) await fs.rm(root, { recursive: true, force: true });
   });
