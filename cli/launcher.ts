@@ -1,10 +1,11 @@
 /**
  * dist/bin/racker.js and dist/bin/postroj.js: what `racker`, the tests, the bench and the
  * supervisor's re-exec (`node dist/bin/racker.js __supervise …`) all start. It compiles the
- * command's bundle (one CommonJS file, scripts/bundle.mjs) with V8's code cache of the last
- * successful run of the same command (lib/startup/code-cache.ts), and writes that cache when
- * it had none. Measured in doc/performance.md: most of what racker added to Node's own start
- * was loading and compiling its code, which the cache skips.
+ * command's bundle (one CommonJS file, scripts/bundle.mjs: the command word's own, or the whole
+ * program's, cli/bundle-choice.ts) with V8's code cache of the last successful run of the same
+ * command (lib/startup/code-cache.ts), and writes that cache when it had none. Measured in
+ * doc/performance.md: most of what racker added to Node's own start was loading and compiling
+ * its code, which the cache skips, and the command bundles make small.
  *
  * This file is small and CommonJS on purpose: Node loads a CommonJS entry synchronously,
  * without the ES module loader's per-file work; and a code cache can only be given to a
@@ -17,18 +18,35 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { cacheFile, codeCacheDir, commandWord, readCodeCache, writeCodeCache, type CacheKey } from '../lib/startup/code-cache.js';
 import { applyReadyRequest, preloadBuiltins, readReadyRequestSync } from '../lib/startup/ready.js';
+import { bundleWord } from './bundle-choice.js';
 import { hasBareEnvWords, viaService } from './via-service.js';
 
-/** Put in by scripts/bundle.mjs: which bundle, and its SHA-256. */
+/** A bundle beside the launcher, as scripts/bundle.mjs built it. */
+interface Bundle {
+  /** Its file name in this directory. */
+  file: string;
+  /** Its SHA-256: the code cache's key. */
+  hash: string;
+  /** Whether it is all ASCII, so reading it as latin1 gives the same string. */
+  ascii: boolean;
+}
+
+/** Put in by scripts/bundle.mjs: which program. */
 declare const __RACKER_ENTRY__: string;
-declare const __RACKER_BUNDLE_HASH__: string;
+/** The whole program's bundle. */
+declare const __RACKER_BUNDLE__: Bundle;
+/** The bundle of each command word that has its own (cli/bundle-choice.ts); none for postroj. */
+declare const __RACKER_COMMAND_BUNDLES__: Record<string, Bundle>;
 /** Whether a client bundle (cli/forward-client.ts) was built beside this entry's. */
 declare const __RACKER_CLIENT__: boolean;
-/** Whether the bundle is all ASCII, so reading it as latin1 gives the same string. */
-declare const __RACKER_BUNDLE_ASCII__: boolean;
 
-function launch(entry: string, bundleHash: string): void {
-  const bundle = join(__dirname, `${entry}.bundle.cjs`);
+/** The bundle that runs args: its command's own, or the whole program's. */
+function choose(args: readonly string[]): Bundle {
+  const word = bundleWord(args, (w) => Object.hasOwn(__RACKER_COMMAND_BUNDLES__, w));
+  return word === undefined ? __RACKER_BUNDLE__ : __RACKER_COMMAND_BUNDLES__[word]!;
+}
+
+function launch(entry: string): void {
   // The racker service's ready process (lib/startup/ready.ts): its command comes later, on this descriptor.
   const readyFd = process.env.RACKER_READY_FD;
   delete process.env.RACKER_READY_FD;
@@ -41,20 +59,6 @@ function launch(entry: string, bundleHash: string): void {
       return;
     }
   }
-  let source: string | undefined;
-  let stat = '';
-  const read = () => {
-    try {
-      const st = statSync(bundle);
-      const now = `${st.size}:${Math.floor(st.mtimeMs)}`;
-      if (source === undefined || now !== stat) source = readFileSync(bundle, __RACKER_BUNDLE_ASCII__ ? 'latin1' : 'utf8');
-      stat = now;
-    } catch (err) {
-      process.stderr.write(`${entry}: cannot read ${bundle}: ${(err as Error).message} (run npm run build)\n`);
-      process.exit(125);
-    }
-  };
-  read();
   if (readyFd !== undefined) {
     preloadBuiltins();
     try {
@@ -67,16 +71,29 @@ function launch(entry: string, bundleHash: string): void {
       process.stderr.write(`${entry}: cannot run the command: ${(err as Error).message}\n`);
       process.exit(125);
     }
-    // A bundle rebuilt while this process waited: run what is there now, as a fresh start would.
-    read();
+  }
+  // Read only now, a ready process's too: which bundle depends on the command, and one
+  // rebuilt while the process waited is read as a fresh start would.
+  const chosen = choose(process.argv.slice(2));
+  const bundle = join(__dirname, chosen.file);
+  let source: string;
+  let stat: string;
+  try {
+    const st = statSync(bundle);
+    stat = `${st.size}:${Math.floor(st.mtimeMs)}`;
+    source = readFileSync(bundle, chosen.ascii ? 'latin1' : 'utf8');
+  } catch (err) {
+    process.stderr.write(`${entry}: cannot read ${bundle}: ${(err as Error).message} (run npm run build)\n`);
+    process.exit(125);
   }
   const euid = process.geteuid?.() ?? -1;
   const dir = codeCacheDir(process.env, euid);
-  const key: CacheKey = { entry, bundleHash, command: commandWord(process.argv.slice(2)), bundleStat: stat };
+  const key: CacheKey = { entry, bundleHash: chosen.hash, command: commandWord(process.argv.slice(2)), bundleStat: stat };
   const file = dir !== undefined ? cacheFile(dir, key) : undefined;
   const cached = file !== undefined ? readCodeCache(file, key, euid) : undefined;
 
-  const script = new Script(Module.wrap(source!), {
+  // Already the function Node's loader would make of it (scripts/bundle.mjs).
+  const script = new Script(source, {
     filename: bundle,
     cachedData: cached,
     // No importModuleDynamically: the bundle has no import() left (scripts/bundle.mjs turns
@@ -86,7 +103,9 @@ function launch(entry: string, bundleHash: string): void {
     // At exit the cache holds every function this run compiled; only a run that succeeded
     // (no cache per mistyped command word).
     process.once('exit', (code) => {
-      if (code === 0) writeCodeCache(file, key, script.createCachedData());
+      // Every bundle of this build: their caches are no other build's, whatever their age.
+      const build = [__RACKER_BUNDLE__.hash, ...Object.values(__RACKER_COMMAND_BUNDLES__).map((b) => b.hash)];
+      if (code === 0) writeCodeCache(file, key, script.createCachedData(), build);
     });
   }
   const wrapper = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void;
@@ -96,4 +115,4 @@ function launch(entry: string, bundleHash: string): void {
   wrapper.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, __dirname);
 }
 
-launch(__RACKER_ENTRY__, __RACKER_BUNDLE_HASH__);
+launch(__RACKER_ENTRY__);

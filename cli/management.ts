@@ -4,57 +4,8 @@
  * exec must stay the first word for their trailing command, see trailing.ts).
  */
 import { RackerError } from '../lib/errors.js';
+import { GROUPS } from './management-groups.js';
 import { commandWordIndex } from './trailing.js';
-
-const GROUPS: Record<string, Record<string, string[]>> = {
-  container: {
-    ls: ['ps'],
-    list: ['ps'],
-    ps: ['ps'],
-    run: ['run'],
-    create: ['create'],
-    exec: ['exec'],
-    attach: ['attach'],
-    rename: ['rename'],
-    start: ['start'],
-    stop: ['stop'],
-    restart: ['restart'],
-    kill: ['kill'],
-    rm: ['rm'],
-    remove: ['rm'],
-    wait: ['wait'],
-    logs: ['logs'],
-    inspect: ['inspect'],
-    prune: ['system', 'prune'],
-    commit: ['commit'],
-    cp: ['cp'],
-    diff: ['diff'],
-    export: ['export'],
-    top: ['top'],
-    port: ['port'],
-    pause: ['pause'],
-    unpause: ['unpause'],
-    stats: ['stats'],
-    update: ['update'],
-  },
-  image: {
-    ls: ['images'],
-    list: ['images'],
-    pull: ['pull'],
-    rm: ['rmi'],
-    remove: ['rmi'],
-    inspect: ['inspect', '--type', 'image'],
-    import: ['import'],
-    build: ['build'],
-    tag: ['tag'],
-    save: ['save'],
-    load: ['load'],
-    history: ['history'],
-    // The one image verb without a top-level form (docker has none either).
-    prune: ['image', 'prune'],
-  },
-
-};
 
 /** argv with `container VERB` / `image VERB` replaced by racker's own verb; anything else as it is. */
 export function expandManagementCommand(argv: readonly string[]): string[] {

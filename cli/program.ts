@@ -29,6 +29,11 @@ export interface Program {
    */
   clientErrorExitCode?: number;
   daemonExitCommands?: readonly string[];
+  /**
+   * false: no `completion` command (~1 ms of yargs set-up): a command's own bundle, which
+   * completion never runs (cli/bundle-choice.ts). Default true.
+   */
+  completion?: boolean;
 }
 
 export async function runProgram(p: Program, argv: string[]): Promise<void> {
@@ -42,18 +47,18 @@ export async function runProgram(p: Program, argv: string[]): Promise<void> {
       const refusal = (await import('../lib/access/commands.js')).commandRefusal(p.name as 'racker' | 'postroj', prepared);
       if (refusal) throw new RefusedForCaller(refusal);
     }
-    const base = yargs(prepared)
+    const y = yargs(prepared)
       .scriptName(p.name)
       .usage(p.usage)
       .command(p.commands)
       .option('debug', { alias: ['D', 'verbose'], type: 'boolean', global: true, describe: 'Print every subprocess and its timing on stderr (or RACKER_DEBUG=1)' });
+    const base = p.completion === false ? y : y.completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)');
     let flagError = false;
     try {
       await (p.extend ? p.extend(base) : base)
         .demandCommand(1, `${p.name} needs a command; see ${p.name} --help`)
         // docker's flags include --no-trunc, --no-boot: real flags, not negations of others.
         .parserConfiguration({ 'boolean-negation': false })
-        .completion('completion', 'Print a bash/zsh completion script (source it, e.g. in ~/.bashrc)')
         .strict()
         .version(version)
         .help()

@@ -1,6 +1,6 @@
 /**
  * The service's ready command process for POST /racker/v1/cli (cli-forward.ts): one `racker`
- * already started (Node up, the launcher loaded, the bundle read) and blocked on a pipe for its
+ * already started (Node up, the launcher and Node's modules loaded) and blocked on a pipe for its
  * command (lib/startup/ready.ts), so a member's command does not wait for a Node start.
  *
  * One at a time and never reused: `take` hands the one that waits to exactly one request; the

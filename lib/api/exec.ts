@@ -3,7 +3,7 @@
  * connection) over racker's execIn. Instances live in the service's memory, like dockerd's.
  */
 import { isMember, mayAct } from '../access/caller.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { Readable } from 'node:stream';
 import { execIn } from '../container/exec-in.js';
 import { findContainer, liveState } from '../container/record.js';

@@ -3,7 +3,7 @@
  * by whoever changes it. The stored status is what racker last knew; `liveStatus` checks
  * it against the processes, so `ps` tells the truth even after racker was killed -9.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError, UsageError } from '../errors.js';

@@ -4,7 +4,7 @@
  * `rm` keeps it, as docker does; `rm -v` and `--rm` remove it with the container. It starts
  * with a copy of what the image has at that path, as docker's does.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { chownSync, chmodSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';

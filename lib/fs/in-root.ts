@@ -14,7 +14,7 @@
  * container (O_PATH opens a FIFO or a device without opening it), so nothing here can tie
  * up Node's thread pool the way a blocking read did (issue 26).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { closeSync, constants as c, fchmodSync, fchownSync, fstatSync, fsyncSync, mkdirSync, openSync, readlinkSync, readSync, renameSync, symlinkSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';

@@ -12,7 +12,7 @@
  * They are read while racker holds the buildah lock and no buildah runs, so they are
  * consistent.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 

@@ -7,7 +7,7 @@
  * A running container is committed as it is at that moment (racker does not pause it first,
  * so a file being written may be caught half-written).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { createWriteStream, promises as fs, readdirSync } from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';

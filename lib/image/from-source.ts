@@ -12,7 +12,7 @@
  * `pull: always` fetches/reads again; `never` uses only what is cached. At most
  * RACKER_SOURCE_CACHE (default 10) sources are kept: the least recently used unused one goes.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { createReadStream, createWriteStream, promises as fs, realpathSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';

@@ -2,7 +2,7 @@
  * racker import: a root filesystem tarball (file or URL) becomes an image, like
  * `docker import`. Extraction refuses entries that would escape the root (extract.ts).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';

@@ -4,7 +4,7 @@
  * Debian-family labels can instead be bootstrapped from the archive with mmdebstrap,
  * which is what works on machines that reach only a Debian mirror.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RegistryUnreachableError, UsageError } from '../errors.js';

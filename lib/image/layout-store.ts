@@ -4,7 +4,7 @@
  * and commit (blobs moved in and index.json updated under the oci-layout lock, so a
  * concurrent `umoci gc` never sees blobs without their index entry).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { createReadStream, existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';

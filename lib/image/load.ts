@@ -8,7 +8,7 @@
  * archive fails with one line and leaves nothing. Layers are then unpacked by umoci, as a
  * pull's are.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';

@@ -3,7 +3,7 @@
  * in tmp/ (lib/tools/mkosi.ts); racker stores it as an image of its own (booted, when it
  * has systemd, like any system image). Nothing is stored unless mkosi succeeds.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';

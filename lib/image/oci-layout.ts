@@ -2,7 +2,7 @@
  * Reading the shared OCI layout that skopeo writes: which manifest a tag points at,
  * and the image config (Env, Cmd, …) — validated here, typed everywhere else.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';

@@ -10,7 +10,7 @@
  * - anything else: a curated label or a registry reference (or an image ID).
  * Pure apart from the `isDirectory` question the caller answers.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';

@@ -4,7 +4,7 @@
  * is complete (built in tmp/, renamed into place), so a killed pull never leaves
  * something that later looks like an image.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from '../startup/builtins.js';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { NotFoundError } from '../errors.js';

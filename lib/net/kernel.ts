@@ -4,10 +4,11 @@
  * idempotent or claimed atomically by the kernel, so concurrent racker processes (other
  * stores too: the kernel's names are shared) never get in each other's way.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from '../context.js';
+import { childProcess } from '../startup/builtins.js';
 import { CommandError, RackerError } from '../errors.js';
 import { addressOfVeth, bridgeLines, containerSideLines, hostSideLines, hostVethName, netnsName, nftTableLine, nftTableName, type Attachment } from './argv.js';
 
@@ -157,7 +158,7 @@ export async function startNftOwner(ctx: Context, a: Attachment): Promise<NftOwn
   ctx.log.debug(`nft -i <<< ${line}`);
   let child: ChildProcess;
   try {
-    child = spawn('nft', ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child = childProcess().spawn('nft', ['-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
     throw new RackerError(`nft could not be started: ${String(err)}`);
   }

@@ -3,7 +3,7 @@
  * users create (records in <lib>/networks/<id>.json). A bridge network's kernel side (its
  * Linux bridge) is made by lib/net/kernel.ts; this file only keeps the records.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from '../startup/builtins.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';

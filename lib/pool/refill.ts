@@ -4,7 +4,7 @@
  * however many runs take machines at once (a take only ever lowers the count). A run that
  * took a machine starts `racker __pool-refill ID` detached, which waits for the lock.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { withLock } from '../state/lock.js';

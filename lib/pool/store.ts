@@ -3,7 +3,7 @@
  * A pool's machines are ordinary container records carrying `pool: {id}`; the definition
  * only says how many there should be.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../startup/builtins.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../state/paths.js';

@@ -8,7 +8,7 @@
  * are probed at the same time without conflict. `network: 'host'` boots on the host's
  * network instead. A member's packages go in after boot, on `network: 'bridge'` (pkgprobe.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import type { Context } from '../context.js';
 import { createContainer } from '../container/create.js';
 import { startDetached } from '../container/detached.js';

@@ -14,7 +14,7 @@
  *
  * Nothing here ever puts a secret into an error message: an auth file may be full of them.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

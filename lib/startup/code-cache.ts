@@ -97,9 +97,10 @@ export function readCodeCache(file: string, key: CacheKey, euid: number): Buffer
 
 /**
  * Write atomically (a reader sees the old file or the new one), in a directory only this user
- * can enter; then remove other builds' files that have not been written for a day.
+ * can enter; then remove other builds' files that have not been written for a day. build: the
+ * hashes of every bundle of this build (racker has one per command word), whose files stay.
  */
-export function writeCodeCache(file: string, key: CacheKey, payload: Uint8Array): boolean {
+export function writeCodeCache(file: string, key: CacheKey, payload: Uint8Array, build: readonly string[] = [key.bundleHash]): boolean {
   const dir = dirname(file);
   // Unique enough with 'wx' (which fails rather than share a file): no node:crypto for this.
   const tmp = join(dir, `.${basename(file)}.${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
@@ -125,7 +126,7 @@ export function writeCodeCache(file: string, key: CacheKey, payload: Uint8Array)
     }
     return false;
   }
-  prune(dir, key);
+  prune(dir, build);
   return true;
 }
 
@@ -134,10 +135,10 @@ function writeAll(fd: number, b: Uint8Array): void {
 }
 
 /** Other builds' files after a day; the oldest files past MAX_FILES. Best effort. */
-function prune(dir: string, key: CacheKey): void {
+function prune(dir: string, build: readonly string[]): void {
   try {
     const now = Date.now();
-    const mine = `-${key.bundleHash.slice(0, 16)}-`;
+    const mine = build.map((h) => `-${h.slice(0, 16)}-`);
     const files = readdirSync(dir)
       // A temporary file a killed writer left (".NAME.cache.PID-…") goes after a day too.
       .filter((n) => n.endsWith('.cache') || n.startsWith('.'))
@@ -152,7 +153,7 @@ function prune(dir: string, key: CacheKey): void {
       .filter((x) => x !== undefined)
       .sort((a, b) => b.mtime - a.mtime);
     files.forEach(({ f, n, mtime }, i) => {
-      if (i >= MAX_FILES || ((!n.includes(mine) || n.startsWith('.')) && now - mtime > STALE_MS)) rmSync(f, { force: true });
+      if (i >= MAX_FILES || ((!mine.some((m) => n.includes(m)) || n.startsWith('.')) && now - mtime > STALE_MS)) rmSync(f, { force: true });
     });
   } catch {
     /* another process may be pruning too */

@@ -2,12 +2,12 @@
  * The ready command process of the racker service (lib/api/cli-ready.ts): a `racker` started
  * before its command is known, so that a member's forwarded command does not wait for Node's
  * own start (~100 ms here, doc/performance.md). The launcher (cli/launcher.ts) sees
- * RACKER_READY_FD, reads the bundle, then blocks on that descriptor until the service writes
+ * RACKER_READY_FD, loads Node's modules, then blocks on that descriptor until the service writes
  * the one request it will run: argv, cwd and the whole environment (the caller's RACKER_CALLER
- * included), as one JSON line. Only then does anything of racker's own run: the code cache is
- * chosen by the request's command word, the bundle's top level runs with the request's argv,
- * environment and directory, so no module can have read another caller's (or nobody's) state
- * before the request was applied. A ready process runs exactly one command; EOF before a
+ * included), as one JSON line. Only then does anything of racker's own run: the bundle and its
+ * code cache are chosen by the request's command word (cli/bundle-choice.ts) and read, the
+ * bundle's top level runs with the request's argv, environment and directory, so no module
+ * can have read another caller's (or nobody's) state before the request was applied. A ready process runs exactly one command; EOF before a
  * request (the service stopped or died) ends it quietly.
  *
  * Loaded by the launcher before the bundle: nothing here computes at import.

@@ -2,7 +2,7 @@
  * Atomic file writes and tolerant reads: a reader sees the old file or the new one,
  * never half of either, even if racker is killed mid-write.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { crashPoint } from './crash-point.js';

@@ -3,7 +3,7 @@
  * (killed -9, machine rebooted: /run is a tmpfs) is stale and taken over, so a crash
  * never wedges the store. PID reuse is caught by comparing the process start time.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../startup/builtins.js';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RackerError } from '../errors.js';

@@ -147,9 +147,11 @@ describe('the service\'s ready command process (integration: real members throug
   });
 
   it("a member's client loads only its own small bundle for a command that goes as typed; racker's checks answer as root's", async () => {
-    // Without racker's bundle in the member's copy, only the client's can be running.
-    const bundle = path.join(bin, 'racker.bundle.cjs');
-    await fs.rename(bundle, `${bundle}.away`);
+    // Without racker's bundles in the member's copy (the whole program's and each command's), only the client's can be running.
+    const bundles = readdirSync(bin).filter((f) => /^racker\..*bundle\.cjs$/.test(f) && f !== 'racker.client.bundle.cjs').map((f) => path.join(bin, f));
+    expect(bundles).to.include(path.join(bin, 'racker.bundle.cjs'));
+    for (const b of bundles) await fs.rename(b, `${b}.away`);
+    const bundle = path.join(bin, 'racker.run.bundle.cjs');
     try {
       for (const args of [['nosuch'], ['ps', '--bogus'], ['volume', 'create', 'x']]) {
         const direct = seen(await racker(args, { root }));
@@ -160,7 +162,7 @@ describe('the service\'s ready command process (integration: real members throug
       const bare = await as(A, ['run', '--rm', '-e', 'HOME', 'img', 'true']);
       expect([bare.code, bare.stderr]).to.deep.equal([125, `racker: cannot read ${bundle}: ENOENT: no such file or directory, stat '${bundle}' (run npm run build)\n`]);
     } finally {
-      await fs.rename(`${bundle}.away`, bundle);
+      for (const b of bundles) await fs.rename(`${b}.away`, b);
     }
   });
 

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, rackerBin, seen, tempRoot } from '../helpers/cli.js';
+import { rackerCommands } from '../../cli/commands/index.js';
+import { cli, rackerBin, repoRoot, seen, tempRoot } from '../helpers/cli.js';
 
 // The launcher (cli/launcher.ts) with V8's code cache: same output and exit codes with the cache
 // off, cold and warm; a corrupt, foreign or unwritable cache is ignored. Needs no root and no tools.
@@ -35,7 +36,8 @@ describe('start-up: the launcher and its code cache', () => {
       expect(cold, args.join(' ')).to.deep.equal(off);
       expect(warm, args.join(' ')).to.deep.equal(off);
     }
-    expect(files().map((n) => n.replace(/-[0-9a-f]{16}-/, '-H-'))).to.deep.equal(['racker-H-none.cache', 'racker-H-ps.cache', 'racker-H-stats.cache']);
+    // Each of its own bundle (cli/bundle-choice.ts), so each with its own hash.
+    expect(files().map((n) => n.replace(/-[0-9a-f]{16}-/, '-H-')).sort()).to.deep.equal(['racker-H-none.cache', 'racker-H-ps.cache', 'racker-H-stats.cache']);
     // The warm run used the file and did not write it again.
     const before = statSync(only('ps'));
     expect((await run(['ps', '-a'])).code).to.equal(0);
@@ -73,4 +75,50 @@ describe('start-up: the launcher and its code cache', () => {
     expect(seen(await run(['--version'], path.join(cache, 'file', 'sub')))).to.deep.equal(want);
     expect(want).to.deep.include({ code: 0, stderr: '' });
   });
+
+  describe("each command's own bundle (cli/bundle-choice.ts)", () => {
+    let whole: string;
+    before(() => {
+      // dist/ with every command's bundle replaced by the whole program's: the same argv, all commands registered.
+      whole = mkdtempSync(path.join(os.tmpdir(), 'racker-whole-'));
+      cpSync(path.join(repoRoot, 'dist'), whole, { recursive: true });
+      const bin = path.join(whole, 'bin');
+      for (const f of readdirSync(bin)) if (/^racker\..+\.bundle\.cjs$/.test(f) && f !== 'racker.client.bundle.cjs') cpSync(path.join(bin, 'racker.bundle.cjs'), path.join(bin, f));
+    });
+    after(() => rmSync(whole, { recursive: true, force: true }));
+    const both = async (args: string[]) => {
+      const env = { RACKER_ROOT: root, RACKER_CODE_CACHE: 'off' };
+      return [seen(await cli(rackerBin, args, { env })), seen(await cli(path.join(whole, 'bin', 'racker.js'), args, { env }))] as const;
+    };
+    const words = rackerCommands.map((c) => String(c.command).split(' ')[0]!);
+
+    it('exists for every command word, and for --version', () => {
+      const missing = [...words, 'none'].filter((w) => !existsSync(path.join(repoRoot, 'dist', 'bin', `racker.${w}.bundle.cjs`)));
+      expect(missing).to.deep.equal([]);
+    });
+
+    it('answers as the whole program does: output, errors, exit codes', async () => {
+      const cases = [
+        ['--version'], ['version'], ['version', '--format', '{{.Client.Version}}'], ['--debug', 'version', '--format', '{{json .Client.Version}}'],
+        ['ps', '-a'], ['ps', '-qx'], ['ps', '--format', '{{.Names}}'], ['container', 'ls', '-a'], ['container', 'list', '--bogus'], ['image', 'ls'], ['images', '-q'],
+        ['rm'], ['rm', '--bogus', 'c1'], ['stop', 'no-such'], ['inspect', 'no-such-thing'], ['image', 'inspect', 'no-such'], ['image', 'prune', '-f'],
+        ['volume', 'ls'], ['volume', 'bogus'], ['volume'], ['network', 'ls'], ['system', 'df'], ['system'], ['pool', 'ls'], ['run'], ['run', '--bogus', 'img'],
+        ['exec'], ['logs', 'no-such'], ['tag', 'a'], ['rename', 'a'], ['stats', '--no-stream'], ['ps', 'extra'],
+      ];
+      for (const args of cases) {
+        const [own, all] = await both(args);
+        expect(own, args.join(' ')).to.deep.equal(all);
+      }
+    });
+
+    it("loads for every command: each rejects an unknown flag in the same words", async () => {
+      // compose and top hand what follows them to another program.
+      for (const w of words.filter((x) => x !== 'compose' && x !== 'top')) {
+        const [own, all] = await both([w, '--no-such-flag']);
+        expect(own, w).to.deep.equal(all);
+        expect(own.code, w).to.not.equal(0);
+      }
+    });
+  });
 });
+

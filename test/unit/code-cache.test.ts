@@ -97,4 +97,16 @@ describe('code cache files (lib/startup/code-cache.ts)', () => {
     writeCodeCache(cacheFile(dir, key), key, payload);
     expect(readdirSync(dir).sort()).to.deep.equal([otherNew, mineOld, cacheFile(dir, key)].map((f) => path.basename(f)).sort());
   });
+
+  it("keeps the old files of every bundle of this build (racker's command bundles), not only the one written", () => {
+    const old = (Date.now() - 2 * 24 * 3600 * 1000) / 1000;
+    const sibling = cacheFile(dir, { ...key, bundleHash: 'e'.repeat(64), command: 'run' });
+    const otherOld = cacheFile(dir, { ...key, bundleHash: 'c'.repeat(64) });
+    for (const f of [sibling, otherOld]) {
+      writeFileSync(f, 'x');
+      utimesSync(f, old, old);
+    }
+    writeCodeCache(cacheFile(dir, key), key, payload, [key.bundleHash, 'e'.repeat(64)]);
+    expect(readdirSync(dir).sort()).to.deep.equal([sibling, cacheFile(dir, key)].map((f) => path.basename(f)).sort());
+  });
 });

@@ -2,7 +2,7 @@
  * racker export: the tar of export to stdout, or to a file. The file is written next to its
  * final name and renamed into place, so a failed export leaves no half archive under it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../startup/builtins.js';
 import { once } from 'node:events';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';

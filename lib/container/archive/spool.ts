@@ -4,7 +4,7 @@
  * it twice. The scratch directory carries racker's PID, so a killed call's leftover is
  * removed like any other (lib/image/scratch.ts).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../startup/builtins.js';
 import { createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';

@@ -20,7 +20,7 @@
  * make neither; systemd-nspawn provides /dev).
  */
 import { closeSync, constants as c, createReadStream, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, renameSync, symlinkSync, unlinkSync, utimesSync, writeSync, chmodSync, chownSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../startup/builtins.js';
 import path from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { PermissionError, RackerError, UsageError } from '../../errors.js';

@@ -10,7 +10,7 @@
  * by hash (by-hash/SHA256/…) is checked against the signed InRelease. Release files and
  * anything else that changes under the same URL are never kept.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../startup/builtins.js';
 import { UsageError } from '../../errors.js';
 import type { PackageFamily } from '../../image/labels.js';
 

@@ -10,7 +10,7 @@
  * gets against its own signed index exactly as it checks a download (apt: the hashes in
  * Packages and InRelease; rpm/pacman: their signatures and repository metadata).
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../startup/builtins.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PackageFamily } from '../../image/labels.js';

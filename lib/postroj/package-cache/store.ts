@@ -7,7 +7,7 @@
  * evicted meanwhile is still read whole. Eviction and clearing take racker's
  * `package-cache` lock, so only one process decides what goes.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../startup/builtins.js';
 import { createWriteStream, promises as fs, type ReadStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Paths } from '../../state/paths.js';
