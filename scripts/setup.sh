@@ -12,15 +12,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 # isolation does not use and runc would conflict with Docker's containerd.io): the default, and all a GitHub
 # Action step needs. What only the test suite needs, with --with-tests: docker-registry for
 # the fixture registry, busybox-static for a non-OS image, apache2-utils for htpasswd, zstd and
-# bzip2 for the decompression tests, xvfb, x11-utils, dbus and pulseaudio for racker shell's desktop
-# tests (an X server, a session bus and a sound server on the host), and
+# bzip2 for the decompression tests, xvfb, x11-utils, weston, dbus and pulseaudio for racker shell's
+# desktop tests (an X server, a Wayland compositor, a session bus and a sound server on the host), and
 # docker.io for the docker CLI. docker.io depends on runc and containerd, which Docker's own
 # containerd.io (on GitHub's runners) conflicts with: installing it there would remove the
 # runner's Docker, so it is never in the run-time set (test/integration/setup-packages.test.ts).
 # gcc and libc6-dev build native/*.c (npm run build): peercred, by which the service knows who calls it;
 # idmap; racker-host-exec (static: libc6-dev has libc.a) and its server.
 runtime_packages=(systemd-container skopeo umoci mmdebstrap xz-utils iproute2 nftables procps gosu tini ca-certificates util-linux mount buildah mkosi gcc libc6-dev)
-test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker zstd bzip2 xvfb x11-utils dbus pulseaudio)
+test_packages=(docker-registry busybox-static jq curl apache2-utils docker.io docker-compose python3-docker zstd bzip2 xvfb x11-utils weston dbus pulseaudio)
 # Images of other architectures (--platform), with --with-foreign (and --with-tests): 60 MB to
 # download, 380 MB installed, so not for everyone. Registered with binfmt_misc below.
 foreign_packages=(qemu-user-static)

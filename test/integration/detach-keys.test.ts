@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
@@ -118,6 +119,7 @@ describe('detach keys (integration: attach and exec start on racker system servi
       if (cleaned.length) console.log(`      (left behind and cleaned up: ${cleaned.join(', ')})`);
     }
     await reg?.stop();
+    if (root) await fs.rm(root, { recursive: true, force: true });
   });
 
   async function running(opts: Docker.ContainerCreateOptions): Promise<Docker.Container> {

@@ -10,12 +10,12 @@ import { startRegistry, type FixtureRegistry } from '../helpers/registry.js';
 import { makeShellUser, removeShellUser } from '../helpers/users.js';
 
 /**
- * racker shell's desktop (issue 21): a real X server (Xvfb), a D-Bus session bus and a
- * PulseAudio server run on the host as a test user, as their desktop session would; their
+ * racker shell's desktop (issue 21): a real X server (Xvfb), a Wayland compositor (weston,
+ * headless), a D-Bus session bus and a PulseAudio server run on the host as a test user, as their desktop session would; their
  * clients inside the user's shell container reach them. Also strace inside, the time zone and
  * language, inspect, --no-desktop and `racker shell ls`.
  */
-describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pulseaudio on the host)', function () {
+describe('racker shell desktop forwarding (integration: Xvfb, weston, dbus-daemon and pulseaudio on the host)', function () {
   this.timeout(300_000);
   let reg: FixtureRegistry;
   let root: string;
@@ -66,6 +66,8 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     const [xauth, ...xauthArgs] = asUser(['xauth', '-f', `${home}/.Xauthority`, 'add', `:${display}`, '.', cookie]);
     execFileSync(xauth!, xauthArgs);
     await daemon(['Xvfb', `:${display}`, '-auth', `${home}/.Xauthority`, '-nolisten', 'tcp', '-screen', '0', '640x480x24'], () => existsSync(`/tmp/.X11-unix/X${display}`));
+    // The Wayland socket's default name, which a session under sudo (no WAYLAND_DISPLAY) is found by.
+    await daemon(['weston', '--backend=headless-backend.so', '--socket=wayland-0', '--idle-time=0'], () => existsSync(`${runtime}/wayland-0`));
     await daemon(['dbus-daemon', '--session', '--nofork', `--address=unix:path=${runtime}/bus`], () => existsSync(`${runtime}/bus`));
     await daemon(['pulseaudio', '--daemonize=no', '--exit-idle-time=-1', '--use-pid-file=no', '-n', '-L', 'module-native-protocol-unix', '-L', 'module-null-sink'], () => existsSync(`${runtime}/pulse/native`));
     const [cmd, ...args] = asUser(['busctl', '--user', 'call', 'org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus', 'GetId']);
@@ -75,7 +77,7 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
     env = { SUDO_USER: user, RACKER_REGISTRY_MIRROR: reg.host, DISPLAY: `:${display}`, XAUTHORITY: `${home}/.Xauthority`, LANG: 'C.UTF-8' };
     ok(await shell(['debian-bookworm', 'true']));
     // The clients, installed in the shell as its user would (from the Debian archive).
-    const install = await racker(['exec', '-u', '0', pet, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends x11-utils pulseaudio-utils strace procps >/dev/null'], { root });
+    const install = await racker(['exec', '-u', '0', pet, 'sh', '-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends x11-utils pulseaudio-utils wayland-utils strace procps >/dev/null'], { root });
     expect(install.code, install.stderr).to.equal(0);
   });
 
@@ -97,6 +99,11 @@ describe('racker shell desktop forwarding (integration: Xvfb, dbus-daemon and pu
   it('an X11 client inside talks to the X server of the caller on the host (its cookie too)', async () => {
     const r = ok(await shell(['debian-bookworm', '--', 'sh', '-c', 'echo "$DISPLAY $XAUTHORITY"; xdpyinfo | grep -E "^(name of display|  dimensions):" | sed "s/ pixels.*//"']));
     expect(r.stdout).to.equal(`:${display} /run/racker-shell/Xauthority\nname of display:    :${display}\n  dimensions:    640x480\n`);
+  });
+
+  it('a Wayland client inside talks to the compositor of the caller (found in their runtime directory)', async () => {
+    const r = ok(await shell(['debian-bookworm', '--', 'sh', '-c', 'echo "$WAYLAND_DISPLAY $XDG_RUNTIME_DIR"; wayland-info | grep -c "interface: .wl_compositor."']));
+    expect(r.stdout).to.equal(`wayland-0 ${runtime}\n1\n`);
   });
 
   it('the host X socket survives the container (its systemd empties its own /tmp/.X11-unix, not the host one)', () => {
