@@ -112,5 +112,7 @@ export async function prepareEntry(ctx: Context, pet: ContainerRecord, leader: n
   const cookie = cookieFile && plan.display !== undefined ? wildcardCookies(cookieFile, plan.display) : undefined;
   const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone()));
   for (const note of notes) status(note.replace('NAME', pet.name));
-  return { env: [...plan.env, `HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`], shell };
+  // No cookie copied (unreadable, or none for this display): XAUTHORITY would name a stale or missing file.
+  const env = cookie ? plan.env : plan.env.filter((e) => !e.startsWith('XAUTHORITY='));
+  return { env: [...env, `HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`], shell };
 }
