@@ -5,7 +5,7 @@
  * (host-files.ts). Everything inside is read and written inside the container's root
  * (in-root.ts); host files the caller names are read as them.
  */
-import { existsSync, promises as fs, readlinkSync } from 'node:fs';
+import { existsSync, promises as fs, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { isMember } from '../access/caller.js';
@@ -51,7 +51,7 @@ function hostZone(): string | undefined {
  * host's time zone (when the image has it), the X11 socket's link and the X cookie.
  * Returns the login shell and notes for the user.
  */
-function prepareInside(root: ContainerRoot, account: Account, plan: EntryPlan, xauthority: Buffer | undefined, zone: string | undefined): { shell: string; notes: string[] } {
+function prepareInside(root: ContainerRoot, account: Account, plan: EntryPlan, xauthority: Buffer | undefined, zone: string | undefined, runtime?: { path: string; dev: number; ino: number }): { shell: string; notes: string[] } {
   const shell = shellInRoot(root, account.shell);
   // root is root everywhere; anyone else gets their account written in (every time: an
   // image update or a `passwd` inside may have changed it, and it costs three small reads).
@@ -65,6 +65,13 @@ function prepareInside(root: ContainerRoot, account: Account, plan: EntryPlan, x
     } else notes.push(`the X server's socket ${plan.x11Link.path} was not there when this shell started: restart the shell for it (racker stop NAME)`);
   }
   if (xauthority) root.writeFile(XAUTHORITY_INSIDE, xauthority, { mode: 0o600, uid: account.uid, gid: account.gid, durable: false });
+  // Bound when the shell started: a new login's runtime directory (another directory) is not the one inside.
+  if (runtime) {
+    const inside = root.statOrNothing(runtime.path);
+    if (!inside || inside.dev !== runtime.dev || inside.ino !== runtime.ino) {
+      notes.push(`your session's runtime directory ${runtime.path} is not the one NAME started with (a new login?): restart the shell for Wayland, the session bus and sound (racker stop NAME)`);
+    }
+  }
   return { shell, notes };
 }
 
@@ -110,8 +117,11 @@ export async function prepareEntry(ctx: Context, pet: ContainerRecord, leader: n
   await followHostHosts(ctx, pet, leader);
   const cookieFile = plan.copyXauthority ? await cookieOf(ctx, account, plan.copyXauthority) : undefined;
   const cookie = cookieFile && plan.display !== undefined ? wildcardCookies(cookieFile, plan.display) : undefined;
-  const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone()));
-  for (const note of notes) status(note.replace('NAME', pet.name));
+  const rt = pet.config.shell?.desktop?.runtimeDir;
+  const hostRt = rt ? statSync(rt, { throwIfNoEntry: false }) : undefined;
+  const runtime = rt && hostRt?.isDirectory() ? { path: rt, dev: hostRt.dev, ino: hostRt.ino } : undefined;
+  const { shell, notes } = ContainerRoot.with(processRoot(leader), (root) => prepareInside(root, account, plan, cookie, hostZone(), runtime));
+  for (const note of notes) status(note.replaceAll('NAME', pet.name));
   // No cookie copied (unreadable, or none for this display): XAUTHORITY would name a stale or missing file.
   const env = cookie ? plan.env : plan.env.filter((e) => !e.startsWith('XAUTHORITY='));
   return { env: [...env, `HOME=${account.home}`, `USER=${account.name}`, `LOGNAME=${account.name}`, `SHELL=${shell}`], shell };

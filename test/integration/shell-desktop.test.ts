@@ -179,6 +179,20 @@ describe('racker shell desktop forwarding (integration: Xvfb, weston, dbus-daemo
     expect([bad.code, bad.stderr]).to.deep.equal([125, 'racker: unknown flag: --all (racker shell ls takes -q, --no-trunc and --format)\n']);
   });
 
+  it('a new login\'s runtime directory is not the one the shell started with: the shell says so, and how to get it', async () => {
+    await fs.rename(runtime, `${runtime}.old`);
+    try {
+      mkdirSync(runtime, { mode: 0o700 });
+      execFileSync('chown', [`${uid}:${uid}`, runtime]);
+      const r = ok(await shell(['debian-bookworm', '--', 'true']));
+      expect(r.stderr).to.equal(`your session's runtime directory ${runtime} is not the one ${pet} started with (a new login?): restart the shell for Wayland, the session bus and sound (racker stop ${pet})\n`);
+    } finally {
+      await fs.rm(runtime, { recursive: true, force: true });
+      await fs.rename(`${runtime}.old`, runtime);
+    }
+    expect(ok(await shell(['debian-bookworm', '--', 'true'])).stderr).to.equal('');
+  });
+
   it('exports from a shell made with sudo are refused: their launcher, run without sudo, could not enter it', async () => {
     const r = await shell(['--export-app', 'xterm', 'debian-bookworm']);
     expect([r.code, r.stdout, r.stderr]).to.deep.equal([
