@@ -3,8 +3,9 @@
  * census of what racker and its tests can leave on this machine, taken before the suite's own
  * `before` hooks and compared after its `after` hooks. Whatever is new then (after a short
  * grace for teardown still under way) fails the suite's last hook, naming the suite and its
- * file: a mount, a container's or racker's process, a network namespace, a bridge or veth link
- * of racker's, an nft table, a listening TCP socket, a test's temporary directory.
+ * file: a mount, a container's or racker's process, a network namespace, a container's cgroup,
+ * a bridge or veth link of racker's, an nft table, a listening TCP socket, a test's temporary
+ * directory.
  *
  * Machine-wide on purpose: tests use a RACKER_ROOT each, and a leak is a leak whichever root
  * it came from. What was there before the suite is never blamed on it. Registered as a mocha
@@ -25,6 +26,11 @@ export function census(): Set<string> {
     if (point && (type === 'overlay' || /\/racker[-/]|racker-test|\/host-exec\//.test(point))) found.add(`mount ${point} (${type})`);
   }
   for (const name of safeDir('/run/netns')) if (name.startsWith('racker-')) found.add(`network namespace ${name}`);
+  // A container's own cgroup (lib/container/cgroup.ts), in each hierarchy racker uses.
+  for (const hierarchy of safeDir('/sys/fs/cgroup')) {
+    for (const name of safeDir(`/sys/fs/cgroup/${hierarchy}/racker`)) if (/^[0-9a-f]{64}$/.test(name)) found.add(`cgroup ${hierarchy}/racker/${name}`);
+  }
+  for (const name of safeDir('/sys/fs/cgroup/racker')) if (/^[0-9a-f]{64}$/.test(name)) found.add(`cgroup racker/${name}`);
   for (const name of safeDir('/sys/class/net')) if (/^(rk-|rv[0-9a-f]{8}$)/.test(name)) found.add(`link ${name}`);
   const nft = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' });
   for (const line of (nft.stdout ?? '').split('\n')) if (/racker-[0-9a-f]{12}/.test(line)) found.add(`nft ${line.trim()}`);
