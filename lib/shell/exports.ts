@@ -222,6 +222,13 @@ export function checkExportable(ctx: Context, account: Account, name: string): v
   );
 }
 
+/** Set the shell's record of its exports (re-read first: its supervisor writes the record too). */
+export async function recordExports(ctx: Context, pet: ContainerRecord, account: Account, exports: ShellExport[]): Promise<void> {
+  const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
+  const shell = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
+  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shell, exports } } });
+}
+
 /** What --export-app, --export-bin and --unexport asked for (racker shell's options). */
 export interface ExportRequest {
   image: string;
@@ -245,8 +252,7 @@ export async function changeExports(ctx: Context, opts: ExportRequest, pet: Cont
     root.close();
   }
   const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
-  const shellConfig = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
-  let kept = (shellConfig.exports ?? []).filter((e) => !made.some((m) => m.kind === e.kind && m.name === e.name));
+  let kept = (fresh.config.shell?.exports ?? []).filter((e) => !made.some((m) => m.kind === e.kind && m.name === e.name));
   const gone: ShellExport[] = [];
   for (const name of opts.unexport ?? []) {
     const found = matchingExports(kept, name);
@@ -255,9 +261,9 @@ export async function changeExports(ctx: Context, opts: ExportRequest, pet: Cont
     kept = kept.filter((e) => !found.includes(e));
   }
   // Recorded before anything is removed: a file racker made is always named by the record.
-  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made, ...gone] } } });
+  await recordExports(ctx, pet, account, [...kept, ...made, ...gone]);
   const left = await removeExportFiles(ctx, target.owner, pet.name, gone);
-  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: [...kept, ...made] } } });
+  await recordExports(ctx, pet, account, [...kept, ...made]);
   for (const e of made) print(`exported ${e.name}: ${e.files.join(' ')}`);
   for (const e of gone) print(`unexported ${e.name}: ${e.files.filter((f) => !left.includes(f)).join(' ')}`);
   if (left.length) throw new ConflictError(`could not remove ${left.join(', ')}`);

@@ -8,7 +8,7 @@ import { RackerError } from '../errors.js';
 import type { Account } from './account.js';
 import { execCapture } from '../container/exec-in.js';
 import { familyOfRoot } from '../container/family.js';
-import { findContainer, liveState, readContainer, writeContainer, type ContainerRecord, type ShellExport } from '../container/record.js';
+import { findContainer, liveState, type ContainerRecord, type ShellExport } from '../container/record.js';
 import { removeContainer } from '../container/remove.js';
 import { renameContainer } from '../container/rename.js';
 import { startContainer } from '../container/start.js';
@@ -17,7 +17,7 @@ import type { PackageFamily } from '../image/labels.js';
 import { installPackagesArgv, provisionPlan } from '../image/provision.js';
 import { shortId } from '../image/store.js';
 import type { DesktopConfig } from './desktop.js';
-import { exportApp, exportBin, type ExportTarget } from './exports.js';
+import { exportApp, exportBin, recordExports, type ExportTarget } from './exports.js';
 import { chosenPackagesArgv, parseChosen, toReinstall, upgradeLines, type UpgradeReport } from './upgrade.js';
 
 /** What of racker shell's options an upgrade uses. */
@@ -132,9 +132,7 @@ async function reexport(ctx: Context, opts: UpgradeOptions, pet: ContainerRecord
   } finally {
     root.close();
   }
-  const fresh = (await readContainer(ctx.paths, pet.id)) ?? pet;
-  const shellConfig = fresh.config.shell ?? { user: { uid: account.uid, gid: account.gid, name: account.name, home: account.home } };
-  await writeContainer(ctx.paths, { ...fresh, config: { ...fresh.config, shell: { ...shellConfig, exports: made } } });
+  await recordExports(ctx, pet, account, made);
 }
 
 /**
